@@ -1,0 +1,85 @@
+"""The alert book: current alerts in memory, every change persisted with its outbox rows."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from monitor.alerts.lifecycle import Alert, Evaluation, Status, Transition, fingerprint, step, transition
+from monitor.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def notification_payload(alert: Alert) -> dict[str, Any]:
+    """What receivers are given: everything needed to render, nothing to look up."""
+    return {
+        "status": alert.status.value,
+        "rule": alert.rule,
+        "series": alert.series,
+        "labels": dict(alert.labels),
+        "severity": alert.severity,
+        "period": alert.period,
+        "since_period": alert.since_period,
+        "value": alert.value,
+        "reference": alert.reference,
+        "summary": alert.summary,
+        "episode": alert.episode,
+        "fingerprint": alert.fingerprint,
+    }
+
+
+class AlertBook:
+    """Loads state at start, applies evaluations, persists transitions and outbox atomically.
+
+    Only evaluated (rule, series) pairs change: a series no source touched keeps its state."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._lock = threading.Lock()
+        self._alerts: dict[str, Alert] = store.load_alerts()
+
+    def apply(self, evaluations: Iterable[Evaluation], now: datetime) -> list[Transition]:
+        with self._lock:
+            upserts: list[Alert] = []
+            deletes: list[str] = []
+            transitions: list[Transition] = []
+            for evaluation in evaluations:
+                fp = fingerprint(evaluation.rule, evaluation.series)
+                previous = self._alerts.get(fp)
+                nxt = step(previous, evaluation, now)
+                if nxt is None:
+                    if previous is not None:
+                        deletes.append(fp)
+                    continue
+                change = transition(previous, nxt)
+                if change is None:
+                    continue
+                upserts.append(nxt)
+                transitions.append(change)
+            notifications = [(t.alert, notification_payload(t.alert)) for t in transitions if t.notify]
+            if upserts or deletes:
+                self._store.commit_transitions(upserts, deletes, notifications, now)
+            for fp in deletes:
+                self._alerts.pop(fp, None)
+            for alert in upserts:
+                self._alerts[alert.fingerprint] = alert
+        for change in transitions:
+            if change.notify or change.previous is None:
+                log.info("alert %s rule=%s series=%s period=%s", change.alert.status.value,
+                         change.alert.rule, change.alert.series, change.alert.period)
+        return transitions
+
+    def alerts(self, statuses: Sequence[Status] | None = None) -> list[Alert]:
+        with self._lock:
+            items = list(self._alerts.values())
+        if statuses is not None:
+            items = [a for a in items if a.status in statuses]
+        return sorted(items, key=lambda a: (a.rule, a.series))
+
+    def snapshot(self) -> Mapping[str, Alert]:
+        with self._lock:
+            return dict(self._alerts)

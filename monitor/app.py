@@ -1,0 +1,138 @@
+"""The daemon's lifecycle: start, run cycles, report health, stop. Never touches signals."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from monitor.alerts.book import AlertBook
+from monitor.config import LoadedConfig, parse_listen
+from monitor.engine import CycleResult, Engine, Runtime
+from monitor.http import HttpServer, build_app
+from monitor.metrics import Metrics, StateCollector, build_registry
+from monitor.notify.pipeline import Dispatcher
+from monitor.scheduler import SourceScheduler
+from monitor.store import Store
+
+log = logging.getLogger(__name__)
+
+DRAIN_INTERVAL = timedelta(seconds=15)
+CRON_HEALTH_WINDOW = timedelta(hours=25)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class _Progress:
+    started_at: datetime
+    last_cycle_at: datetime | None = None
+    polled: set[str] | None = None
+
+
+class App:
+    """Owns the store, the alert book, the runtime built from config and the scheduler."""
+
+    def __init__(self, loaded: LoadedConfig, listen: str | None = None,
+                 clock: Callable[[], datetime] = utc_now) -> None:
+        self._clock = clock
+        self.runtime = Runtime.build(loaded)
+        self.store = Store(loaded.store_url)
+        self.book = AlertBook(self.store)
+        self.registry = build_registry()
+        self.metrics = Metrics(self.registry)
+        self.metrics.set_clock(clock)
+        self.registry.register(StateCollector(self.store, self.book, clock))
+        self.engine = Engine(self.store, self.book, self._dispatcher, observer=self.metrics)
+        self._listen = listen or loaded.config.http.listen
+        self._http: HttpServer | None = None
+        self._scheduler: SourceScheduler | None = None
+        self._progress = _Progress(started_at=clock(), polled=set())
+        self._progress_lock = threading.Lock()
+
+    def _dispatcher(self, runtime: Runtime) -> Dispatcher:
+        return Dispatcher(self.store, runtime.loaded.config.notify, runtime.notifiers,
+                          on_delivery=self.metrics.delivery)
+
+    # -- cycles -------------------------------------------------------------------------
+    def run_source(self, name: str) -> CycleResult:
+        """One cycle of one source (the scheduler's job, and `tradewatch once`)."""
+        result = self.engine.cycle(self.runtime, name, self._clock)
+        with self._progress_lock:
+            self._progress.last_cycle_at = self._clock()
+            assert self._progress.polled is not None
+            self._progress.polled.add(name)
+        return result
+
+    def run_once(self) -> list[CycleResult]:
+        return [self.run_source(name) for name in self.runtime.sources]
+
+    def drain(self) -> None:
+        self.engine.drain(self.runtime, self._clock)
+
+    # -- lifecycle ----------------------------------------------------------------------
+    def start(self) -> str:
+        """Serve HTTP and schedule every source; returns the metrics URL."""
+        host, port = parse_listen(self._listen)
+        self._http = HttpServer(host, port, build_app(self.registry, self.healthy, self.ready))
+        self._http.start()
+        scheduler = SourceScheduler()
+        now = self._clock()
+        for source in self.runtime.loaded.config.sources:
+            schedule = source.poll_schedule
+            scheduler.add(source.name, self._safe_run, schedule.every, schedule.cron, first_run=now)
+        scheduler.add("outbox", lambda _name: self._safe_drain(), DRAIN_INTERVAL, None)
+        scheduler.start()
+        self._scheduler = scheduler
+        bound_host, bound_port = self._http.address
+        return f"http://{bound_host}:{bound_port}/metrics"
+
+    def _safe_run(self, name: str) -> None:
+        try:
+            self.run_source(name)
+        except Exception:  # the scheduler thread must survive anything a cycle does
+            log.exception("cycle crashed source=%s", name)
+
+    def _safe_drain(self) -> None:
+        try:
+            self.drain()
+        except Exception:
+            log.exception("outbox drain crashed")
+
+    def stop(self) -> None:
+        """Finish the cycle in flight, then close everything."""
+        if self._scheduler is not None:
+            self._scheduler.shutdown()
+        if self._http is not None:
+            self._http.stop()
+        self.store.close()
+
+    # -- health -------------------------------------------------------------------------
+    def healthy(self) -> tuple[bool, str]:
+        """Liveness means recent progress: a cycle completed within the expected window."""
+        window = self._health_window()
+        with self._progress_lock:
+            last = self._progress.last_cycle_at or self._progress.started_at
+        age = self._clock() - last
+        if age > window:
+            return False, f"no cycle completed for {age.total_seconds():.0f}s (window {window})"
+        return True, "ok"
+
+    def ready(self) -> tuple[bool, str]:
+        with self._progress_lock:
+            polled = set(self._progress.polled or ())
+        waiting = sorted(set(self.runtime.sources) - polled)
+        if waiting:
+            return False, f"waiting for the first poll of: {', '.join(waiting)}"
+        return True, "ready"
+
+    def _health_window(self) -> timedelta:
+        longest = timedelta(minutes=1)
+        for source in self.runtime.loaded.config.sources:
+            every = source.poll_schedule.every
+            longest = max(longest, every if every is not None else CRON_HEALTH_WINDOW)
+        return longest * 3

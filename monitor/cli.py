@@ -1,0 +1,167 @@
+"""Command line: the only place that reads argv and the environment, installs signal
+handlers and chooses exit codes (0 ok, 1 a source failed, 2 bad config or usage)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from monitor import __version__
+from monitor.configfile import ConfigError
+
+DEFAULT_CONFIG = "config/tradewatch.yaml"
+EXIT_OK, EXIT_SOURCE_FAILED, EXIT_BAD_CONFIG = 0, 1, 2
+
+
+class _LogfmtFormatter(logging.Formatter):
+    """`ts=... level=info logger=... msg="..."`: one structured line per event."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage().replace('"', "'")
+        line = (f'ts={self.formatTime(record, "%Y-%m-%dT%H:%M:%S")}Z level={record.levelname.lower()} '
+                f'logger={record.name} msg="{message}"')
+        if record.exc_info:
+            line += " exc=" + json.dumps(self.formatException(record.exc_info))
+        return line
+
+
+def _setup_logging(level: str) -> None:
+    import time
+
+    handler = logging.StreamHandler(sys.stderr)
+    formatter = _LogfmtFormatter()
+    formatter.converter = time.gmtime
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("apscheduler", "httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tradewatch", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"tradewatch {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def with_config(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text)
+        sub.add_argument("--config", default=os.environ.get("TRADEWATCH_CONFIG", DEFAULT_CONFIG),
+                         help=f"config file (default: $TRADEWATCH_CONFIG or {DEFAULT_CONFIG})")
+        sub.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+        return sub
+
+    run = with_config("run", "run the daemon until SIGTERM or SIGINT")
+    run.add_argument("--listen", help="HOST:PORT for /metrics and health (overrides http.listen)")
+    with_config("once", "poll every source once, evaluate, notify, and exit")
+    with_config("check", "validate the config and exit (0 valid, 2 invalid)")
+    alerts = with_config("alerts", "list current alerts from the store")
+    alerts.add_argument("--format", choices=["table", "json"], default="table")
+    alerts.add_argument("--all", action="store_true", help="include resolved alerts")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    _setup_logging(args.log_level)
+    from monitor.config import load_config
+
+    try:
+        loaded = load_config(args.config)
+    except ConfigError as exc:
+        print(f"tradewatch: invalid config\n{exc}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    if args.command == "check":
+        config = loaded.config
+        print(f"{args.config}: ok ({len(config.sources)} sources, {len(config.rules)} rules, "
+              f"{len(config.notify.receivers)} receivers)")
+        return EXIT_OK
+    if args.command == "alerts":
+        return _alerts(loaded, args.format, args.all)
+    from monitor.app import App
+
+    if args.command == "once":
+        app = App(loaded)
+        try:
+            results = app.run_once()
+        finally:
+            app.store.close()
+        return EXIT_OK if all(r.ok for r in results) else EXIT_SOURCE_FAILED
+    return _run(loaded, args.listen)
+
+
+def _run(loaded: object, listen: str | None) -> int:
+    from monitor.app import App
+    from monitor.config import LoadedConfig
+
+    assert isinstance(loaded, LoadedConfig)
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        stop.set()  # only a flag: the main thread does the work
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    log = logging.getLogger("monitor.cli")
+    try:
+        app = App(loaded, listen=listen)
+        url = app.start()
+    except OSError as exc:
+        print(f"tradewatch: cannot listen on {listen or loaded.config.http.listen}: {exc.strerror}",
+              file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    print(f"tradewatch {__version__}: serving metrics at {url}", flush=True)
+    log.info("started config=%s sources=%d rules=%d", loaded.path, len(app.runtime.sources),
+             len(app.runtime.rules))
+    while not stop.wait(0.5):
+        pass
+    log.info("stopping: finishing the cycle in flight")
+    app.stop()
+    log.info("stopped")
+    return EXIT_OK
+
+
+def _alerts(loaded: object, fmt: str, include_resolved: bool) -> int:
+    from monitor.alerts.lifecycle import Status
+    from monitor.config import LoadedConfig
+    from monitor.store import Store
+
+    assert isinstance(loaded, LoadedConfig)
+    store = Store(loaded.store_url)
+    try:
+        items = sorted(store.load_alerts().values(), key=lambda a: (a.rule, a.series))
+    finally:
+        store.close()
+    if not include_resolved:
+        items = [a for a in items if a.status is not Status.RESOLVED]
+    rows = [{
+        "rule": a.rule, "series": a.series, "labels": dict(a.labels), "status": a.status.value,
+        "severity": a.severity, "period": a.period, "since": a.since_period,
+        "since_time": (a.fired_at or a.active_at).isoformat(),
+        "value": a.value if math.isfinite(a.value) else None,
+        "summary": a.summary,
+    } for a in items]
+    if fmt == "json":
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not rows:
+        print("no alerts")
+        return EXIT_OK
+    widths = [max(len(str(r[k])) for r in rows) for k in ("status", "rule", "series", "period")]
+    for r in rows:
+        cells = [str(r[k]).ljust(w) for k, w in zip(("status", "rule", "series", "period"), widths,
+                                                     strict=True)]
+        print("  ".join(cells) + f"  since {r['since']}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""One cycle of one source: fetch, ingest, evaluate what changed, update alerts, notify.
+
+The numbered steps of the design, in order, and nothing else. Fetching happens outside the
+lock (it is slow I/O); everything that touches the store happens under it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from detectors import (
+    Detector,
+    apply_transform,
+    build_detector,
+    evaluate,
+    is_percent_change,
+    latest_periods,
+    transform_label,
+)
+from detectors.wording import format_value
+from monitor.alerts.book import AlertBook
+from monitor.alerts.lifecycle import Evaluation
+from monitor.config import LoadedConfig, Rule
+from monitor.labels import subject
+from monitor.notify.pipeline import Dispatcher, Notifier, build_notifiers
+from monitor.sources.base import FetchResult, Source, SourceError
+from monitor.sources.file import FileSource
+from monitor.store import SeriesInfo, Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    """A config rule with its detector built once."""
+
+    config: Rule
+    detector: Detector
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """Everything built from one config; replaced whole on reload."""
+
+    loaded: LoadedConfig
+    sources: Mapping[str, Source]
+    rules: Sequence[CompiledRule]
+    notifiers: Mapping[str, Notifier]
+
+    @classmethod
+    def build(cls, loaded: LoadedConfig) -> Runtime:
+        config = loaded.config
+        sources: dict[str, Source] = {
+            s.name: FileSource(s, loaded.resolve(s.path)) for s in config.sources
+        }
+        rules = []
+        for rule in config.rules:
+            params = dict(rule.detector)
+            kind = str(params.pop("kind"))
+            rules.append(CompiledRule(rule, build_detector(kind, params)))
+        return cls(loaded, sources, rules, build_notifiers(config.notify))
+
+    def frequency_of(self, source: str) -> str:
+        for s in self.loaded.config.sources:
+            if s.name == source:
+                return s.frequency
+        raise KeyError(source)
+
+
+@dataclass(frozen=True, slots=True)
+class CycleResult:
+    source: str
+    ok: bool
+    error_reason: str | None = None
+    changed_series: int = 0
+    new_observations: int = 0
+    evaluations: int = 0
+    transitions: int = 0
+    problems: Sequence[str] = field(default_factory=tuple)
+    duration_seconds: float = 0.0
+
+
+class CycleObserver:
+    """Hooks the engine calls so that metrics stay out of the engine's logic."""
+
+    def poll_finished(self, result: CycleResult) -> None: ...
+
+    def rule_evaluated(self, rule: str, findings: int) -> None: ...
+
+
+class Engine:
+    def __init__(self, store: Store, book: AlertBook, dispatcher_factory: Callable[[Runtime], Dispatcher],
+                 observer: CycleObserver | None = None) -> None:
+        self._store = store
+        self._book = book
+        self._dispatcher_factory = dispatcher_factory
+        self._observer = observer or CycleObserver()
+        self._lock = threading.Lock()
+
+    def cycle(self, runtime: Runtime, source_name: str, now: Callable[[], datetime]) -> CycleResult:
+        started = time.monotonic()
+        source = runtime.sources[source_name]
+        try:
+            fetched = source.fetch()  # 1. frame = source.fetch()
+        except SourceError as exc:
+            log.error("source failed source=%s reason=%s error=%s", source_name, exc.reason, exc)
+            return self._finish(CycleResult(source_name, False, exc.reason,
+                                            duration_seconds=time.monotonic() - started))
+        except Exception as exc:  # a bug in one source must not stop the daemon
+            log.exception("source crashed source=%s", source_name)
+            return self._finish(CycleResult(source_name, False, type(exc).__name__,
+                                            duration_seconds=time.monotonic() - started))
+        for problem in fetched.problems:
+            log.warning("skipped row source=%s problem=%s", source_name, problem)
+        with self._lock:
+            result = self._process(runtime, source_name, fetched, now())
+            self._dispatcher_factory(runtime).drain(now)
+        return self._finish(CycleResult(
+            source_name, True, "rows" if fetched.problems else None, result[0], result[1],
+            result[2], result[3], tuple(fetched.problems), time.monotonic() - started))
+
+    def _process(self, runtime: Runtime, source_name: str, fetched: FetchResult,
+                 now: datetime) -> tuple[int, int, int, int]:
+        ingest = self._store.ingest(fetched.frame, now, runtime.frequency_of(source_name))  # 2.
+        if not ingest.changed:
+            return 0, 0, 0, 0
+        log.info("ingested source=%s changed_series=%d observations=%d revisions=%d",
+                 source_name, len(ingest.changed), ingest.new_observations, ingest.revisions)
+        infos = self._store.series(ingest.changed)
+        evaluations = []
+        for rule in runtime.rules:
+            evaluations += self._evaluate_rule(rule, infos)  # 3. and 4.
+        transitions = self._book.apply(evaluations, now)  # 5. and 6.
+        return len(ingest.changed), ingest.new_observations, len(evaluations), len(transitions)
+
+    def _evaluate_rule(self, rule: CompiledRule, infos: Mapping[str, SeriesInfo]) -> list[Evaluation]:
+        selected = [info for info in infos.values() if rule.config.matches(info.labels)]
+        evaluations: list[Evaluation] = []
+        by_frequency: dict[str, list[SeriesInfo]] = {}
+        for info in selected:
+            by_frequency.setdefault(info.frequency, []).append(info)
+        for frequency, members in by_frequency.items():
+            panel = self._store.panel([m.id for m in members], frequency)
+            try:
+                evaluations += evaluate_panel(rule, panel, {m.id: m for m in members})
+            except Exception:  # one bad rule or series must not stop the others
+                log.exception("rule failed rule=%s series=%d", rule.name, len(members))
+        self._observer.rule_evaluated(rule.name, sum(e.finding is not None for e in evaluations))
+        return evaluations
+
+    def _finish(self, result: CycleResult) -> CycleResult:
+        self._observer.poll_finished(result)
+        return result
+
+    def drain(self, runtime: Runtime, now: Callable[[], datetime]) -> None:
+        """Deliver what earlier cycles could not (a receiver was down)."""
+        with self._lock:
+            self._dispatcher_factory(runtime).drain(now)
+
+
+def evaluate_panel(rule: CompiledRule, panel: pd.DataFrame,
+                   infos: Mapping[str, SeriesInfo]) -> list[Evaluation]:
+    """Pure: one rule over one panel -> one Evaluation per series with data."""
+    subjects = {sid: subject({**info.labels, "series": sid}) for sid, info in infos.items()}
+    config = rule.config
+    findings = {f.series: f for f in evaluate(
+        panel, rule=config.name, transform=config.transform.kind, detector=rule.detector,
+        severity=config.severity, subjects=subjects, scope="latest")}
+    transformed = apply_transform(config.transform.kind, panel)
+    evaluations = []
+    for sid, period in latest_periods(panel).items():
+        value = float(transformed.at[period, sid])
+        kind = config.transform.kind
+        phrase = f"{subjects[sid]} " + format_value(
+            value, transform_label(kind, panel.index.freq), percent=is_percent_change(kind))
+        resolution = (f"{phrase} in {period}; {config.name} no longer holds."
+                      if np.isfinite(value) else
+                      f"{subjects[sid]} has no {config.transform.kind} value for {period}; "
+                      f"{config.name} no longer holds.")
+        labels = {**infos[sid].labels, **config.labels, "alertname": config.name,
+                  "series": sid, "severity": config.severity}
+        evaluations.append(Evaluation(
+            rule=config.name, series=sid, labels=labels, severity=config.severity,
+            for_periods=config.for_, period=str(period), finding=findings.get(sid),
+            resolution=resolution))
+    return evaluations

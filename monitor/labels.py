@@ -1,0 +1,115 @@
+"""Label normalisation, stable series ids and plain-language subjects.
+
+Sources spell the same thing many ways (RU, RUS, Russia; X, exports). The long frame
+contract wants ISO 3166 alpha-3 codes, `export`/`import` and an HS code or `TOTAL`, so that
+a series id (`rus-chn/import/total`) means the same thing whatever file it came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+# ISO2, ISO3, English name. Trade partners that appear in common trade statistics, plus
+# aggregates used by Eurostat and others (codes in the style Eurostat uses).
+_COUNTRIES: tuple[tuple[str, str, str], ...] = (
+    ("AR", "ARG", "Argentina"), ("AT", "AUT", "Austria"), ("AU", "AUS", "Australia"),
+    ("AZ", "AZE", "Azerbaijan"), ("BE", "BEL", "Belgium"), ("BG", "BGR", "Bulgaria"),
+    ("BR", "BRA", "Brazil"), ("BY", "BLR", "Belarus"), ("CA", "CAN", "Canada"),
+    ("CH", "CHE", "Switzerland"), ("CL", "CHL", "Chile"), ("CN", "CHN", "China"),
+    ("CY", "CYP", "Cyprus"), ("CZ", "CZE", "Czechia"), ("DE", "DEU", "Germany"),
+    ("DK", "DNK", "Denmark"), ("EE", "EST", "Estonia"), ("EG", "EGY", "Egypt"),
+    ("ES", "ESP", "Spain"), ("FI", "FIN", "Finland"), ("FR", "FRA", "France"),
+    ("GB", "GBR", "the United Kingdom"), ("GE", "GEO", "Georgia"), ("GR", "GRC", "Greece"),
+    ("HK", "HKG", "Hong Kong"), ("HR", "HRV", "Croatia"), ("HU", "HUN", "Hungary"),
+    ("ID", "IDN", "Indonesia"), ("IE", "IRL", "Ireland"), ("IL", "ISR", "Israel"),
+    ("IN", "IND", "India"), ("IR", "IRN", "Iran"), ("IT", "ITA", "Italy"),
+    ("JP", "JPN", "Japan"), ("KG", "KGZ", "Kyrgyzstan"), ("KR", "KOR", "South Korea"),
+    ("KZ", "KAZ", "Kazakhstan"), ("LT", "LTU", "Lithuania"), ("LU", "LUX", "Luxembourg"),
+    ("LV", "LVA", "Latvia"), ("MN", "MNG", "Mongolia"), ("MT", "MLT", "Malta"),
+    ("MX", "MEX", "Mexico"), ("MY", "MYS", "Malaysia"), ("NL", "NLD", "the Netherlands"),
+    ("NO", "NOR", "Norway"), ("PL", "POL", "Poland"), ("PT", "PRT", "Portugal"),
+    ("RO", "ROU", "Romania"), ("RS", "SRB", "Serbia"), ("RU", "RUS", "Russia"),
+    ("SA", "SAU", "Saudi Arabia"), ("SE", "SWE", "Sweden"), ("SG", "SGP", "Singapore"),
+    ("SI", "SVN", "Slovenia"), ("SK", "SVK", "Slovakia"), ("TH", "THA", "Thailand"),
+    ("TJ", "TJK", "Tajikistan"), ("TM", "TKM", "Turkmenistan"), ("TR", "TUR", "Türkiye"),
+    ("TW", "TWN", "Taiwan"), ("UA", "UKR", "Ukraine"), ("AE", "ARE", "the United Arab Emirates"),
+    ("US", "USA", "the United States"), ("UZ", "UZB", "Uzbekistan"), ("VN", "VNM", "Vietnam"),
+    ("ZA", "ZAF", "South Africa"), ("AM", "ARM", "Armenia"),
+)
+_AGGREGATES: tuple[tuple[str, str], ...] = (
+    ("EU27", "the EU"), ("EA20", "the euro area"), ("EA", "the euro area"), ("W00", "the world"),
+)
+_NAME_ALIASES = {
+    "european union - 27 countries": "EU27", "european union": "EU27", "eu27_2020": "EU27",
+    "euro area - 20 countries": "EA20", "euro area": "EA", "world": "W00",
+    "united kingdom": "GBR", "united states": "USA", "netherlands": "NLD", "turkey": "TUR",
+    "korea": "KOR", "czech republic": "CZE", "russian federation": "RUS",
+}
+
+_BY_CODE = {iso2: iso3 for iso2, iso3, _ in _COUNTRIES} | {iso3: iso3 for _, iso3, _ in _COUNTRIES}
+_BY_NAME = {name.lower().removeprefix("the "): iso3 for _, iso3, name in _COUNTRIES} | _NAME_ALIASES
+_NAMES = {iso3: name for _, iso3, name in _COUNTRIES} | dict(_AGGREGATES)
+_FLOWS = {
+    "x": "export", "export": "export", "exports": "export",
+    "m": "import", "import": "import", "imports": "import",
+}
+_COUNTRY_LABELS = ("reporter", "partner")
+
+
+def country_code(value: str) -> str:
+    """ISO2, ISO3 or an English name -> ISO3 (aggregates keep their code); unknown stays."""
+    text = value.strip()
+    upper = text.upper()
+    if upper in _BY_CODE:
+        return _BY_CODE[upper]
+    if upper in _NAMES:
+        return upper
+    return _BY_NAME.get(text.lower(), text)
+
+
+def normalise_labels(labels: Mapping[str, str]) -> dict[str, str]:
+    """Apply the long-frame label conventions; values that are not understood are kept."""
+    out = {key: str(value).strip() for key, value in labels.items()}
+    for key in _COUNTRY_LABELS:
+        if key in out:
+            out[key] = country_code(out[key])
+    if "flow" in out:
+        out["flow"] = _FLOWS.get(out["flow"].lower(), out["flow"].lower())
+    if "commodity" in out and out["commodity"].lower() in {"total", "all", "ttl"}:
+        out["commodity"] = "TOTAL"
+    return out
+
+
+def series_id(labels: Mapping[str, str]) -> str:
+    """A readable id stable across runs: `rus-chn/import/total`, extra labels appended."""
+    parts = []
+    pair = [labels[k] for k in _COUNTRY_LABELS if labels.get(k)]
+    if pair:
+        parts.append("-".join(pair))
+    for key in ("flow", "commodity"):
+        if labels.get(key):
+            parts.append(labels[key])
+    if not parts:
+        parts = [f"{k}={v}" for k, v in sorted(labels.items()) if k != "source"]
+    return "/".join(parts).lower().replace(" ", "_")
+
+
+def country_name(code: str) -> str:
+    return _NAMES.get(code, code)
+
+
+def subject(labels: Mapping[str, str]) -> str:
+    """`Russia's imports from China`, `China's exports of HS 8458 to Russia`."""
+    reporter, partner, flow = labels.get("reporter"), labels.get("partner"), labels.get("flow")
+    commodity = labels.get("commodity")
+    if not (reporter and flow in {"export", "import"}):
+        return labels.get("series") or series_id(labels)
+    owner = country_name(reporter)
+    owner = owner[0].upper() + owner[1:]
+    noun = "exports" if flow == "export" else "imports"
+    what = f"{owner}'s {noun}"
+    if commodity and commodity != "TOTAL":
+        what += f" of HS {commodity}"
+    if partner:
+        what += f" {'to' if flow == 'export' else 'from'} {country_name(partner)}"
+    return what

@@ -1,0 +1,144 @@
+"""Prometheus metrics; the only prometheus_client import besides the HTTP mount.
+
+One registry is created at start-up and passed down. Per-poll facts are instrumented as they
+happen; the state of series and alerts is read at scrape time by a collector, so thousands
+of series never mean thousands of gauge updates per cycle.
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+import pandas as pd
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from monitor import __version__
+from monitor.alerts.book import AlertBook
+from monitor.alerts.lifecycle import Status
+from monitor.engine import CycleObserver, CycleResult
+from monitor.periods import pandas_freq
+from monitor.store import Store
+
+SERIES_LABELS = ("series", "source", "reporter", "partner", "flow", "commodity", "unit")
+POLL_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
+
+
+class Metrics(CycleObserver):
+    """Instruments updated by the engine and the dispatcher."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        Info("tradewatch_build", "tradewatch version and Python runtime.", registry=registry).info(
+            {"version": __version__, "python": platform.python_version()})
+        self.poll_duration = Histogram(
+            "tradewatch_source_poll_duration_seconds",
+            "Time of one poll of a source: fetch, ingest, evaluation and notification.",
+            ["source"], buckets=POLL_BUCKETS, registry=registry)
+        self.poll_errors = Counter(
+            "tradewatch_source_errors_total",
+            "Failed polls (reason: timeout, http, not_found, parse, ...) and skipped rows (rows).",
+            ["source", "reason"], registry=registry)
+        self.last_success = Gauge(
+            "tradewatch_source_last_success_timestamp_seconds",
+            "Unix time of the last poll that returned data.", ["source"], registry=registry)
+        self.source_up = Gauge(
+            "tradewatch_source_up", "1 if the last poll of the source succeeded, else 0.",
+            ["source"], registry=registry)
+        self.findings = Counter(
+            "tradewatch_findings_total",
+            "Series a rule flagged at their newest period, per evaluation.", ["rule"],
+            registry=registry)
+        self.notifications = Counter(
+            "tradewatch_notifications_total", "Delivery attempts by receiver, rule and outcome.",
+            ["receiver", "rule", "outcome"], registry=registry)
+        self.cycles = Counter(
+            "tradewatch_cycles_total", "Completed polls, successful or not.", ["source"],
+            registry=registry)
+        self._clock: Callable[[], datetime] | None = None
+
+    def set_clock(self, clock: Callable[[], datetime]) -> None:
+        self._clock = clock
+
+    def poll_finished(self, result: CycleResult) -> None:
+        self.cycles.labels(result.source).inc()
+        self.poll_duration.labels(result.source).observe(result.duration_seconds)
+        self.source_up.labels(result.source).set(1 if result.ok else 0)
+        if result.ok and self._clock is not None:
+            self.last_success.labels(result.source).set(self._clock().timestamp())
+        if result.error_reason:
+            amount = len(result.problems) if result.ok else 1
+            self.poll_errors.labels(result.source, result.error_reason).inc(amount)
+
+    def rule_evaluated(self, rule: str, findings: int) -> None:
+        self.findings.labels(rule).inc(findings)
+
+    def delivery(self, receiver: str, rule: str, ok: bool) -> None:
+        self.notifications.labels(receiver, rule, "sent" if ok else "failed").inc()
+
+
+class StateCollector(Collector):
+    """Reads series values, alerts and the outbox when Prometheus scrapes."""
+
+    def __init__(self, store: Store, book: AlertBook, clock: Callable[[], datetime]) -> None:
+        self._store = store
+        self._book = book
+        self._clock = clock
+
+    def collect(self) -> Iterable[Metric]:
+        yield from self._series()
+        yield self._alerts()
+        yield from self._outbox()
+
+    def _series(self) -> Iterable[Metric]:
+        value = GaugeMetricFamily("tradewatch_series_value",
+                                  "Newest value of each watched series, in its source unit.",
+                                  labels=list(SERIES_LABELS))
+        period = GaugeMetricFamily("tradewatch_series_period_timestamp_seconds",
+                                   "Start of the newest reference period of each series (Unix time).",
+                                   labels=list(SERIES_LABELS))
+        infos = self._store.series()
+        for sid, newest, number in self._store.latest_values():
+            info = infos.get(sid)
+            labels = dict(info.labels) if info else {}
+            values = [sid] + [str(labels.get(k, "")) for k in SERIES_LABELS[1:]]
+            value.add_metric(values, number)
+            if info is not None:
+                start = pd.Period(newest, freq=pandas_freq(info.frequency)).start_time
+                period.add_metric(values, start.tz_localize("UTC").timestamp())
+        yield value
+        yield period
+
+    def _alerts(self) -> Metric:
+        family = GaugeMetricFamily(
+            "tradewatch_alerts", "Active alerts (pending or firing), 1 per alert, like ALERTS.",
+            labels=["alertname", "series", "severity", "alertstate"])
+        for alert in self._book.alerts([Status.PENDING, Status.FIRING]):
+            family.add_metric([alert.rule, alert.series, alert.severity, alert.status.value], 1)
+        return family
+
+    def _outbox(self) -> Iterable[Metric]:
+        depth, oldest = self._store.outbox_depth()
+        yield GaugeMetricFamily("tradewatch_outbox_pending",
+                                "Notifications recorded but not yet delivered to every receiver.",
+                                value=depth)
+        age = (self._clock() - oldest).total_seconds() if oldest is not None else 0.0
+        yield GaugeMetricFamily("tradewatch_outbox_oldest_age_seconds",
+                                "Age of the oldest undelivered notification (0 when none).",
+                                value=max(age, 0.0))
+
+
+def build_registry() -> CollectorRegistry:
+    """A fresh registry with process and platform metrics, as every exporter has."""
+    from prometheus_client.gc_collector import GCCollector
+    from prometheus_client.platform_collector import PlatformCollector
+    from prometheus_client.process_collector import ProcessCollector
+
+    registry = CollectorRegistry()
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    GCCollector(registry=registry)
+    return registry

@@ -1,0 +1,359 @@
+"""One database for observations with their vintages, alerts and the notification outbox.
+
+SQLAlchemy Core over a SQLite file by default (PostgreSQL works by URL). Every fetch is a
+vintage: a value that changes is written again with the new fetch time, and the old row is
+kept, so revisions and late releases stay visible.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from monitor.alerts.lifecycle import Alert, Status
+from monitor.periods import pandas_freq
+
+metadata = sa.MetaData()
+
+series_table = sa.Table(
+    "series", metadata,
+    sa.Column("id", sa.String, primary_key=True),
+    sa.Column("frequency", sa.String(1), nullable=False),
+    sa.Column("labels", sa.Text, nullable=False),
+    sa.Column("first_seen", sa.DateTime(timezone=True), nullable=False),
+)
+observations = sa.Table(
+    "observations", metadata,
+    sa.Column("series", sa.String, primary_key=True),
+    sa.Column("period", sa.String, primary_key=True),
+    sa.Column("vintage", sa.DateTime(timezone=True), primary_key=True),
+    sa.Column("value", sa.Float, nullable=False),
+)
+current = sa.Table(
+    "current", metadata,
+    sa.Column("series", sa.String, primary_key=True),
+    sa.Column("period", sa.String, primary_key=True),
+    sa.Column("value", sa.Float, nullable=False),
+    sa.Column("vintage", sa.DateTime(timezone=True), nullable=False),
+)
+alerts = sa.Table(
+    "alerts", metadata,
+    sa.Column("fingerprint", sa.String, primary_key=True),
+    sa.Column("rule", sa.String, nullable=False),
+    sa.Column("series", sa.String, nullable=False),
+    sa.Column("labels", sa.Text, nullable=False),
+    sa.Column("severity", sa.String, nullable=False),
+    sa.Column("status", sa.String, nullable=False),
+    sa.Column("episode", sa.Integer, nullable=False),
+    sa.Column("period", sa.String, nullable=False),
+    sa.Column("since_period", sa.String, nullable=False),
+    sa.Column("value", sa.Float),
+    sa.Column("reference", sa.Float),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("active_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("fired_at", sa.DateTime(timezone=True)),
+    sa.Column("resolved_at", sa.DateTime(timezone=True)),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+outbox = sa.Table(
+    "outbox", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("fingerprint", sa.String, nullable=False),
+    sa.Column("episode", sa.Integer, nullable=False),
+    sa.Column("status", sa.String, nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("done_at", sa.DateTime(timezone=True)),
+    sa.UniqueConstraint("fingerprint", "episode", "status", name="one_notification_per_change"),
+)
+deliveries = sa.Table(
+    "deliveries", metadata,
+    sa.Column("outbox_id", sa.Integer, sa.ForeignKey("outbox.id"), primary_key=True),
+    sa.Column("receiver", sa.String, primary_key=True),
+    sa.Column("sent_at", sa.DateTime(timezone=True)),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("last_error", sa.Text),
+)
+sa.Index("outbox_pending", outbox.c.done_at)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    changed: frozenset[str]
+    new_observations: int
+    revisions: int
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesInfo:
+    id: str
+    frequency: str
+    labels: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    id: int
+    fingerprint: str
+    episode: int
+    status: str
+    payload: Mapping[str, Any]
+    created_at: datetime
+    delivered_to: frozenset[str]
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """SQLite returns naive datetimes; everything in tradewatch is UTC-aware."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = sa.create_engine(url)
+        if self.engine.dialect.name == "sqlite":
+            database = self.engine.url.database
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- observations -------------------------------------------------------------------
+    def ingest(self, frame: pd.DataFrame, vintage: datetime, frequency: str) -> IngestResult:
+        """Upsert a long frame; unchanged values are no-ops, so ingest is idempotent."""
+        if frame.empty:
+            return IngestResult(frozenset(), 0, 0)
+        incoming = pd.DataFrame({
+            "series": frame["series"].astype(str),
+            "period": frame["period"].astype(str),
+            "value": frame["value"].astype(float),
+        })
+        ids = sorted(incoming["series"].unique())
+        label_columns = [c for c in frame.columns if c not in ("series", "period", "value")]
+        labels_by_series = frame.drop_duplicates("series").set_index("series")[label_columns]
+        with self.engine.begin() as conn:
+            known = self._known_series(conn, ids)
+            new_series = [
+                {"id": sid, "frequency": frequency, "first_seen": vintage,
+                 "labels": json.dumps(labels_by_series.loc[sid].dropna().to_dict(), sort_keys=True)}
+                for sid in ids if sid not in known
+            ]
+            if new_series:
+                conn.execute(series_table.insert(), new_series)
+            existing = self._current_frame(conn, ids)
+            merged = incoming.merge(existing, on=["series", "period"], how="left",
+                                    suffixes=("", "_old"))
+            changed_mask = merged["value_old"].isna() | ~np.isclose(
+                merged["value"], merged["value_old"].fillna(0.0), rtol=1e-12, atol=0.0)
+            changed = merged[changed_mask]
+            if changed.empty:
+                return IngestResult(frozenset(), 0, 0)
+            rows = [{"series": s, "period": p, "value": v, "vintage": vintage}
+                    for s, p, v in zip(changed["series"], changed["period"], changed["value"],
+                                       strict=True)]
+            conn.execute(observations.insert(), rows)
+            revised = changed["value_old"].notna()
+            if revised.any():
+                conn.execute(
+                    current.update()
+                    .where(current.c.series == sa.bindparam("b_series"))
+                    .where(current.c.period == sa.bindparam("b_period"))
+                    .values(value=sa.bindparam("b_value"), vintage=sa.bindparam("b_vintage")),
+                    [{"b_series": r["series"], "b_period": r["period"], "b_value": r["value"],
+                      "b_vintage": vintage} for r, is_rev in zip(rows, revised, strict=True) if is_rev],
+                )
+            fresh = [r for r, is_rev in zip(rows, revised, strict=True) if not is_rev]
+            if fresh:
+                conn.execute(current.insert(), fresh)
+        return IngestResult(frozenset(changed["series"]), len(rows), int(revised.sum()))
+
+    def _known_series(self, conn: Connection, ids: Sequence[str]) -> set[str]:
+        out: set[str] = set()
+        for chunk in _chunks(ids, 500):
+            out.update(conn.scalars(sa.select(series_table.c.id).where(series_table.c.id.in_(chunk))))
+        return out
+
+    def _current_frame(self, conn: Connection, ids: Sequence[str]) -> pd.DataFrame:
+        parts = []
+        for chunk in _chunks(ids, 500):
+            result = conn.execute(sa.select(current.c.series, current.c.period, current.c.value)
+                                  .where(current.c.series.in_(chunk)))
+            parts.append(pd.DataFrame(result.all(), columns=["series", "period", "value"]))
+        frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+            columns=["series", "period", "value"])
+        return frame.astype({"series": str, "period": str, "value": float})
+
+    def series(self, ids: Iterable[str] | None = None) -> dict[str, SeriesInfo]:
+        query = sa.select(series_table.c.id, series_table.c.frequency, series_table.c.labels)
+        with self.engine.connect() as conn:
+            if ids is None:
+                rows = conn.execute(query).all()
+            else:
+                rows = []
+                for chunk in _chunks(sorted(set(ids)), 500):
+                    rows += conn.execute(query.where(series_table.c.id.in_(chunk))).all()
+        return {r.id: SeriesInfo(r.id, r.frequency, json.loads(r.labels)) for r in rows}
+
+    def panel(self, ids: Sequence[str], frequency: str) -> pd.DataFrame:
+        """Current values as a panel: full PeriodIndex, one float column per series."""
+        with self.engine.connect() as conn:
+            long = self._current_frame(conn, sorted(set(ids)))
+        freq = pandas_freq(frequency)
+        if long.empty:
+            return pd.DataFrame(index=pd.PeriodIndex([], freq=freq), dtype=float)
+        long["period"] = pd.PeriodIndex(long["period"], freq=freq)
+        wide = long.pivot(index="period", columns="series", values="value")
+        full = pd.period_range(wide.index.min(), wide.index.max(), freq=freq)
+        wide = wide.reindex(full).astype(float)
+        wide.columns = wide.columns.astype(str)
+        wide.columns.name = None
+        return wide[sorted(wide.columns)]
+
+    def latest_values(self) -> list[tuple[str, str, float]]:
+        """(series, period, value) of each series' newest period, for metrics."""
+        newest = (sa.select(current.c.series, sa.func.max(current.c.period).label("period"))
+                  .group_by(current.c.series).subquery())
+        query = sa.select(current.c.series, current.c.period, current.c.value).join(
+            newest, sa.and_(current.c.series == newest.c.series, current.c.period == newest.c.period))
+        with self.engine.connect() as conn:
+            return [(r.series, r.period, r.value) for r in conn.execute(query)]
+
+    def vintages(self, series: str) -> pd.DataFrame:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(observations).where(observations.c.series == series)
+                                .order_by(observations.c.period, observations.c.vintage)).all()
+        return pd.DataFrame(rows, columns=["series", "period", "vintage", "value"])
+
+    # -- alerts and outbox ----------------------------------------------------------------
+    def load_alerts(self) -> dict[str, Alert]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(alerts)).mappings().all()
+        return {r["fingerprint"]: _alert_from_row(r) for r in rows}
+
+    def commit_transitions(
+        self,
+        upserts: Sequence[Alert],
+        deletes: Sequence[str],
+        notifications: Sequence[tuple[Alert, Mapping[str, Any]]],
+        now: datetime,
+    ) -> None:
+        """Alert states and the notifications they cause, in one transaction (the outbox)."""
+        with self.engine.begin() as conn:
+            for fp in deletes:
+                conn.execute(alerts.delete().where(alerts.c.fingerprint == fp))
+            for alert in upserts:
+                row = _alert_to_row(alert)
+                updated = conn.execute(alerts.update().where(alerts.c.fingerprint == alert.fingerprint)
+                                       .values(**row))
+                if updated.rowcount == 0:
+                    conn.execute(alerts.insert().values(**row))
+            for alert, payload in notifications:
+                conn.execute(outbox.insert().values(
+                    fingerprint=alert.fingerprint, episode=alert.episode, status=alert.status.value,
+                    payload=json.dumps(payload, sort_keys=True), created_at=now))
+
+    def pending_outbox(self, limit: int = 1000) -> list[OutboxEntry]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(outbox).where(outbox.c.done_at.is_(None))
+                                .order_by(outbox.c.id).limit(limit)).mappings().all()
+            sent: dict[int, set[str]] = {}
+            ids = [r["id"] for r in rows]
+            for chunk in _chunks(ids, 500):
+                for d in conn.execute(sa.select(deliveries.c.outbox_id, deliveries.c.receiver)
+                                      .where(deliveries.c.outbox_id.in_(chunk))
+                                      .where(deliveries.c.sent_at.is_not(None))):
+                    sent.setdefault(d.outbox_id, set()).add(d.receiver)
+        return [OutboxEntry(r["id"], r["fingerprint"], r["episode"], r["status"],
+                            json.loads(r["payload"]), _utc(r["created_at"]) or r["created_at"],
+                            frozenset(sent.get(r["id"], set()))) for r in rows]
+
+    def record_delivery(self, outbox_id: int, receiver: str, sent_at: datetime | None,
+                        error: str | None) -> None:
+        """Record one attempt; sent_at None means it failed and will be retried."""
+        with self.engine.begin() as conn:
+            updated = conn.execute(
+                deliveries.update()
+                .where(deliveries.c.outbox_id == outbox_id, deliveries.c.receiver == receiver)
+                .values(sent_at=sent_at, attempts=deliveries.c.attempts + 1, last_error=error))
+            if updated.rowcount == 0:
+                conn.execute(deliveries.insert().values(outbox_id=outbox_id, receiver=receiver,
+                                                        sent_at=sent_at, attempts=1, last_error=error))
+
+    def mark_done(self, outbox_id: int, now: datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(outbox.update().where(outbox.c.id == outbox_id).values(done_at=now))
+
+    def outbox_depth(self) -> tuple[int, datetime | None]:
+        """Undelivered notifications and the creation time of the oldest."""
+        with self.engine.connect() as conn:
+            count, oldest = conn.execute(sa.select(sa.func.count(), sa.func.min(outbox.c.created_at))
+                                         .where(outbox.c.done_at.is_(None))).one()
+        return int(count), _utc(oldest)
+
+    def sent_notifications(self) -> list[tuple[str, int, str, str]]:
+        """(fingerprint, episode, status, receiver) of every delivered notification."""
+        query = (sa.select(outbox.c.fingerprint, outbox.c.episode, outbox.c.status, deliveries.c.receiver)
+                 .join(deliveries, deliveries.c.outbox_id == outbox.c.id)
+                 .where(deliveries.c.sent_at.is_not(None)).order_by(outbox.c.id))
+        with self.engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(query)]  # type: ignore[misc]
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _alert_to_row(alert: Alert) -> dict[str, Any]:
+    return {
+        "fingerprint": alert.fingerprint, "rule": alert.rule, "series": alert.series,
+        "labels": json.dumps(dict(alert.labels), sort_keys=True), "severity": alert.severity,
+        "status": alert.status.value, "episode": alert.episode, "period": alert.period,
+        "since_period": alert.since_period, "value": _finite(alert.value),
+        "reference": _finite(alert.reference), "summary": alert.summary,
+        "active_at": alert.active_at, "fired_at": alert.fired_at,
+        "resolved_at": alert.resolved_at, "updated_at": alert.updated_at,
+    }
+
+
+def _finite(value: float) -> float | None:
+    return None if value is None or not np.isfinite(value) else float(value)
+
+
+def _alert_from_row(row: Mapping[str, Any]) -> Alert:
+    from types import MappingProxyType
+
+    return Alert(
+        fingerprint=row["fingerprint"], rule=row["rule"], series=row["series"],
+        labels=MappingProxyType(json.loads(row["labels"])), severity=row["severity"],
+        status=Status(row["status"]), episode=row["episode"], period=row["period"],
+        since_period=row["since_period"],
+        value=float("nan") if row["value"] is None else row["value"],
+        reference=float("nan") if row["reference"] is None else row["reference"],
+        summary=row["summary"], active_at=_utc(row["active_at"]) or row["active_at"],
+        fired_at=_utc(row["fired_at"]), resolved_at=_utc(row["resolved_at"]),
+        updated_at=_utc(row["updated_at"]) or row["updated_at"],
+    )

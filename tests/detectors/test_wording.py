@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import pytest
+
+from detectors.wording import (
+    format_change,
+    format_level,
+    format_percent_threshold,
+    freq_word,
+    ordinal,
+    period_noun,
+)
+
+
+@pytest.mark.parametrize(
+    ("n", "text"),
+    [
+        (1, "1st"), (2, "2nd"), (3, "3rd"), (4, "4th"), (10, "10th"), (11, "11th"),
+        (12, "12th"), (13, "13th"), (14, "14th"), (21, "21st"), (22, "22nd"), (23, "23rd"),
+        (101, "101st"), (111, "111th"), (112, "112th"), (113, "113th"), (122, "122nd"),
+    ],
+)  # fmt: skip
+def test_ordinal(n: int, text: str) -> None:
+    assert ordinal(n) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (-21.6, "fell 21.6% YoY"),
+        (-21.597, "fell 21.6% YoY"),
+        (12.0, "rose 12.0% YoY"),
+        (0.0, "was unchanged YoY"),
+        (-0.04, "was unchanged YoY"),
+        (0.06, "rose 0.1% YoY"),
+        (1234.5, "rose 1,234.5% YoY"),
+    ],
+)
+def test_format_change(value: float, text: str) -> None:
+    assert format_change(value, "YoY") == text
+
+
+def test_format_change_without_label() -> None:
+    assert format_change(-3.0, "") == "fell 3.0%"
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (-5.0, "-5%"),
+        (-2.5, "-2.5%"),
+        (10, "+10%"),
+        (0.0, "0%"),
+        (2.25, "+2.25%"),
+        (1500, "+1,500%"),
+    ],
+)
+def test_format_percent_threshold(value: float, text: str) -> None:
+    assert format_percent_threshold(value) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (3456.1, "3,456.1"),
+        (3456.14, "3,456.1"),
+        (4000, "4,000"),
+        (4000.04, "4,000"),
+        (0.0, "0"),
+        (-0.01, "0"),
+        (-1234.56, "-1,234.6"),
+        (0.5, "0.5"),
+    ],
+)
+def test_format_level(value: float, text: str) -> None:
+    assert format_level(value) == text
+
+
+@pytest.mark.parametrize(
+    ("freq", "word", "noun"),
+    [("M", "monthly", "month"), ("Q-DEC", "quarterly", "quarter"), ("Y-DEC", "annual", "year")],
+)
+def test_frequency_words(freq: str, word: str, noun: str) -> None:
+    assert freq_word(freq) == word
+    assert period_noun(freq) == noun
