@@ -205,7 +205,7 @@ def _naive_consecutive(column: list[float], direction: str, threshold: float, co
 _cell = st.one_of(st.just(math.nan), st.integers(-10, 10).map(float), st.floats(-10, 10))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     columns=st.integers(0, 30).flatmap(
         lambda n_rows: st.lists(

@@ -1,0 +1,51 @@
+"""Shared test helpers: small real CSV files and configs written to a temp directory."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO_CSV = REPO / "monitor" / "demo" / "russia_china_monthly_2006_2021_russian_fcs.csv"
+
+
+def require_binary(name: str) -> str:
+    """Path of an executable; skip without it on a laptop, fail in CI where it must exist."""
+    path = shutil.which(name)
+    if path is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{name} is required in CI but not installed")
+        pytest.skip(f"{name} not installed")
+    return path
+
+
+@pytest.fixture
+def write_config(tmp_path: Path) -> Callable[[str], Path]:
+    """Write a YAML config (dedented) into tmp_path and return its path."""
+
+    def write(text: str, name: str = "tradewatch.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def russia_china_csv(tmp_path: Path) -> Path:
+    """A private copy of the real Russia-China file that a test may truncate or extend."""
+    target = tmp_path / "russia_china.csv"
+    shutil.copy(DEMO_CSV, target)
+    return target
+
+
+def truncate_csv(path: Path, last_period: str) -> None:
+    """Keep the header and the rows up to and including `last_period` (YYYY-MM)."""
+    lines = path.read_text().splitlines()
+    kept = [lines[0]] + [line for line in lines[1:] if line.split(",")[0] <= last_period]
+    path.write_text("\n".join(kept) + "\n")

@@ -1,0 +1,148 @@
+"""Exact summary sentences, end to end through evaluate, for every wording branch."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from detectors import Consecutive, Threshold, evaluate
+
+
+def _summary(freq: str, start: str, values: list, detector: Any, transform: str) -> str:
+    index = pd.period_range(start, periods=len(values), freq=freq)
+    panel = pd.DataFrame({"s": [math.nan if v is None else float(v) for v in values]}, index)
+    (finding,) = evaluate(
+        panel,
+        rule="r",
+        transform=transform,
+        detector=detector,
+        severity="warning",
+        subjects={"s": "Exports"},
+    )
+    return finding.summary
+
+
+@pytest.mark.parametrize(
+    ("freq", "start", "values", "detector", "transform", "sentence"),
+    [
+        (
+            "M",
+            "2014-01",
+            [100] * 12 + [100, 111, 115, 112],
+            Consecutive("above", 10, 3),
+            "yoy_pct",
+            "Exports rose 12.0% YoY in 2015-04, the 3rd consecutive monthly rise above +10%.",
+        ),
+        (
+            "M",
+            "2014-11",
+            [4100, 3900, 3800, 3700, 3456.14],
+            Consecutive("below", 4000, 4),
+            "level",
+            "Exports was 3,456.1 in 2015-03, the 4th consecutive month below 4,000.",
+        ),
+        (
+            "Q",
+            "2014Q3",
+            [10, 5000, 5200.5],
+            Consecutive("above", 4999.5, 2),
+            "level",
+            "Exports was 5,200.5 in 2015Q1, the 2nd consecutive quarter above 4,999.5.",
+        ),
+        (
+            "Y",
+            "2012",
+            [100, 90, 80, 70],
+            Consecutive("above", 50, 3),
+            "level",
+            "Exports was 70 in 2015, the 4th consecutive year above 50.",
+        ),
+        (
+            "Q",
+            "2014Q2",
+            [100, 97, 94.09, 91.2673],
+            Consecutive("below", -2.5, 3),
+            "mom_pct",
+            "Exports fell 3.0% QoQ in 2015Q1, the 3rd consecutive quarterly decline below -2.5%.",
+        ),
+        (
+            "Y",
+            "2011",
+            [100, 80, 70, 63, 56.7],
+            Consecutive("below", -5, 4),
+            "yoy_pct",
+            "Exports fell 10.0% YoY in 2015, the 4th consecutive annual decline below -5%.",
+        ),
+        (
+            "M",
+            "2014-01",
+            [100] * 12 + [101, 102],
+            Consecutive("below", 5, 2),
+            "yoy_pct",
+            "Exports rose 2.0% YoY in 2015-02, the 2nd consecutive month below +5%.",
+        ),
+        (
+            "M",
+            "2014-01",
+            [100] * 12 + [110, 115],
+            Threshold("above", 10),
+            "yoy_pct",
+            "Exports rose 15.0% YoY in 2015-02, above the +10% threshold.",
+        ),
+        (
+            "M",
+            "2014-01",
+            [100] * 12 + [102],
+            Threshold("below", 5),
+            "yoy_pct",
+            "Exports rose 2.0% YoY in 2015-01, below the +5% threshold.",
+        ),
+        (
+            "M",
+            "2014-01",
+            [100] * 12 + [100],
+            Threshold("below", 2.5),
+            "yoy_pct",
+            "Exports was unchanged YoY in 2015-01, below the +2.5% threshold.",
+        ),
+        (
+            "M",
+            "2014-01",
+            [100] * 12 + [79.7],
+            Threshold("below", -20),
+            "yoy_pct",
+            "Exports fell 20.3% YoY in 2015-01, below the -20% threshold.",
+        ),
+        (
+            "M",
+            "2014-12",
+            [3456.1],
+            Threshold("above", 3000),
+            "level",
+            "Exports was 3,456.1 in 2014-12, above the 3,000 threshold.",
+        ),
+        (
+            "Q",
+            "2015Q1",
+            [1234567.89],
+            Threshold("above", 1e6),
+            "level",
+            "Exports was 1,234,567.9 in 2015Q1, above the 1,000,000 threshold.",
+        ),
+        (
+            "M",
+            "2015-01",
+            [100, 88],
+            Threshold("below", -10),
+            "mom_pct",
+            "Exports fell 12.0% MoM in 2015-02, below the -10% threshold.",
+        ),
+    ],
+)
+def test_summary_sentences(
+    freq: str, start: str, values: list, detector: Any, transform: str, sentence: str
+) -> None:
+    assert _summary(freq, start, values, detector, transform) == sentence

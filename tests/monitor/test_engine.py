@@ -1,0 +1,132 @@
+"""One cycle end to end in-process, on real files and a real SQLite store."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from prometheus_client import generate_latest
+
+from monitor.app import App
+from monitor.config import load_config
+from tests.conftest import DEMO_CSV, truncate_csv
+
+CONFIG = """
+store: {path: state/tradewatch.db}
+sources:
+  - name: rosstat
+    kind: file
+    path: russia_china.csv
+    labels: {reporter: RUS, partner: CHN, commodity: TOTAL, unit: USD_M}
+    columns:
+      ru_exports_to_cn_musd: {flow: export}
+      ru_imports_from_cn_musd: {flow: import}
+  - name: broken
+    kind: file
+    path: missing.csv
+    value_column: value
+rules:
+  - name: decline
+    transform: {kind: yoy_pct}
+    detector: {kind: consecutive, direction: below, threshold: -5, count: 5}
+    labels: {team: policy}
+"""
+
+IMPORTS_FIRING = (
+    "[FIRING] decline rus-chn/import/total (warning): Russia's imports from China fell 21.6% YoY "
+    "in 2015-03, the 5th consecutive monthly decline below -5%."
+)
+EXPORTS_FIRING = (
+    "[FIRING] decline rus-chn/export/total (warning): Russia's exports to China fell 35.5% YoY "
+    "in 2015-03, the 5th consecutive monthly decline below -5%."
+)
+
+
+@pytest.fixture
+def config_path(write_config: Callable[[str], Path], russia_china_csv: Path) -> Path:
+    truncate_csv(russia_china_csv, "2015-03")
+    return write_config(CONFIG)
+
+
+def run_once(config_path: Path) -> tuple[App, list[bool]]:
+    app = App(load_config(config_path))
+    results = app.run_once()
+    return app, [r.ok for r in results]
+
+
+def test_first_cycle_fires_on_the_newest_period_and_a_broken_source_does_not_stop_it(
+    config_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app, oks = run_once(config_path)
+    assert oks == [True, False]
+    assert capsys.readouterr().out.splitlines() == [EXPORTS_FIRING, IMPORTS_FIRING]
+    firing = {(a.series, a.status.value, a.since_period) for a in app.book.alerts()}
+    assert firing == {("rus-chn/export/total", "firing", "2015-03"),
+                      ("rus-chn/import/total", "firing", "2015-03")}
+    app.store.close()
+
+
+def test_nothing_new_means_nothing_sent_even_after_a_restart(
+    config_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app, _ = run_once(config_path)
+    app.run_once()
+    app.store.close()
+    restarted, _ = run_once(config_path)
+    restarted.store.close()
+    assert capsys.readouterr().out.splitlines() == [EXPORTS_FIRING, IMPORTS_FIRING]
+    assert len(restarted.store.sent_notifications()) == 2
+
+
+def test_a_new_month_resolves_only_the_series_that_recovered(
+    config_path: Path, russia_china_csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app, _ = run_once(config_path)
+    capsys.readouterr()
+    shutil.copy(DEMO_CSV, russia_china_csv)
+    truncate_csv(russia_china_csv, "2015-06")  # exports YoY 2015-06: -1.3%, imports: -33.3%
+    app.run_once()
+    assert capsys.readouterr().out.splitlines() == [
+        "[RESOLVED] decline rus-chn/export/total (warning): Russia's exports to China fell 1.3% "
+        "YoY in 2015-06; decline no longer holds."
+    ]
+    statuses = {a.series: a.status.value for a in app.book.alerts()}
+    assert statuses == {"rus-chn/export/total": "resolved", "rus-chn/import/total": "firing"}
+    app.store.close()
+
+
+def test_bad_cells_in_one_series_do_not_stop_the_other(
+    config_path: Path, russia_china_csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = russia_china_csv.read_text().replace("2015-03,2409.40141,3012.55243",
+                                                "2015-03,2409.40141,n/a")
+    russia_china_csv.write_text(text)
+    app, oks = run_once(config_path)
+    assert oks == [True, False]
+    # Imports now end at 2015-02 (4th decline: no alert); exports still fire.
+    assert capsys.readouterr().out.splitlines() == [EXPORTS_FIRING]
+    exposition = generate_latest(app.registry).decode()
+    assert 'tradewatch_source_errors_total{reason="rows",source="rosstat"} 1.0' in exposition
+    app.store.close()
+
+
+def test_metrics_show_series_alerts_and_source_health(config_path: Path) -> None:
+    app, _ = run_once(config_path)
+    text = generate_latest(app.registry).decode()
+    app.store.close()
+    assert ('tradewatch_series_value{commodity="TOTAL",flow="import",partner="CHN",reporter="RUS",'
+            'series="rus-chn/import/total",source="rosstat",unit="USD_M"} 3012.55243') in text
+    assert ('tradewatch_alerts{alertname="decline",alertstate="firing",series="rus-chn/import/total",'
+            'severity="warning"} 1.0') in text
+    assert 'tradewatch_source_up{source="rosstat"} 1.0' in text
+    assert 'tradewatch_source_up{source="broken"} 0.0' in text
+    assert 'tradewatch_source_errors_total{reason="not_found",source="broken"} 1.0' in text
+    assert 'tradewatch_source_poll_duration_seconds_count{source="rosstat"} 1.0' in text
+    assert 'tradewatch_notifications_total{outcome="sent",receiver="console",rule="decline"} 2.0' in text
+    assert "tradewatch_outbox_pending 0.0" in text
+    assert 'tradewatch_build_info{python="' in text
+    assert "process_cpu_seconds_total" in text
+    assert 'tradewatch_source_last_success_timestamp_seconds{source="rosstat"}' in text
+    assert 'tradewatch_source_last_success_timestamp_seconds{source="broken"}' not in text

@@ -1,0 +1,177 @@
+"""The real daemon as a subprocess: serve, alert, stop on SIGTERM, restart without resending."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import truncate_csv
+
+pytestmark = pytest.mark.slow
+
+SOURCE = """
+store: {{path: state/tradewatch.db}}
+sources:
+  - name: rosstat
+    kind: file
+    path: russia_china.csv
+    labels: {{reporter: RUS, partner: CHN, commodity: TOTAL, unit: USD_M}}
+    columns:
+      ru_exports_to_cn_musd: {{flow: export}}
+      ru_imports_from_cn_musd: {{flow: import}}
+    {extra}
+rules:
+  - name: yoy_sharp_fall
+    transform: {{kind: yoy_pct}}
+    detector: {{kind: threshold, direction: below, threshold: -20}}
+    severity: critical
+"""
+
+
+class Daemon:
+    """`tradewatch run` in a subprocess, its stdout read line by line on a thread."""
+
+    def __init__(self, config: Path) -> None:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "monitor", "run", "--config", str(config),
+             "--listen", "127.0.0.1:0"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._pump, daemon=True).start()
+        url_line = self.wait_for(lambda line: "serving metrics at" in line, timeout=30)
+        self.metrics_url = url_line.rsplit(" ", 1)[-1]
+        self.base = self.metrics_url.removesuffix("/metrics")
+
+    def _pump(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def wait_for(self, predicate: Callable[[str], bool], timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.2)
+            except queue.Empty:
+                if self.process.poll() is not None:
+                    raise AssertionError(f"daemon exited: {self.process.stderr.read()}") from None  # type: ignore[union-attr]
+                continue
+            self.seen.append(line)
+            if predicate(line):
+                return line
+        raise AssertionError(f"timed out; stdout so far: {self.seen}")
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if httpx.get(f"{self.base}/-/ready", timeout=5).status_code == 200:
+                return
+            time.sleep(0.2)
+        raise AssertionError("daemon never became ready")
+
+    def stop(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 30) -> tuple[int, str]:
+        self.process.send_signal(sig)
+        code = self.process.wait(timeout=timeout)
+        time.sleep(0.2)
+        while not self.lines.empty():
+            self.seen.append(self.lines.get())
+        assert self.process.stderr is not None
+        return code, self.process.stderr.read()
+
+
+@pytest.fixture
+def daemons() -> Iterator[list[Daemon]]:
+    started: list[Daemon] = []
+    yield started
+    for daemon in started:
+        if daemon.process.poll() is None:
+            daemon.process.kill()
+            daemon.process.wait()
+
+
+def test_run_serves_metrics_fires_and_stops_cleanly_on_sigterm(
+    write_config: Callable[[str], Path], russia_china_csv: Path, daemons: list[Daemon]
+) -> None:
+    config = write_config(SOURCE.format(extra="replay: {start: 2014-11, every: 1s}"))
+    daemon = Daemon(config)
+    daemons.append(daemon)
+    assert daemon.metrics_url.startswith("http://127.0.0.1:")
+    # 2014-11 is revealed first (imports -7.8% YoY), then 2014-12 (imports -20.3%).
+    line = daemon.wait_for(lambda text: text.startswith("[FIRING]"), timeout=30)
+    assert line == ("[FIRING] yoy_sharp_fall rus-chn/import/total (critical): Russia's imports "
+                    "from China fell 20.3% YoY in 2014-12, below the -20% threshold.")
+    metrics = httpx.get(daemon.metrics_url, timeout=5)
+    assert metrics.status_code == 200
+    assert "tradewatch_build_info{" in metrics.text
+    assert ('tradewatch_alerts{alertname="yoy_sharp_fall",alertstate="firing",'
+            'series="rus-chn/import/total",severity="critical"} 1.0') in metrics.text
+    assert httpx.get(f"{daemon.base}/-/healthy", timeout=5).status_code == 200
+    assert httpx.get(f"{daemon.base}/-/ready", timeout=5).status_code == 200
+    assert httpx.get(f"{daemon.base}/nothing-here", timeout=5).status_code == 404
+    code, stderr = daemon.stop(signal.SIGTERM)
+    assert code == 0, stderr
+    assert 'msg="stopped"' in stderr
+    assert "Traceback" not in stderr
+
+
+def test_restart_after_sigkill_sends_nothing_twice_and_alerts_survive(
+    write_config: Callable[[str], Path], russia_china_csv: Path, daemons: list[Daemon]
+) -> None:
+    truncate_csv(russia_china_csv, "2015-03")  # imports -21.6%, exports -35.5% YoY
+    config = write_config(SOURCE.format(extra="schedule: {every: 1h}"))
+    first = Daemon(config)
+    daemons.append(first)
+    fired = [first.wait_for(lambda text: text.startswith("[FIRING]"), 30) for _ in range(2)]
+    assert sorted(line.split()[2] for line in fired) == [
+        "rus-chn/export/total", "rus-chn/import/total"]
+    first.wait_ready()
+    first.stop(signal.SIGKILL)
+
+    second = Daemon(config)
+    daemons.append(second)
+    second.wait_ready()
+    code, stderr = second.stop(signal.SIGTERM)
+    assert code == 0, stderr
+    assert [line for line in second.seen if line.startswith("[")] == []
+
+    listing = subprocess.run(
+        [sys.executable, "-m", "monitor", "alerts", "--config", str(config), "--format", "json"],
+        capture_output=True, text=True, check=True)
+    alerts = json.loads(listing.stdout)
+    assert [(a["rule"], a["series"], a["status"], a["period"], a["since"]) for a in alerts] == [
+        ("yoy_sharp_fall", "rus-chn/export/total", "firing", "2015-03", "2015-01"),
+        ("yoy_sharp_fall", "rus-chn/import/total", "firing", "2015-03", "2014-12"),
+    ]
+    assert alerts[1]["labels"]["reporter"] == "RUS" and alerts[1]["labels"]["partner"] == "CHN"
+
+
+def test_once_exits_1_when_a_source_fails_and_2_on_bad_config(
+    write_config: Callable[[str], Path], russia_china_csv: Path
+) -> None:
+    good = write_config(SOURCE.format(extra=""))
+    ok = subprocess.run([sys.executable, "-m", "monitor", "once", "--config", str(good)],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    russia_china_csv.unlink()
+    failed = subprocess.run([sys.executable, "-m", "monitor", "once", "--config", str(good)],
+                            capture_output=True, text=True)
+    assert failed.returncode == 1
+    assert "source failed source=rosstat reason=not_found" in failed.stderr
+    bad = write_config("sources: 5\n", name="bad.yaml")
+    invalid = subprocess.run([sys.executable, "-m", "monitor", "once", "--config", str(bad)],
+                             capture_output=True, text=True)
+    assert invalid.returncode == 2
+    assert f"{bad}:1: sources: Input should be a valid list" in invalid.stderr
