@@ -18,7 +18,9 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
+# The demo replays history from 2014-09 each time, so it starts from an empty store.
 run: $(VENV)/.installed
+	@if [ "$(CONFIG)" = "config/tradewatch.yaml" ]; then rm -f var/demo.db var/demo.db-wal var/demo.db-shm; fi
 	$(BIN)/tradewatch run --config $(CONFIG)
 
 once: $(VENV)/.installed
