@@ -63,6 +63,7 @@ alerts = sa.Table(
     sa.Column("fired_at", sa.DateTime(timezone=True)),
     sa.Column("resolved_at", sa.DateTime(timezone=True)),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("event_period", sa.String),
 )
 outbox = sa.Table(
     "outbox", metadata,
@@ -242,7 +243,7 @@ class Store:
     def load_alerts(self) -> dict[str, Alert]:
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(alerts)).mappings().all()
-        return {r["fingerprint"]: _alert_from_row(r) for r in rows}
+        return {r["fingerprint"]: _alert_from_row(dict(r)) for r in rows}
 
     def commit_transitions(
         self,
@@ -310,7 +311,7 @@ class Store:
                  .join(deliveries, deliveries.c.outbox_id == outbox.c.id)
                  .where(deliveries.c.sent_at.is_not(None)).order_by(outbox.c.id))
         with self.engine.connect() as conn:
-            return [tuple(r) for r in conn.execute(query)]  # type: ignore[misc]
+            return [(r.fingerprint, r.episode, r.status, r.receiver) for r in conn.execute(query)]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -336,6 +337,7 @@ def _alert_to_row(alert: Alert) -> dict[str, Any]:
         "reference": _finite(alert.reference), "summary": alert.summary,
         "active_at": alert.active_at, "fired_at": alert.fired_at,
         "resolved_at": alert.resolved_at, "updated_at": alert.updated_at,
+        "event_period": alert.event_period,
     }
 
 
@@ -356,4 +358,5 @@ def _alert_from_row(row: Mapping[str, Any]) -> Alert:
         summary=row["summary"], active_at=_utc(row["active_at"]) or row["active_at"],
         fired_at=_utc(row["fired_at"]), resolved_at=_utc(row["resolved_at"]),
         updated_at=_utc(row["updated_at"]) or row["updated_at"],
+        event_period=row["event_period"],
     )

@@ -175,3 +175,23 @@ def test_once_exits_1_when_a_source_fails_and_2_on_bad_config(
                              capture_output=True, text=True)
     assert invalid.returncode == 2
     assert f"{bad}:1: sources: Input should be a valid list" in invalid.stderr
+
+
+def test_the_shipped_demo_prints_its_url_and_an_alert_within_60_seconds(
+    tmp_path: Path, daemons: list[Daemon]
+) -> None:
+    from tests.conftest import REPO
+
+    text = (REPO / "config" / "tradewatch.yaml").read_text()
+    assert "path: ../var/demo.db" in text
+    config = tmp_path / "tradewatch.yaml"
+    config.write_text(text.replace("path: ../var/demo.db", "path: demo.db"))
+    started = time.monotonic()
+    daemon = Daemon(config)
+    daemons.append(daemon)
+    line = daemon.wait_for(lambda text: text.startswith("[FIRING]"), timeout=60)
+    assert time.monotonic() - started < 60
+    assert line == ("[FIRING] yoy_sharp_fall rus-chn/import/total (critical): Russia's imports "
+                    "from China fell 20.3% YoY in 2014-12, below the -20% threshold.")
+    code, stderr = daemon.stop(signal.SIGINT)
+    assert code == 0, stderr

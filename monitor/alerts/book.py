@@ -8,7 +8,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from monitor.alerts.lifecycle import Alert, Evaluation, Status, Transition, fingerprint, step, transition
+from monitor.alerts.lifecycle import (
+    Alert,
+    Evaluation,
+    Status,
+    Transition,
+    fingerprint,
+    step,
+    transition,
+)
 from monitor.store import Store
 
 log = logging.getLogger(__name__)
@@ -28,6 +36,7 @@ def notification_payload(alert: Alert) -> dict[str, Any]:
         "reference": alert.reference,
         "summary": alert.summary,
         "episode": alert.episode,
+        "event_period": alert.event_period,
         "fingerprint": alert.fingerprint,
     }
 
@@ -68,7 +77,7 @@ class AlertBook:
             for alert in upserts:
                 self._alerts[alert.fingerprint] = alert
         for change in transitions:
-            if change.notify or change.previous is None:
+            if change.notify or change.previous_status is None:
                 log.info("alert %s rule=%s series=%s period=%s", change.alert.status.value,
                          change.alert.rule, change.alert.series, change.alert.period)
         return transitions

@@ -15,7 +15,11 @@ from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
 
+import pandas as pd
+
 from detectors import Finding
+
+EVENT_TOLERANCE = 2  # periods a change point may move and still be the same break
 
 
 class Status(StrEnum):
@@ -49,6 +53,7 @@ class Alert:
     fired_at: datetime | None
     resolved_at: datetime | None
     updated_at: datetime
+    event_period: str | None = None  # for event alerts (change points): the break's period
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,18 +75,28 @@ class Transition:
     """A state change; `notify` says whether receivers hear about it."""
 
     alert: Alert
-    previous: Status | None
+    previous: Alert | None
+
+    @property
+    def previous_status(self) -> Status | None:
+        return self.previous.status if self.previous is not None else None
 
     @property
     def notify(self) -> bool:
+        """Firing is news when it starts an episode; resolution when a condition stops
+        holding. Events (change points) resolve quietly: the break itself does not end."""
         if self.alert.status is Status.FIRING:
-            return self.previous is not Status.FIRING
-        return self.alert.status is Status.RESOLVED and self.previous is Status.FIRING
+            return self.previous_status is not Status.FIRING or (
+                self.previous is not None and self.previous.episode != self.alert.episode)
+        return (self.alert.status is Status.RESOLVED and self.previous_status is Status.FIRING
+                and self.alert.event_period is None)
 
 
 def step(previous: Alert | None, evaluation: Evaluation, now: datetime) -> Alert | None:
     """Next state of one alert; None means "no alert" (never active, or pending that lapsed)."""
     finding = evaluation.finding
+    if finding is not None and finding.kind == "event":
+        return _step_event(previous, evaluation, finding, now)
     was_active = previous is not None and previous.status is not Status.RESOLVED
     if finding is None:
         if previous is None or previous.status is Status.RESOLVED:
@@ -116,8 +131,46 @@ def step(previous: Alert | None, evaluation: Evaluation, now: datetime) -> Alert
     )
 
 
+def _step_event(previous: Alert | None, evaluation: Evaluation, finding: Finding,
+                now: datetime) -> Alert:
+    """One alert per break: a break that moves by up to EVENT_TOLERANCE periods as more data
+    arrives is the same break (updated quietly); a break elsewhere is a new episode."""
+    brk = str(finding.details.get("break_period", finding.period))
+    same = (previous is not None and previous.status is Status.FIRING
+            and previous.event_period is not None
+            and _periods_apart(previous.event_period, brk, finding.period) <= EVENT_TOLERANCE)
+    if same and previous is not None:
+        return replace(previous, period=str(finding.period), event_period=brk, value=finding.value,
+                       reference=finding.reference, summary=finding.summary,
+                       labels=MappingProxyType(dict(evaluation.labels)), updated_at=now)
+    return Alert(
+        fingerprint=fingerprint(evaluation.rule, evaluation.series),
+        rule=evaluation.rule,
+        series=evaluation.series,
+        labels=MappingProxyType(dict(evaluation.labels)),
+        severity=evaluation.severity,
+        status=Status.FIRING,
+        episode=(previous.episode if previous is not None else 0) + 1,
+        period=str(finding.period),
+        since_period=brk,
+        value=finding.value,
+        reference=finding.reference,
+        summary=finding.summary,
+        active_at=now,
+        fired_at=now,
+        resolved_at=None,
+        updated_at=now,
+        event_period=brk,
+    )
+
+
+def _periods_apart(a: str, b: str, like: pd.Period) -> int:
+    freq = like.freq
+    return abs((pd.Period(a, freq=freq) - pd.Period(b, freq=freq)).n)
+
+
 def transition(previous: Alert | None, current: Alert | None) -> Transition | None:
     """The change between two states worth persisting, if any."""
     if current is None or current == previous:
         return None
-    return Transition(current, previous.status if previous is not None else None)
+    return Transition(current, previous)

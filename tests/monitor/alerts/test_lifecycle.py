@@ -7,7 +7,15 @@ import pandas as pd
 import pytest
 
 from detectors import Finding
-from monitor.alerts.lifecycle import Alert, Evaluation, Status, Transition, fingerprint, step, transition
+from monitor.alerts.lifecycle import (
+    Alert,
+    Evaluation,
+    Status,
+    Transition,
+    fingerprint,
+    step,
+    transition,
+)
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 T1 = T0 + timedelta(minutes=5)
@@ -102,7 +110,8 @@ def test_which_transitions_notify(previous: Status | None, current: Status, noti
     assert isinstance(alert, Alert)
     from dataclasses import replace
 
-    assert Transition(replace(alert, status=current), previous).notify is notify
+    before = None if previous is None else replace(alert, status=previous)
+    assert Transition(replace(alert, status=current), before).notify is notify
 
 
 def test_transition_only_when_state_changed() -> None:
@@ -110,4 +119,31 @@ def test_transition_only_when_state_changed() -> None:
     assert transition(alert, alert) is None
     assert transition(None, None) is None
     change = transition(None, alert)
-    assert change is not None and change.previous is None and change.notify
+    assert change is not None and change.previous_status is None and change.notify
+
+
+def event(period: str, brk: str, summary: str = "shifted") -> Finding:
+    return Finding(rule="decline", series="rus-chn/import/total", period=pd.Period(period, "M"),
+                   kind="event", severity="warning", value=2000.0, reference=2800.0,
+                   details=MappingProxyType({"held_for": 1, "break_period": brk}), summary=summary)
+
+
+def test_a_change_point_fires_once_and_moving_by_two_periods_is_the_same_break() -> None:
+    first = step(None, evaluation("2015-03", event("2015-03", "2015-01")), T0)
+    assert first is not None and first.status is Status.FIRING and first.event_period == "2015-01"
+    assert transition(None, first).notify  # type: ignore[union-attr]
+    moved = step(first, evaluation("2015-04", event("2015-04", "2014-11", "moved")), T1)
+    assert moved is not None and moved.episode == 1 and moved.event_period == "2014-11"
+    change = transition(first, moved)
+    assert change is not None and not change.notify and moved.summary == "moved"
+
+
+def test_a_break_elsewhere_is_a_new_episode_and_events_resolve_quietly() -> None:
+    first = step(None, evaluation("2015-03", event("2015-03", "2015-01")), T0)
+    other = step(first, evaluation("2015-09", event("2015-09", "2015-07")), T1)
+    assert other is not None and other.episode == 2 and other.since_period == "2015-07"
+    assert transition(first, other).notify  # type: ignore[union-attr]
+    gone = step(other, evaluation("2016-09", None), T1)
+    assert gone is not None and gone.status is Status.RESOLVED
+    change = transition(other, gone)
+    assert change is not None and not change.notify
