@@ -7,6 +7,7 @@ of series never mean thousands of gauge updates per cycle.
 
 from __future__ import annotations
 
+import math
 import platform
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -94,23 +95,35 @@ class StateCollector(Collector):
         yield from self._outbox()
 
     def _series(self) -> Iterable[Metric]:
-        value = GaugeMetricFamily("tradewatch_series_value",
-                                  "Newest value of each watched series, in its source unit.",
-                                  labels=list(SERIES_LABELS))
-        period = GaugeMetricFamily("tradewatch_series_period_timestamp_seconds",
-                                   "Start of the newest reference period of each series (Unix time).",
-                                   labels=list(SERIES_LABELS))
+        def family(name: str, documentation: str) -> GaugeMetricFamily:
+            return GaugeMetricFamily(name, documentation, labels=list(SERIES_LABELS))
+
+        value = family("tradewatch_series_value", "Newest value of each series, in its source unit.")
+        yoy = family("tradewatch_series_yoy_percent",
+                     "Change of the newest value against the same period a year earlier, in %.")
+        period = family("tradewatch_series_period_timestamp_seconds",
+                        "Start of the newest reference period of each series (Unix time).")
+        age = family("tradewatch_series_period_age_seconds",
+                     "Time since the end of the newest reference period of each series.")
+        vintage = family("tradewatch_series_vintage_timestamp_seconds",
+                         "When the newest value of each series was first fetched as it stands.")
         infos = self._store.series()
-        for sid, newest, number in self._store.latest_values():
-            info = infos.get(sid)
+        now = self._clock()
+        snapshot = self._store.latest_snapshot()
+        for row in snapshot.itertuples(index=False):
+            info = infos.get(str(row.series))
             labels = dict(info.labels) if info else {}
-            values = [sid] + [str(labels.get(k, "")) for k in SERIES_LABELS[1:]]
-            value.add_metric(values, number)
-            if info is not None:
-                start = pd.Period(newest, freq=pandas_freq(info.frequency)).start_time
-                period.add_metric(values, start.tz_localize("UTC").timestamp())
-        yield value
-        yield period
+            values = [str(row.series)] + [str(labels.get(k, "")) for k in SERIES_LABELS[1:]]
+            value.add_metric(values, float(row.value))
+            base = float(row.year_ago_value)
+            if math.isfinite(base) and base != 0:
+                yoy.add_metric(values, 100.0 * (float(row.value) / base - 1.0))
+            reference = pd.Period(str(row.period), freq=pandas_freq(str(row.frequency)))
+            period.add_metric(values, reference.start_time.tz_localize("UTC").timestamp())
+            end = reference.end_time.tz_localize("UTC").to_pydatetime()
+            age.add_metric(values, max((now - end).total_seconds(), 0.0))
+            vintage.add_metric(values, row.vintage.timestamp())
+        yield from (value, yoy, period, age, vintage)
 
     def _alerts(self) -> Metric:
         family = GaugeMetricFamily(

@@ -18,3 +18,7 @@ def frequency_letter(freqstr: str) -> str:
     """pandas freqstr (`M`, `Q-DEC`, `Y-DEC`) -> M, Q or A."""
     head = freqstr.split("-")[0].upper()
     return {"M": "M", "Q": "Q", "QE": "Q", "Y": "A", "A": "A", "YE": "A"}.get(head, head)
+
+
+def periods_per_year(frequency: str) -> int:
+    return {"M": 12, "Q": 4, "A": 1}[frequency]

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from monitor.alerts.lifecycle import Alert, Status
-from monitor.periods import pandas_freq
+from monitor.periods import pandas_freq, periods_per_year
 
 metadata = sa.MetaData()
 
@@ -226,12 +226,34 @@ class Store:
 
     def latest_values(self) -> list[tuple[str, str, float]]:
         """(series, period, value) of each series' newest period, for metrics."""
+        snapshot = self.latest_snapshot()
+        return list(zip(snapshot["series"], snapshot["period"], snapshot["value"], strict=True))
+
+    def latest_snapshot(self) -> pd.DataFrame:
+        """Each series' newest period: series, frequency, period, value, vintage and the value
+        of the same period a year earlier (NaN when missing), read at scrape time."""
         newest = (sa.select(current.c.series, sa.func.max(current.c.period).label("period"))
                   .group_by(current.c.series).subquery())
-        query = sa.select(current.c.series, current.c.period, current.c.value).join(
-            newest, sa.and_(current.c.series == newest.c.series, current.c.period == newest.c.period))
+        query = (sa.select(current.c.series, series_table.c.frequency, current.c.period,
+                           current.c.value, current.c.vintage)
+                 .join(newest, sa.and_(current.c.series == newest.c.series,
+                                       current.c.period == newest.c.period))
+                 .join(series_table, series_table.c.id == current.c.series)
+                 .order_by(current.c.series))
+        columns = ["series", "frequency", "period", "value", "vintage"]
         with self.engine.connect() as conn:
-            return [(r.series, r.period, r.value) for r in conn.execute(query)]
+            frame = pd.DataFrame(conn.execute(query).all(), columns=columns)
+            frame["year_ago_period"] = [
+                str(pd.Period(p, freq=pandas_freq(f)) - periods_per_year(f))
+                for p, f in zip(frame["period"], frame["frequency"], strict=True)]
+            wanted = sorted(set(frame["year_ago_period"]))
+            rows = conn.execute(sa.select(current.c.series, current.c.period, current.c.value)
+                                .where(current.c.period.in_(wanted))).all() if wanted else []
+        past = pd.DataFrame(rows, columns=["series", "period", "value"]).rename(
+            columns={"period": "year_ago_period", "value": "year_ago_value"})
+        frame = frame.merge(past, on=["series", "year_ago_period"], how="left")
+        frame["vintage"] = [_utc(pd.Timestamp(v).to_pydatetime()) for v in frame["vintage"]]
+        return frame.astype({"value": float, "year_ago_value": float})
 
     def vintages(self, series: str) -> pd.DataFrame:
         with self.engine.connect() as conn:

@@ -130,3 +130,26 @@ def test_metrics_show_series_alerts_and_source_health(config_path: Path) -> None
     assert "process_cpu_seconds_total" in text
     assert 'tradewatch_source_last_success_timestamp_seconds{source="rosstat"}' in text
     assert 'tradewatch_source_last_success_timestamp_seconds{source="broken"}' not in text
+
+
+def test_metrics_carry_yoy_and_the_age_of_the_newest_period(config_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    clock = datetime(2015, 5, 1, tzinfo=UTC)
+    app = App(load_config(config_path), clock=lambda: clock)
+    app.run_once()
+    text = generate_latest(app.registry).decode()
+    app.store.close()
+    samples = {(s.name, s.labels.get("series")): s.value
+               for family in text_string_to_metric_families(text) for s in family.samples}
+    imports = "rus-chn/import/total"
+    # 2015-03 imports 3012.55243 against 2014-03 3842.39159 (Rosstat, million USD).
+    assert samples[("tradewatch_series_yoy_percent", imports)] == pytest.approx(
+        100 * (3012.55243 / 3842.39159 - 1))
+    # From the end of March 2015 to 1 May 2015: all of April, 30 days.
+    assert samples[("tradewatch_series_period_age_seconds", imports)] == pytest.approx(30 * 86400, abs=1)
+    assert samples[("tradewatch_series_period_timestamp_seconds", imports)] == datetime(
+        2015, 3, 1, tzinfo=UTC).timestamp()
+    assert samples[("tradewatch_series_vintage_timestamp_seconds", imports)] == clock.timestamp()
