@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from monitor.alerts.book import AlertBook
+from monitor.api import Api
 from monitor.config import LoadedConfig, parse_listen
 from monitor.engine import CycleResult, Engine, Runtime
 from monitor.http import HttpServer, build_app
@@ -78,7 +79,8 @@ class App:
     def start(self) -> str:
         """Serve HTTP and schedule every source; returns the metrics URL."""
         host, port = parse_listen(self._listen)
-        self._http = HttpServer(host, port, build_app(self.registry, self.healthy, self.ready))
+        api = Api(self.store, self.book)
+        self._http = HttpServer(host, port, build_app(self.registry, self.healthy, self.ready, api))
         self._http.start()
         scheduler = SourceScheduler()
         now = self._clock()

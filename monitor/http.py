@@ -1,15 +1,19 @@
-"""The HTTP endpoint: /metrics, /-/healthy, /-/ready and nothing on other paths."""
+"""The HTTP endpoint: /metrics, /-/healthy, /-/ready and the JSON API under /api/v1/."""
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable, Iterable
 from socketserver import ThreadingMixIn
 from typing import Any
+from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import CollectorRegistry, make_wsgi_app
+
+from monitor.api import Api
 
 log = logging.getLogger(__name__)
 
@@ -26,23 +30,57 @@ class _QuietHandler(WSGIRequestHandler):
         """Scrapes every few seconds would drown the log; stay silent."""
 
 
-def build_app(registry: CollectorRegistry, healthy: Callable[[], tuple[bool, str]],
-              ready: Callable[[], tuple[bool, str]]) -> Callable[..., Iterable[bytes]]:
+Probe = Callable[[], tuple[bool, str]]
+
+
+def build_app(registry: CollectorRegistry, healthy: Probe, ready: Probe,
+              api: Api | None = None) -> Callable[..., Iterable[bytes]]:
     metrics_app = make_wsgi_app(registry)
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path == "/metrics":
             return metrics_app(environ, start_response)
+        if api is not None and path.startswith("/api/v1/"):
+            query = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+            code, body = _api_route(api, path.removeprefix("/api/v1/"), environ, query)
+            return _json(start_response, code, body)
         if path in ("/-/healthy", "/-/ready"):
             ok, message = (healthy if path == "/-/healthy" else ready)()
             status = "200 OK" if ok else "503 Service Unavailable"
             start_response(status, [("Content-Type", "text/plain; charset=utf-8")])
             return [(message + "\n").encode()]
         start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
-        return [b"not found; try /metrics, /-/healthy or /-/ready\n"]
+        return [b"not found; try /metrics, /-/healthy, /-/ready or /api/v1/alerts\n"]
 
     return app
+
+
+def _api_route(api: Api, route: str, environ: dict[str, Any], query: dict[str, str]) -> tuple[int, Any]:
+    if environ.get("REQUEST_METHOD", "GET") not in ("GET", "HEAD"):
+        return 405, {"status": "error", "error": "method not allowed"}
+    try:
+        if route == "alerts":
+            return api.alerts(query)
+        if route == "series":
+            return api.series_list(query)
+        if route.startswith("series/"):
+            return api.series_detail(route.removeprefix("series/"), query)
+    except Exception:
+        log.exception("api error route=%s", route)
+        return 500, {"status": "error", "error": "internal error"}
+    return 404, {"status": "error", "error": f"no such endpoint /api/v1/{route}"}
+
+
+_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+            405: "Method Not Allowed", 500: "Internal Server Error", 503: "Service Unavailable"}
+
+
+def _json(start_response: StartResponse, status: int, body: Any) -> list[bytes]:
+    payload = json.dumps(body, ensure_ascii=False).encode()
+    start_response(f"{status} {_REASONS.get(status, '')}".strip(),
+                   [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+    return [payload]
 
 
 class HttpServer:

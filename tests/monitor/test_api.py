@@ -1,0 +1,72 @@
+"""The JSON API over real HTTP on loopback, against a started App."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from monitor.app import App
+from monitor.config import load_config
+from tests.conftest import truncate_csv
+
+CONFIG = """
+store: {path: state.db}
+http: {listen: "127.0.0.1:0"}
+sources:
+  - name: rosstat
+    kind: file
+    path: russia_china.csv
+    labels: {reporter: RUS, partner: CHN, commodity: TOTAL, unit: USD_M}
+    columns: {ru_imports_from_cn_musd: {flow: import}}
+    schedule: {every: 1h}
+rules:
+  - name: sharp_fall
+    transform: {kind: yoy_pct}
+    detector: {kind: threshold, direction: below, threshold: -20}
+"""
+
+
+@pytest.fixture
+def base_url(write_config: Callable[[str], Path], russia_china_csv: Path) -> Iterator[str]:
+    truncate_csv(russia_china_csv, "2015-03")
+    app = App(load_config(write_config(CONFIG)))
+    url = app.start().removesuffix("/metrics")
+    deadline = time.monotonic() + 20
+    while httpx.get(f"{url}/-/ready").status_code != 200:
+        assert time.monotonic() < deadline, "never ready"
+        time.sleep(0.1)
+    yield url
+    app.stop()
+
+
+def test_alerts_lists_active_alerts(base_url: str) -> None:
+    body = httpx.get(f"{base_url}/api/v1/alerts").json()
+    [alert] = body["data"]
+    assert (alert["rule"], alert["series"], alert["status"], alert["period"], alert["since"]) == (
+        "sharp_fall", "rus-chn/import/total", "firing", "2015-03", "2014-12")  # below -20% since 2014-12
+    assert alert["threshold"] == -20.0 and round(alert["value"], 1) == -21.6
+    assert alert["labels"]["partner"] == "CHN"
+    assert httpx.get(f"{base_url}/api/v1/alerts?status=resolved").json()["data"] == []
+    bad = httpx.get(f"{base_url}/api/v1/alerts?status=sleeping")
+    assert bad.status_code == 400 and "sleeping" in bad.json()["error"]
+
+
+def test_series_list_and_history_for_grafana(base_url: str) -> None:
+    [series] = httpx.get(f"{base_url}/api/v1/series").json()["data"]
+    assert (series["id"], series["period"], series["time"], series["value"]) == (
+        "rus-chn/import/total", "2015-03", "2015-03-01T00:00:00Z", 3012.55243)
+    assert round(series["yoy_percent"], 1) == -21.6
+    detail = httpx.get(f"{base_url}/api/v1/series/rus-chn%2Fimport%2Ftotal").json()["data"]
+    assert detail["id"] == "rus-chn/import/total" and len(detail["points"]) == 111  # 2006-01..2015-03
+    assert detail["points"][0] == {**detail["points"][0], "period": "2006-01",
+                                   "time": "2006-01-01T00:00:00Z", "value": 640.29537, "revisions": 0}
+    assert httpx.get(f"{base_url}/api/v1/series/rus-chn/import/total").json()["data"]["id"] == (
+        "rus-chn/import/total")
+    missing = httpx.get(f"{base_url}/api/v1/series/nope")
+    assert missing.status_code == 404 and "nope" in missing.json()["error"]
+    assert httpx.get(f"{base_url}/api/v1/other").status_code == 404
+    assert httpx.post(f"{base_url}/api/v1/alerts").status_code == 405
