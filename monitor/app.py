@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from monitor.alerts.book import AlertBook
 from monitor.api import Api
-from monitor.config import LoadedConfig, parse_listen
+from monitor.config import LoadedConfig, load_config, parse_listen
+from monitor.configfile import ConfigError, ConfigProblem
 from monitor.engine import CycleResult, Engine, Runtime
 from monitor.http import HttpServer, build_app
 from monitor.metrics import Metrics, StateCollector, build_registry
@@ -21,11 +24,20 @@ from monitor.store import Store
 log = logging.getLogger(__name__)
 
 DRAIN_INTERVAL = timedelta(seconds=15)
+CONFIG_WATCH_INTERVAL = timedelta(seconds=5)
 CRON_HEALTH_WINDOW = timedelta(hours=25)
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _digest(path: Path) -> str:
+    """Content hash of the config file; "" when it cannot be read (removed, unreadable)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
 
 
 @dataclass
@@ -39,8 +51,9 @@ class App:
     """Owns the store, the alert book, the runtime built from config and the scheduler."""
 
     def __init__(self, loaded: LoadedConfig, listen: str | None = None,
-                 clock: Callable[[], datetime] = utc_now) -> None:
+                 clock: Callable[[], datetime] = utc_now, api_token: str | None = None) -> None:
         self._clock = clock
+        self._api_token = api_token
         self.runtime = Runtime.build(loaded)
         self.store = Store(loaded.store_url)
         self.book = AlertBook(self.store)
@@ -54,6 +67,9 @@ class App:
         self._scheduler: SourceScheduler | None = None
         self._progress = _Progress(started_at=clock(), polled=set())
         self._progress_lock = threading.Lock()
+        self._reload_lock = threading.Lock()
+        self._seen_config_digest = loaded.sha256
+        self.metrics.config_loaded(loaded.sha256, clock())
 
     def _dispatcher(self, runtime: Runtime) -> Dispatcher:
         return Dispatcher(self.store, runtime.loaded.config.notify, runtime.notifiers,
@@ -80,14 +96,18 @@ class App:
         """Serve HTTP and schedule every source; returns the metrics URL."""
         host, port = parse_listen(self._listen)
         api = Api(self.store, self.book)
-        self._http = HttpServer(host, port, build_app(self.registry, self.healthy, self.ready, api))
+        app = build_app(self.registry, self.healthy, self.ready, api, reload=self.reload,
+                        api_token=self._api_token)
+        self._http = HttpServer(host, port, app)
         self._http.start()
         scheduler = SourceScheduler()
         now = self._clock()
         for source in self.runtime.loaded.config.sources:
             schedule = source.poll_schedule
             scheduler.add(source.name, self._safe_run, schedule.every, schedule.cron, first_run=now)
-        scheduler.add("outbox", lambda _name: self._safe_drain(), DRAIN_INTERVAL, None)
+        scheduler.add("outbox", lambda _name: self._safe_drain(), DRAIN_INTERVAL, None, job_id="outbox")
+        scheduler.add("config", lambda _name: self._reload_if_changed(), CONFIG_WATCH_INTERVAL, None,
+                      job_id="config-watch")
         scheduler.start()
         self._scheduler = scheduler
         bound_host, bound_port = self._http.address
@@ -112,6 +132,55 @@ class App:
         if self._http is not None:
             self._http.stop()
         self.store.close()
+
+    # -- reload -------------------------------------------------------------------------
+    def reload(self) -> tuple[bool, str]:
+        """Validate the whole new config and build its runtime, then swap it in; on any
+        error keep the running config. Alert state lives in the book and survives."""
+        with self._reload_lock:
+            old = self.runtime
+            now = self._clock()
+            try:
+                loaded = load_config(old.loaded.path)
+                if loaded.store_url != old.loaded.store_url:
+                    raise ConfigError([ConfigProblem(str(old.loaded.path), None, "store",
+                                                     "the store cannot change without a restart")])
+                runtime = Runtime.build(loaded, previous=old)
+            except ConfigError as exc:
+                self._seen_config_digest = _digest(old.loaded.path)
+                self.metrics.config_reload_failed()
+                log.error("config reload failed, keeping the running config: %s",
+                          str(exc).replace("\n", "; "))
+                return False, str(exc)
+            self._seen_config_digest = loaded.sha256
+            self.runtime = runtime
+            removed = sorted({r.name for r in old.rules} - {r.name for r in runtime.rules})
+            self.engine.retire_rules(removed, runtime, self._clock)
+            if self._scheduler is not None:
+                self._reschedule(old, runtime, now)
+            self.metrics.config_loaded(loaded.sha256, now)
+            log.info("config reloaded sha256=%s sources=%d rules=%d removed_rules=%s",
+                     loaded.sha256[:12], len(runtime.sources), len(runtime.rules), ",".join(removed) or "-")
+            return True, "reloaded"
+
+    def _reload_if_changed(self) -> None:
+        """Watch the config file: reload when its content changes (each change tried once)."""
+        digest = _digest(self.runtime.loaded.path)
+        if digest == self._seen_config_digest:
+            return
+        self._seen_config_digest = digest
+        self.reload()
+
+    def _reschedule(self, old: Runtime, new: Runtime, now: datetime) -> None:
+        assert self._scheduler is not None
+        before = {s.name: s.poll_schedule for s in old.loaded.config.sources}
+        after = {s.name: s.poll_schedule for s in new.loaded.config.sources}
+        for name in before.keys() - after.keys():
+            self._scheduler.remove(name)
+        for name, schedule in after.items():
+            if before.get(name) != schedule:
+                self._scheduler.add(name, self._safe_run, schedule.every, schedule.cron,
+                                    first_run=now if name not in before else None)
 
     # -- health -------------------------------------------------------------------------
     def healthy(self) -> tuple[bool, str]:

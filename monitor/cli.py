@@ -104,15 +104,20 @@ def _run(loaded: object, listen: str | None) -> int:
 
     assert isinstance(loaded, LoadedConfig)
     stop = threading.Event()
+    reload_requested = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         stop.set()  # only a flag: the main thread does the work
 
+    def on_hangup(signum: int, _frame: FrameType | None) -> None:
+        reload_requested.set()
+
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGHUP, on_hangup)
     log = logging.getLogger("monitor.cli")
     try:
-        app = App(loaded, listen=listen)
+        app = App(loaded, listen=listen, api_token=os.environ.get("TRADEWATCH_API_TOKEN") or None)
         url = app.start()
     except OSError as exc:
         print(f"tradewatch: cannot listen on {listen or loaded.config.http.listen}: {exc.strerror}",
@@ -121,8 +126,10 @@ def _run(loaded: object, listen: str | None) -> int:
     print(f"tradewatch {__version__}: serving metrics at {url}", flush=True)
     log.info("started config=%s sources=%d rules=%d", loaded.path, len(app.runtime.sources),
              len(app.runtime.rules))
-    while not stop.wait(0.5):
-        pass
+    while not stop.wait(0.2):
+        if reload_requested.is_set():
+            reload_requested.clear()
+            app.reload()
     log.info("stopping: finishing the cycle in flight")
     app.stop()
     log.info("stopped")

@@ -10,7 +10,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -86,14 +86,18 @@ class Replay(Strict):
     start: str
     every: Duration = timedelta(seconds=5)
 
-    @field_validator("start")
+    @field_validator("start", mode="before")
     @classmethod
-    def _period(cls, value: str) -> str:
+    def _period(cls, value: Any) -> str:
+        if isinstance(value, int | date) and not isinstance(value, bool):
+            value = str(value)  # YAML reads an unquoted 2014 as a number, 2014-09-01 as a date
         try:
-            pd.Period(value)
+            valid = isinstance(value, str) and not pd.isna(pd.Period(value))
         except (ValueError, TypeError):
-            raise ValueError(f"invalid period {value!r}: use YYYY-MM, YYYY-Qn or YYYY") from None
-        return value
+            valid = False
+        if not valid:
+            raise ValueError(f"invalid period {value!r}: use YYYY-MM, YYYY-Qn or YYYY")
+        return str(value)
 
 
 class FileSource(Strict):
@@ -278,7 +282,8 @@ def load_config(path: Path | str, env: Mapping[str, str] | None = None) -> Loade
     path = Path(path)
     loaded = load_yaml(path, env)
     if not isinstance(loaded.data, dict):
-        raise ConfigError([ConfigProblem(loaded.file, 1, "", "the config must be a mapping")])
+        problem = ConfigProblem(loaded.file, loaded.line_of(()), "", "the config must be a mapping")
+        raise ConfigError([problem])
     try:
         config = Config.model_validate(loaded.data)
     except ValidationError as exc:
@@ -298,14 +303,17 @@ def _cross_check(config: Config, loaded: LoadedYaml) -> list[ConfigProblem]:
 
         problems.append(ConfigProblem(loaded.file, loaded.line_of(loc), dotted(loc), message))
 
-    for section, items in (("sources", config.sources), ("rules", config.rules),
-                           ("notify.receivers", config.notify.receivers)):
+    named: tuple[tuple[tuple[str, ...], list[str]], ...] = (
+        (("sources",), [s.name for s in config.sources]),
+        (("rules",), [r.name for r in config.rules]),
+        (("notify", "receivers"), [r.name for r in config.notify.receivers]),
+    )
+    for section, names in named:
         seen: set[str] = set()
-        for index, item in enumerate(items):
-            loc = (*section.split("."), index, "name")
-            if item.name in seen:
-                problem(loc, f"duplicate name {item.name!r}")
-            seen.add(item.name)
+        for index, name in enumerate(names):
+            if name in seen:
+                problem((*section, index, "name"), f"duplicate name {name!r}")
+            seen.add(name)
     receivers = {r.name for r in config.notify.receivers}
 
     def walk(route: Route, loc: tuple[str | int, ...]) -> None:

@@ -83,18 +83,19 @@ def load_yaml(path: Path, env: Mapping[str, str] | None = None) -> LoadedYaml:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError([ConfigProblem(file, None, "", f"cannot read config: {exc.strerror}")]) from None
+    except UnicodeDecodeError as exc:
+        reason = f"cannot read config: not UTF-8 text ({exc.reason} at byte {exc.start})"
+        raise ConfigError([ConfigProblem(file, None, "", reason)]) from None
+    lines: dict[Loc, int] = {}
+    problems: list[ConfigProblem] = []
     try:
         root = yaml.compose(text, Loader=_Loader)
+        data = {} if root is None else _convert(root, (), lines, problems, env, file)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError([ConfigProblem(file, line, "", f"invalid YAML: {problem}")]) from None
-    lines: dict[Loc, int] = {}
-    problems: list[ConfigProblem] = []
-    if root is None:
-        return LoadedYaml({}, lines, file)
-    data = _convert(root, (), lines, problems, env, file)
     if problems:
         raise ConfigError(problems)
     return LoadedYaml(data, lines, file)
@@ -112,20 +113,26 @@ def _convert(
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            key = str(_Loader.construct_scalar(_Loader(""), key_node))  # type: ignore[arg-type]
+            key = str(_Loader.construct_scalar(_Loader(""), key_node))
             if key in out:
                 problems.append(
                     ConfigProblem(file, key_node.start_mark.line + 1, dotted((*loc, key)), "duplicate key")
                 )
                 continue
             out[key] = _convert(value_node, (*loc, key), lines, problems, env, file)
+            lines[(*loc, key)] = key_node.start_mark.line + 1  # the key's line, not its value's
         return out
     if isinstance(node, yaml.SequenceNode):
         return [
             _convert(item, (*loc, index), lines, problems, env, file)
             for index, item in enumerate(node.value)
         ]
-    value = _Loader("").construct_object(node, deep=True)
+    try:
+        value = _Loader("").construct_object(node, deep=True)
+    except (yaml.YAMLError, ValueError) as exc:  # an unknown !tag, a date like 2014-02-30
+        reason = getattr(exc, "problem", None) or str(exc)
+        problems.append(ConfigProblem(file, lines[loc], dotted(loc), f"invalid value: {reason}"))
+        return None
     if isinstance(value, str) and "${" in value:
         return _interpolate(value, loc, lines[loc], problems, env, file)
     return value
@@ -141,9 +148,10 @@ def _interpolate(
 ) -> str:
     def replace(match: re.Match[str]) -> str:
         name, default = match.group(1), match.group(2)
-        if name in env:
-            return env[name]
-        if default is not None:
+        value = env.get(name)
+        if value is not None and (value or default is None):
+            return value
+        if default is not None:  # as in the shell, `:-` also replaces an empty value
             return default
         problems.append(
             ConfigProblem(file, line, dotted(loc), f"environment variable {name} is not set")
@@ -157,30 +165,29 @@ def problems_from_validation(exc: ValidationError, loaded: LoadedYaml) -> list[C
     """Turn pydantic's errors into located problems, one per error."""
     problems = []
     for error in exc.errors(include_url=False):
-        loc = _data_loc(tuple(error["loc"]), loaded.data)
+        loc = _data_loc(tuple(error["loc"]), loaded.data, missing=error["type"] == "missing")
         message = error["msg"]
         if error["type"] == "extra_forbidden":
             message = f"unknown key {loc[-1]!r}" if loc else "unknown key"
+        elif error["type"] == "value_error":
+            message = message.removeprefix("Value error, ")
         problems.append(ConfigProblem(loaded.file, loaded.line_of(loc), dotted(loc), message))
     return problems
 
 
-def _data_loc(loc: Loc, data: Any) -> Loc:
-    """Drop the parts pydantic adds that are not in the file (union tags, validator names)."""
+def _data_loc(loc: Loc, data: Any, missing: bool = False) -> Loc:
+    """Drop the parts pydantic adds that are not in the file (union tags, validator names).
+
+    Every part must exist in the data, except the last one of a missing-key error."""
     out: list[str | int] = []
     current = data
-    for part in loc:
-        if isinstance(current, dict) and part not in current:
-            if isinstance(part, str) and ("[" in part or part in current.values()):
-                continue
-            out.append(part)
+    for position, part in enumerate(loc):
+        in_dict = isinstance(current, dict) and part in current
+        if in_dict or (isinstance(current, list) and isinstance(part, int) and part < len(current)):
+            current = current[part]
+        elif missing and position == len(loc) - 1:
             current = None
-            continue
-        if isinstance(current, list) and isinstance(part, int) and part < len(current):
-            current = current[part]
-        elif isinstance(current, dict):
-            current = current[part]
         else:
-            current = None
+            continue
         out.append(part)
     return tuple(out)

@@ -60,11 +60,18 @@ class Runtime:
     notifiers: Mapping[str, Notifier]
 
     @classmethod
-    def build(cls, loaded: LoadedConfig) -> Runtime:
+    def build(cls, loaded: LoadedConfig, previous: Runtime | None = None) -> Runtime:
+        """Build everything a config describes; a source whose config did not change is
+        carried over from `previous`, so its state (a replay position) survives a reload."""
         config = loaded.config
-        sources: dict[str, Source] = {
-            s.name: FileSource(s, loaded.resolve(s.path)) for s in config.sources
-        }
+        sources: dict[str, Source] = {}
+        for s in config.sources:
+            location = loaded.resolve(s.path)
+            kept = previous.sources.get(s.name) if previous is not None else None
+            if isinstance(kept, FileSource) and kept.config == s and kept.location == location:
+                sources[s.name] = kept
+            else:
+                sources[s.name] = FileSource(s, location)
         rules = []
         for rule in config.rules:
             params = dict(rule.detector)
@@ -111,7 +118,9 @@ class Engine:
 
     def cycle(self, runtime: Runtime, source_name: str, now: Callable[[], datetime]) -> CycleResult:
         started = time.monotonic()
-        source = runtime.sources[source_name]
+        source = runtime.sources.get(source_name)
+        if source is None:  # removed by a reload while its job was due
+            return CycleResult(source_name, True)
         try:
             fetched = source.fetch()  # 1. frame = source.fetch()
         except SourceError as exc:
@@ -163,6 +172,14 @@ class Engine:
     def _finish(self, result: CycleResult) -> CycleResult:
         self._observer.poll_finished(result)
         return result
+
+    def retire_rules(self, names: Sequence[str], runtime: Runtime, now: Callable[[], datetime]) -> None:
+        """Resolve the alerts of rules a reload removed, saying why, and notify."""
+        if not names:
+            return
+        with self._lock:
+            self._book.retire(names, now())
+            self._dispatcher_factory(runtime).drain(now)
 
     def drain(self, runtime: Runtime, now: Callable[[], datetime]) -> None:
         """Deliver what earlier cycles could not (a receiver was down)."""

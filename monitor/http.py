@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import threading
@@ -34,7 +35,10 @@ Probe = Callable[[], tuple[bool, str]]
 
 
 def build_app(registry: CollectorRegistry, healthy: Probe, ready: Probe,
-              api: Api | None = None) -> Callable[..., Iterable[bytes]]:
+              api: Api | None = None, reload: Probe | None = None,
+              api_token: str | None = None) -> Callable[..., Iterable[bytes]]:
+    """Read-only routes are open; anything that changes state needs `Authorization: Bearer
+    <token>` and is disabled when no token is configured."""
     metrics_app = make_wsgi_app(registry)
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -45,6 +49,17 @@ def build_app(registry: CollectorRegistry, healthy: Probe, ready: Probe,
             query = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
             code, body = _api_route(api, path.removeprefix("/api/v1/"), environ, query)
             return _json(start_response, code, body)
+        if path == "/-/reload":
+            if environ.get("REQUEST_METHOD") != "POST":
+                return _json(start_response, 405, {"status": "error", "error": "use POST"})
+            denied = _authorize(environ, api_token)
+            if denied is not None:
+                return _json(start_response, *denied)
+            if reload is None:
+                return _json(start_response, 404, {"status": "error", "error": "reload not available"})
+            ok, message = reload()
+            return _json(start_response, 200 if ok else 400,
+                         {"status": "success" if ok else "error", "message": message})
         if path in ("/-/healthy", "/-/ready"):
             ok, message = (healthy if path == "/-/healthy" else ready)()
             status = "200 OK" if ok else "503 Service Unavailable"
@@ -70,6 +85,17 @@ def _api_route(api: Api, route: str, environ: dict[str, Any], query: dict[str, s
         log.exception("api error route=%s", route)
         return 500, {"status": "error", "error": "internal error"}
     return 404, {"status": "error", "error": f"no such endpoint /api/v1/{route}"}
+
+
+def _authorize(environ: dict[str, Any], token: str | None) -> tuple[int, Any] | None:
+    """None when allowed, else the error response; constant-time comparison."""
+    if not token:
+        return 403, {"status": "error",
+                     "error": "state-changing endpoints are disabled: set TRADEWATCH_API_TOKEN"}
+    given = environ.get("HTTP_AUTHORIZATION", "")
+    if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        return 401, {"status": "error", "error": "missing or wrong bearer token"}
+    return None
 
 
 _REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",

@@ -38,9 +38,10 @@ _COUNTRIES: tuple[tuple[str, str, str], ...] = (
 )
 _AGGREGATES: tuple[tuple[str, str], ...] = (
     ("EU27", "the EU"), ("EA20", "the euro area"), ("EA", "the euro area"), ("W00", "the world"),
+    ("EU", "the EU"),  # Eurostat's "European Union": its composition at the time (EU28 to 2020)
 )
 _NAME_ALIASES = {
-    "european union - 27 countries": "EU27", "european union": "EU27", "eu27_2020": "EU27",
+    "european union - 27 countries": "EU27", "european union": "EU", "eu27_2020": "EU27",
     "euro area - 20 countries": "EA20", "euro area": "EA", "world": "W00",
     "united kingdom": "GBR", "united states": "USA", "netherlands": "NLD", "turkey": "TUR",
     "korea": "KOR", "czech republic": "CZE", "russian federation": "RUS",
@@ -89,8 +90,9 @@ def series_id(labels: Mapping[str, str]) -> str:
     for key in ("flow", "commodity"):
         if labels.get(key):
             parts.append(labels[key])
-    if not parts:
-        parts = [f"{k}={v}" for k, v in sorted(labels.items()) if k != "source"]
+    if not parts:  # a file without labels still needs a non-empty id
+        extra = {k: v for k, v in labels.items() if k != "source"} or labels
+        parts = [f"{k}={v}" for k, v in sorted(extra.items())]
     return "/".join(parts).lower().replace(" ", "_")
 
 

@@ -59,7 +59,26 @@ class Metrics(CycleObserver):
         self.cycles = Counter(
             "tradewatch_cycles_total", "Completed polls, successful or not.", ["source"],
             registry=registry)
+        self.reload_ok = Gauge(
+            "tradewatch_config_last_reload_successful",
+            "1 if the last config load or reload succeeded (a failed reload keeps the old config).",
+            registry=registry)
+        self.reload_time = Gauge(
+            "tradewatch_config_last_reload_success_timestamp_seconds",
+            "Unix time of the last successful config load or reload.", registry=registry)
+        self.config_info = Gauge(
+            "tradewatch_config_info", "The running config, by the SHA-256 of its file (always 1).",
+            ["sha256"], registry=registry)
         self._clock: Callable[[], datetime] | None = None
+
+    def config_loaded(self, sha256: str, now: datetime) -> None:
+        self.reload_ok.set(1)
+        self.reload_time.set(now.timestamp())
+        self.config_info.clear()
+        self.config_info.labels(sha256).set(1)
+
+    def config_reload_failed(self) -> None:
+        self.reload_ok.set(0)
 
     def set_clock(self, clock: Callable[[], datetime]) -> None:
         self._clock = clock

@@ -7,11 +7,13 @@ run instead of being dropped silently.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -57,18 +59,25 @@ class SourceScheduler:
         every: timedelta | None,
         cron: str | None,
         first_run: datetime | None = None,
+        job_id: str | None = None,
     ) -> None:
-        """Schedule a source; `first_run` (e.g. now) runs it before its trigger's first time."""
+        """Schedule a job (replacing one of the same id); `first_run` (e.g. now) runs it
+        before its trigger's first time."""
         extra = {"next_run_time": first_run} if first_run is not None else {}
         self._scheduler.add_job(
             job,
             trigger=trigger_for(every, cron),
             args=[name],
-            id=f"source:{name}",
+            id=job_id or f"source:{name}",
             name=f"poll {name}",
             replace_existing=True,
             **extra,
         )
+
+    def remove(self, name: str) -> None:
+        """Stop polling a source (a cycle in flight finishes)."""
+        with contextlib.suppress(JobLookupError):
+            self._scheduler.remove_job(f"source:{name}")
 
     def start(self) -> None:
         self._scheduler.start()

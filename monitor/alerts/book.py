@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,8 @@ from monitor.alerts.lifecycle import (
 from monitor.store import Store
 
 log = logging.getLogger(__name__)
+
+Changes = Iterator[tuple[str, Alert | None]]  # fingerprint -> next state (None: drop it)
 
 
 def notification_payload(alert: Alert) -> dict[str, Any]:
@@ -52,14 +55,38 @@ class AlertBook:
         self._alerts: dict[str, Alert] = store.load_alerts()
 
     def apply(self, evaluations: Iterable[Evaluation], now: datetime) -> list[Transition]:
+        return self._commit(self._steps(evaluations, now), now)
+
+    def retire(self, rules: Sequence[str], now: datetime) -> list[Transition]:
+        """The rules are gone from the config: resolve their firing alerts saying so, drop
+        their pending ones."""
+        return self._commit(self._retirements(set(rules), now), now)
+
+    def _steps(self, evaluations: Iterable[Evaluation], now: datetime) -> Changes:
+        for evaluation in evaluations:
+            fp = fingerprint(evaluation.rule, evaluation.series)
+            yield fp, step(self._alerts.get(fp), evaluation, now)
+
+    def _retirements(self, rules: set[str], now: datetime) -> Changes:
+        for alert in list(self._alerts.values()):
+            if alert.rule not in rules or alert.status is Status.RESOLVED:
+                continue
+            if alert.status is Status.PENDING:
+                yield alert.fingerprint, None
+                continue
+            yield alert.fingerprint, replace(
+                alert, status=Status.RESOLVED, resolved_at=now, updated_at=now,
+                summary=f"Rule {alert.rule} was removed from the config; this alert no longer "
+                        f"applies (last: {alert.summary})")
+
+    def _commit(self, changes: Changes, now: datetime) -> list[Transition]:
+        """Consume `changes` (lazily, under the lock) and persist them in one transaction."""
         with self._lock:
             upserts: list[Alert] = []
             deletes: list[str] = []
             transitions: list[Transition] = []
-            for evaluation in evaluations:
-                fp = fingerprint(evaluation.rule, evaluation.series)
+            for fp, nxt in changes:
                 previous = self._alerts.get(fp)
-                nxt = step(previous, evaluation, now)
                 if nxt is None:
                     if previous is not None:
                         deletes.append(fp)

@@ -72,8 +72,8 @@ class FileSource:
                                    keep_default_na=False, skipinitialspace=True)
             if fmt == "json":
                 return pd.read_json(io.BytesIO(raw), dtype=False).astype(str)
-            return pd.read_parquet(io.BytesIO(raw)).astype(str)
-        except (ValueError, pd.errors.ParserError, OSError) as exc:
+            return pd.read_parquet(io.BytesIO(raw)).astype(str)  # ImportError without pyarrow
+        except (ValueError, pd.errors.ParserError, OSError, ImportError) as exc:
             raise SourceError(self.name, "parse", f"cannot parse {self.location} as {fmt}: {exc}") from None
 
 
@@ -105,7 +105,7 @@ def to_long_frame(
                           f"the file has {', '.join(map(str, table.columns))}")
     line = pd.Series(np.arange(len(table)) + 2, index=table.index)  # header is line 1
     periods = _parse_periods(table[config.period_column], config.frequency)
-    for index in periods.index[periods.isna()][:_MAX_REPORTED]:
+    for index in periods.index[periods.isna()]:
         problems.append(f"{location}:{line[index]}: cannot read period "
                         f"{table.at[index, config.period_column]!r} in column {config.period_column}")
     parts = []
@@ -119,7 +119,8 @@ def to_long_frame(
                                   config.label_columns, config, location, problems))
     frame = pd.concat(parts, ignore_index=True) if parts else empty_long_frame()
     for key, allowed in config.include.items():
-        frame = frame[frame[key].isin(allowed)] if key in frame else frame.iloc[0:0]
+        wanted = [normalise_labels({key: value})[key] for value in allowed]  # Germany -> DEU
+        frame = frame[frame[key].isin(wanted)] if key in frame else frame.iloc[0:0]
     frame = frame.drop_duplicates(["series", "period"], keep="last").reset_index(drop=True)
     if len(problems) > _MAX_REPORTED:
         problems = [*problems[:_MAX_REPORTED], f"... and {len(problems) - _MAX_REPORTED} more"]
@@ -141,8 +142,8 @@ def _series_part(
     if config.thousands:
         text = text.str.replace(config.thousands, "", regex=False)
     values = pd.to_numeric(text, errors="coerce")
-    blank = text.isin(["", "nan", "NaN", "NA", "..", "...", "…", "-", ":"])
-    for index in values.index[values.isna() & ~blank & periods.notna()][:_MAX_REPORTED]:
+    blank = text.isna() | text.isin(["", "nan", "NaN", "NA", "..", "...", "…", "-", ":"])
+    for index in values.index[values.isna() & ~blank & periods.notna()]:
         problems.append(f"{location}:{line[index]}: value {table.at[index, value_column]!r} "
                         f"in column {value_column} is not a number")
     keep = values.notna() & periods.notna()
