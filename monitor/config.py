@@ -100,27 +100,37 @@ class Replay(Strict):
         return str(value)
 
 
-class FileSource(Strict):
+class SourceBase(Strict):
+    """What every source kind has: a name, a frequency, constant labels, a schedule and a
+    timeout for each external call."""
+
+    name: str = Field(pattern=_NAME)
+    frequency: Literal["M", "Q", "A"] = "M"
+    labels: dict[str, str] = Field(default_factory=dict)
+    timeout: Duration = timedelta(seconds=30)
+    schedule: Schedule = Schedule(every=timedelta(hours=1))
+
+    @property
+    def poll_schedule(self) -> Schedule:
+        return self.schedule
+
+
+class FileSource(SourceBase):
     """A CSV, JSON or Parquet file by path, http(s) URL or `demo://NAME` (embedded data).
 
     Long files name a `value_column` and the `label_columns`; wide files map each value
     column to the labels of its series in `columns`."""
 
     kind: Literal["file"]
-    name: str = Field(pattern=_NAME)
     path: str
     format: Literal["csv", "json", "parquet"] | None = None
-    frequency: Literal["M", "Q", "A"] = "M"
     period_column: str = "period"
     value_column: str | None = None
     label_columns: dict[str, str] = Field(default_factory=dict)
     columns: dict[str, dict[str, str]] | None = None
-    labels: dict[str, str] = Field(default_factory=dict)
     include: dict[str, list[str]] = Field(default_factory=dict)
     separator: str = ","
     thousands: str | None = None
-    timeout: Duration = timedelta(seconds=30)
-    schedule: Schedule = Schedule(every=timedelta(hours=1))
     replay: Replay | None = None
 
     @model_validator(mode="after")
@@ -133,6 +143,11 @@ class FileSource(Strict):
     def poll_schedule(self) -> Schedule:
         """A replaying source advances one release per poll, so it polls at the replay pace."""
         return Schedule(every=self.replay.every) if self.replay else self.schedule
+
+
+# Every source kind's model; with more than one kind this becomes
+# Annotated[FileSource | OtherSource, Field(discriminator="kind")].
+SourceConfig = FileSource
 
 
 class TransformSpec(Strict):
@@ -250,7 +265,7 @@ def parse_listen(value: str) -> tuple[str, int]:
 
 
 class Config(Strict):
-    sources: list[FileSource] = Field(default_factory=list)
+    sources: list[SourceConfig] = Field(default_factory=list)
     rules: list[Rule] = Field(default_factory=list)
     notify: Notify = Notify()
     store: StoreConfig = StoreConfig()

@@ -31,8 +31,8 @@ from monitor.alerts.lifecycle import Evaluation
 from monitor.config import LoadedConfig, Rule
 from monitor.labels import subject
 from monitor.notify.pipeline import Dispatcher, Notifier, build_notifiers
+from monitor.sources import build_source
 from monitor.sources.base import FetchResult, Source, SourceError
-from monitor.sources.file import FileSource
 from monitor.store import SeriesInfo, Store
 
 log = logging.getLogger(__name__)
@@ -64,14 +64,10 @@ class Runtime:
         """Build everything a config describes; a source whose config did not change is
         carried over from `previous`, so its state (a replay position) survives a reload."""
         config = loaded.config
-        sources: dict[str, Source] = {}
-        for s in config.sources:
-            location = loaded.resolve(s.path)
-            kept = previous.sources.get(s.name) if previous is not None else None
-            if isinstance(kept, FileSource) and kept.config == s and kept.location == location:
-                sources[s.name] = kept
-            else:
-                sources[s.name] = FileSource(s, location)
+        sources: dict[str, Source] = {
+            s.name: build_source(s, loaded, previous.sources.get(s.name) if previous else None)
+            for s in config.sources
+        }
         rules = []
         for rule in config.rules:
             params = dict(rule.detector)
