@@ -63,6 +63,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--listen", help="HOST:PORT for /metrics and health (overrides http.listen)")
     with_config("once", "poll every source once, evaluate, notify, and exit")
     with_config("check", "validate the config and exit (0 valid, 2 invalid)")
+    config_cmd = commands.add_parser("config", help="config helpers")
+    config_sub = config_cmd.add_subparsers(dest="config_command", required=True)
+    schema = config_sub.add_parser("schema", help="print the JSON Schema of the config file (for editors)")
+    schema.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     alerts = with_config("alerts", "list current alerts from the store")
     alerts.add_argument("--format", choices=["table", "json"], default="table")
     alerts.add_argument("--all", action="store_true", help="include resolved alerts")
@@ -72,7 +76,11 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     _setup_logging(args.log_level)
-    from monitor.config import load_config
+    from monitor.config import config_json_schema, load_config
+
+    if args.command == "config":
+        print(json.dumps(config_json_schema(), indent=2))
+        return EXIT_OK
 
     try:
         loaded = load_config(args.config)

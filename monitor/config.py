@@ -6,9 +6,12 @@ names the file, the line and the dotted path (see configfile.py).
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
-from collections.abc import Mapping
+import types
+import typing
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -20,7 +23,9 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     ValidationError,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -30,6 +35,7 @@ from monitor.configfile import (
     ConfigError,
     ConfigProblem,
     LoadedYaml,
+    dotted,
     load_yaml,
     problems_from_validation,
 )
@@ -51,7 +57,23 @@ def parse_duration(value: Any) -> timedelta:
     raise ValueError(f"invalid duration {value!r}: use a number and a unit, e.g. 30s, 5m, 1h, 1d")
 
 
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+def format_duration(value: timedelta) -> str:
+    """The inverse of parse_duration, for schemas and dumps: 90s -> '90s', 1h -> '1h'."""
+    seconds = value.total_seconds()
+    for unit in ("d", "h", "m", "s"):
+        size = _UNITS[unit]
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds * 1000)}ms"
+
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(parse_duration),
+    PlainSerializer(format_duration, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*(ms|s|m|h|d)\s*$",
+                    "examples": ["30s", "5m", "1h", "1d"]}),
+]
 
 
 class Strict(BaseModel):
@@ -100,14 +122,26 @@ class Replay(Strict):
         return str(value)
 
 
+class Retry(Strict):
+    """How hard a source tries before a poll fails: an attempt cap, exponential backoff with
+    jitter, and a deadline over all attempts (Retry-After waits included), so one slow
+    publisher never holds its job past the next poll."""
+
+    attempts: int = Field(default=4, ge=1, le=20)
+    backoff: Duration = timedelta(seconds=1)
+    max_backoff: Duration = timedelta(minutes=1)
+    deadline: Duration = timedelta(minutes=5)
+
+
 class SourceBase(Strict):
-    """What every source kind has: a name, a frequency, constant labels, a schedule and a
-    timeout for each external call."""
+    """What every source kind has: a name, a frequency, constant labels, a schedule, a
+    timeout for each external call and a retry policy."""
 
     name: str = Field(pattern=_NAME)
     frequency: Literal["M", "Q", "A"] = "M"
     labels: dict[str, str] = Field(default_factory=dict)
     timeout: Duration = timedelta(seconds=30)
+    retry: Retry = Retry()
     schedule: Schedule = Schedule(every=timedelta(hours=1))
 
     @property
@@ -116,14 +150,20 @@ class SourceBase(Strict):
 
 
 class FileSource(SourceBase):
-    """A CSV, JSON or Parquet file by path, http(s) URL or `demo://NAME` (embedded data).
+    """A CSV, Excel, JSON or Parquet file by path, http(s) URL or `demo://NAME` (embedded data).
 
     Long files name a `value_column` and the `label_columns`; wide files map each value
-    column to the labels of its series in `columns`."""
+    column to the labels of its series in `columns`. A period that covers several months
+    (China customs' January+February, "2024-01/02") is kept whole at its last month unless
+    `combined: split` asks to divide it evenly."""
 
     kind: Literal["file"]
     path: str
-    format: Literal["csv", "json", "parquet"] | None = None
+    format: Literal["csv", "excel", "json", "parquet"] | None = None
+    sheet: str | int | None = None
+    skip_rows: int = Field(default=0, ge=0)
+    decimal: str = Field(default=".", min_length=1, max_length=1)
+    combined: Literal["keep", "split"] = "keep"
     period_column: str = "period"
     value_column: str | None = None
     label_columns: dict[str, str] = Field(default_factory=dict)
@@ -137,6 +177,8 @@ class FileSource(SourceBase):
     def _shape(self) -> FileSource:
         if (self.value_column is None) == (self.columns is None):
             raise ValueError("give exactly one of 'value_column' (long file) or 'columns' (wide file)")
+        if self.thousands is not None and self.thousands == self.decimal:
+            raise ValueError(f"'thousands' and 'decimal' are both {self.decimal!r}")
         return self
 
     @property
@@ -145,9 +187,141 @@ class FileSource(SourceBase):
         return Schedule(every=self.replay.every) if self.replay else self.schedule
 
 
-# Every source kind's model; with more than one kind this becomes
-# Annotated[FileSource | OtherSource, Field(discriminator="kind")].
-SourceConfig = FileSource
+def _period_text(value: Any) -> str:
+    """YAML reads an unquoted 2014 as a number and 2014-09-01 as a date: keep the text."""
+    if isinstance(value, date):
+        return value.strftime("%Y-%m")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        raise ValueError(f"invalid period {value!r}: use YYYY-MM, YYYY-Qn or YYYY")
+    return value.strip()
+
+
+def _scalar_text(value: Any) -> str:
+    """A query parameter as text, whatever YAML made of it (2015, 2015-01-01, true)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, int | float | str):
+        return str(value)
+    raise ValueError(f"invalid parameter value {value!r}: use a string or a number")
+
+
+def _check_period(value: str | None, frequency: str, key: str) -> None:
+    from monitor.periods import parse_period
+
+    if value is not None and parse_period(value, frequency) is None:
+        shape = {"M": "YYYY-MM", "Q": "YYYY-Qn", "A": "YYYY"}[frequency]
+        raise ValueError(f"{key}: invalid period {value!r} for frequency {frequency}: use {shape}")
+
+
+def _area_codes(value: Any) -> list[str]:
+    from monitor.sources.m49 import area_code
+
+    return [area_code(v) for v in (value if isinstance(value, list) else [value])]
+
+
+ComtradeFlow = Literal["X", "M", "RX", "RM"]
+
+
+class ComtradeSource(SourceBase):
+    """UN Comtrade API v1: `data/v1/get` with a subscription key, else the public preview
+    (500 records a call). Areas are Comtrade numbers (156) or ISO codes (CHN); `end`
+    defaults to the latest period the API has."""
+
+    kind: Literal["comtrade"]
+    base_url: str = "https://comtradeapi.un.org"
+    subscription_key: str | None = None
+    type: Literal["C", "S"] = "C"
+    classification: str = "HS"
+    reporter: Annotated[list[str], BeforeValidator(_area_codes)]
+    partner: Annotated[list[str], BeforeValidator(_area_codes)] = Field(default_factory=lambda: ["0"])
+    flows: list[ComtradeFlow] = Field(default_factory=lambda: ["X", "M"], min_length=1)
+    commodities: list[Annotated[str, BeforeValidator(str)]] = Field(
+        default_factory=lambda: ["TOTAL"], min_length=1)
+    start: Annotated[str, BeforeValidator(_period_text)]
+    end: Annotated[str | None, BeforeValidator(lambda v: None if v is None else _period_text(v))] = None
+    revision_window: int = Field(default=24, ge=0)
+
+    @field_validator("subscription_key")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value or None  # ${COMTRADE_KEY:-} expands to "" when the key is not set
+
+    @model_validator(mode="after")
+    def _periods(self) -> ComtradeSource:
+        if self.frequency not in ("M", "A"):
+            raise ValueError("Comtrade publishes monthly (M) and annual (A) data only")
+        _check_period(self.start, self.frequency, "start")
+        _check_period(self.end, self.frequency, "end")
+        return self
+
+
+class NotReady(Strict):
+    """Eurostat answers a large query with "come back later" and a file URL: poll it every
+    `every` until `deadline`, then fail this poll with reason not_ready (the next poll asks
+    for the same file instead of starting a new query)."""
+
+    every: Duration = timedelta(seconds=30)
+    deadline: Duration = timedelta(minutes=3)
+
+
+class SdmxSource(SourceBase):
+    """An SDMX 2.1 (or 3.0) REST data query through sdmx1: IMF_DATA, ESTAT, ESTAT_COMEXT, ECB,
+    OECD and the other providers sdmx1 knows. `dimensions` maps tradewatch labels to SDMX
+    dimension ids; `codes` maps a dimension's codes to label values (XG_FOB_USD -> export)."""
+
+    kind: Literal["sdmx"]
+    provider: str
+    dataflow: str
+    key: str | dict[str, str | list[str]] | None = None
+    params: dict[str, Annotated[str, BeforeValidator(_scalar_text)]] = Field(default_factory=dict)
+    agency: str | None = None
+    version: str | None = None
+    base_url: str | None = None
+    accept: str | None = None
+    dimensions: dict[str, str] = Field(default_factory=dict)
+    codes: dict[str, dict[str, str]] = Field(default_factory=dict)
+    not_ready: NotReady = NotReady()
+
+    @field_validator("provider")
+    @classmethod
+    def _known_provider(cls, value: str) -> str:
+        from monitor.sources.sdmx import known_providers
+
+        known = known_providers()
+        if known and value.upper() not in {p.upper() for p in known}:
+            raise ValueError(f"unknown SDMX provider {value!r}; known: {', '.join(sorted(known))}")
+        return value
+
+
+class HttpJsonSource(SourceBase):
+    """A JSON endpoint (an in-house feed): `records` is the dotted path to the list of
+    records; `period`, `value` and each of `labels` name a record field ("partner") or a
+    path in it ("$.partner.iso3"). Constant labels go in `constant_labels`. With `next`,
+    pages are followed through that field, at most `max_pages`."""
+
+    kind: Literal["http_json"]
+    url: str
+    headers: dict[str, str] = Field(default_factory=dict)
+    params: dict[str, Annotated[str, BeforeValidator(_scalar_text)]] = Field(default_factory=dict)
+    records: str = ""
+    period: str = "period"
+    value: str = "value"
+    labels: dict[str, str] = Field(default_factory=dict)
+    constant_labels: dict[str, str] = Field(default_factory=dict)
+    next: str | None = None
+    max_pages: int = Field(default=20, ge=1, le=10_000)
+
+
+SOURCE_KINDS = ("file", "comtrade", "sdmx", "http_json")
+
+# Every source kind's model, chosen by its `kind`.
+SourceConfig = Annotated[
+    FileSource | ComtradeSource | SdmxSource | HttpJsonSource, Field(discriminator="kind")
+]
 
 
 class TransformSpec(Strict):
@@ -210,16 +384,74 @@ class WebhookReceiver(Strict):
     timeout: Duration = timedelta(seconds=10)
 
 
+_MENTION = re.compile(r"^<?@?(here|channel|everyone|[UW][A-Z0-9]{2,}|!(?:here|channel|everyone)"
+                      r"|!subteam\^[A-Z0-9]{2,})>?$")
+
+
+def slack_mention(value: str) -> str:
+    """`@here`, `<!here>`, a user id `U123ABC` or `<!subteam^S123>` -> Slack's `<...>` syntax."""
+    match = _MENTION.match(value.strip())
+    if match is None:
+        raise ValueError(f"invalid mention {value!r}: use @here, @channel, a user id (U0123ABC) "
+                         "or <!subteam^ID>")
+    target = match.group(1)
+    if target in ("here", "channel", "everyone"):
+        return f"<!{target}>"
+    return f"<{target}>" if target.startswith("!") else f"<@{target}>"
+
+
+class SlackReceiver(Strict):
+    """A channel through the Web API; the bot token comes from SLACK_BOT_TOKEN, the API URL
+    from `api_url`, else SLACK_API_URL, else Slack's own."""
+
+    channel: str = Field(min_length=2)
+    api_url: str | None = None
+    digest_size: int = Field(default=10, ge=1, le=100)
+    chart: bool = True
+    mention: str | None = None
+    timeout: Duration = timedelta(seconds=10)
+
+    @field_validator("mention")
+    @classmethod
+    def _mention(cls, value: str | None) -> str | None:
+        return None if value is None else slack_mention(value)
+
+
+class SlackWebhookReceiver(Strict):
+    """An incoming webhook: one message per notification, no threads, no charts."""
+
+    url: str
+    timeout: Duration = timedelta(seconds=10)
+
+
+class AlertmanagerReceiver(Strict):
+    """An Alertmanager (v2 API). A firing alert carries an endsAt `resolve_timeout` ahead, so
+    Alertmanager keeps it firing between monthly releases until tradewatch resolves it."""
+
+    url: str
+    timeout: Duration = timedelta(seconds=10)
+    generator_url: str | None = None
+    resolve_timeout: Duration = timedelta(days=365)
+
+
+RECEIVER_KINDS = ("console", "webhook", "slack", "slack_webhook", "alertmanager")
+
+
 class Receiver(Strict):
     name: str = Field(pattern=_NAME)
     console: ConsoleReceiver | None = None
     webhook: WebhookReceiver | None = None
+    slack: SlackReceiver | None = None
+    slack_webhook: SlackWebhookReceiver | None = None
+    alertmanager: AlertmanagerReceiver | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> Receiver:
-        kinds = [k for k in ("console", "webhook") if getattr(self, k) is not None]
+        kinds = [k for k in RECEIVER_KINDS if getattr(self, k) is not None]
         if len(kinds) != 1:
-            raise ValueError("give exactly one receiver kind: console or webhook")
+            known = ", ".join(RECEIVER_KINDS[:-1]) + f" or {RECEIVER_KINDS[-1]}"
+            raise ValueError(f"give exactly one receiver kind: {known}"
+                             + (f" (got {' and '.join(kinds)})" if kinds else ""))
         return self
 
 
@@ -272,6 +504,32 @@ class Config(Strict):
     http: HttpConfig = HttpConfig()
 
 
+def config_json_schema() -> dict[str, Any]:
+    """JSON Schema of the config file for editors; durations shown as written ("30s")."""
+    schema = Config.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "tradewatch config"
+    return _durations_as_written(schema)
+
+
+def _durations_as_written(node: Any) -> Any:
+    # pydantic renders timedelta defaults as ISO 8601 ("PT30S"); the file format is "30s".
+    if isinstance(node, dict):
+        return {key: _iso_to_duration(value) if key == "default" else _durations_as_written(value)
+                for key, value in node.items()}
+    if isinstance(node, list):
+        return [_durations_as_written(item) for item in node]
+    return node
+
+
+def _iso_to_duration(value: Any) -> Any:
+    if isinstance(value, str) and (match := re.fullmatch(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?"
+                                                          r"(?:(\d+(?:\.\d+)?)S)?)?", value)):
+        days, hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+        return format_duration(timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds))
+    return _durations_as_written(value)
+
+
 @dataclass(frozen=True, slots=True)
 class LoadedConfig:
     """A validated config and where it came from (relative paths resolve against `base_dir`)."""
@@ -293,52 +551,132 @@ class LoadedConfig:
 
 
 def load_config(path: Path | str, env: Mapping[str, str] | None = None) -> LoadedConfig:
-    """Load, interpolate, validate and cross-check; raise ConfigError listing every problem."""
+    """Load, interpolate, validate and cross-check; raise ConfigError listing every problem
+    (schema errors and cross-reference errors together, in file order)."""
     path = Path(path)
     loaded = load_yaml(path, env)
     if not isinstance(loaded.data, dict):
         problem = ConfigProblem(loaded.file, loaded.line_of(()), "", "the config must be a mapping")
         raise ConfigError([problem])
+    problems = _cross_check(loaded.data, loaded)
+    config = None
     try:
         config = Config.model_validate(loaded.data)
     except ValidationError as exc:
-        raise ConfigError(problems_from_validation(exc, loaded)) from None
-    problems = _cross_check(config, loaded)
-    if problems:
-        raise ConfigError(problems)
+        problems += problems_from_validation(exc, loaded, suggest=_suggest_key)
+    if problems or config is None:
+        raise ConfigError(sorted(problems, key=lambda p: (p.line or 0, p.path)))
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return LoadedConfig(config, path, path.resolve().parent, digest)
 
 
-def _cross_check(config: Config, loaded: LoadedYaml) -> list[ConfigProblem]:
+def _cross_check(data: dict[str, Any], loaded: LoadedYaml) -> list[ConfigProblem]:
+    """References between parts of the file, checked on the raw data so they are reported
+    together with schema errors: duplicate names, unknown receivers, unknown sources."""
     problems: list[ConfigProblem] = []
 
     def problem(loc: tuple[str | int, ...], message: str) -> None:
-        from monitor.configfile import dotted
-
         problems.append(ConfigProblem(loaded.file, loaded.line_of(loc), dotted(loc), message))
 
-    named: tuple[tuple[tuple[str, ...], list[str]], ...] = (
-        (("sources",), [s.name for s in config.sources]),
-        (("rules",), [r.name for r in config.rules]),
-        (("notify", "receivers"), [r.name for r in config.notify.receivers]),
-    )
-    for section, names in named:
-        seen: set[str] = set()
-        for index, name in enumerate(names):
-            if name in seen:
-                problem((*section, index, "name"), f"duplicate name {name!r}")
-            seen.add(name)
-    receivers = {r.name for r in config.notify.receivers}
+    def items(*loc: str) -> list[tuple[int, dict[str, Any]]]:
+        node: Any = data
+        for part in loc:
+            node = node.get(part) if isinstance(node, dict) else None
+        return [(i, item) for i, item in enumerate(node) if isinstance(item, dict)] \
+            if isinstance(node, list) else []
 
-    def walk(route: Route, loc: tuple[str | int, ...]) -> None:
-        if route.receiver is not None and route.receiver not in receivers:
-            known = ", ".join(sorted(receivers)) or "none"
-            problem((*loc, "receiver"), f"unknown receiver {route.receiver!r}; known: {known}")
-        for index, child in enumerate(route.routes):
+    names: dict[tuple[str, ...], set[str]] = {}
+    for section in (("sources",), ("rules",), ("notify", "receivers")):
+        seen: set[str] = set()
+        for index, item in items(*section):
+            name = item.get("name")
+            if isinstance(name, str) and name in seen:
+                problem((*section, index, "name"), f"duplicate name {name!r}")
+            if isinstance(name, str):
+                seen.add(name)
+        names[section] = seen
+    notify = data.get("notify")
+    receivers = names[("notify", "receivers")] if isinstance(notify, dict) and "receivers" in notify \
+        else {"console"}  # the default receiver list
+
+    def walk(route: Any, loc: tuple[str | int, ...]) -> None:
+        if not isinstance(route, dict):
+            return
+        receiver = route.get("receiver")
+        if isinstance(receiver, str) and receiver not in receivers:
+            problem((*loc, "receiver"), f"unknown receiver {receiver!r}{_did_you_mean(receiver, receivers)}"
+                    f"; known: {', '.join(sorted(receivers)) or 'none'}")
+        children = route.get("routes")
+        for index, child in enumerate(children if isinstance(children, list) else []):
             walk(child, (*loc, "routes", index))
 
-    if config.notify.route.receiver is None:
-        problem(("notify", "route"), "the root route needs a receiver")
-    walk(config.notify.route, ("notify", "route"))
+    if isinstance(notify, dict) and isinstance(notify.get("route"), dict):
+        if notify["route"].get("receiver") is None:
+            problem(("notify", "route"), "the root route needs a receiver")
+        walk(notify["route"], ("notify", "route"))
+    elif isinstance(notify, dict):
+        walk({"receiver": "console"}, ("notify", "route"))  # the default route
+    sources = names[("sources",)]
+    for index, rule in items("rules"):
+        select = rule.get("select")
+        wanted = select.get("source") if isinstance(select, dict) else None
+        for name in [wanted] if isinstance(wanted, str) else wanted if isinstance(wanted, list) else []:
+            if isinstance(name, str) and name not in sources:
+                problem(("rules", index, "select", "source"),
+                        f"unknown source {name!r}{_did_you_mean(name, sources)}; "
+                        f"known: {', '.join(sorted(sources)) or 'none'}")
     return problems
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _suggest_key(parent: tuple[str | int, ...], key: str, data: Any) -> str:
+    """" (did you mean 'detector'?)" for a misspelt key, from the model at `parent`."""
+    model = _model_at(parent, data)
+    if model is None:
+        return ""
+    keys = {field.alias or name for name, field in model.model_fields.items()}
+    return _did_you_mean(key, keys)
+
+
+def _model_at(loc: tuple[str | int, ...], data: Any) -> type[BaseModel] | None:
+    """The pydantic model that validates the mapping at `loc` (unions resolved by `kind`)."""
+    annotation: Any = Config
+    node = data
+    for part in loc:
+        annotation = _narrow(annotation, node)
+        if isinstance(part, int):
+            args = typing.get_args(annotation)
+            annotation = args[0] if args else None
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = next((f for n, f in annotation.model_fields.items() if (f.alias or n) == part), None)
+            annotation = field.annotation if field is not None else None
+            node = node.get(part) if isinstance(node, dict) else None
+        else:
+            args = typing.get_args(annotation)
+            annotation = args[-1] if args else None
+            node = node.get(part) if isinstance(node, dict) else None
+        if annotation is None:
+            return None
+    annotation = _narrow(annotation, node)
+    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+
+
+def _narrow(annotation: Any, node: Any) -> Any:
+    """Unwrap Annotated and Optional; pick the union member whose `kind` matches the data."""
+    while typing.get_origin(annotation) is Annotated:
+        annotation = typing.get_args(annotation)[0]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        members = [m for m in typing.get_args(annotation) if m is not type(None)]
+        models = [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)]
+        kind = node.get("kind") if isinstance(node, dict) else None
+        for model in models:
+            field = model.model_fields.get("kind")
+            if field is not None and kind in typing.get_args(field.annotation):
+                return model
+        return models[0] if models else (members[0] if members else annotation)
+    return annotation

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -161,18 +161,38 @@ def _interpolate(
     return _ENV_PATTERN.sub(replace, text)
 
 
-def problems_from_validation(exc: ValidationError, loaded: LoadedYaml) -> list[ConfigProblem]:
-    """Turn pydantic's errors into located problems, one per error."""
+Suggest = Callable[[Loc, str, Any], str]
+
+
+def problems_from_validation(exc: ValidationError, loaded: LoadedYaml,
+                             suggest: Suggest | None = None) -> list[ConfigProblem]:
+    """Turn pydantic's errors into located problems, one per error; `suggest(parent, key,
+    data)` adds a "did you mean" to unknown keys."""
     problems = []
     for error in exc.errors(include_url=False):
         loc = _data_loc(tuple(error["loc"]), loaded.data, missing=error["type"] == "missing")
         message = error["msg"]
         if error["type"] == "extra_forbidden":
             message = f"unknown key {loc[-1]!r}" if loc else "unknown key"
+            if loc and suggest is not None and isinstance(loc[-1], str):
+                message += suggest(loc[:-1], loc[-1], loaded.data)
         elif error["type"] == "value_error":
             message = message.removeprefix("Value error, ")
+        elif error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            loc, message = _tag_problem(loc, error.get("ctx") or {})
         problems.append(ConfigProblem(loaded.file, loaded.line_of(loc), dotted(loc), message))
     return problems
+
+
+def _tag_problem(loc: Loc, ctx: Mapping[str, Any]) -> tuple[Loc, str]:
+    """A discriminated union (`kind: comtrade`) whose tag is unknown or missing: point at the
+    tag and list the kinds, instead of pydantic's wording about discriminators."""
+    tag = str(ctx.get("discriminator", "kind")).strip("'")
+    expected = str(ctx.get("expected_tags", "")).replace("'", "")
+    known = f"; known: {expected}" if expected else ""
+    if "tag" in ctx:
+        return (*loc, tag), f"unknown {tag} {str(ctx['tag'])!r}{known}"
+    return (*loc, tag), f"Field required{known}"
 
 
 def _data_loc(loc: Loc, data: Any, missing: bool = False) -> Loc:

@@ -117,7 +117,7 @@ def test_misspelt_key_names_file_line_and_path(tmp_path: Path) -> None:
     """)
     assert errors(path) == [
         f"{path}:5: rules[0].detector: Field required",
-        f"{path}:7: rules[0].detectr: unknown key 'detectr'",
+        f"{path}:7: rules[0].detectr: unknown key 'detectr' (did you mean 'detector'?)",
     ]
 
 
@@ -129,7 +129,7 @@ def test_misspelt_block_key_is_reported_at_the_key(tmp_path: Path) -> None:
               kind: threshold
               direction: below
     """)
-    assert f"{path}:3: rules[0].detectr: unknown key 'detectr'" in errors(path)
+    assert f"{path}:3: rules[0].detectr: unknown key 'detectr' (did you mean 'detector'?)" in errors(path)
 
 
 def test_unknown_top_level_key(tmp_path: Path) -> None:
@@ -137,12 +137,12 @@ def test_unknown_top_level_key(tmp_path: Path) -> None:
         store: {path: x.db}
         sourcez: []
     """)
-    assert errors(path) == [f"{path}:2: sourcez: unknown key 'sourcez'"]
+    assert errors(path) == [f"{path}:2: sourcez: unknown key 'sourcez' (did you mean 'sources'?)"]
 
 
 def test_unknown_key_in_a_source(tmp_path: Path) -> None:
     path = write(tmp_path, SOURCE + "    colour: red\n")
-    assert errors(path) == [f"{path}:6: sources[0].colour: unknown key 'colour'"]
+    assert errors(path) == [f"{path}:6: sources[0].colour: unknown key 'colour' (did you mean 'columns'?)"]
 
 
 def test_unknown_key_in_a_nested_model(tmp_path: Path) -> None:
@@ -159,7 +159,7 @@ def test_unknown_key_deep_in_the_routing_tree(tmp_path: Path) -> None:
               - receiver: console
                 matchers: {severity: critical}
     """)
-    assert errors(path) == [f"{path}:6: notify.route.routes[0].matchers: unknown key 'matchers'"]
+    assert errors(path) == [f"{path}:6: notify.route.routes[0].matchers: unknown key 'matchers' (did you mean 'match'?)"]
 
 
 def test_unknown_detector_parameter_is_named(tmp_path: Path) -> None:
@@ -358,9 +358,11 @@ def test_receiver_needs_exactly_one_kind(tmp_path: Path) -> None:
             - name: x
               console: {}
               webhook: {url: "http://127.0.0.1:1/hook"}
+          route: {receiver: x}
     """)
     assert errors(path) == [
-        f"{path}:3: notify.receivers[0]: give exactly one receiver kind: console or webhook"
+        f"{path}:3: notify.receivers[0]: give exactly one receiver kind: console, webhook, slack, "
+        "slack_webhook or alertmanager (got console and webhook)"
     ]
 
 
@@ -510,7 +512,7 @@ def test_several_errors_are_all_reported(tmp_path: Path) -> None:
         http: {listen: nowhere}
     """)
     assert sorted(errors(path)) == sorted([
-        f"{path}:1: sourcez: unknown key 'sourcez'",
+        f"{path}:1: sourcez: unknown key 'sourcez' (did you mean 'sources'?)",
         f"{path}:7: sources[0].timeout: invalid duration 'soon': "
         "use a number and a unit, e.g. 30s, 5m, 1h, 1d",
         f"{path}:10: rules[0].detector: unknown detector kind 'nope'; "
@@ -750,5 +752,27 @@ def test_cli_check_rejects_a_bad_config(tmp_path: Path) -> None:
     assert result.stderr == (
         "tradewatch: invalid config\n"
         f"{path}:2: rules[0].detector: Field required\n"
-        f"{path}:3: rules[0].detectr: unknown key 'detectr'\n"
+        f"{path}:3: rules[0].detectr: unknown key 'detectr' (did you mean 'detector'?)\n"
     )
+
+
+def test_schema_and_reference_errors_come_together_in_file_order(tmp_path: Path) -> None:
+    path = write(tmp_path, """
+        sources:
+          - name: a
+            kind: file
+            path: a.csv
+            value_colum: v
+        rules:
+          - name: r
+            select: {source: b}
+            detector: {kind: threshold, direction: below, threshold: 1}
+        notify:
+          receivers: [{name: desk, console: {}}]
+          route: {receiver: dsk}
+    """)
+    assert errors(path) == [
+        f"{path}:5: sources[0].value_colum: unknown key 'value_colum' (did you mean 'value_column'?)",
+        f"{path}:8: rules[0].select.source: unknown source 'b'; known: a",
+        f"{path}:12: notify.route.receiver: unknown receiver 'dsk' (did you mean 'desk'?); known: desk",
+    ]
