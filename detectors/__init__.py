@@ -12,21 +12,32 @@ from types import MappingProxyType
 from typing import Any
 
 from detectors.base import Cell, Detector, Scan
+from detectors.changepoint import Changepoint
 from detectors.errors import DetectorConfigError
 from detectors.evaluate import evaluate, latest_periods
 from detectors.findings import Finding
 from detectors.panel import PanelError, check_panel, periods_per_year
+from detectors.robust import HistoryShortfall, RobustZ
+from detectors.staleness import Staleness
 from detectors.threshold import Consecutive, Threshold
 from detectors.transforms import (
     TRANSFORMS,
     UnknownTransformError,
     apply_transform,
+    check_transform,
     is_percent_change,
     transform_label,
+    value_kind,
 )
 
 DETECTORS: Mapping[str, type] = MappingProxyType(
-    {"threshold": Threshold, "consecutive": Consecutive}
+    {
+        "threshold": Threshold,
+        "consecutive": Consecutive,
+        "robust_z": RobustZ,
+        "staleness": Staleness,
+        "changepoint": Changepoint,
+    }
 )
 
 
@@ -60,20 +71,26 @@ __all__ = [
     "DETECTORS",
     "TRANSFORMS",
     "Cell",
+    "Changepoint",
     "Consecutive",
     "Detector",
     "DetectorConfigError",
     "Finding",
+    "HistoryShortfall",
     "PanelError",
+    "RobustZ",
     "Scan",
+    "Staleness",
     "Threshold",
     "UnknownTransformError",
     "apply_transform",
     "build_detector",
     "check_panel",
+    "check_transform",
     "evaluate",
     "is_percent_change",
     "latest_periods",
     "periods_per_year",
     "transform_label",
+    "value_kind",
 ]

@@ -9,20 +9,30 @@ hot path vectorized and the wording out of it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
 import pandas as pd
 
+from detectors.findings import FindingKind
+
 
 @dataclass(frozen=True, slots=True)
 class Scan:
-    """Whole-panel output of a detector, aligned with the panel's (rows, columns)."""
+    """Whole-panel output of a detector, aligned with the panel's (rows, columns).
+
+    `latest`, when given, is where scope "latest" looks instead of `mask`: an event detector
+    marks each break in `mask` and, while a break is recent, the newest period in `latest`.
+    `periods` is evidence holding panel rows, reported in findings as period strings.
+    """
 
     mask: np.ndarray
     reference: np.ndarray
     evidence: Mapping[str, np.ndarray]
+    latest: np.ndarray | None = None
+    periods: Mapping[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +45,18 @@ class Cell:
     reference: float
     transform: str
     details: Mapping[str, Any]
+    transform_params: Mapping[str, Any] = field(default_factory=dict)
 
 
 class Detector(Protocol):
-    """A pure, parameterised test over a transformed panel."""
+    """A pure, parameterised test over a transformed panel.
+
+    `finding_kind` says whether its findings are conditions (they hold while the data says
+    so) or events (they happen once, like a break); evaluate reads "condition" if absent.
+    """
 
     kind: ClassVar[str]
+    finding_kind: ClassVar[FindingKind]
 
     def mask(self, values: pd.DataFrame) -> pd.DataFrame:
         """Boolean frame, True where the detector fires."""
@@ -59,6 +75,18 @@ class Detector(Protocol):
         ...
 
 
+class ClockedDetector(Detector, Protocol):
+    """A detector whose verdict depends on the date (late data): it declares `needs_now` and
+    `evaluate` passes the caller's clock reading in, so the detector itself stays pure.
+    """
+
+    needs_now: ClassVar[bool]
+
+    def scan(self, values: pd.DataFrame, now: date | None = None) -> Scan:
+        """Mask, reference and evidence as of `now` (a date or datetime)."""
+        ...
+
+
 def run_lengths(flags: np.ndarray) -> np.ndarray:
     """Length of the run of True ending at each cell, counted down each column.
 
@@ -70,3 +98,12 @@ def run_lengths(flags: np.ndarray) -> np.ndarray:
     resets = np.where(flags, 0, rows)
     last_reset = np.maximum.accumulate(resets, axis=0) if flags.shape[0] else resets
     return (rows - last_reset).astype(np.int64)
+
+
+def last_valid_rows(raw: np.ndarray) -> np.ndarray:
+    """Row of the last non-NaN value in each column, -1 where a column is all NaN."""
+    valid = ~np.isnan(raw)
+    if raw.shape[0] == 0:
+        return np.full(raw.shape[1], -1, dtype=np.int64)
+    last = raw.shape[0] - 1 - np.argmax(valid[::-1], axis=0)
+    return np.where(valid.any(axis=0), last, -1)

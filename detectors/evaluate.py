@@ -8,15 +8,16 @@ flagged cell ("all", for backtests).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from datetime import date
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
 
-from detectors.base import Cell, Detector, run_lengths
-from detectors.findings import Finding
+from detectors.base import Cell, ClockedDetector, Detector, Scan, last_valid_rows, run_lengths
+from detectors.findings import Finding, FindingKind
 from detectors.panel import check_panel
-from detectors.transforms import apply_transform
+from detectors.transforms import apply_transform, check_transform
 
 Scope = Literal["latest", "all"]
 
@@ -24,7 +25,7 @@ Scope = Literal["latest", "all"]
 def latest_periods(panel: pd.DataFrame) -> dict[str, pd.Period]:
     """Newest period with a non-NaN value per series; series with no data are absent."""
     check_panel(panel)
-    rows = _last_valid_rows(panel.to_numpy(dtype=float))
+    rows = last_valid_rows(panel.to_numpy(dtype=float))
     return {
         str(series): panel.index[row]
         for series, row in zip(panel.columns, rows, strict=True)
@@ -32,20 +33,11 @@ def latest_periods(panel: pd.DataFrame) -> dict[str, pd.Period]:
     }
 
 
-def _last_valid_rows(raw: np.ndarray) -> np.ndarray:
-    """Row of the last non-NaN value in each column, -1 where a column is all NaN."""
-    valid = ~np.isnan(raw)
-    if raw.shape[0] == 0:
-        return np.full(raw.shape[1], -1, dtype=np.int64)
-    last = raw.shape[0] - 1 - np.argmax(valid[::-1], axis=0)
-    return np.where(valid.any(axis=0), last, -1)
-
-
 def _selected_cells(raw: np.ndarray, mask: np.ndarray, scope: Scope) -> tuple[np.ndarray, ...]:
     """(rows, cols) of the flagged cells the scope asks about."""
     if scope == "all":
         return np.nonzero(mask)
-    rows = _last_valid_rows(raw)
+    rows = last_valid_rows(raw)
     cols = np.flatnonzero(rows >= 0)
     rows = rows[cols]
     hit = mask[rows, cols]
@@ -61,18 +53,23 @@ def evaluate(
     severity: str,
     subjects: Mapping[str, str] | None = None,
     scope: Scope = "latest",
+    transform_params: Mapping[str, Any] | None = None,
+    now: date | None = None,
 ) -> list[Finding]:
-    """Findings of `detector` on `transform(panel)`, sorted by (series, period).
+    """Findings of `detector` on `transform(panel, **transform_params)`, sorted by (series, period).
 
     `details["held_for"]` counts the consecutive flagged periods ending at the finding's
-    period, so the alert book can honour `for: N` in reference periods.
+    period, so the alert book can honour `for: N` in reference periods. `now` (the caller's
+    clock, a date or datetime) reaches only detectors that declare `needs_now`.
     """
     if scope not in ("latest", "all"):
         raise ValueError(f"scope must be 'latest' or 'all', got {scope!r}")
     check_panel(panel)
-    values = apply_transform(transform, panel)
-    scan = detector.scan(values)
-    rows, cols = _selected_cells(panel.to_numpy(dtype=float), scan.mask, scope)
+    params_t = check_transform(transform, transform_params)
+    values = apply_transform(transform, panel, **params_t)
+    scan = _scan(detector, values, now)
+    selected = scan.mask if scope == "all" or scan.latest is None else scan.latest
+    rows, cols = _selected_cells(panel.to_numpy(dtype=float), selected, scope)
     if len(rows) == 0:
         return []
     names = [str(c) for c in panel.columns]
@@ -82,8 +79,11 @@ def evaluate(
     periods = panel.index[rows]
     value = values.to_numpy(dtype=float)[rows, cols].tolist()
     reference = scan.reference[rows, cols].tolist()
-    held_for = run_lengths(scan.mask)[rows, cols].tolist()
+    held_for = run_lengths(selected)[rows, cols].tolist()
     evidence = {name: array[rows, cols].tolist() for name, array in scan.evidence.items()}
+    for name, array in scan.periods.items():
+        evidence[name] = [str(panel.index[r]) if r >= 0 else None for r in array[rows, cols].tolist()]
+    finding_kind: FindingKind = getattr(detector, "finding_kind", "condition")
     params = detector.params()
     subjects = subjects or {}
     findings = []
@@ -102,13 +102,14 @@ def evaluate(
             reference=reference[k],
             transform=transform,
             details=details,
+            transform_params=params_t,
         )
         findings.append(
             Finding(
                 rule=rule,
                 series=series,
                 period=period,
-                kind="condition",
+                kind=finding_kind,
                 severity=severity,
                 value=value[k],
                 reference=reference[k],
@@ -117,3 +118,12 @@ def evaluate(
             )
         )
     return findings
+
+
+def _scan(detector: Detector, values: pd.DataFrame, now: date | None) -> Scan:
+    """Scan, handing `now` to the detectors that need a clock reading and to no others."""
+    if not getattr(detector, "needs_now", False):
+        return detector.scan(values)
+    if now is None:
+        raise ValueError(f"detector {detector.kind!r} needs `now`: pass the evaluation time")
+    return cast(ClockedDetector, detector).scan(values, now=now)

@@ -75,3 +75,73 @@ def format_value(x: float, transform_label: str, *, percent: bool) -> str:
 def format_threshold(x: float, *, percent: bool) -> str:
     """A threshold in the value's own units."""
     return format_percent_threshold(x) if percent else format_level(x)
+
+
+def format_signed_level(x: float) -> str:
+    """A change in level with its sign, as a threshold: -100, +2,500, 0."""
+    text = format_level(x)
+    return text if text == "0" or text.startswith("-") else f"+{text}"
+
+
+def format_level_change(x: float, label: str) -> str:
+    """A change in level as a verb phrase: "fell 120.5 MoM", "rose 3,000", "was unchanged MoM"."""
+    suffix = f" {label}" if label else ""
+    shown = round(x, 1)
+    if shown == 0:
+        return f"was unchanged{suffix}"
+    verb = "rose" if shown > 0 else "fell"
+    return f"{verb} {format_level(abs(shown))}{suffix}"
+
+
+def format_percent_level(x: float) -> str:
+    """A percent level such as a share, without a sign: 12.3%, 100%, 0.25%."""
+    return f"{_compact(x, 2)}%"
+
+
+def shift_phrase(before: float, after: float, period: str, *, kind: str = "level") -> str:
+    """A move from one regime to the next as a "<subject> ..." predicate.
+
+    Levels move by a percent of the old level when that level is positive ("shifted down 31%
+    in 2015-01: from 2,845.3 to 1,963.2 on average"), else by their difference; percent
+    changes and percent levels by points ("shifted down 25.3 points ...: from +12% to -13.3%
+    on average"); changes in level by their difference ("shifted up by 120.5 ..."). The
+    direction and amount follow the numbers as shown, so the sentence never contradicts them.
+    """
+    show = {
+        "percent_change": lambda x: f"{format_signed_level(x)}%",
+        "percent_level": lambda x: f"{format_level(x)}%",
+        "change": format_signed_level,
+    }.get(kind, format_level)
+    old, new = show(before), show(after)
+    if old == new:
+        return f"changed regime in {period}, averaging {old} before and after"
+    direction = "up" if after > before else "down"
+    if kind in ("percent_change", "percent_level"):
+        amount = f"{_compact(abs(after - before), 1)} points"
+    elif kind == "level" and before > 0:
+        amount = f"{_compact(abs(100.0 * (after - before) / before), 1)}%"
+    else:
+        amount = f"by {format_level(abs(after - before))}"
+    if amount in ("0%", "0 points", "by 0"):
+        amount = "slightly"
+    return f"shifted {direction} {amount} in {period}: from {old} to {new} on average"
+
+
+def trend_break_phrase(expected: float, actual: float, period: str, *, kind: str = "level") -> str:
+    """A break in a trend as a "<subject> ..." predicate: where the new regime's line starts
+    against where the old regime's line was heading ("broke trend in 2015-01: 3,210.5
+    against 4,650.2 on the old trend (-31%)"). Regime means would mislead here: after a
+    crash a growing series can average more than it did before.
+    """
+    show = {
+        "percent_change": lambda x: f"{format_signed_level(x)}%",
+        "percent_level": lambda x: f"{format_level(x)}%",
+        "change": format_signed_level,
+    }.get(kind, format_level)
+    if kind in ("percent_change", "percent_level"):
+        gap = f"{format_signed_level(actual - expected)} points"
+    elif kind == "level" and expected > 0:
+        gap = f"{format_signed_level(100.0 * (actual - expected) / expected)}%"
+    else:
+        gap = format_signed_level(actual - expected)
+    return f"broke trend in {period}: {show(actual)} against {show(expected)} on the old trend ({gap})"

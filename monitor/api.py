@@ -4,7 +4,8 @@ JSON/Infinity data sources (flat lists of objects, ISO 8601 times)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
@@ -13,6 +14,7 @@ import pandas as pd
 from monitor.alerts.book import AlertBook
 from monitor.alerts.lifecycle import Alert, Status
 from monitor.periods import pandas_freq
+from monitor.silences import SilenceError, SilenceStore
 from monitor.store import Store
 
 
@@ -23,6 +25,25 @@ def _number(value: float | None) -> float | None:
 def _period_start(period: str, frequency: str) -> str:
     start = pd.Period(period, freq=pandas_freq(frequency)).start_time
     return start.strftime("%Y-%m-%dT00:00:00Z")
+
+
+def _matcher_text(matcher: Any) -> str:
+    if isinstance(matcher, str):
+        return matcher
+    if isinstance(matcher, dict) and "name" in matcher and "value" in matcher:
+        equal = matcher.get("isEqual", True)
+        op = ("=~" if equal else "!~") if matcher.get("isRegex") else ("=" if equal else "!=")
+        return f"{matcher['name']}{op}{matcher['value']}"
+    raise ValueError(f"invalid matcher {matcher!r}")
+
+
+def _parse_time(value: Any, default: datetime | None) -> datetime:
+    if value is None:
+        if default is None:
+            raise ValueError("endsAt is required")
+        return default
+    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def alert_json(alert: Alert) -> dict[str, Any]:
@@ -38,11 +59,42 @@ def alert_json(alert: Alert) -> dict[str, Any]:
 
 
 class Api:
-    """Read-only views of the store and the alert book; one method per route."""
+    """Views of the store and the alert book, and silences; one method per route. The HTTP
+    layer authorizes state changes before calling the methods that make them."""
 
-    def __init__(self, store: Store, book: AlertBook) -> None:
+    def __init__(self, store: Store, book: AlertBook, clock: Callable[[], datetime]) -> None:
         self._store = store
         self._book = book
+        self._silences = SilenceStore(store)
+        self._clock = clock
+
+    def silences(self, query: Mapping[str, str]) -> tuple[int, Any]:
+        now = self._clock()
+        return 200, {"status": "success", "data": [s.to_json(now) for s in self._silences.all()]}
+
+    def create_silence(self, body: Any) -> tuple[int, Any]:
+        """Alertmanager's v2 shape: matchers (strings "name=value" or {name, value, isRegex,
+        isEqual}), startsAt, endsAt, createdBy, comment."""
+        now = self._clock()
+        if not isinstance(body, dict):
+            return 400, {"status": "error", "error": "send a JSON object"}
+        try:
+            matchers = [_matcher_text(m) for m in body.get("matchers") or []]
+            starts = _parse_time(body.get("startsAt"), now)
+            ends = _parse_time(body.get("endsAt"), None)
+            silence = self._silences.add(matchers, starts, ends, str(body.get("createdBy", "")),
+                                         str(body.get("comment", "")), now)
+        except (SilenceError, ValueError, TypeError) as exc:
+            return 400, {"status": "error", "error": str(exc)}
+        return 200, {"status": "success", "data": {"silenceID": silence.id}}
+
+    def expire_silence(self, silence_id: str) -> tuple[int, Any]:
+        try:
+            silence = self._silences.expire(unquote(silence_id), self._clock())
+        except SilenceError as exc:
+            code = 404 if "no silence" in str(exc) else 400
+            return code, {"status": "error", "error": str(exc)}
+        return 200, {"status": "success", "data": silence.to_json(self._clock())}
 
     def alerts(self, query: Mapping[str, str]) -> tuple[int, Any]:
         wanted = query.get("status")

@@ -5,16 +5,17 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from monitor.alerts.book import AlertBook
+from monitor.alerts.lifecycle import Status
 from monitor.api import Api
 from monitor.config import LoadedConfig, load_config, parse_listen
 from monitor.configfile import ConfigError, ConfigProblem
-from monitor.engine import CycleResult, Engine, Runtime
+from monitor.engine import CycleResult, Engine, NotifierServices, Runtime
 from monitor.http import HttpServer, build_app
 from monitor.metrics import Metrics, StateCollector, build_registry
 from monitor.notify.pipeline import Dispatcher
@@ -51,11 +52,20 @@ class App:
     """Owns the store, the alert book, the runtime built from config and the scheduler."""
 
     def __init__(self, loaded: LoadedConfig, listen: str | None = None,
-                 clock: Callable[[], datetime] = utc_now, api_token: str | None = None) -> None:
+                 clock: Callable[[], datetime] = utc_now, api_token: str | None = None,
+                 env: Mapping[str, str] | None = None) -> None:
+        """Raises ConfigError when the config cannot be built (e.g. a Slack receiver whose
+        token is not in `env`)."""
         self._clock = clock
         self._api_token = api_token
-        self.runtime = Runtime.build(loaded)
         self.store = Store(loaded.store_url)
+        self._services = NotifierServices(env=dict(env or {}), history=self.store.series_history,
+                                          state=self.store, clock=clock)
+        try:
+            self.runtime = Runtime.build(loaded, services=self._services)
+        except Exception:
+            self.store.close()
+            raise
         self.book = AlertBook(self.store)
         self.registry = build_registry()
         self.metrics = Metrics(self.registry)
@@ -73,7 +83,8 @@ class App:
 
     def _dispatcher(self, runtime: Runtime) -> Dispatcher:
         return Dispatcher(self.store, runtime.loaded.config.notify, runtime.notifiers,
-                          on_delivery=self.metrics.delivery)
+                          on_delivery=self.metrics.delivery,
+                          firing=lambda: self.book.alerts([Status.FIRING]))
 
     # -- cycles -------------------------------------------------------------------------
     def run_source(self, name: str) -> CycleResult:
@@ -95,7 +106,7 @@ class App:
     def start(self) -> str:
         """Serve HTTP and schedule every source; returns the metrics URL."""
         host, port = parse_listen(self._listen)
-        api = Api(self.store, self.book)
+        api = Api(self.store, self.book, self._clock)
         app = build_app(self.registry, self.healthy, self.ready, api, reload=self.reload,
                         api_token=self._api_token)
         self._http = HttpServer(host, port, app)
@@ -145,7 +156,7 @@ class App:
                 if loaded.store_url != old.loaded.store_url:
                     raise ConfigError([ConfigProblem(str(old.loaded.path), None, "store",
                                                      "the store cannot change without a restart")])
-                runtime = Runtime.build(loaded, previous=old)
+                runtime = Runtime.build(loaded, previous=old, services=self._services)
             except ConfigError as exc:
                 self._seen_config_digest = _digest(old.loaded.path)
                 self.metrics.config_reload_failed()

@@ -14,7 +14,9 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
-from monitor import __version__
+from monitor import __version__, admin
+from monitor import detect as detect_command
+from monitor.backtest import command as backtest_command
 from monitor.configfile import ConfigError
 
 DEFAULT_CONFIG = "config/tradewatch.yaml"
@@ -52,11 +54,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tradewatch {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    def with_config(name: str, help_text: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text)
+    def config_options(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--config", default=os.environ.get("TRADEWATCH_CONFIG", DEFAULT_CONFIG),
                          help=f"config file (default: $TRADEWATCH_CONFIG or {DEFAULT_CONFIG})")
         sub.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+
+    def with_config(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text)
+        config_options(sub)
         return sub
 
     run = with_config("run", "run the daemon until SIGTERM or SIGINT")
@@ -70,12 +75,19 @@ def _parser() -> argparse.ArgumentParser:
     alerts = with_config("alerts", "list current alerts from the store")
     alerts.add_argument("--format", choices=["table", "json"], default="table")
     alerts.add_argument("--all", action="store_true", help="include resolved alerts")
+    backtest_command.add_parser(commands)
+    detect_command.add_parser(commands)
+    admin.add_parsers(commands, config_options)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "detect":  # a file in, findings out: no config, no logging setup
+        return detect_command.run(args)
     _setup_logging(args.log_level)
+    if args.command == "backtest":
+        return backtest_command.run(args)
     from monitor.config import config_json_schema, load_config
 
     if args.command == "config":
@@ -94,10 +106,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     if args.command == "alerts":
         return _alerts(loaded, args.format, args.all)
+    if args.command == "silence":
+        from datetime import UTC, datetime
+
+        return admin.run_silence(args, loaded, datetime.now(UTC))
+    if args.command == "routes":
+        return admin.run_routes(args, loaded)
     from monitor.app import App
 
     if args.command == "once":
-        app = App(loaded)
+        try:
+            app = App(loaded, env=os.environ)
+        except ConfigError as exc:
+            print(f"tradewatch: invalid config\n{exc}", file=sys.stderr)
+            return EXIT_BAD_CONFIG
         try:
             results = app.run_once()
         finally:
@@ -125,8 +147,12 @@ def _run(loaded: object, listen: str | None) -> int:
     signal.signal(signal.SIGHUP, on_hangup)
     log = logging.getLogger("monitor.cli")
     try:
-        app = App(loaded, listen=listen, api_token=os.environ.get("TRADEWATCH_API_TOKEN") or None)
+        app = App(loaded, listen=listen, api_token=os.environ.get("TRADEWATCH_API_TOKEN") or None,
+                  env=os.environ)
         url = app.start()
+    except ConfigError as exc:
+        print(f"tradewatch: invalid config\n{exc}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
     except OSError as exc:
         print(f"tradewatch: cannot listen on {listen or loaded.config.http.listen}: {exc.strerror}",
               file=sys.stderr)

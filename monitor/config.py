@@ -39,6 +39,7 @@ from monitor.configfile import (
     load_yaml,
     problems_from_validation,
 )
+from monitor.matchers import Matcher, parse_matcher
 
 DEFAULT_LISTEN = "127.0.0.1:9470"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
@@ -226,6 +227,10 @@ def _area_codes(value: Any) -> list[str]:
 ComtradeFlow = Literal["X", "M", "RX", "RM"]
 
 
+def _both_flows() -> list[ComtradeFlow]:
+    return ["X", "M"]
+
+
 class ComtradeSource(SourceBase):
     """UN Comtrade API v1: `data/v1/get` with a subscription key, else the public preview
     (500 records a call). Areas are Comtrade numbers (156) or ISO codes (CHN); `end`
@@ -238,7 +243,7 @@ class ComtradeSource(SourceBase):
     classification: str = "HS"
     reporter: Annotated[list[str], BeforeValidator(_area_codes)]
     partner: Annotated[list[str], BeforeValidator(_area_codes)] = Field(default_factory=lambda: ["0"])
-    flows: list[ComtradeFlow] = Field(default_factory=lambda: ["X", "M"], min_length=1)
+    flows: list[ComtradeFlow] = Field(default_factory=lambda: _both_flows(), min_length=1)
     commodities: list[Annotated[str, BeforeValidator(str)]] = Field(
         default_factory=lambda: ["TOTAL"], min_length=1)
     start: Annotated[str, BeforeValidator(_period_text)]
@@ -316,8 +321,6 @@ class HttpJsonSource(SourceBase):
     max_pages: int = Field(default=20, ge=1, le=10_000)
 
 
-SOURCE_KINDS = ("file", "comtrade", "sdmx", "http_json")
-
 # Every source kind's model, chosen by its `kind`.
 SourceConfig = Annotated[
     FileSource | ComtradeSource | SdmxSource | HttpJsonSource, Field(discriminator="kind")
@@ -347,6 +350,8 @@ class Rule(Strict):
     detector: dict[str, Any]
     severity: Severity = "warning"
     for_: int = Field(default=1, alias="for", ge=1)
+    keep_firing_for: int = Field(default=0, ge=0)
+    export_metrics: bool = False
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
 
@@ -455,14 +460,54 @@ class Receiver(Strict):
         return self
 
 
+def _matcher_list(value: Any) -> list[str]:
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list):
+        raise ValueError("give a list of matchers such as [\"severity=critical\", \"commodity=~84.*\"]")
+    for text in values:
+        parse_matcher(str(text))
+    return [str(text) for text in values]
+
+
+Matchers = Annotated[list[str], BeforeValidator(_matcher_list)]
+
+
 class Route(Strict):
-    """Alertmanager-style routing tree: first matching child wins unless `continue`."""
+    """Alertmanager-style routing tree: a matching child takes the alert (later siblings are
+    tried too with `continue`); children inherit what they do not set."""
 
     receiver: str | None = None
     match: dict[str, str] = Field(default_factory=dict)
-    group_by: list[str] = Field(default_factory=list)
+    match_re: dict[str, str] = Field(default_factory=dict)
+    matchers: Matchers = Field(default_factory=list)
+    group_by: list[str] | None = None
+    group_wait: Duration | None = None
+    repeat_interval: Duration | None = None
+    digest_over: int | None = Field(default=None, ge=1)
     continue_: bool = Field(default=False, alias="continue")
     routes: list[Route] = Field(default_factory=list)
+
+    @field_validator("match_re")
+    @classmethod
+    def _regexes(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, pattern in value.items():
+            parse_matcher(f"{name}=~{pattern}")
+        return value
+
+    def all_matchers(self) -> list[Matcher]:
+        return ([Matcher(k, "=", v) for k, v in self.match.items()]
+                + [Matcher(k, "=~", v) for k, v in self.match_re.items()]
+                + [parse_matcher(m) for m in self.matchers])
+
+
+class InhibitRule(Strict):
+    """While an alert matching `source_matchers` fires, alerts matching `target_matchers`
+    with the same values of the `equal` labels are not notified (e.g. the all-goods alert
+    suppresses the same rule's alerts on HS chapters of the same country pair)."""
+
+    source_matchers: Matchers
+    target_matchers: Matchers
+    equal: list[str] = Field(default_factory=list)
 
 
 class Notify(Strict):
@@ -470,6 +515,7 @@ class Notify(Strict):
         default_factory=lambda: [Receiver(name="console", console=ConsoleReceiver())]
     )
     route: Route = Route(receiver="console")
+    inhibit_rules: list[InhibitRule] = Field(default_factory=list)
 
 
 class StoreConfig(Strict):
@@ -496,12 +542,20 @@ def parse_listen(value: str) -> tuple[str, int]:
     return host, int(port)
 
 
+class MetricsConfig(Strict):
+    """Cardinality guard: per-series metrics only for series of rules with
+    `export_metrics: true`, and at most `series_limit` of them."""
+
+    series_limit: int = Field(default=1000, ge=0)
+
+
 class Config(Strict):
     sources: list[SourceConfig] = Field(default_factory=list)
     rules: list[Rule] = Field(default_factory=list)
     notify: Notify = Notify()
     store: StoreConfig = StoreConfig()
     http: HttpConfig = HttpConfig()
+    metrics: MetricsConfig = MetricsConfig()
 
 
 def config_json_schema() -> dict[str, Any]:
@@ -558,16 +612,23 @@ def load_config(path: Path | str, env: Mapping[str, str] | None = None) -> Loade
     if not isinstance(loaded.data, dict):
         problem = ConfigProblem(loaded.file, loaded.line_of(()), "", "the config must be a mapping")
         raise ConfigError([problem])
-    problems = _cross_check(loaded.data, loaded)
-    config = None
-    try:
-        config = Config.model_validate(loaded.data)
-    except ValidationError as exc:
-        problems += problems_from_validation(exc, loaded, suggest=_suggest_key)
-    if problems or config is None:
-        raise ConfigError(sorted(problems, key=lambda p: (p.line or 0, p.path)))
+    config = validate_data(loaded)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return LoadedConfig(config, path, path.resolve().parent, digest)
+
+
+def validate_data(located: LoadedYaml) -> Config:
+    """Schema and cross-reference checks of parsed (possibly modified) config data; raise
+    ConfigError with every problem, located by the file's lines, in file order."""
+    problems = _cross_check(located.data, located)
+    config = None
+    try:
+        config = Config.model_validate(located.data)
+    except ValidationError as exc:
+        problems += problems_from_validation(exc, located, suggest=_suggest_key)
+    if problems or config is None:
+        raise ConfigError(sorted(problems, key=lambda p: (p.line or 0, p.path)))
+    return config
 
 
 def _cross_check(data: dict[str, Any], loaded: LoadedYaml) -> list[ConfigProblem]:

@@ -188,11 +188,10 @@ def _tag_problem(loc: Loc, ctx: Mapping[str, Any]) -> tuple[Loc, str]:
     """A discriminated union (`kind: comtrade`) whose tag is unknown or missing: point at the
     tag and list the kinds, instead of pydantic's wording about discriminators."""
     tag = str(ctx.get("discriminator", "kind")).strip("'")
+    if "tag" not in ctx:
+        return (*loc, tag), "Field required"
     expected = str(ctx.get("expected_tags", "")).replace("'", "")
-    known = f"; known: {expected}" if expected else ""
-    if "tag" in ctx:
-        return (*loc, tag), f"unknown {tag} {str(ctx['tag'])!r}{known}"
-    return (*loc, tag), f"Field required{known}"
+    return (*loc, tag), f"unknown {tag} {str(ctx['tag'])!r}" + (f"; known: {expected}" if expected else "")
 
 
 def _data_loc(loc: Loc, data: Any, missing: bool = False) -> Loc:

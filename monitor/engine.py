@@ -18,6 +18,7 @@ import pandas as pd
 
 from detectors import (
     Detector,
+    Finding,
     apply_transform,
     build_detector,
     evaluate,
@@ -51,6 +52,17 @@ class CompiledRule:
 
 
 @dataclass(frozen=True, slots=True)
+class NotifierServices:
+    """What receivers need from the daemon: the environment (tokens), series history (charts),
+    the store (Slack threads across restarts) and the clock."""
+
+    env: Mapping[str, str]
+    history: Callable[[str], pd.Series] | None
+    state: Store | None
+    clock: Callable[[], datetime] | None
+
+
+@dataclass(frozen=True, slots=True)
 class Runtime:
     """Everything built from one config; replaced whole on reload."""
 
@@ -60,9 +72,12 @@ class Runtime:
     notifiers: Mapping[str, Notifier]
 
     @classmethod
-    def build(cls, loaded: LoadedConfig, previous: Runtime | None = None) -> Runtime:
+    def build(cls, loaded: LoadedConfig, previous: Runtime | None = None,
+              services: NotifierServices | None = None) -> Runtime:
         """Build everything a config describes; a source whose config did not change is
-        carried over from `previous`, so its state (a replay position) survives a reload."""
+        carried over from `previous`, so its state (a replay position) survives a reload.
+        Notifiers are built only with `services` (what the daemon provides them); a backtest
+        needs none."""
         config = loaded.config
         sources: dict[str, Source] = {
             s.name: build_source(s, loaded, previous.sources.get(s.name) if previous else None)
@@ -73,7 +88,9 @@ class Runtime:
             params = dict(rule.detector)
             kind = str(params.pop("kind"))
             rules.append(CompiledRule(rule, build_detector(kind, params)))
-        return cls(loaded, sources, rules, build_notifiers(config.notify))
+        notifiers = build_notifiers(config.notify, env=services.env, history=services.history,
+                                    state=services.state, clock=services.clock) if services else {}
+        return cls(loaded, sources, rules, notifiers)
 
     def frequency_of(self, source: str) -> str:
         for s in self.loaded.config.sources:
@@ -111,6 +128,7 @@ class Engine:
         self._dispatcher_factory = dispatcher_factory
         self._observer = observer or CycleObserver()
         self._lock = threading.Lock()
+        self._drain_lock = threading.Lock()
 
     def cycle(self, runtime: Runtime, source_name: str, now: Callable[[], datetime]) -> CycleResult:
         started = time.monotonic()
@@ -131,7 +149,7 @@ class Engine:
             log.warning("skipped row source=%s problem=%s", source_name, problem)
         with self._lock:
             result = self._process(runtime, source_name, fetched, now())
-            self._dispatcher_factory(runtime).drain(now)
+        self.drain(runtime, now)  # 7. outside the store lock: a slow receiver must not stall polls
         return self._finish(CycleResult(
             source_name, True, "rows" if fetched.problems else None, result[0], result[1],
             result[2], result[3], tuple(fetched.problems), time.monotonic() - started))
@@ -175,11 +193,12 @@ class Engine:
             return
         with self._lock:
             self._book.retire(names, now())
-            self._dispatcher_factory(runtime).drain(now)
+        self.drain(runtime, now)
 
     def drain(self, runtime: Runtime, now: Callable[[], datetime]) -> None:
-        """Deliver what earlier cycles could not (a receiver was down)."""
-        with self._lock:
+        """Deliver the outbox; one drain at a time, so nothing is sent twice, and apart from
+        the store lock, so a slow or dead receiver never delays polling."""
+        with self._drain_lock:
             self._dispatcher_factory(runtime).drain(now)
 
 
@@ -192,20 +211,24 @@ def evaluate_panel(rule: CompiledRule, panel: pd.DataFrame,
         panel, rule=config.name, transform=config.transform.kind, detector=rule.detector,
         severity=config.severity, subjects=subjects, scope="latest")}
     transformed = apply_transform(config.transform.kind, panel)
-    evaluations = []
-    for sid, period in latest_periods(panel).items():
-        value = float(transformed.at[period, sid])
-        kind = config.transform.kind
-        phrase = f"{subjects[sid]} " + format_value(
-            value, transform_label(kind, panel.index.freq), percent=is_percent_change(kind))
-        resolution = (f"{phrase} in {period}; {config.name} no longer holds."
-                      if np.isfinite(value) else
-                      f"{subjects[sid]} has no {config.transform.kind} value for {period}; "
-                      f"{config.name} no longer holds.")
-        labels = {**infos[sid].labels, **config.labels, "alertname": config.name,
-                  "series": sid, "severity": config.severity}
-        evaluations.append(Evaluation(
-            rule=config.name, series=sid, labels=labels, severity=config.severity,
-            for_periods=config.for_, period=str(period), finding=findings.get(sid),
-            resolution=resolution))
-    return evaluations
+    return [series_evaluation(rule, sid, period, findings.get(sid), float(transformed.at[period, sid]),
+                              subjects[sid], infos[sid])
+            for sid, period in latest_periods(panel).items()]
+
+
+def series_evaluation(rule: CompiledRule, sid: str, period: pd.Period, finding: Finding | None,
+                      value: float, subject_text: str, info: SeriesInfo) -> Evaluation:
+    """What one rule concluded about one series at `period` (its newest), with the sentence
+    to send if a firing alert resolves there. Shared with the backtest."""
+    config = rule.config
+    kind = config.transform.kind
+    phrase = f"{subject_text} " + format_value(
+        value, transform_label(kind, period.freq), percent=is_percent_change(kind))
+    resolution = (f"{phrase} in {period}; {config.name} no longer holds."
+                  if np.isfinite(value) else
+                  f"{subject_text} has no {kind} value for {period}; {config.name} no longer holds.")
+    labels = {**info.labels, **config.labels, "alertname": config.name, "series": sid,
+              "severity": config.severity}
+    return Evaluation(rule=config.name, series=sid, labels=labels, severity=config.severity,
+                      for_periods=config.for_, period=str(period), finding=finding,
+                      resolution=resolution, keep_firing_for=config.keep_firing_for)

@@ -47,7 +47,7 @@ def build_app(registry: CollectorRegistry, healthy: Probe, ready: Probe,
             return metrics_app(environ, start_response)
         if api is not None and path.startswith("/api/v1/"):
             query = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
-            code, body = _api_route(api, path.removeprefix("/api/v1/"), environ, query)
+            code, body = _api_route(api, path.removeprefix("/api/v1/"), environ, query, api_token)
             return _json(start_response, code, body)
         if path == "/-/reload":
             if environ.get("REQUEST_METHOD") != "POST":
@@ -71,20 +71,52 @@ def build_app(registry: CollectorRegistry, healthy: Probe, ready: Probe,
     return app
 
 
-def _api_route(api: Api, route: str, environ: dict[str, Any], query: dict[str, str]) -> tuple[int, Any]:
-    if environ.get("REQUEST_METHOD", "GET") not in ("GET", "HEAD"):
-        return 405, {"status": "error", "error": "method not allowed"}
+def _api_route(api: Api, route: str, environ: dict[str, Any], query: dict[str, str],
+               token: str | None) -> tuple[int, Any]:
+    method = environ.get("REQUEST_METHOD", "GET")
     try:
+        changes = (route == "silences" and method == "POST") or (
+            route.startswith("silences/") and method == "DELETE")
+        if changes:
+            denied = _authorize(environ, token)
+            if denied is not None:
+                return denied
+            if method == "DELETE":
+                return api.expire_silence(route.removeprefix("silences/"))
+            return api.create_silence(_read_json(environ))
+        if method not in ("GET", "HEAD"):
+            return 405, {"status": "error", "error": "method not allowed"}
         if route == "alerts":
             return api.alerts(query)
+        if route == "silences":
+            return api.silences(query)
         if route == "series":
             return api.series_list(query)
         if route.startswith("series/"):
             return api.series_detail(route.removeprefix("series/"), query)
+    except ValueError as exc:
+        return 400, {"status": "error", "error": str(exc)}
     except Exception:
         log.exception("api error route=%s", route)
         return 500, {"status": "error", "error": "internal error"}
     return 404, {"status": "error", "error": f"no such endpoint /api/v1/{route}"}
+
+
+_MAX_BODY = 1 << 20
+
+
+def _read_json(environ: dict[str, Any]) -> Any:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > _MAX_BODY:
+        raise ValueError("request body too large")
+    raw = environ["wsgi.input"].read(length) if length else b""
+    try:
+        return json.loads(raw or b"null")
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
 
 
 def _authorize(environ: dict[str, Any], token: str | None) -> tuple[int, Any] | None:

@@ -54,7 +54,8 @@ class Metrics(CycleObserver):
             "Series a rule flagged at their newest period, per evaluation.", ["rule"],
             registry=registry)
         self.notifications = Counter(
-            "tradewatch_notifications_total", "Delivery attempts by receiver, rule and outcome.",
+            "tradewatch_notifications_total",
+            "Notifications by receiver, rule and outcome (sent, failed, silenced, inhibited).",
             ["receiver", "rule", "outcome"], registry=registry)
         self.cycles = Counter(
             "tradewatch_cycles_total", "Completed polls, successful or not.", ["source"],
@@ -96,8 +97,8 @@ class Metrics(CycleObserver):
     def rule_evaluated(self, rule: str, findings: int) -> None:
         self.findings.labels(rule).inc(findings)
 
-    def delivery(self, receiver: str, rule: str, ok: bool) -> None:
-        self.notifications.labels(receiver, rule, "sent" if ok else "failed").inc()
+    def delivery(self, receiver: str, rule: str, outcome: str) -> None:
+        self.notifications.labels(receiver, rule, outcome).inc()
 
 
 class StateCollector(Collector):

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
 _PANDAS = {"M": "M", "Q": "Q", "A": "Y"}
 
 
@@ -22,3 +27,107 @@ def frequency_letter(freqstr: str) -> str:
 
 def periods_per_year(frequency: str) -> int:
     return {"M": 12, "Q": 4, "A": 1}[frequency]
+
+
+# --- reading the period spellings that real files and feeds use -----------------------------
+
+_MONTH_NAMES = {
+    name: number
+    for number, names in enumerate((
+        ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"),
+        ("may",), ("jun", "june"), ("jul", "july"), ("aug", "august"),
+        ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"), ("dec", "december"),
+    ), start=1)
+    for name in names
+}
+_MONTH = r"(0?[1-9]|1[0-2])"
+_MONTHLY = (
+    # 2015-03, 2015/03, 2015-3; "." needs two digits: 2015.1 is a float that lost October's 0
+    re.compile(rf"^(?P<year>\d{{4}})\s*[-/]\s*(?P<month>{_MONTH})$"),
+    re.compile(r"^(?P<year>\d{4})\.(?P<month>0[1-9]|1[0-2])$"),
+    re.compile(rf"^(?P<year>\d{{4}})-?M(?P<month>{_MONTH})$", re.IGNORECASE),  # 2015M03 (SDMX, IMF)
+    re.compile(r"^(?P<year>\d{4})(?P<month>0[1-9]|1[0-2])$"),  # 201503 (Comtrade)
+    re.compile(rf"^(?P<month>{_MONTH})\s*[/.]\s*(?P<year>\d{{4}})$"),  # 03/2015, 03.2015
+    re.compile(r"^(?P<name>[A-Za-z]+)\.?,?[\s-]*(?P<year>\d{4})$"),  # March 2015, Mar 2015, Mar-2015
+    re.compile(r"^(?P<year>\d{4})[\s-]+(?P<name>[A-Za-z]+)\.?$"),  # 2015 March
+)
+# Several months released as one figure: China customs' January+February (2024-01/02,
+# Jan-Feb 2024). "-" never joins two numbers here: 2024-01-02 is a date.
+_COMBINED = (
+    re.compile(rf"^(?P<year>\d{{4}})\s*[-/.]?\s*(?P<first>{_MONTH})\s*[/+&]\s*(?P<last>{_MONTH})$"),
+    re.compile(r"^(?P<first_name>[A-Za-z]+)\.?\s*[-/+&]\s*(?P<last_name>[A-Za-z]+)\.?,?\s+(?P<year>\d{4})$"),
+)
+_QUARTERLY = (
+    re.compile(r"^(?P<year>\d{4})\s*-?\s*Q(?P<quarter>[1-4])$", re.IGNORECASE),  # 2015-Q1, 2015Q1
+    re.compile(r"^Q(?P<quarter>[1-4])\s*[-/ ]?\s*(?P<year>\d{4})$", re.IGNORECASE),  # Q1 2015
+)
+_ANNUAL = re.compile(r"^(?P<year>\d{4})(?:\.0+)?$")  # 2015, and 2015.0 from a float column
+# Only dates go to pandas: its parser also reads "2015.1" and "2020" as months, silently.
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[ T][0-9:.]+)?$")
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodSpan:
+    """A parsed period label: the last period it covers and how many periods it spans
+    (2 for a January+February release, 1 otherwise)."""
+
+    last: pd.Period
+    count: int = 1
+
+    @property
+    def periods(self) -> list[pd.Period]:
+        return [self.last - offset for offset in range(self.count - 1, -1, -1)]
+
+
+def parse_period_span(text: object, frequency: str) -> PeriodSpan | None:
+    """Read one period label in any spelling publishers use; None when it is not a period."""
+    raw = str(text).strip()
+    if not raw or raw.lower() in {"nan", "none", "nat"}:
+        return None
+    freq = pandas_freq(frequency)
+    if frequency == "M":
+        span = _monthly_span(raw)
+        if span is not None:
+            return span
+    elif frequency == "Q":
+        for pattern in _QUARTERLY:
+            if match := pattern.match(raw):
+                return PeriodSpan(pd.Period(year=int(match["year"]), quarter=int(match["quarter"]),
+                                            freq=freq))
+    elif match := _ANNUAL.match(raw):
+        return PeriodSpan(pd.Period(year=int(match["year"]), freq=freq))
+    if not _DATE.match(raw):
+        return None
+    try:
+        period = pd.Period(raw, freq=freq)  # ISO dates, datetimes from spreadsheets
+    except (ValueError, TypeError, OverflowError):
+        return None
+    return None if pd.isna(period) else PeriodSpan(period)
+
+
+def parse_period(text: object, frequency: str) -> pd.Period | None:
+    """One period; a combined label (Jan+Feb) is not one period, so it gives None."""
+    span = parse_period_span(text, frequency)
+    return span.last if span is not None and span.count == 1 else None
+
+
+def _monthly_span(raw: str) -> PeriodSpan | None:
+    for pattern in _MONTHLY:
+        if match := pattern.match(raw):
+            groups = match.groupdict()
+            month = _MONTH_NAMES.get(groups["name"].lower()) if groups.get("name") else int(groups["month"])
+            if month is None:
+                return None
+            return PeriodSpan(pd.Period(year=int(groups["year"]), month=month, freq="M"))
+    for pattern in _COMBINED:
+        if match := pattern.match(raw):
+            groups = match.groupdict()
+            if groups.get("first_name"):
+                first = _MONTH_NAMES.get(groups["first_name"].lower())
+                last = _MONTH_NAMES.get(groups["last_name"].lower())
+            else:
+                first, last = int(groups["first"]), int(groups["last"])
+            if first is None or last is None or last <= first:
+                return None
+            return PeriodSpan(pd.Period(year=int(groups["year"]), month=last, freq="M"), last - first + 1)
+    return None

@@ -71,10 +71,11 @@ outbox = sa.Table(
     sa.Column("fingerprint", sa.String, nullable=False),
     sa.Column("episode", sa.Integer, nullable=False),
     sa.Column("status", sa.String, nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False, default=0),  # reminders: 1, 2, ...
     sa.Column("payload", sa.Text, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("done_at", sa.DateTime(timezone=True)),
-    sa.UniqueConstraint("fingerprint", "episode", "status", name="one_notification_per_change"),
+    sa.UniqueConstraint("fingerprint", "episode", "status", "seq", name="one_notification_per_change"),
 )
 deliveries = sa.Table(
     "deliveries", metadata,
@@ -83,8 +84,30 @@ deliveries = sa.Table(
     sa.Column("sent_at", sa.DateTime(timezone=True)),
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
     sa.Column("last_error", sa.Text),
+    sa.Column("outcome", sa.String),  # sent, failed, silenced, inhibited
 )
 sa.Index("outbox_pending", outbox.c.done_at)
+silences = sa.Table(
+    "silences", metadata,
+    sa.Column("id", sa.String, primary_key=True),
+    sa.Column("matchers", sa.Text, nullable=False),
+    sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_by", sa.String, nullable=False),
+    sa.Column("comment", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+receiver_state = sa.Table(
+    "receiver_state", metadata,
+    sa.Column("receiver", sa.String, primary_key=True),
+    sa.Column("fingerprint", sa.String, primary_key=True),
+    sa.Column("episode", sa.Integer, primary_key=True),
+    sa.Column("channel", sa.String, nullable=False),
+    sa.Column("ts", sa.String, nullable=False),
+    sa.Column("progress", sa.String, nullable=False),
+    sa.Column("parent", sa.Text, nullable=False),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +122,20 @@ class SeriesInfo:
     id: str
     frequency: str
     labels: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiverState:
+    """Where a receiver put an alert episode's message (Slack: channel and parent ts), so that
+    updates thread under it after a restart; `progress` lets a half-done send resume."""
+
+    receiver: str
+    fingerprint: str
+    episode: int
+    channel: str
+    ts: str
+    progress: str
+    parent: Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +292,21 @@ class Store:
         frame["vintage"] = [_utc(pd.Timestamp(v).to_pydatetime()) for v in frame["vintage"]]
         return frame.astype({"value": float, "year_ago_value": float})
 
+    def series_history(self, series_id: str) -> pd.Series:
+        """Current values of one series on a PeriodIndex (empty when unknown); `attrs["vintage"]`
+        is the newest fetch time among them, for "data as of" lines."""
+        with self.engine.connect() as conn:
+            frequency = conn.scalar(sa.select(series_table.c.frequency)
+                                    .where(series_table.c.id == series_id))
+            rows = conn.execute(sa.select(current.c.period, current.c.value, current.c.vintage)
+                                .where(current.c.series == series_id)
+                                .order_by(current.c.period)).all()
+        freq = pandas_freq(frequency or "M")
+        index = pd.PeriodIndex([r.period for r in rows], freq=freq)
+        history = pd.Series([float(r.value) for r in rows], index=index, dtype=float, name=series_id)
+        history.attrs["vintage"] = _utc(max((r.vintage for r in rows), default=None))
+        return history
+
     def vintages(self, series: str) -> pd.DataFrame:
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(observations).where(observations.c.series == series)
@@ -305,16 +357,41 @@ class Store:
                             frozenset(sent.get(r["id"], set()))) for r in rows]
 
     def record_delivery(self, outbox_id: int, receiver: str, sent_at: datetime | None,
-                        error: str | None) -> None:
-        """Record one attempt; sent_at None means it failed and will be retried."""
+                        error: str | None, outcome: str | None = None) -> None:
+        """Record one attempt; sent_at None means it failed and will be retried. A silenced
+        or inhibited notification is recorded as handled (sent_at set) with that outcome."""
+        outcome = outcome or ("sent" if sent_at is not None else "failed")
         with self.engine.begin() as conn:
             updated = conn.execute(
                 deliveries.update()
                 .where(deliveries.c.outbox_id == outbox_id, deliveries.c.receiver == receiver)
-                .values(sent_at=sent_at, attempts=deliveries.c.attempts + 1, last_error=error))
+                .values(sent_at=sent_at, attempts=deliveries.c.attempts + 1, last_error=error,
+                        outcome=outcome))
             if updated.rowcount == 0:
                 conn.execute(deliveries.insert().values(outbox_id=outbox_id, receiver=receiver,
-                                                        sent_at=sent_at, attempts=1, last_error=error))
+                                                        sent_at=sent_at, attempts=1, last_error=error,
+                                                        outcome=outcome))
+
+    def enqueue_reminder(self, fingerprint: str, episode: int, payload: Mapping[str, Any],
+                         now: datetime) -> None:
+        """A reminder of a still-firing alert, numbered after the previous ones."""
+        with self.engine.begin() as conn:
+            last = conn.execute(sa.select(sa.func.max(outbox.c.seq)).where(
+                outbox.c.fingerprint == fingerprint, outbox.c.episode == episode,
+                outbox.c.status == "reminder")).scalar()
+            conn.execute(outbox.insert().values(
+                fingerprint=fingerprint, episode=episode, status="reminder", seq=(last or 0) + 1,
+                payload=json.dumps(dict(payload), sort_keys=True), created_at=now))
+
+    def last_sent(self, fingerprint: str, episode: int) -> dict[str, datetime]:
+        """receiver -> when it last got any notification of this alert episode."""
+        query = (sa.select(deliveries.c.receiver, sa.func.max(deliveries.c.sent_at))
+                 .join(outbox, deliveries.c.outbox_id == outbox.c.id)
+                 .where(outbox.c.fingerprint == fingerprint, outbox.c.episode == episode,
+                        deliveries.c.outcome == "sent")
+                 .group_by(deliveries.c.receiver))
+        with self.engine.connect() as conn:
+            return {receiver: _utc(at) or at for receiver, at in conn.execute(query)}
 
     def mark_done(self, outbox_id: int, now: datetime) -> None:
         with self.engine.begin() as conn:
@@ -326,6 +403,30 @@ class Store:
             count, oldest = conn.execute(sa.select(sa.func.count(), sa.func.min(outbox.c.created_at))
                                          .where(outbox.c.done_at.is_(None))).one()
         return int(count), _utc(oldest)
+
+    def receiver_state(self, receiver: str, fingerprint: str, episode: int) -> ReceiverState | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(receiver_state).where(
+                receiver_state.c.receiver == receiver, receiver_state.c.fingerprint == fingerprint,
+                receiver_state.c.episode == episode)).mappings().first()
+        if row is None:
+            return None
+        return ReceiverState(row["receiver"], row["fingerprint"], row["episode"], row["channel"],
+                             row["ts"], row["progress"], json.loads(row["parent"]))
+
+    def save_receiver_states(self, states: Sequence[ReceiverState]) -> None:
+        """Upsert in one transaction (a digest records hundreds at once)."""
+        with self.engine.begin() as conn:
+            for state in states:
+                key = (receiver_state.c.receiver == state.receiver,
+                       receiver_state.c.fingerprint == state.fingerprint,
+                       receiver_state.c.episode == state.episode)
+                values = {"channel": state.channel, "ts": state.ts, "progress": state.progress,
+                          "parent": json.dumps(dict(state.parent), sort_keys=True, default=str)}
+                if conn.execute(receiver_state.update().where(*key).values(**values)).rowcount == 0:
+                    conn.execute(receiver_state.insert().values(
+                        receiver=state.receiver, fingerprint=state.fingerprint, episode=state.episode,
+                        **values))
 
     def sent_notifications(self) -> list[tuple[str, int, str, str]]:
         """(fingerprint, episode, status, receiver) of every delivered notification."""

@@ -68,6 +68,7 @@ class Evaluation:
     period: str
     finding: Finding | None
     resolution: str  # the sentence to send if a firing alert resolves now
+    keep_firing_for: int = 0  # periods a firing alert outlives its condition (anti-flapping)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +104,9 @@ def step(previous: Alert | None, evaluation: Evaluation, now: datetime) -> Alert
             return previous
         if previous.status is Status.PENDING:
             return None
+        if evaluation.keep_firing_for and previous.event_period is None and _periods_between(
+                previous.period, evaluation.period) <= evaluation.keep_firing_for:
+            return previous  # still firing: the condition may come back within the window
         return replace(previous, status=Status.RESOLVED, period=evaluation.period,
                        summary=evaluation.resolution, resolved_at=now, updated_at=now)
     held = int(finding.details.get("held_for", 1))
@@ -162,6 +166,12 @@ def _step_event(previous: Alert | None, evaluation: Evaluation, finding: Finding
         updated_at=now,
         event_period=brk,
     )
+
+
+def _periods_between(earlier: str, later: str) -> int:
+    """Reference periods from `earlier` to `later` ("2015-03" to "2015-05" is 2)."""
+    start, end = pd.Period(earlier), pd.Period(later)
+    return (end - start.asfreq(end.freq)).n
 
 
 def _periods_apart(a: str, b: str, like: pd.Period) -> int:

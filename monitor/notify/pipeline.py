@@ -5,16 +5,28 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Protocol
 
-from monitor.config import Notify
+from monitor.alerts.book import notification_payload
+from monitor.alerts.lifecycle import Alert
+from monitor.config import InhibitRule, Notify
+from monitor.matchers import matches_all, parse_matcher
+from monitor.notify.alertmanager import AlertmanagerNotifier, system_clock
 from monitor.notify.console import ConsoleNotifier
-from monitor.notify.routing import route
+from monitor.notify.routing import Destination, route
+from monitor.notify.slack import (
+    HistoryFn,
+    ReceiverStateStore,
+    SlackWebhookNotifier,
+    build_slack_notifier,
+)
 from monitor.notify.webhook import WebhookNotifier
-from monitor.store import Store
+from monitor.silences import Silence, SilenceStore
+from monitor.store import OutboxEntry, Store
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +37,12 @@ class Notifier(Protocol):
     def send(self, payload: Mapping[str, Any]) -> None: ...
 
 
+class GroupNotifier(Notifier, Protocol):
+    """A receiver that can say many alerts in one message (Slack digests, Alertmanager)."""
+
+    def send_group(self, payloads: Sequence[Mapping[str, Any]], group_labels: Mapping[str, str]) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class DrainResult:
     sent: int
@@ -32,65 +50,191 @@ class DrainResult:
     pending: int
 
 
-DeliveryHook = Callable[[str, str, bool], None]  # receiver, rule, ok
+DeliveryHook = Callable[[str, str, str], None]  # receiver, rule, outcome
 
 
-def build_notifiers(config: Notify) -> dict[str, Notifier]:
+def build_notifiers(config: Notify, env: Mapping[str, str] | None = None,
+                    history: HistoryFn | None = None, state: ReceiverStateStore | None = None,
+                    clock: Callable[[], datetime] | None = None) -> dict[str, Notifier]:
+    """One notifier per receiver. The caller passes what only it may touch: the environment
+    (SLACK_BOT_TOKEN, SLACK_API_URL), a series' history for charts, the store that keeps Slack
+    threads across restarts, and the clock. A Slack receiver without its token raises
+    ConfigError naming the receiver and the variable."""
+    env = env if env is not None else {}
     notifiers: dict[str, Notifier] = {}
-    for receiver in config.receivers:
+    for index, receiver in enumerate(config.receivers):
         if receiver.console is not None:
             notifiers[receiver.name] = ConsoleNotifier(receiver.name)
         elif receiver.webhook is not None:
             notifiers[receiver.name] = WebhookNotifier(
                 receiver.name, receiver.webhook.url, receiver.webhook.timeout.total_seconds())
+        elif receiver.slack is not None:
+            notifiers[receiver.name] = build_slack_notifier(
+                receiver.name, receiver.slack, env, f"notify.receivers[{index}].slack",
+                history=history, state=state)
+        elif receiver.slack_webhook is not None:
+            notifiers[receiver.name] = SlackWebhookNotifier(
+                receiver.name, receiver.slack_webhook.url, receiver.slack_webhook.timeout.total_seconds(),
+                history=history)
+        elif receiver.alertmanager is not None:
+            am = receiver.alertmanager
+            notifiers[receiver.name] = AlertmanagerNotifier(
+                receiver.name, am.url, am.timeout.total_seconds(), generator_url=am.generator_url,
+                resolve_timeout=am.resolve_timeout, clock=clock or system_clock)
     return notifiers
 
 
+class Decision(StrEnum):
+    """Why a notification is or is not sent to a receiver now."""
+
+    SEND = "sent"
+    SILENCED = "silenced"
+    INHIBITED = "inhibited"
+
+
+def decide(labels: Mapping[str, str], fingerprint: str, silences: Sequence[Silence],
+           inhibit_rules: Sequence[InhibitRule], firing: Sequence[Alert], now: datetime) -> Decision:
+    """Pure: silenced beats inhibited beats send. An alert is inhibited while another firing
+    alert matches an inhibit rule's source matchers and shares its `equal` labels."""
+    if any(s.silences(labels, now) for s in silences):
+        return Decision.SILENCED
+    for rule in inhibit_rules:
+        if not matches_all([parse_matcher(m) for m in rule.target_matchers], labels):
+            continue
+        sources = [parse_matcher(m) for m in rule.source_matchers]
+        for alert in firing:
+            if alert.fingerprint != fingerprint and matches_all(sources, alert.labels) and all(
+                    alert.labels.get(name, "") == labels.get(name, "") for name in rule.equal):
+                return Decision.INHIBITED
+    return Decision.SEND
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    entry: OutboxEntry
+    destination: Destination
+
+
 class Dispatcher:
-    """One drain at a time; a failed delivery stays in the outbox for the next drain."""
+    """Drains the outbox in small stages: reminders -> route -> silence/inhibit -> group ->
+    send -> record. One drain at a time; a failed delivery stays for the next drain without
+    resending to the receivers that already have it."""
 
     def __init__(self, store: Store, notify: Notify, notifiers: Mapping[str, Notifier],
-                 on_delivery: DeliveryHook | None = None) -> None:
+                 on_delivery: DeliveryHook | None = None,
+                 firing: Callable[[], Sequence[Alert]] | None = None) -> None:
         self._store = store
         self._notify = notify
         self._notifiers = dict(notifiers)
         self._on_delivery = on_delivery
+        self._firing = firing or (lambda: [])
+        self._silences = SilenceStore(store)
         self._lock = threading.Lock()
 
     def drain(self, now: Callable[[], datetime]) -> DrainResult:
-        sent = failed = 0
         with self._lock:
+            at = now()
+            firing = list(self._firing())
+            self._enqueue_reminders(firing, at)
             entries = self._store.pending_outbox()
+            silences = self._silences.active(at)
+            groups: dict[tuple[str, tuple[str, ...]], list[_Item]] = {}
             for entry in entries:
-                destinations = route(self._notify.route, entry.payload.get("labels", {}))
-                complete = True
-                for destination in destinations:
+                labels = entry.payload.get("labels", {})
+                for destination in self._destinations(entry):
                     if destination.receiver in entry.delivered_to:
                         continue
-                    notifier = self._notifiers.get(destination.receiver)
-                    if notifier is None:
-                        complete = False
+                    decision = decide(labels, entry.fingerprint, silences, self._notify.inhibit_rules,
+                                      firing, at)
+                    if decision is not Decision.SEND:
+                        self._store.record_delivery(entry.id, destination.receiver, at, None, decision.value)
+                        self._hook(destination.receiver, entry.payload, decision.value)
                         continue
-                    try:
-                        notifier.send(entry.payload)
-                    except Exception as exc:  # a receiver's failure must not stop the others
-                        failed += 1
-                        complete = False
-                        reason = f"{type(exc).__name__}: {exc}"
-                        log.warning("delivery failed receiver=%s rule=%s series=%s error=%s",
-                                    destination.receiver, entry.payload.get("rule"),
-                                    entry.payload.get("series"), reason)
-                        self._store.record_delivery(entry.id, destination.receiver, None, reason)
-                        self._hook(destination.receiver, entry.payload, ok=False)
-                        continue
-                    self._store.record_delivery(entry.id, destination.receiver, now(), None)
-                    self._hook(destination.receiver, entry.payload, ok=True)
-                    sent += 1
-                if complete:
-                    self._store.mark_done(entry.id, now())
+                    key = (destination.receiver, destination.group_key(labels))
+                    groups.setdefault(key, []).append(_Item(entry, destination))
+            sent = failed = 0
+            waiting: set[int] = set()
+            for (receiver, _key), items in groups.items():
+                oldest = min(item.entry.created_at for item in items)
+                if at - oldest < items[0].destination.group_wait:
+                    waiting.update(item.entry.id for item in items)
+                    continue
+                ok, bad = self._send_group(receiver, items, now)
+                sent, failed = sent + ok, failed + bad
+            self._finish(waiting, now)
         pending, _ = self._store.outbox_depth()
         return DrainResult(sent, failed, pending)
 
-    def _hook(self, receiver: str, payload: Mapping[str, Any], ok: bool) -> None:
+    def _destinations(self, entry: OutboxEntry) -> list[Destination]:
+        destinations = route(self._notify.route, entry.payload.get("labels", {}))
+        only = entry.payload.get("receiver")  # a reminder is for one receiver
+        return [d for d in destinations if only is None or d.receiver == only]
+
+    def _send_group(self, receiver: str, items: Sequence[_Item],
+                    now: Callable[[], datetime]) -> tuple[int, int]:
+        notifier = self._notifiers.get(receiver)
+        if notifier is None:
+            return 0, 0
+        destination = items[0].destination
+        send_group = getattr(notifier, "send_group", None)
+        if len(items) > destination.digest_over and send_group is not None:
+            payloads = [item.entry.payload for item in items]
+            labels = dict(zip(destination.group_by, destination.group_key(payloads[0].get("labels", {})),
+                              strict=True))
+            try:
+                send_group(payloads, labels)
+            except Exception as exc:  # the whole digest is retried on the next drain
+                for item in items:
+                    self._failed(item, exc)
+                return 0, len(items)
+            for item in items:
+                self._store.record_delivery(item.entry.id, receiver, now(), None)
+                self._hook(receiver, item.entry.payload, "sent")
+            return len(items), 0
+        sent = failed = 0
+        for item in items:
+            try:
+                notifier.send(item.entry.payload)
+            except Exception as exc:  # a receiver's failure must not stop the others
+                self._failed(item, exc)
+                failed += 1
+                continue
+            self._store.record_delivery(item.entry.id, receiver, now(), None)
+            self._hook(receiver, item.entry.payload, "sent")
+            sent += 1
+        return sent, failed
+
+    def _failed(self, item: _Item, exc: Exception) -> None:
+        reason = f"{type(exc).__name__}: {exc}"
+        receiver = item.destination.receiver
+        log.warning("delivery failed receiver=%s rule=%s series=%s error=%s", receiver,
+                    item.entry.payload.get("rule"), item.entry.payload.get("series"), reason)
+        self._store.record_delivery(item.entry.id, receiver, None, reason)
+        self._hook(receiver, item.entry.payload, "failed")
+
+    def _finish(self, waiting: set[int], now: Callable[[], datetime]) -> None:
+        """An entry is done once every destination has it (sent, silenced or inhibited)."""
+        for entry in self._store.pending_outbox():
+            if entry.id not in waiting and all(
+                    d.receiver in entry.delivered_to for d in self._destinations(entry)):
+                self._store.mark_done(entry.id, now())
+
+    def _enqueue_reminders(self, firing: Sequence[Alert], now: datetime) -> None:
+        """A firing alert is repeated to a receiver once `repeat_interval` has passed since it
+        last heard of it (wall clock), in the thread where it has one."""
+        for alert in firing:
+            payload = notification_payload(alert)
+            destinations = [d for d in route(self._notify.route, alert.labels) if d.repeat_interval]
+            if not destinations:
+                continue
+            last = self._store.last_sent(alert.fingerprint, alert.episode)
+            for destination in destinations:
+                heard = last.get(destination.receiver)
+                assert destination.repeat_interval is not None
+                if heard is not None and now - heard >= destination.repeat_interval:
+                    self._store.enqueue_reminder(alert.fingerprint, alert.episode, {
+                        **payload, "reminder": True, "receiver": destination.receiver}, now)
+
+    def _hook(self, receiver: str, payload: Mapping[str, Any], outcome: str) -> None:
         if self._on_delivery is not None:
-            self._on_delivery(receiver, str(payload.get("rule", "")), ok)
+            self._on_delivery(receiver, str(payload.get("rule", "")), outcome)

@@ -1,9 +1,35 @@
-"""Notification text. Payloads carry everything; rendering never looks anything up."""
+"""Notification text. Payloads carry everything; rendering never looks anything up.
+
+Slack messages are Block Kit. Every piece of text that comes from data (summaries, series
+ids, labels, periods) is escaped for mrkdwn and marked `verbatim`, so a source can never
+ping a channel or forge a link; only the configured mention is Slack syntax. Slack rejects a
+message past its Block Kit limits, so everything is cut to fit with a visible marker.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import csv
+import io
+import json
+import math
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
+
+# Slack's documented Block Kit limits.
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_HEADER_TEXT = 150
+MAX_FIELD_TEXT = 2000
+MAX_FIELDS = 10
+MAX_CONTEXT_ELEMENTS = 10
+MAX_FALLBACK_TEXT = 3000  # the notification text shown where blocks are not
+TRUNCATED = "… [truncated]"
+DIGEST_LINE = 400  # one digest entry, so that ten fit in a couple of sections
+
+Block = dict[str, Any]
+_ICON = {"critical": ":red_circle:", "warning": ":large_orange_circle:", "info": ":large_blue_circle:"}
+_RESOLVED_ICON = ":white_check_mark:"
 
 
 def status_tag(payload: Mapping[str, Any]) -> str:
@@ -11,11 +37,242 @@ def status_tag(payload: Mapping[str, Any]) -> str:
 
 
 def console_line(payload: Mapping[str, Any]) -> str:
-    """`[FIRING] rule series (severity): sentence` on one line."""
+    """`[FIRING] rule series (severity): sentence` on one line; reminders say so."""
     summary = " ".join(str(payload["summary"]).split())
+    reminder = " (reminder, still firing)" if payload.get("reminder") else ""
     return (f"{status_tag(payload)} {payload['rule']} {payload['series']} "
-            f"({payload['severity']}): {summary}")
+            f"({payload['severity']}){reminder}: {summary}")
 
 
 def webhook_body(payload: Mapping[str, Any], receiver: str) -> dict[str, Any]:
     return {"version": "1", "receiver": receiver, "status": payload["status"], "alert": dict(payload)}
+
+
+# -- text helpers --------------------------------------------------------------------------
+def escape_mrkdwn(text: object) -> str:
+    """The three characters Slack reserves for links and mentions, as entities."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def truncate(text: str, limit: int, marker: str = TRUNCATED) -> str:
+    """At most `limit` characters, ending with `marker` when cut; never splits an entity."""
+    if len(text) <= limit:
+        return text
+    head = text[:max(0, limit - len(marker))]
+    amp = head.rfind("&", max(0, len(head) - 5))
+    if amp != -1 and ";" not in head[amp:]:
+        head = head[:amp]
+    return head + marker
+
+
+def format_number(value: Any) -> str:
+    """Thousands separators, at most two decimals (one past 100); `n/a` when missing."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return "n/a"
+    if not math.isfinite(x):
+        return "n/a"
+    text = f"{x:,.1f}" if abs(x) >= 100 else f"{x:,.2f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def move(payload: Mapping[str, Any]) -> float:
+    """Size of a move, for ordering a digest: |value - reference|, else |value|, else 0."""
+    value, reference = _float(payload.get("value")), _float(payload.get("reference"))
+    if value is None:
+        return 0.0
+    return abs(value - reference) if reference is not None else abs(value)
+
+
+def _float(value: Any) -> float | None:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def period_span(payload: Mapping[str, Any]) -> str:
+    since, period = payload.get("since_period"), payload.get("period")
+    return f"{since} – {period}" if since and since != period else str(period)
+
+
+def _mrkdwn(text: str, limit: int = MAX_SECTION_TEXT) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": truncate(text, limit), "verbatim": True}
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": _mrkdwn(text)}
+
+
+def _header(text: str) -> Block:
+    return {"type": "header", "text": {"type": "plain_text", "text": truncate(text, MAX_HEADER_TEXT),
+                                       "emoji": True}}
+
+
+def _context(parts: Sequence[str]) -> Block:
+    elements = [_mrkdwn(p) for p in parts if p][:MAX_CONTEXT_ELEMENTS]
+    return {"type": "context", "elements": elements or [_mrkdwn(" ")]}
+
+
+def fit_blocks(blocks: list[Block]) -> list[Block]:
+    """At most MAX_BLOCKS, the last one saying how many were left out."""
+    if len(blocks) <= MAX_BLOCKS:
+        return blocks
+    dropped = len(blocks) - (MAX_BLOCKS - 1)
+    return [*blocks[:MAX_BLOCKS - 1], _context([f"… {dropped} more blocks not shown [truncated]"])]
+
+
+# -- Slack alert messages ------------------------------------------------------------------
+def _icon(payload: Mapping[str, Any]) -> str:
+    if payload.get("status") == "resolved":
+        return _RESOLVED_ICON
+    return _ICON.get(str(payload.get("severity")), ":red_circle:")
+
+
+def _fields(payload: Mapping[str, Any]) -> Block:
+    pairs = [("Series", payload.get("series")), ("Period", period_span(payload)),
+             ("Value", format_number(payload.get("value"))),
+             ("Threshold", format_number(payload.get("reference"))),
+             ("Severity", payload.get("severity"))]
+    if payload.get("event_period"):
+        pairs.append(("Change point", payload["event_period"]))
+    return {"type": "section", "fields": [
+        _mrkdwn(f"*{name}*\n{escape_mrkdwn(value)}", MAX_FIELD_TEXT) for name, value in pairs
+    ][:MAX_FIELDS]}
+
+
+def context_line(payload: Mapping[str, Any], vintage: datetime | None) -> Block:
+    """Where the numbers come from: source, vintage, rule and the routing labels."""
+    labels = payload.get("labels") or {}
+    source = labels.get("source")
+    shown = {k: v for k, v in labels.items()
+             if k not in ("source", "series", "alertname", "severity")}
+    parts = [f"Source: *{escape_mrkdwn(source)}*" if source else "",
+             f"Data as of {vintage:%Y-%m-%d %H:%M} UTC" if vintage else "",
+             f"Rule: {escape_mrkdwn(payload.get('rule'))}",
+             escape_mrkdwn(", ".join(f"{k}={v}" for k, v in sorted(shown.items()))) if shown else ""]
+    return _context([" · ".join(p for p in parts if p)])
+
+
+def fallback_text(payload: Mapping[str, Any]) -> str:
+    """The plain notification line (phones, screen readers): escaped like the blocks."""
+    text = f"{status_tag(payload)} {payload.get('rule')}: {payload.get('summary')}"
+    return truncate(escape_mrkdwn(text), MAX_FALLBACK_TEXT)
+
+
+def alert_blocks(payload: Mapping[str, Any], vintage: datetime | None = None,
+                 mention: str | None = None) -> list[Block]:
+    """A parent message: header, the sentence, the numbers, where they come from."""
+    status = str(payload.get("status", "firing")).upper()
+    summary = escape_mrkdwn(payload.get("summary", ""))
+    lead = f"{mention} " if mention and payload.get("status") == "firing" else ""
+    return fit_blocks([
+        _header(f"{_icon(payload)} {status} · {payload.get('rule')}"),
+        _section(lead + summary),
+        _fields(payload),
+        context_line(payload, vintage),
+    ])
+
+
+def resolved_parent_blocks(firing: Mapping[str, Any], resolved: Mapping[str, Any],
+                           vintage: datetime | None = None) -> list[Block]:
+    """The parent edited once resolved: the original facts struck through under a resolved
+    header, with the resolving sentence on top."""
+    return fit_blocks([
+        _header(f"{_RESOLVED_ICON} RESOLVED · {firing.get('rule')}"),
+        _section(f"*Resolved in {escape_mrkdwn(resolved.get('period'))}:* "
+                 f"{escape_mrkdwn(resolved.get('summary', ''))}"),
+        _section(f"~{escape_mrkdwn(firing.get('summary', ''))}~"),
+        _fields(firing),
+        context_line(resolved, vintage),
+    ])
+
+
+def thread_blocks(payload: Mapping[str, Any], vintage: datetime | None = None) -> list[Block]:
+    """A reply in the episode's thread: a resolution, a reminder or a revision."""
+    if payload.get("status") == "resolved":
+        lead = f"{_RESOLVED_ICON} *Resolved* in {escape_mrkdwn(payload.get('period'))}: "
+    else:
+        lead = f"{_icon(payload)} *Update* for {escape_mrkdwn(payload.get('period'))}: "
+    blocks = [_section(lead + escape_mrkdwn(payload.get("summary", "")))]
+    if payload.get("status") != "resolved":
+        blocks.append(_fields(payload))
+    blocks.append(context_line(payload, vintage))
+    return fit_blocks(blocks)
+
+
+# -- digests ---------------------------------------------------------------------------------
+def order_by_move(payloads: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    return sorted(payloads, key=lambda p: (-move(p), str(p.get("series"))))
+
+
+def digest_blocks(payloads: Sequence[Mapping[str, Any]], group_labels: Mapping[str, str],
+                  size: int, vintage: datetime | None = None) -> list[Block]:
+    """One message for a release that moved many series: the largest moves first, the rest
+    counted; the full list goes into the thread as CSV."""
+    ordered = order_by_move(payloads)
+    counts: dict[str, int] = {}
+    for p in payloads:
+        counts[str(p.get("status"))] = counts.get(str(p.get("status")), 0) + 1
+    tally = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    blocks: list[Block] = [_header(f":package: {len(payloads)} alerts ({tally})")]
+    if group_labels:
+        blocks.append(_section("*Group:* " + escape_mrkdwn(
+            ", ".join(f"{k}={v}" for k, v in sorted(group_labels.items())))))
+    lines = [truncate(f"{_icon(p)} *{escape_mrkdwn(p.get('series'))}* "
+                      f"({escape_mrkdwn(period_span(p))}, {format_number(p.get('value'))}): "
+                      f"{escape_mrkdwn(p.get('summary', ''))}", DIGEST_LINE)
+             for p in ordered[:size]]
+    chunk: list[str] = []
+    for line in lines:
+        if chunk and len("\n".join([*chunk, line])) > MAX_SECTION_TEXT:
+            blocks.append(_section("\n".join(chunk)))
+            chunk = []
+        chunk.append(line)
+    if chunk:
+        blocks.append(_section("\n".join(chunk)))
+    rest = len(ordered) - min(size, len(ordered))
+    if rest:
+        blocks.append(_section(f"_… and {rest} more; the full list is in the thread (CSV)._"))
+    first = ordered[0] if ordered else {}
+    blocks.append(context_line(first, vintage))
+    return fit_blocks(blocks)
+
+
+def digest_text(payloads: Sequence[Mapping[str, Any]], group_labels: Mapping[str, str]) -> str:
+    group = ", ".join(f"{k}={v}" for k, v in sorted(group_labels.items()))
+    return truncate(escape_mrkdwn(f"{len(payloads)} alerts {group}".strip()), MAX_FALLBACK_TEXT)
+
+
+_CSV_COLUMNS = ("status", "rule", "series", "severity", "since_period", "period", "value",
+                "reference", "move", "summary", "labels")
+
+
+def digest_csv(payloads: Sequence[Mapping[str, Any]]) -> str:
+    """Every alert of a digest, largest move first. Text cells that a spreadsheet would read
+    as a formula are prefixed with a quote."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(_CSV_COLUMNS)
+    for p in order_by_move(payloads):
+        writer.writerow([
+            _cell(p.get("status")), _cell(p.get("rule")), _cell(p.get("series")),
+            _cell(p.get("severity")), _cell(p.get("since_period")), _cell(p.get("period")),
+            _number_cell(p.get("value")), _number_cell(p.get("reference")), f"{move(p):g}",
+            _cell(p.get("summary")), _cell(json.dumps(p.get("labels") or {}, sort_keys=True)),
+        ])
+    return out.getvalue()
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _number_cell(value: Any) -> str:
+    x = _float(value)
+    return "" if x is None else f"{x:g}"

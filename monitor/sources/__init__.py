@@ -3,22 +3,51 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from monitor.config import LoadedConfig, SourceConfig
 from monitor.sources.base import Source
-from monitor.sources.file import FileSource
 
-SourceFactory = Callable[[SourceConfig, LoadedConfig], Source]
+SourceFactory = Callable[[Any, LoadedConfig], Source]
+
+
+def _file(config: Any, loaded: LoadedConfig) -> Source:
+    from monitor.sources.file import FileSource
+
+    return FileSource(config, loaded.resolve(config.path))
+
+
+def _comtrade(config: Any, loaded: LoadedConfig) -> Source:
+    from monitor.sources.comtrade import ComtradeSource
+
+    return ComtradeSource(config)
+
+
+def _sdmx(config: Any, loaded: LoadedConfig) -> Source:
+    from monitor.sources.sdmx import SdmxSource
+
+    return SdmxSource(config)
+
+
+def _http_json(config: Any, loaded: LoadedConfig) -> Source:
+    from monitor.sources.http_json import HttpJsonSource
+
+    return HttpJsonSource(config)
+
 
 # kind -> factory; explicit, so adding a kind is one line here and one model in config.py.
+# Each factory imports its module when used, so a config without SDMX never loads sdmx1.
 SOURCE_KINDS: dict[str, SourceFactory] = {
-    "file": lambda config, loaded: FileSource(config, loaded.resolve(config.path)),
+    "file": _file,
+    "comtrade": _comtrade,
+    "sdmx": _sdmx,
+    "http_json": _http_json,
 }
 
 
 def build_source(config: SourceConfig, loaded: LoadedConfig, previous: Source | None = None) -> Source:
     """A source for `config`; the previous instance is kept when its config is unchanged, so
-    its state (a replay position, a cached token) survives a reload."""
+    its state (a replay position, the periods already read) survives a reload."""
     if previous is not None and getattr(previous, "config", None) == config and getattr(
             previous, "location", None) == _location(config, loaded):
         return previous

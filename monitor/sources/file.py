@@ -1,19 +1,26 @@
-"""CSV, JSON and Parquet files by path, http(s) URL or `demo://` (the embedded demo data)."""
+"""CSV, Excel, JSON and Parquet files by path, http(s) URL or `demo://` (the embedded demo data).
+
+Desks keep trade figures in whatever shape the publisher released them: `;` separators,
+thousands separators, decimal commas, month names, "2015M03", China customs' combined
+January+February release. The config describes the shape; nothing is guessed silently.
+"""
 
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
-import httpx
 import numpy as np
 import pandas as pd
 
 from monitor.config import FileSource as FileSourceConfig
 from monitor.labels import normalise_labels, series_id
-from monitor.periods import pandas_freq, period_dtype
+from monitor.periods import PeriodSpan, pandas_freq, parse_period_span, period_dtype
 from monitor.sources.base import FetchResult, SourceError, empty_long_frame
+from monitor.sources.http import HttpClient, RetryPolicy
 
 DEMO_SCHEME = "demo://"
 _MAX_REPORTED = 20
@@ -27,8 +34,11 @@ class FileSource:
         self.config = config
         self.location = location
         self._polls = 0
+        self._http = HttpClient(config.name, timeout=config.timeout.total_seconds(),
+                                retry=RetryPolicy.of(config.retry))
 
-    def fetch(self) -> FetchResult:
+    def fetch(self, now: datetime | None = None) -> FetchResult:
+        """The whole file (`now` is unused: a file says what it holds)."""
         raw = self._read_bytes()
         table = self._parse_table(raw)
         frame, problems = to_long_frame(table, self.config, self.location)
@@ -46,17 +56,7 @@ class FileSource:
     def _read_bytes(self) -> bytes:
         location = self.location
         if location.startswith(("http://", "https://")):
-            try:
-                response = httpx.get(location, timeout=self.config.timeout.total_seconds(),
-                                     follow_redirects=True)
-            except httpx.TimeoutException:
-                raise SourceError(self.name, "timeout", f"timed out reading {location}") from None
-            except httpx.HTTPError as exc:
-                raise SourceError(self.name, "http", f"cannot read {location}: {exc}") from None
-            if response.status_code != 200:
-                raise SourceError(self.name, "http",
-                                  f"{location} answered HTTP {response.status_code}")
-            return response.content
+            return self._http.get(location).content
         try:
             return _local_path(location).read_bytes()
         except FileNotFoundError:
@@ -66,15 +66,43 @@ class FileSource:
 
     def _parse_table(self, raw: bytes) -> pd.DataFrame:
         fmt = self.config.format or _format_from_name(self.location)
+        skip = self.config.skip_rows
         try:
             if fmt == "csv":
                 return pd.read_csv(io.BytesIO(raw), sep=self.config.separator, dtype=str,
-                                   keep_default_na=False, skipinitialspace=True)
+                                   keep_default_na=False, skipinitialspace=True, skiprows=skip)
+            if fmt == "excel":
+                return _read_excel(raw, self.config.sheet, skip)
             if fmt == "json":
                 return pd.read_json(io.BytesIO(raw), dtype=False).astype(str)
             return pd.read_parquet(io.BytesIO(raw)).astype(str)  # ImportError without pyarrow
-        except (ValueError, pd.errors.ParserError, OSError, ImportError) as exc:
-            raise SourceError(self.name, "parse", f"cannot parse {self.location} as {fmt}: {exc}") from None
+        except (ValueError, KeyError, pd.errors.ParserError, OSError, ImportError) as exc:
+            detail = str(exc).strip("'\"") if isinstance(exc, KeyError) else str(exc)
+            raise SourceError(self.name, "parse",
+                              f"cannot parse {self.location} as {fmt}: {detail}") from None
+
+
+def _read_excel(raw: bytes, sheet: str | int | None, skip_rows: int) -> pd.DataFrame:
+    """Cells keep their type: numbers stay numbers (separators only apply to text cells),
+    whole floats become ints so that an HS code 8456.0 reads as 8456."""
+    import zipfile
+
+    try:
+        table = pd.read_excel(io.BytesIO(raw), sheet_name=0 if sheet is None else sheet,
+                              dtype=object, engine="openpyxl", skiprows=skip_rows,
+                              keep_default_na=False)
+    except zipfile.BadZipFile as exc:  # not an .xlsx (an old .xls, an HTML error page)
+        raise ValueError(f"not an Excel .xlsx workbook ({exc})") from None
+    table.columns = [str(c).strip() for c in table.columns]
+    return table.map(_excel_cell)
+
+
+def _excel_cell(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, datetime | pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
+    return "" if value is None else value
 
 
 def _local_path(location: str) -> Path:
@@ -86,7 +114,7 @@ def _local_path(location: str) -> Path:
 
 def _format_from_name(location: str) -> str:
     lowered = location.lower().split("?")[0]
-    for ext, fmt in ((".parquet", "parquet"), (".json", "json")):
+    for ext, fmt in ((".parquet", "parquet"), (".json", "json"), (".xlsx", "excel"), (".xlsm", "excel")):
         if lowered.endswith(ext):
             return fmt
     return "csv"
@@ -103,19 +131,20 @@ def to_long_frame(
     if missing:
         raise SourceError(config.name, "parse", f"{location}: missing column(s) {', '.join(missing)}; "
                           f"the file has {', '.join(map(str, table.columns))}")
-    line = pd.Series(np.arange(len(table)) + 2, index=table.index)  # header is line 1
-    periods = _parse_periods(table[config.period_column], config.frequency)
+    line = pd.Series(np.arange(len(table)) + 2 + config.skip_rows, index=table.index)  # header: 1
+    spans = _parse_periods(table[config.period_column], config.frequency)
+    periods = spans.map(lambda span: None if span is None else span.last)
     for index in periods.index[periods.isna()]:
         problems.append(f"{location}:{line[index]}: cannot read period "
                         f"{table.at[index, config.period_column]!r} in column {config.period_column}")
     parts = []
     if config.columns is not None:
         for column, labels in config.columns.items():
-            parts.append(_series_part(table, column, periods, line, {**config.labels, **labels},
+            parts.append(_series_part(table, column, spans, line, {**config.labels, **labels},
                                       {}, config, location, problems))
     else:
         assert config.value_column is not None
-        parts.append(_series_part(table, config.value_column, periods, line, config.labels,
+        parts.append(_series_part(table, config.value_column, spans, line, config.labels,
                                   config.label_columns, config, location, problems))
     frame = pd.concat(parts, ignore_index=True) if parts else empty_long_frame()
     for key, allowed in config.include.items():
@@ -130,7 +159,7 @@ def to_long_frame(
 def _series_part(
     table: pd.DataFrame,
     value_column: str,
-    periods: pd.Series,
+    spans: pd.Series,
     line: pd.Series,
     constant_labels: dict[str, str],
     label_columns: dict[str, str],
@@ -138,11 +167,8 @@ def _series_part(
     location: str,
     problems: list[str],
 ) -> pd.DataFrame:
-    text = table[value_column].astype(str).str.strip()
-    if config.thousands:
-        text = text.str.replace(config.thousands, "", regex=False)
-    values = pd.to_numeric(text, errors="coerce")
-    blank = text.isna() | text.isin(["", "nan", "NaN", "NA", "..", "...", "…", "-", ":"])
+    periods = spans.map(lambda span: None if span is None else span.last)
+    values, blank = _numbers(table[value_column], config.thousands, config.decimal)
     for index in values.index[values.isna() & ~blank & periods.notna()]:
         problems.append(f"{location}:{line[index]}: value {table.at[index, value_column]!r} "
                         f"in column {value_column} is not a number")
@@ -165,16 +191,51 @@ def _series_part(
     out.insert(0, "series", [series_id(r) for r in rows] if rows else pd.Series(dtype=str))
     out.insert(1, "period", pd.array(list(periods[keep]), dtype=period_dtype(config.frequency)))
     out.insert(2, "value", values[keep].astype(float))
-    return out.reset_index(drop=True)
+    out = out.reset_index(drop=True)
+    counts = np.array([span.count for span in spans[keep]], dtype=int)
+    if config.combined == "split" and (counts > 1).any():
+        out = _split_combined(out, counts)
+    return out
+
+
+def _numbers(column: pd.Series, thousands: str | None, decimal: str) -> tuple[pd.Series, pd.Series]:
+    """Values as floats, and which cells are deliberately empty (missing-value markers).
+
+    Separators apply to text only: a number cell from a spreadsheet is already a number."""
+    is_number = column.map(lambda v: isinstance(v, int | float | np.number) and not isinstance(v, bool))
+    text = column.astype(str).str.strip()
+    as_text = ~is_number
+    if thousands:
+        text = text.where(~as_text, text.str.replace(thousands, "", regex=False))
+    if decimal != ".":
+        text = text.where(~as_text, text.str.replace(decimal, ".", regex=False))
+    values = pd.to_numeric(text, errors="coerce")
+    blank = text.isna() | text.isin(["", "nan", "NaN", "NA", "..", "...", "…", "-", ":"])
+    return values, blank
+
+
+def _split_combined(out: pd.DataFrame, counts: np.ndarray) -> pd.DataFrame:
+    """Divide a several-month figure evenly over its months (asked for with `combined:
+    split`; by default the figure stays whole at its last month, since an even split
+    invents the monthly pattern)."""
+    out = out.assign(value=out["value"] / counts)
+    earlier = []
+    for offset in range(1, int(counts.max())):
+        rows = out[counts > offset].copy()
+        rows["period"] = rows["period"] - offset
+        earlier.append(rows)
+    return pd.concat([*earlier[::-1], out], ignore_index=True).sort_values(
+        "period", kind="stable").reset_index(drop=True)
 
 
 def _parse_periods(column: pd.Series, frequency: str) -> pd.Series:
-    """Parse each distinct period string once; unparsable ones become NaN (reported)."""
-    mapping = {}
-    freq = pandas_freq(frequency)
-    for text in column.unique():
-        try:
-            mapping[text] = pd.Period(str(text).strip(), freq=freq)
-        except (ValueError, TypeError):
-            mapping[text] = None
-    return column.map(mapping)
+    """Parse each distinct period label once; unparsable ones become None (reported)."""
+    cache: dict[str, PeriodSpan | None] = {}
+
+    def parse(value: Any) -> PeriodSpan | None:
+        text = str(value)
+        if text not in cache:
+            cache[text] = parse_period_span(text, frequency)
+        return cache[text]
+
+    return column.map(parse).astype(object)

@@ -221,7 +221,7 @@ def test_bad_scope_panel_and_transform_are_rejected(make_panel: PanelFactory) ->
     with pytest.raises(ValueError, match="scope must be 'latest' or 'all', got 'newest'"):
         _run(panel, Threshold("above", 0), scope="newest")
     with pytest.raises(UnknownTransformError, match="known transforms"):
-        _run(panel, Threshold("above", 0), transform="log")
+        _run(panel, Threshold("above", 0), transform="cube")
     with pytest.raises(PanelError, match="column 'a' has dtype int64"):
         _run(panel.astype(int), Threshold("above", 0))
 

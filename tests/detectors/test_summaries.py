@@ -11,7 +11,9 @@ import pytest
 from detectors import Consecutive, Threshold, evaluate
 
 
-def _summary(freq: str, start: str, values: list, detector: Any, transform: str) -> str:
+def _summary(
+    freq: str, start: str, values: list, detector: Any, transform: str, **params: Any
+) -> str:
     index = pd.period_range(start, periods=len(values), freq=freq)
     panel = pd.DataFrame({"s": [math.nan if v is None else float(v) for v in values]}, index)
     (finding,) = evaluate(
@@ -21,6 +23,7 @@ def _summary(freq: str, start: str, values: list, detector: Any, transform: str)
         detector=detector,
         severity="warning",
         subjects={"s": "Exports"},
+        transform_params=params,
     )
     return finding.summary
 
@@ -146,3 +149,116 @@ def test_summary_sentences(
     freq: str, start: str, values: list, detector: Any, transform: str, sentence: str
 ) -> None:
     assert _summary(freq, start, values, detector, transform) == sentence
+
+
+@pytest.mark.parametrize(
+    ("freq", "start", "values", "detector", "transform", "sentence"),
+    [
+        (
+            "M",
+            "2014-01",
+            [100] * 12 + [100, 88],
+            Threshold("outside", lower=-10, upper=10),
+            "yoy_pct",
+            "Exports fell 12.0% YoY in 2015-02, outside the -10% to +10% band.",
+        ),
+        (
+            "Q",
+            "2015Q1",
+            [5000, 100],
+            Threshold("outside", lower=1000, upper=4000),
+            "level",
+            "Exports was 100 in 2015Q2, outside the 1,000 to 4,000 band.",
+        ),
+        (
+            "M",
+            "2014-01",
+            [100] * 12 + [94, 100, 93, 90, 100, 94],
+            Consecutive("below", -5, 4, window=6),
+            "yoy_pct",
+            "Exports fell 6.0% YoY in 2015-06, the 4th decline below -5% in the last 6 months.",
+        ),
+        (
+            "M",
+            "2014-01",
+            [100] * 12 + [94, 93, 90, 94, 100],
+            Consecutive("below", -5, 4, window=6),
+            "yoy_pct",
+            "Exports was unchanged YoY in 2015-05; 4 of the last 6 months were below -5%.",
+        ),
+        (
+            "M",
+            "2014-01",
+            [100] * 11 + [0] + [94, 93, 90, 94] + [100] * 7 + [50],
+            Consecutive("below", -5, 4, window=12),
+            "yoy_pct",
+            "Exports has no value for 2015-12; 4 of the last 12 months were below -5%.",
+        ),
+        (
+            "Q",
+            "2014Q1",
+            [5000, 100, 5000, 5000],
+            Consecutive("above", 4999.5, 3, window=4),
+            "level",
+            "Exports was 5,000 in 2014Q4, the 3rd quarter above 4,999.5 in the last 4 quarters.",
+        ),
+        (
+            "Y",
+            "2010",
+            [60, 40, 70, 80],
+            Consecutive("above", 50, 3, window=4),
+            "level",
+            "Exports was 80 in 2013, the 3rd year above 50 in the last 4 years.",
+        ),
+        (
+            "M",
+            "2015-01",
+            [1000, 879.5],
+            Threshold("below", -100),
+            "diff",
+            "Exports fell 120.5 MoM in 2015-02, below the -100 threshold.",
+        ),
+        (
+            "Q",
+            "2015Q1",
+            [1000, 800, 600],
+            Consecutive("below", -100, 2),
+            "diff",
+            "Exports fell 200 QoQ in 2015Q3, the 2nd consecutive quarterly decline below -100.",
+        ),
+        (
+            "M",
+            "2015-01",
+            [100, 200],
+            Threshold("above", 250),
+            "ytd_sum",
+            "Exports was 300 (year to date) in 2015-02, above the 250 threshold.",
+        ),
+    ],
+)
+def test_summary_sentences_for_bands_windows_and_new_transforms(
+    freq: str, start: str, values: list, detector: Any, transform: str, sentence: str
+) -> None:
+    assert _summary(freq, start, values, detector, transform) == sentence
+
+
+def test_summary_uses_transform_parameters() -> None:
+    sentence = _summary("M", "2015-01", [1000] * 3, Threshold("above", 2500), "rolling_sum", window=3)
+    assert sentence == "Exports was 3,000 (3-month sum) in 2015-03, above the 2,500 threshold."
+
+
+def test_share_summary() -> None:
+    index = pd.period_range("2015-01", periods=2, freq="M")
+    panel = pd.DataFrame({"world": [1000.0, 1000.0], "china": [150.0, 123.4]}, index)
+    findings = evaluate(
+        panel,
+        rule="r",
+        transform="share",
+        transform_params={"parent": "world"},
+        detector=Threshold("below", 15),
+        severity="warning",
+        subjects={"china": "Exports to China"},
+    )
+    assert [f.summary for f in findings] == [
+        "Exports to China was 12.3% of the total in 2015-02, below the 15% threshold."
+    ]

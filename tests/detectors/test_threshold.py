@@ -124,7 +124,7 @@ def test_params() -> None:
         (lambda: Threshold("above", False), "threshold.threshold must be a number, got False"),
         (
             lambda: Threshold(None, 1),  # type: ignore[arg-type]
-            "threshold.direction must be 'above' or 'below', got None",
+            "threshold.direction must be 'above', 'below' or 'outside', got None",
         ),
     ],
 )
@@ -136,7 +136,10 @@ def test_invalid_parameters_are_named(make: Callable[[], Any], message: str) -> 
 
 
 def test_registry() -> None:
-    assert dict(DETECTORS) == {"threshold": Threshold, "consecutive": Consecutive}
+    assert DETECTORS["threshold"] is Threshold
+    assert DETECTORS["consecutive"] is Consecutive
+    assert {"robust_z", "staleness"} <= set(DETECTORS)
+    assert all(cls.kind == kind for kind, cls in DETECTORS.items())  # type: ignore[attr-defined]
 
 
 def test_build_detector() -> None:
@@ -153,12 +156,12 @@ def test_build_detector() -> None:
         (
             "zscore",
             {},
-            "unknown detector kind 'zscore'; known kinds: consecutive, threshold",
+            f"unknown detector kind 'zscore'; known kinds: {', '.join(sorted(DETECTORS))}",
         ),
         (
             "threshold",
             {"direction": "above", "threshold": 1, "count": 2, "window": 3},
-            "threshold: unknown parameter(s) 'count', 'window'; known: direction, threshold",
+            "threshold: unknown parameter(s) 'count', 'window'; known: direction, lower, threshold, upper",
         ),
         (
             "consecutive",
@@ -181,7 +184,14 @@ def test_build_detector_errors_name_the_problem(
 
 
 @pytest.mark.parametrize(
-    "detector", [Threshold("below", 0), Consecutive("above", 0, 2)], ids=lambda d: d.kind
+    "detector",
+    [
+        Threshold("below", 0),
+        Threshold("outside", lower=-1, upper=2),
+        Consecutive("above", 0, 2),
+        Consecutive("above", 0, 2, window=3),
+    ],
+    ids=lambda d: f"{d.kind}-{d.params()}",
 )
 def test_detectors_do_not_mutate_their_input(make_panel: PanelFactory, detector: Any) -> None:
     values = make_panel("M", "2020-01", a=[1, -1, None, 2, 3], b=[None, -2, -3, 4, 4])
@@ -227,3 +237,148 @@ def test_consecutive_matches_a_plain_loop(
     mask = Consecutive(direction, threshold, count).mask(values)
     for i, col in enumerate(columns):
         assert mask[f"s{i}"].tolist() == _naive_consecutive(col, direction, threshold, count)
+
+
+# --- the outside band -----------------------------------------------------------------------
+
+
+def test_outside_band_is_strict_and_skips_nan(make_panel: PanelFactory) -> None:
+    values = make_panel("M", "2020-01", a=[-10.01, -10, 0, None, 10, 10.5, -30])
+    detector = Threshold("outside", lower=-10, upper=10)
+    assert _flagged(detector.mask(values), "a") == ["2020-01", "2020-06", "2020-07"]
+    scan = detector.scan(values)
+    assert scan.reference[[0, 5, 6], 0].tolist() == [-10.0, 10.0, -10.0]
+    assert scan.evidence == {}
+
+
+def test_outside_band_quarterly_and_annual(make_panel: PanelFactory) -> None:
+    quarterly = make_panel("Q", "2020Q1", a=[5, 0.5, 1.5, None, 3])
+    detector = Threshold("outside", lower=1, upper=2.5)
+    assert _flagged(detector.mask(quarterly), "a") == ["2020Q1", "2020Q2", "2021Q1"]
+    annual = make_panel("Y", "2018", a=[1, 3, 2])
+    assert _flagged(detector.mask(annual), "a") == ["2019"]
+
+
+def test_outside_params_and_normalised_bounds() -> None:
+    detector = build_detector("threshold", {"direction": "outside", "lower": -10, "upper": np.int64(10)})
+    assert detector == Threshold("outside", lower=-10.0, upper=10.0)
+    assert detector.params() == {"direction": "outside", "lower": -10.0, "upper": 10.0}
+    assert isinstance(Threshold("outside", lower=-1, upper=1).upper, float)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"direction": "outside", "lower": -1}, "threshold: direction 'outside' needs parameter(s) 'upper'"),
+        (
+            {"direction": "outside"},
+            "threshold: direction 'outside' needs parameter(s) 'lower', 'upper'",
+        ),
+        (
+            {"direction": "outside", "lower": 1, "upper": 1},
+            "threshold.lower must be below threshold.upper, got 1.0 and 1.0",
+        ),
+        (
+            {"direction": "outside", "lower": -1, "upper": 1, "threshold": 0},
+            "threshold.threshold does not apply to direction 'outside'; use lower and upper",
+        ),
+        (
+            {"direction": "outside", "lower": "-1", "upper": 1},
+            "threshold.lower must be a number, got '-1'",
+        ),
+        (
+            {"direction": "below", "threshold": 1, "upper": 2},
+            "threshold.upper only applies to direction 'outside'",
+        ),
+        ({"direction": "above"}, "threshold: missing parameter(s) 'threshold'"),
+        (
+            {"direction": "inside", "lower": -1, "upper": 1},
+            "threshold.direction must be 'above', 'below' or 'outside', got 'inside'",
+        ),
+    ],
+)
+def test_band_parameters_are_checked(params: dict[str, Any], message: str) -> None:
+    with pytest.raises(DetectorConfigError) as caught:
+        build_detector("threshold", params)
+    assert str(caught.value) == message
+
+
+# --- N of the last M ------------------------------------------------------------------------
+
+
+def test_n_of_m_flags_exact_periods(make_panel: PanelFactory) -> None:
+    # 2020-01 .. 2020-10; 2020-06 is a gap (never counts as beyond).
+    a = [-6, 1, -6, 1, -6, None, -7, 1, 1, 1]
+    values = make_panel("M", "2020-01", a=a)
+    detector = Consecutive("below", -5, 3, window=5)
+    assert _flagged(detector.mask(values), "a") == ["2020-05", "2020-07"]
+    assert detector.scan(values).evidence["hits"][:, 0].tolist() == [1, 1, 2, 2, 3, 2, 3, 2, 2, 1]
+
+
+def test_n_of_m_quarterly_with_gaps(make_panel: PanelFactory) -> None:
+    values = make_panel("Q", "2019Q1", a=[20, None, 20, 5, 20, None, None, 20])
+    assert _flagged(Consecutive("above", 10, 2, window=3).mask(values), "a") == ["2019Q3", "2020Q1"]
+
+
+def test_n_of_n_equals_n_consecutive(make_panel: PanelFactory) -> None:
+    values = make_panel("Y", "2000", a=[5, 5, None, 5, 5, 5, 1, 5], b=[5] * 8)
+    pd.testing.assert_frame_equal(
+        Consecutive("above", 4, 3, window=3).mask(values), Consecutive("above", 4, 3).mask(values)
+    )
+
+
+def test_n_of_m_params_and_checks() -> None:
+    detector = build_detector(
+        "consecutive", {"direction": "below", "threshold": -5, "count": 4, "window": 6}
+    )
+    assert detector == Consecutive("below", -5.0, 4, window=6)
+    assert detector.params() == {"direction": "below", "threshold": -5.0, "count": 4, "window": 6}
+    with pytest.raises(DetectorConfigError) as caught:
+        Consecutive("below", -5, 4, window=3)
+    assert str(caught.value) == "consecutive.window must be >= count (4), got 3"
+    with pytest.raises(DetectorConfigError) as caught:
+        Consecutive("below", -5, 4, window=6.0)  # type: ignore[arg-type]
+    assert str(caught.value) == "consecutive.window must be an integer, got 6.0"
+
+
+def _naive_n_of_m(
+    column: list[float], direction: str, threshold: float, count: int, window: int
+) -> tuple[list[bool], list[int]]:
+    flags, hits = [], []
+    for t in range(len(column)):
+        recent = column[max(0, t - window + 1) : t + 1]
+        n = sum(
+            1
+            for v in recent
+            if not math.isnan(v) and (v < threshold if direction == "below" else v > threshold)
+        )
+        hits.append(n)
+        flags.append(n >= count)
+    return flags, hits
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    columns=st.integers(0, 30).flatmap(
+        lambda n_rows: st.lists(
+            st.lists(_cell, min_size=n_rows, max_size=n_rows), min_size=1, max_size=4
+        )
+    ),
+    direction=st.sampled_from(["above", "below"]),
+    threshold=st.integers(-5, 5).map(float),
+    count_window=st.integers(1, 5).flatmap(lambda n: st.tuples(st.just(n), st.integers(n, 8))),
+)
+def test_n_of_m_matches_a_plain_loop(
+    make_panel: PanelFactory,
+    columns: list[list[float]],
+    direction: Any,
+    threshold: float,
+    count_window: tuple[int, int],
+) -> None:
+    count, window = count_window
+    values = make_panel("M", "2000-01", **{f"s{i}": col for i, col in enumerate(columns)})
+    scan = Consecutive(direction, threshold, count, window=window).scan(values)
+    for i, col in enumerate(columns):
+        flags, hits = _naive_n_of_m(col, direction, threshold, count, window)
+        assert scan.mask[:, i].tolist() == flags
+        assert scan.evidence["hits"][:, i].tolist() == hits

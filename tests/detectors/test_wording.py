@@ -5,7 +5,10 @@ import pytest
 from detectors.wording import (
     format_change,
     format_level,
+    format_level_change,
+    format_percent_level,
     format_percent_threshold,
+    format_signed_level,
     freq_word,
     ordinal,
     period_noun,
@@ -83,3 +86,29 @@ def test_format_level(value: float, text: str) -> None:
 def test_frequency_words(freq: str, word: str, noun: str) -> None:
     assert freq_word(freq) == word
     assert period_noun(freq) == noun
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(-100, "-100"), (2500, "+2,500"), (0.0, "0"), (-0.01, "0"), (12.25, "+12.2")],
+)
+def test_format_signed_level(value: float, text: str) -> None:
+    assert format_signed_level(value) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "label", "text"),
+    [
+        (-120.54, "MoM", "fell 120.5 MoM"),
+        (2500, "QoQ", "rose 2,500 QoQ"),
+        (0.04, "MoM", "was unchanged MoM"),
+        (-3.0, "", "fell 3"),
+    ],
+)
+def test_format_level_change(value: float, label: str, text: str) -> None:
+    assert format_level_change(value, label) == text
+
+
+@pytest.mark.parametrize(("value", "text"), [(12.3, "12.3%"), (100, "100%"), (0.25, "0.25%"), (0, "0%")])
+def test_format_percent_level(value: float, text: str) -> None:
+    assert format_percent_level(value) == text

@@ -70,3 +70,33 @@ def test_series_list_and_history_for_grafana(base_url: str) -> None:
     assert missing.status_code == 404 and "nope" in missing.json()["error"]
     assert httpx.get(f"{base_url}/api/v1/other").status_code == 404
     assert httpx.post(f"{base_url}/api/v1/alerts").status_code == 405
+
+
+def test_silences_over_http_need_the_token_and_use_alertmanagers_shape(tmp_path: Path,
+        write_config: Callable[[str], Path], russia_china_csv: Path) -> None:
+    truncate_csv(russia_china_csv, "2015-03")
+    app = App(load_config(write_config(CONFIG)), api_token="s3cret")
+    base = app.start().removesuffix("/metrics")
+    try:
+        body = {"matchers": [{"name": "series", "value": "rus-chn/.*", "isRegex": True}],
+                "startsAt": "2026-01-01T00:00:00Z", "endsAt": "2099-01-01T00:00:00Z",
+                "createdBy": "ana", "comment": "ruble crisis is known"}
+        assert httpx.post(f"{base}/api/v1/silences", json=body).status_code == 401
+        created = httpx.post(f"{base}/api/v1/silences", json=body,
+                             headers={"Authorization": "Bearer s3cret"})
+        assert created.status_code == 200
+        silence_id = created.json()["data"]["silenceID"]
+        [listed] = httpx.get(f"{base}/api/v1/silences").json()["data"]
+        assert (listed["id"], listed["matchers"], listed["status"]["state"]) == (
+            silence_id, ["series=~rus-chn/.*"], "active")
+        bad = httpx.post(f"{base}/api/v1/silences", json={**body, "matchers": []},
+                         headers={"Authorization": "Bearer s3cret"})
+        assert bad.status_code == 400 and "at least one matcher" in bad.json()["error"]
+        assert httpx.delete(f"{base}/api/v1/silences/{silence_id}").status_code == 401
+        expired = httpx.delete(f"{base}/api/v1/silences/{silence_id}",
+                               headers={"Authorization": "Bearer s3cret"})
+        assert expired.status_code == 200 and expired.json()["data"]["status"]["state"] == "expired"
+        missing = httpx.delete(f"{base}/api/v1/silences/nope", headers={"Authorization": "Bearer s3cret"})
+        assert missing.status_code == 404
+    finally:
+        app.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from detectors import DETECTORS, TRANSFORMS, DetectorConfigError, Threshold, build_detector
 from monitor.config import (
     FileSource,
     Replay,
@@ -157,9 +159,10 @@ def test_unknown_key_deep_in_the_routing_tree(tmp_path: Path) -> None:
             receiver: console
             routes:
               - receiver: console
-                matchers: {severity: critical}
+                matchs: {severity: critical}
     """)
-    assert errors(path) == [f"{path}:6: notify.route.routes[0].matchers: unknown key 'matchers' (did you mean 'match'?)"]
+    assert errors(path) == [
+        f"{path}:6: notify.route.routes[0].matchs: unknown key 'matchs' (did you mean 'match'?)"]
 
 
 def test_unknown_detector_parameter_is_named(tmp_path: Path) -> None:
@@ -175,19 +178,26 @@ def test_unknown_detector_parameter_is_named(tmp_path: Path) -> None:
     """)
     assert errors(path) == [
         f"{path}:5: rules[1].detector: threshold: unknown parameter(s) 'threshhold'; "
-        "known: direction, threshold"
+        f"known: {', '.join(sorted(f.name for f in dataclasses.fields(Threshold)))}"
     ]
+
+
+def detector_error(kind: str, params: dict[str, object]) -> str:
+    """The detector library's own message, which the config error must carry unchanged."""
+    with pytest.raises(DetectorConfigError) as caught:
+        build_detector(kind, params)
+    return str(caught.value)
 
 
 @pytest.mark.parametrize(
     ("detector", "message"),
     [
         ("{direction: below, threshold: 1}", "missing 'kind' (e.g. threshold, consecutive)"),
-        ("{kind: nope}", "unknown detector kind 'nope'; known kinds: consecutive, threshold"),
+        ("{kind: nope}", f"unknown detector kind 'nope'; known kinds: {', '.join(sorted(DETECTORS))}"),
         ("{kind: consecutive, direction: below, threshold: 1}",
          "consecutive: missing parameter(s) 'count'"),
         ("{kind: threshold, direction: sideways, threshold: 1}",
-         "threshold.direction must be 'above' or 'below', got 'sideways'"),
+         detector_error("threshold", {"direction": "sideways", "threshold": 1})),
         ("{kind: threshold, direction: below, threshold: low}",
          "threshold.threshold must be a number, got 'low'"),
         ("{kind: consecutive, direction: below, threshold: 1, count: 0}",
@@ -212,7 +222,7 @@ def test_unknown_transform(tmp_path: Path) -> None:
     """)
     assert errors(path) == [
         f"{path}:3: rules[0].transform.kind: unknown transform 'cube'; "
-        "known: level, mom_pct, yoy_pct"
+        f"known: {', '.join(sorted(TRANSFORMS))}"
     ]
 
 
@@ -333,7 +343,49 @@ def test_exactly_one_of_value_column_and_columns(tmp_path: Path, shape: str) -> 
 
 def test_unknown_source_kind(tmp_path: Path) -> None:
     path = write(tmp_path, SOURCE.replace("kind: file", "kind: sql"))
-    assert errors(path) == [f"{path}:3: sources[0].kind: Input should be 'file'"]
+    assert errors(path) == [
+        f"{path}:3: sources[0].kind: unknown kind 'sql'; known: file, comtrade, sdmx, http_json"
+    ]
+
+
+def test_missing_source_kind(tmp_path: Path) -> None:
+    path = write(tmp_path, SOURCE.replace("    kind: file\n", ""))
+    assert errors(path) == [
+        f"{path}:2: sources[0].kind: Field required"
+    ]
+
+
+def test_error_inside_a_comtrade_source_names_file_line_and_path(tmp_path: Path) -> None:
+    path = write(tmp_path, """
+        sources:
+          - name: kr_cn
+            kind: comtrade
+            reporter: 410
+            partner: Atlantis
+            flows: [X, Q]
+            start: 2001-13
+            retry: {attempts: 0}
+    """)
+    assert errors(path) == [
+        f"{path}:5: sources[0].partner: unknown area 'Atlantis': use a UN Comtrade numeric code "
+        "(e.g. 156 for China) or an ISO code it knows",
+        f"{path}:6: sources[0].flows[1]: Input should be 'X', 'M', 'RX' or 'RM'",
+        f"{path}:8: sources[0].retry.attempts: Input should be greater than or equal to 1",
+    ]
+
+
+def test_misspelt_key_in_an_sdmx_source_is_suggested(tmp_path: Path) -> None:
+    path = write(tmp_path, """
+        sources:
+          - name: imf
+            kind: sdmx
+            provider: IMF_DATA
+            dataflow: IMTS
+            dimension: {reporter: REF_AREA}
+    """)
+    assert errors(path) == [
+        f"{path}:6: sources[0].dimension: unknown key 'dimension' (did you mean 'dimensions'?)"
+    ]
 
 
 def test_bad_name(tmp_path: Path) -> None:
@@ -516,7 +568,7 @@ def test_several_errors_are_all_reported(tmp_path: Path) -> None:
         f"{path}:7: sources[0].timeout: invalid duration 'soon': "
         "use a number and a unit, e.g. 30s, 5m, 1h, 1d",
         f"{path}:10: rules[0].detector: unknown detector kind 'nope'; "
-        "known kinds: consecutive, threshold",
+        f"known kinds: {', '.join(sorted(DETECTORS))}",
         f"{path}:11: http.listen: invalid listen address 'nowhere': "
         "use HOST:PORT, e.g. 127.0.0.1:9470",
     ])

@@ -147,3 +147,19 @@ def test_a_break_elsewhere_is_a_new_episode_and_events_resolve_quietly() -> None
     assert gone is not None and gone.status is Status.RESOLVED
     change = transition(other, gone)
     assert change is not None and not change.notify
+
+
+def test_keep_firing_for_rides_out_short_gaps_then_resolves() -> None:
+    def ev(period: str, found: Finding | None) -> Evaluation:
+        return Evaluation(rule="decline", series="rus-chn/import/total", labels={}, severity="warning",
+                          for_periods=1, period=period, finding=found, resolution=f"resolved {period}",
+                          keep_firing_for=2)
+
+    fired = step(None, ev("2015-03", finding("2015-03")), T0)
+    assert fired is not None
+    assert step(fired, ev("2015-04", None), T1) is fired  # 1 period without the condition
+    assert step(fired, ev("2015-05", None), T1) is fired  # 2 periods
+    back = step(fired, ev("2015-05", finding("2015-05")), T1)
+    assert back is not None and back.status is Status.FIRING and back.episode == 1
+    gone = step(fired, ev("2015-06", None), T1)  # 3 periods after the last flag
+    assert gone is not None and gone.status is Status.RESOLVED and gone.summary == "resolved 2015-06"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from monitor.alerts.lifecycle import Alert, Status
 from monitor.config import Notify
 from monitor.notify.pipeline import Dispatcher
 from monitor.store import Store, outbox
@@ -58,14 +59,125 @@ def test_each_receiver_gets_each_notification_once(tmp_path: Path) -> None:
 def test_a_failing_receiver_keeps_the_row_and_does_not_resend_to_the_others(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'tw.db'}")
     desk, ops = Recorder("desk"), Recorder("ops", failures=2)
-    outcomes: list[tuple[str, bool]] = []
+    outcomes: list[tuple[str, str]] = []
     dispatcher = Dispatcher(store, NOTIFY, {"desk": desk, "ops": ops},
-                            on_delivery=lambda receiver, _rule, ok: outcomes.append((receiver, ok)))
+                            on_delivery=lambda receiver, _rule, outcome: outcomes.append((receiver, outcome)))
     add_outbox_row(store, "a", "critical")
     assert dispatcher.drain(lambda: NOW).pending == 1
     assert dispatcher.drain(lambda: NOW).pending == 1
     assert dispatcher.drain(lambda: NOW).pending == 0
     assert [p["summary"] for p in desk.sent] == ["a"]
     assert [p["summary"] for p in ops.sent] == ["a"]
-    assert outcomes == [("ops", False), ("desk", True), ("ops", False), ("ops", True)]
+    assert outcomes == [("ops", "failed"), ("desk", "sent"), ("ops", "failed"), ("ops", "sent")]
 
+
+
+class GroupRecorder(Recorder):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.groups: list[tuple[list[str], dict[str, str]]] = []
+
+    def send_group(self, payloads: list[Mapping[str, Any]], group_labels: Mapping[str, str]) -> None:
+        self.groups.append(([str(p["summary"]) for p in payloads], dict(group_labels)))
+
+
+def add_alert_row(store: Store, fingerprint: str, labels: dict[str, str], status: str = "firing",
+                  created_at: datetime = NOW) -> None:
+    import json
+
+    payload = {"rule": labels.get("alertname", "r"), "labels": labels, "summary": fingerprint,
+               "status": status}
+    with store.engine.begin() as conn:
+        conn.execute(outbox.insert().values(fingerprint=fingerprint, episode=1, status=status,
+                                            payload=json.dumps(payload), created_at=created_at))
+
+
+def firing_alert(fingerprint: str, labels: dict[str, str]) -> Alert:
+    from types import MappingProxyType
+
+    return Alert(fingerprint=fingerprint, rule=labels.get("alertname", "r"), series=labels["series"],
+                 labels=MappingProxyType(labels), severity="warning", status=Status.FIRING, episode=1,
+                 period="2015-03", since_period="2015-03", value=-20.0, reference=-5.0,
+                 summary=fingerprint, active_at=NOW, fired_at=NOW, resolved_at=None, updated_at=NOW)
+
+
+def one_receiver(extra: str = "") -> Notify:
+    import yaml
+
+    return Notify.model_validate(yaml.safe_load(f"""
+        receivers: [{{name: desk, console: {{}}}}]
+        route: {{receiver: desk{extra}}}
+    """))
+
+
+def test_silenced_alerts_are_recorded_not_sent(tmp_path: Path) -> None:
+    from monitor.silences import SilenceStore
+
+    store = Store(f"sqlite:///{tmp_path / 'tw.db'}")
+    SilenceStore(store).add(["series=a"], NOW, NOW + timedelta(hours=1), "ana", "known", NOW)
+    add_alert_row(store, "fa", {"series": "a"})
+    add_alert_row(store, "fb", {"series": "b"})
+    desk = Recorder("desk")
+    outcomes: list[str] = []
+    result = Dispatcher(store, one_receiver(), {"desk": desk},
+                        on_delivery=lambda _r, _rule, outcome: outcomes.append(outcome)).drain(lambda: NOW)
+    assert [p["summary"] for p in desk.sent] == ["fb"]
+    assert sorted(outcomes) == ["sent", "silenced"] and result.pending == 0
+
+
+def test_a_firing_parent_inhibits_its_children_with_equal_labels(tmp_path: Path) -> None:
+    import yaml
+
+    notify = Notify.model_validate(yaml.safe_load("""
+        receivers: [{name: desk, console: {}}]
+        route: {receiver: desk}
+        inhibit_rules:
+          - source_matchers: [commodity=TOTAL]
+            target_matchers: ["commodity!=TOTAL"]
+            equal: [alertname, partner]
+    """))
+    store = Store(f"sqlite:///{tmp_path / 'tw.db'}")
+    parent = {"alertname": "decline", "series": "chn-rus/export/total", "commodity": "TOTAL",
+              "partner": "RUS"}
+    child = {**parent, "series": "chn-rus/export/8458", "commodity": "8458"}
+    other_pair = {**child, "series": "chn-kaz/export/8458", "partner": "KAZ"}
+    other_rule = {**child, "alertname": "sharp_fall"}
+    for fp, labels in (("p", parent), ("c", child), ("k", other_pair), ("o", other_rule)):
+        add_alert_row(store, fp, labels)
+    desk = Recorder("desk")
+    Dispatcher(store, notify, {"desk": desk},
+               firing=lambda: [firing_alert("p", parent)]).drain(lambda: NOW)
+    assert sorted(p["summary"] for p in desk.sent) == ["k", "o", "p"]
+
+
+def test_a_big_group_goes_out_as_one_digest_after_group_wait(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'tw.db'}")
+    notify = one_receiver(", group_by: [alertname], group_wait: 30s, digest_over: 3")
+    for index in range(5):
+        add_alert_row(store, f"d{index}", {"alertname": "decline", "series": f"s{index}"})
+    add_alert_row(store, "x", {"alertname": "sharp_fall", "series": "s0"})
+    desk = GroupRecorder("desk")
+    dispatcher = Dispatcher(store, notify, {"desk": desk})
+    early = dispatcher.drain(lambda: NOW + timedelta(seconds=10))
+    assert (early.sent, early.pending, desk.groups, desk.sent) == (0, 6, [], [])
+    late = dispatcher.drain(lambda: NOW + timedelta(seconds=30))
+    assert late.sent == 6 and late.pending == 0
+    assert desk.groups == [([f"d{i}" for i in range(5)], {"alertname": "decline"})]
+    assert [p["summary"] for p in desk.sent] == ["x"]  # a group of one is a normal message
+
+
+def test_reminders_repeat_a_firing_alert_after_repeat_interval(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'tw.db'}")
+    notify = one_receiver(", repeat_interval: 1h")
+    labels = {"alertname": "decline", "series": "a"}
+    add_alert_row(store, "fa", labels)
+    desk = Recorder("desk")
+    dispatcher = Dispatcher(store, notify, {"desk": desk}, firing=lambda: [firing_alert("fa", labels)])
+    dispatcher.drain(lambda: NOW)
+    dispatcher.drain(lambda: NOW + timedelta(minutes=59))
+    assert len(desk.sent) == 1
+    dispatcher.drain(lambda: NOW + timedelta(hours=1))
+    dispatcher.drain(lambda: NOW + timedelta(hours=1, minutes=30))
+    assert [(p["summary"], p.get("reminder", False)) for p in desk.sent] == [("fa", False), ("fa", True)]
+    dispatcher.drain(lambda: NOW + timedelta(hours=2))
+    assert len(desk.sent) == 3

@@ -591,14 +591,14 @@ def test_http_not_found(server: _Server) -> None:
     url = f"{server.url}/missing.csv"
     with pytest.raises(SourceError) as caught:
         fetch(config(path=url, value_column="v", timeout="1s"))
-    assert caught.value.reason == "http"
+    assert caught.value.reason == "http_4xx"
     assert str(caught.value) == f"source 'src': {url} answered HTTP 404"
 
 
 def test_http_timeout(server: _Server) -> None:
     url = f"{server.url}/slow.csv"
     with pytest.raises(SourceError) as caught:
-        fetch(config(path=url, value_column="v", timeout="1s"))
+        fetch(config(path=url, value_column="v", timeout="1s", retry={"attempts": 1}))
     assert caught.value.reason == "timeout"
     assert str(caught.value) == f"source 'src': timed out reading {url}"
 
@@ -607,6 +607,148 @@ def test_http_connection_refused(server: _Server) -> None:
     url = f"{server.url}/data.csv"
     server.close()
     with pytest.raises(SourceError) as caught:
-        fetch(config(path=url, value_column="v", timeout="1s"))
-    assert caught.value.reason == "http"
+        fetch(config(path=url, value_column="v", timeout="1s", retry={"attempts": 1}))
+    assert caught.value.reason == "connect"
     assert str(caught.value).startswith(f"source 'src': cannot read {url}: ")
+
+
+# --- the real US-China file, Excel, period spellings, combined releases ---------------------
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+
+
+def test_the_real_census_file_loads_with_config_alone() -> None:
+    path = FIXTURES / "usa-china-trade-data.csv"
+    cfg = config(name="census", path=str(path), separator=";", thousands=",", period_column="Month",
+                 labels={"reporter": "USA", "partner": "CHN", "commodity": "TOTAL", "unit": "USD_M"},
+                 columns={"Exports": {"flow": "export"}, "Imports": {"flow": "import"},
+                          "Balance": {"flow": "balance"}})
+    result = fetch(cfg)
+    frame = result.frame
+    assert result.problems == ()
+    assert frame["series"].value_counts().to_dict() == {
+        "usa-chn/export/total": 228, "usa-chn/import/total": 228, "usa-chn/balance/total": 228,
+    }
+    assert periods(frame, "usa-chn/export/total") == [
+        str(p) for p in pd.period_range("2001-01", "2019-12", freq="M")]
+    assert value(frame, "usa-chn/export/total", "2001-01") == 1187.5
+    assert value(frame, "usa-chn/import/total", "2001-01") == 8427.5
+    assert value(frame, "usa-chn/balance/total", "2001-01") == -7240.0
+    assert value(frame, "usa-chn/export/total", "2019-12") == 8901.2
+    assert value(frame, "usa-chn/import/total", "2019-12") == 33418.1
+    assert value(frame, "usa-chn/balance/total", "2019-12") == -24517.0
+
+
+@pytest.mark.parametrize(("label", "frequency", "expected"), [
+    ("2015-03", "M", "2015-03"), ("2015/03", "M", "2015-03"), ("2015.03", "M", "2015-03"),
+    ("March 2015", "M", "2015-03"), ("Mar 2015", "M", "2015-03"), ("Sept 2015", "M", "2015-09"),
+    ("201503", "M", "2015-03"), ("2015M03", "M", "2015-03"), ("2015-M3", "M", "2015-03"),
+    ("03/2015", "M", "2015-03"), ("2015-03-01", "M", "2015-03"), ("2015-03-01 00:00:00", "M", "2015-03"),
+    ("2015-Q1", "Q", "2015Q1"), ("2015Q1", "Q", "2015Q1"), ("Q1 2015", "Q", "2015Q1"),
+    ("2015", "A", "2015"),
+])
+def test_period_spellings(tmp_path: Path, label: str, frequency: str, expected: str) -> None:
+    path = write(tmp_path, "p.csv", f"period;v\n{label};1\n")
+    result = fetch(config(path=str(path), value_column="v", separator=";", frequency=frequency))
+    assert result.problems == ()
+    assert [str(p) for p in result.frame["period"]] == [expected]
+
+
+@pytest.mark.parametrize("label", ["2015.1", "2015", "2015-13", "Smarch 2015", "2015-Q5"])
+def test_ambiguous_or_wrong_months_are_reported_not_guessed(tmp_path: Path, label: str) -> None:
+    path = write(tmp_path, "p.csv", f"period;v\n{label};1\n")
+    result = fetch(config(path=str(path), value_column="v", separator=";"))
+    assert result.frame.empty
+    assert result.problems == (f"{path}:2: cannot read period {label!r} in column period",)
+
+
+NEWS = "period,cn_exports_usd_m\n2023-12,11000\n2024-01/02,22000\n2024-03,12500\nJan-Feb 2025,20000\n"
+
+
+def test_a_combined_january_february_release_is_kept_whole_at_february(tmp_path: Path) -> None:
+    path = write(tmp_path, "gacc.csv", NEWS)
+    frame = fetch(config(path=str(path), columns={"cn_exports_usd_m": {"flow": "export"}})).frame
+    assert [str(p) for p in frame["period"]] == ["2023-12", "2024-02", "2024-03", "2025-02"]
+    assert frame["value"].tolist() == [11000.0, 22000.0, 12500.0, 20000.0]
+
+
+def test_a_combined_release_is_split_evenly_only_on_request(tmp_path: Path) -> None:
+    path = write(tmp_path, "gacc.csv", NEWS)
+    frame = fetch(config(path=str(path), columns={"cn_exports_usd_m": {"flow": "export"}},
+                         combined="split")).frame
+    assert [str(p) for p in frame["period"]] == [
+        "2023-12", "2024-01", "2024-02", "2024-03", "2025-01", "2025-02"]
+    assert frame["value"].tolist() == [11000.0, 11000.0, 11000.0, 12500.0, 10000.0, 10000.0]
+
+
+def test_decimal_comma_and_dot_thousands(tmp_path: Path) -> None:
+    path = write(tmp_path, "de.csv", "Monat;Wert\n2020-01;1.234,5\n2020-02;-0,25\n")
+    frame = fetch(config(path=str(path), value_column="Wert", period_column="Monat", separator=";",
+                         thousands=".", decimal=",")).frame
+    assert frame["value"].tolist() == [1234.5, -0.25]
+
+
+def test_thousands_and_decimal_must_differ() -> None:
+    with pytest.raises(ValueError, match="'thousands' and 'decimal' are both ','"):
+        config(path="x.csv", value_column="v", thousands=",", decimal=",")
+
+
+def write_workbook(path: Path) -> None:
+    from datetime import datetime
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "Notes"
+    book.active.append(["nothing here"])
+    sheet = book.create_sheet("Trade")
+    sheet.append(["China's exports to Russia by HS heading, USD"])  # a title row
+    sheet.append(["Month", "HS", "Value", "Comment"])
+    sheet.append(["January 2024", 8458, 1234567.5, "prelim"])
+    sheet.append([datetime(2024, 2, 1), 8458, 2345678, None])
+    sheet.append(["2024M03", "8458", "3,456,789.25", None])  # a text cell with separators
+    sheet.append(["2024-04", 8458.0, None, None])  # not published yet
+    sheet.append(["2024-05", 8458, "n/a", None])
+    book.save(path)
+
+
+def test_excel_sheet_with_a_title_row(tmp_path: Path) -> None:
+    path = tmp_path / "gacc.xlsx"
+    write_workbook(path)
+    result = fetch(config(path=str(path), sheet="Trade", skip_rows=1, period_column="Month",
+                          value_column="Value", label_columns={"commodity": "HS"}, thousands=",",
+                          labels={"reporter": "CN", "partner": "RU", "flow": "X"}))
+    assert result.frame[["series", "period", "value"]].to_dict("list") == {
+        "series": ["chn-rus/export/8458"] * 3,
+        "period": [pd.Period("2024-01", "M"), pd.Period("2024-02", "M"), pd.Period("2024-03", "M")],
+        "value": [1234567.5, 2345678.0, 3456789.25],
+    }
+    assert result.problems == (f"{path}:7: value 'n/a' in column Value is not a number",)
+
+
+def test_excel_unknown_sheet_is_a_parse_error(tmp_path: Path) -> None:
+    path = tmp_path / "gacc.xlsx"
+    write_workbook(path)
+    with pytest.raises(SourceError) as caught:
+        fetch(config(path=str(path), sheet="Trades", value_column="Value"))
+    assert caught.value.reason == "parse"
+    assert str(caught.value) == (
+        f"source 'src': cannot parse {path} as excel: Worksheet named 'Trades' not found")
+
+
+def test_excel_that_is_not_a_workbook(tmp_path: Path) -> None:
+    path = write(tmp_path, "old.xlsx", "<html>error page</html>")
+    with pytest.raises(SourceError) as caught:
+        fetch(config(path=str(path), value_column="Value"))
+    assert caught.value.reason == "parse"
+    assert "not an Excel .xlsx workbook" in str(caught.value)
+
+
+def test_file_by_url_is_retried_after_a_server_error(local_server: Any) -> None:
+    from tests.monitor.httpserver import Reply
+
+    local_server.route("/gacc.csv", Reply(502, b"bad gateway"), Reply(200, NEWS.encode()))
+    cfg = config(path=f"{local_server.url}/gacc.csv", columns={"cn_exports_usd_m": {"flow": "export"}},
+                 retry={"attempts": 2, "backoff": "10ms"})
+    assert fetch(cfg).frame["value"].tolist() == [11000.0, 22000.0, 12500.0, 20000.0]
+    assert len(local_server.to("/gacc.csv")) == 2

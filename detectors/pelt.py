@@ -1,0 +1,338 @@
+"""Exact PELT for the l2 and linear costs, over many series at once, in numpy.
+
+It reproduces `ruptures.Pelt(model=..., min_size=m, jump=1).fit(x).predict(pen=p)` column by
+column: the same admissible points ({0} and every t >= m, a segment at least m long), the
+same pruning after every step (keep t while F[t] + cost(t, b) <= F[b], which is what ruptures
+does, including its inexactness when m > 1), the same first-minimum tie-break. Segment costs
+come from cumulative sums (O(1) per candidate) and every step handles a block of columns with
+a few whole-array operations, so the loop runs over time only.
+
+Cumulative sums do not round like ruptures' per-segment `var`. A decision is trusted only when
+its margin exceeds a bound on the rounding of both computations (`_tolerance`): a pruning
+decision closer than that keeps the candidate and follows it, and if it ever comes near the
+minimum, or a change point on the chosen path has a rival closer than the bound, the column
+is reported inexact and the caller recomputes it with ruptures. So equal output is guaranteed
+where `exact` is True, and the remainder is rare (near-ties, integer data with exact ties).
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Literal, overload
+
+import numpy as np
+
+PeltCost = Literal["l2", "linear"]
+MIN_SIZE: dict[PeltCost, int] = {"l2": 1, "linear": 2}  # ruptures' own floor per cost
+_CHUNK = 256  # columns per block: the block's working arrays stay in a core's cache
+_EPS = float(np.finfo(float).eps)
+
+
+@dataclass(frozen=True, slots=True)
+class Breaks:
+    """Change points of many columns as flat arrays, sorted by (column, position).
+
+    `position` is the index (within the column's first `lengths[column]` values) of the first
+    value of a new regime; `exact[c]` says column c provably equals ruptures.
+    """
+
+    column: np.ndarray
+    position: np.ndarray
+    exact: np.ndarray
+
+    def ends(self, lengths: np.ndarray) -> list[list[int]]:
+        """Per column, ruptures' output format: segment ends, the last being the length."""
+        out: list[list[int]] = [[] for _ in range(len(self.exact))]
+        for col, pos in zip(self.column.tolist(), self.position.tolist(), strict=True):
+            out[col].append(pos)
+        return [[*bkps, int(n)] for bkps, n in zip(out, lengths.tolist(), strict=True)]
+
+
+def pelt(
+    values: np.ndarray,
+    penalty: np.ndarray,
+    *,
+    min_size: int,
+    cost: PeltCost = "l2",
+    times: np.ndarray | None = None,
+    lengths: np.ndarray | None = None,
+    workers: int | None = None,
+) -> Breaks:
+    """Optimal penalized segmentation of each column of `values` (n, S).
+
+    Column c is `values[:lengths[c], c]` (default: all n rows; later rows are ignored), with
+    penalty `penalty[c]`. The linear cost regresses each segment on (1, time); `times` gives
+    the time of every value, shape (n,) or (n, S), default 0..n-1. Columns shorter than the
+    effective minimum segment length have no admissible segmentation: no breaks, exact.
+    """
+    y = np.asarray(values, dtype=float)
+    if y.ndim != 2:
+        raise ValueError(f"values must be 2-D (n, series), got shape {y.shape}")
+    n, width = y.shape
+    pen = np.broadcast_to(np.asarray(penalty, dtype=float), (width,))
+    size = np.full(width, n, dtype=np.int64) if lengths is None else np.asarray(lengths, np.int64)
+    t = np.arange(n, dtype=float) if times is None else np.asarray(times, dtype=float)
+    ms = max(int(min_size), MIN_SIZE[cost])
+    spans = [(lo, min(lo + _CHUNK, width)) for lo in range(0, width, _CHUNK)]
+
+    def run(span: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        lo, hi = span
+        tt = t if t.ndim == 1 else t[:, lo:hi]
+        return _segment_block(y[:, lo:hi], size[lo:hi], pen[lo:hi], ms, cost, tt)
+
+    count = workers if workers is not None else min(len(spans), os.cpu_count() or 1)
+    if count > 1 and len(spans) > 1:
+        with ThreadPoolExecutor(max_workers=count) as pool:
+            parts = list(pool.map(run, spans))
+    else:
+        parts = [run(span) for span in spans]
+    empty = np.zeros(0, dtype=np.int64)
+    column = np.concatenate([empty, *(p[0] + lo for p, (lo, _) in zip(parts, spans, strict=True))])
+    position = np.concatenate([empty, *(p[1] for p in parts)])
+    exact = np.concatenate([np.zeros(0, dtype=bool), *(p[2] for p in parts)])
+    order = np.lexsort((position, column))
+    return Breaks(column[order].astype(np.int64), position[order].astype(np.int64), exact)
+
+
+@dataclass(slots=True)
+class _Sums:
+    """Cumulative sums of one block (row k holds the sum of the first k values)."""
+
+    P: np.ndarray  # y
+    Q: np.ndarray  # y**2
+    T1: np.ndarray | None  # t            (linear only; (n+1, 1) when times are shared)
+    T2: np.ndarray | None  # t**2
+    TY: np.ndarray | None  # t*y
+
+
+def _cumsum(a: np.ndarray) -> np.ndarray:
+    """Cumulative sums with a zero first row, accumulated in extended precision where the
+    platform has it: each sum is then within one rounding of its exact value."""
+    out = np.zeros((a.shape[0] + 1, a.shape[1]))
+    out[1:] = np.cumsum(a, axis=0, dtype=np.longdouble)
+    return out
+
+
+def _centre(a: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Subtract the mean of the valid entries; invalid entries become 0."""
+    mean = np.where(valid, a, 0.0).sum(axis=0) / np.maximum(valid.sum(axis=0), 1)
+    return np.where(valid, a - mean, 0.0)
+
+
+def _prepare(
+    x: np.ndarray, valid: np.ndarray, pen: np.ndarray, ms: int, cost: PeltCost, t: np.ndarray
+) -> tuple[_Sums, np.ndarray]:
+    """Sums of the centred data (both costs ignore a shift of y or t) and the tolerance."""
+    y = _centre(x, valid)
+    if cost == "l2":
+        sums = _Sums(_cumsum(y), _cumsum(y * y), None, None, None)
+        tt = None
+    else:
+        tt = t.reshape(len(t), -1)
+        tt = _centre(tt, valid if tt.shape[1] > 1 else np.ones(tt.shape, dtype=bool))
+        sums = _Sums(_cumsum(y), _cumsum(y * y), _cumsum(tt), _cumsum(tt * tt), _cumsum(tt * y))
+    return sums, _tolerance(x, y, valid, pen, ms, tt)
+
+
+def _tolerance(
+    x: np.ndarray, y: np.ndarray, valid: np.ndarray, pen: np.ndarray, ms: int, tt: np.ndarray | None
+) -> np.ndarray:
+    """Per column, a bound on how far our value of any compared quantity can be from
+    ruptures', both being rounded versions of the same real number.
+
+    First-order rounding analysis, u the unit roundoff, y the centred column (A = sum |y|,
+    M = max |y|, S = sum y**2) and F = S + (n / ms + 1) * pen bounding every partial cost:
+    - ours: a cumulative sum is within about u of exact, so a segment's explained sum of
+      squares is within 8u(A M + S) and F[t] - Q[t] adds 8u F; errors add along the chain
+      of at most n / ms + 1 segments behind a value. The linear cost also rounds the time
+      sums (|t| <= T): 12u sqrt(S) T A / sqrt(V) + 48u (T / ms)**2 S, V the smallest
+      variance of the times of a segment (that of ms consecutive integers).
+    - ruptures': a segment variance is within (log2 n + 5)u of exact, plus the square of
+      the rounding of the segment mean of the raw data (m (log2 n + 1)**2 u**2 max|x|**2);
+      the same chain of sums.
+    The result is doubled.
+    """
+    n = x.shape[0]
+    u = _EPS / 2
+    absy = np.abs(y)
+    big_a, big_m, big_s = absy.sum(axis=0), absy.max(axis=0, initial=0.0), (y * y).sum(axis=0)
+    big_f = big_s + (n / ms + 1.0) * pen
+    raw = np.where(valid, np.abs(x), 0.0).max(axis=0, initial=0.0)
+    log_n = np.log2(max(n, 2))
+    link = 8 * u * (big_a * big_m + big_s + big_f) + (log_n + 5) * u * big_s + u * big_f
+    if tt is not None:
+        t_max = np.abs(tt).max(axis=0, initial=0.0)
+        v_min = ms * (ms * ms - 1) / 12.0
+        link = link + 12 * u * np.sqrt(big_s) * t_max * big_a / np.sqrt(v_min)
+        link = link + 48 * u * (t_max / ms) ** 2 * big_s
+    chain = n / ms + 2.0
+    return 2.0 * (chain * link + n * ((log_n + 1) * u * raw) ** 2)
+
+
+def _segment_block(
+    x: np.ndarray, size: np.ndarray, pen: np.ndarray, ms: int, cost: PeltCost, t: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Forward pass then backtracking for one block; flat (column, position) and exactness."""
+    n, width = x.shape
+    valid = np.arange(n)[:, None] < size[None, :]
+    sums, tol = _prepare(np.where(valid, x, 0.0), valid, pen, ms, cost, t)
+    best, total, inexact = _forward(sums, size, pen, tol, ms, cost, n, width)
+    column, position, inexact = _backtrack(sums, best, total, size, tol, ms, cost, inexact)
+    return column, position, ~inexact
+
+
+def _explained(s: _Sums, lo: int, hi: int, end: np.ndarray | int, cost: PeltCost, out: np.ndarray) -> None:
+    """Explained sum of squares of the segments [t, end) for t in [lo, hi), into `out`.
+
+    A segment's cost is its sum of squares minus this, so H = (F[t] - Q[t]) - out ranks the
+    candidates for one end as F[t] + cost(t, end) does. `end` is one int (forward pass) or
+    one per column (backtracking); the operations are the same, so the results are too.
+    """
+    rows = np.arange(lo, hi, dtype=float)[:, None]
+
+    def at_end(a: np.ndarray) -> np.ndarray:
+        if isinstance(end, int):
+            return a[end]
+        if a.shape[1] == 1:
+            return a[end, 0][None, :]
+        return np.take_along_axis(a, end[None, :], axis=0)
+
+    inv = 1.0 / ((end - rows) if isinstance(end, int) else (end[None, :] - rows))
+    np.subtract(s.P[lo:hi], at_end(s.P), out=out)  # minus the segment's sum of y
+    if cost == "l2":
+        np.multiply(out, out, out=out)
+        np.multiply(out, inv, out=out)
+        return
+    assert s.T1 is not None and s.T2 is not None and s.TY is not None
+    st = at_end(s.T1) - s.T1[lo:hi]  # the segment's sum of t
+    tbar = st * inv
+    var_t = (at_end(s.T2) - s.T2[lo:hi]) - st * tbar
+    cross = (at_end(s.TY) - s.TY[lo:hi]) + tbar * out  # sum of (t - tbar) * y
+    np.multiply(cross, cross, out=cross)
+    np.divide(cross, var_t, out=cross)
+    np.multiply(out, out, out=out)
+    np.multiply(out, inv, out=out)
+    np.add(out, cross, out=out)
+
+
+def _forward(
+    s: _Sums,
+    size: np.ndarray,
+    pen: np.ndarray,
+    tol: np.ndarray,
+    ms: int,
+    cost: PeltCost,
+    n: int,
+    width: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """PELT's recursion as ruptures runs it; returns min H per end, F - Q per end, inexact.
+
+    `alive` holds F[t] - Q[t] for candidates still admissible and +inf for the pruned and for
+    1..ms-1 (no segmentation of a prefix shorter than ms exists). A candidate whose pruning
+    margin is within `tol` stays alive and is watched: if it later comes within `tol` of the
+    minimum, ruptures may have pruned it, so the column is marked inexact.
+    """
+    alive = np.full((n + 1, width), np.inf)
+    alive[0] = 0.0
+    total = np.full((n + 1, width), np.inf)  # F - Q for every end, pruned or not
+    total[0] = 0.0
+    best = np.full((n + 1, width), np.nan)  # min over candidates of H, per end
+    buf = np.empty((n + 1, width))
+    prune = np.empty((n + 1, width), dtype=bool)
+    near = np.empty((n + 1, width), dtype=bool)
+    inexact = np.zeros(width, dtype=bool)
+    watch_rows = np.zeros(0, dtype=np.int64)
+    watch_cols = np.zeros(0, dtype=np.int64)
+    first = 0  # rows below are pruned in every column of the block
+    for end in range(ms, min(n, int(size.max(initial=0))) + 1):
+        hi = end - ms + 1
+        h = buf[first:hi]
+        _explained(s, first, hi, end, cost, h)
+        np.subtract(alive[first:hi], h, out=h)
+        hmin = h.min(axis=0)
+        best[end] = hmin
+        cut = hmin + pen
+        running = end <= size
+        if len(watch_rows):
+            seen = h[watch_rows - first, watch_cols]
+            inexact[watch_cols[(seen <= hmin[watch_cols] + tol[watch_cols]) & running[watch_cols]]] = True
+            keep = seen <= cut[watch_cols] + tol[watch_cols]
+            watch_rows, watch_cols = watch_rows[keep], watch_cols[keep]
+        p, q = prune[first:hi], near[first:hi]
+        np.greater(h, cut + tol, out=p)
+        np.greater_equal(h, cut - tol, out=q)
+        np.not_equal(p, q, out=q)
+        q &= running
+        if q.any():
+            rows, cols = np.nonzero(q)
+            watch_rows = np.concatenate([watch_rows, rows + first])
+            watch_cols = np.concatenate([watch_cols, cols])
+            if len(watch_rows) > 4 * width:  # a borderline entry may be seen on several steps
+                watch_rows, watch_cols = np.divmod(np.unique(watch_rows * width + watch_cols), width)
+        np.putmask(alive[first:hi], p, np.inf)
+        if end < n:
+            alive[end] = total[end] = cut
+        gone = p.all(axis=1)
+        if gone.all():
+            first = hi
+        else:
+            first += int(np.argmin(gone))
+    return best, total, inexact
+
+
+def _backtrack(
+    s: _Sums,
+    best: np.ndarray,
+    total: np.ndarray,
+    size: np.ndarray,
+    tol: np.ndarray,
+    ms: int,
+    cost: PeltCost,
+    inexact: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Walk back from each column's end through the minimising candidates.
+
+    H is recomputed with the forward pass's operations, so the candidate that was the minimum
+    reproduces `best` bit for bit; a pruned candidate can only be lower. A second candidate
+    within `tol` of `best` is a tie that rounding could settle either way: inexact.
+    """
+    inexact = inexact.copy()
+    cur = np.where(size >= ms, size, 0).astype(np.int64)
+    cols_out: list[np.ndarray] = []
+    pos_out: list[np.ndarray] = []
+    while True:
+        act = np.flatnonzero((cur > 0) & ~inexact)
+        if len(act) == 0:
+            break
+        end = cur[act]
+        hi = int(end.max()) - ms + 1
+        sub = _Sums(*(_columns(a, act) for a in (s.P, s.Q)), *(_columns(a, act) for a in (s.T1, s.T2, s.TY)))
+        h = np.empty((hi, len(act)))
+        with np.errstate(divide="ignore", invalid="ignore"):  # rows past a column's end: not admissible
+            _explained(sub, 0, hi, end, cost, h)
+        np.subtract(total[:hi, act], h, out=h)
+        t = np.arange(hi)[:, None]
+        admissible = (t <= end[None, :] - ms) & ((t == 0) | (t >= ms))
+        close = admissible & (np.abs(h - best[end, act]) <= tol[act])
+        unique = close.sum(axis=0) == 1
+        inexact[act[~unique]] = True
+        arg = np.argmax(close, axis=0)
+        keep = unique & (arg > 0)
+        cols_out.append(act[keep])
+        pos_out.append(arg[keep])
+        cur[act] = np.where(unique, arg, 0)
+    empty = np.zeros(0, dtype=np.int64)
+    return np.concatenate([empty, *cols_out]), np.concatenate([empty, *pos_out]), inexact
+
+
+@overload
+def _columns(a: np.ndarray, cols: np.ndarray) -> np.ndarray: ...
+@overload
+def _columns(a: None, cols: np.ndarray) -> None: ...
+def _columns(a: np.ndarray | None, cols: np.ndarray) -> np.ndarray | None:
+    """The given columns of per-column sums; shared sums (one column) as they are."""
+    if a is None or a.shape[1] == 1:
+        return a
+    return a[:, cols]

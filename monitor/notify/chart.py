@@ -1,0 +1,77 @@
+"""The chart attached to an alert: the series, the flagged periods marked, the change point
+drawn. matplotlib's object API on the Agg canvas: no pyplot, no global state, no display."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from monitor.labels import subject
+
+WINDOW_YEARS = 10
+
+
+def chart_png(history: pd.Series, payload: Mapping[str, Any]) -> bytes:
+    """PNG bytes; `history` is the series' current values on a PeriodIndex."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    history = history.dropna().sort_index()
+    if not isinstance(history.index, pd.PeriodIndex) or history.empty:
+        raise ValueError("a chart needs a non-empty series on a PeriodIndex")
+    freq = history.index.freq
+    per_year = {"M": 12, "Q": 4}.get(str(freq.freqstr)[0], 1) if freq is not None else 12
+    history = history.iloc[-WINDOW_YEARS * per_year:]
+    start, end = _period(payload.get("since_period"), freq), _period(payload.get("period"), freq)
+    flagged = history[(history.index >= start) & (history.index <= end)] if start and end else \
+        history.iloc[0:0]
+
+    figure = Figure(figsize=(8, 3.4), dpi=110)
+    FigureCanvasAgg(figure)
+    figure.subplots_adjust(left=0.09, right=0.98, top=0.9, bottom=0.12)  # fixed: one draw, not two
+    ax = figure.add_subplot()
+    x = history.index.to_timestamp(how="start")
+    ax.plot(x, history.to_numpy(), color="#1f4e79", linewidth=1.4, label="reported value")
+    if not flagged.empty:
+        fx = flagged.index.to_timestamp(how="start")
+        ax.axvspan(fx[0], flagged.index[-1].end_time, color="#d62728", alpha=0.12, linewidth=0)
+        ax.scatter(fx, flagged.to_numpy(), color="#d62728", s=18, zorder=3, label="flagged")
+    event = _period(payload.get("event_period"), freq)
+    if event is not None:
+        ax.axvline(event.to_timestamp(how="start"), color="#444444", linestyle="--", linewidth=1.2,
+                   label=f"change point {event}")
+    labels = payload.get("labels") or {}
+    title = subject({**labels, "series": str(payload.get("series", history.name or ""))})
+    ax.set_title(title, loc="left", fontsize=11, parse_math=False)
+    flagged_text = f"{payload.get('rule')}: {start}" + (f" to {end}" if start != end else "")
+    ax.set_title(flagged_text, loc="right", fontsize=8, color="#666666", parse_math=False)
+    unit = labels.get("unit")
+    if unit:
+        ax.set_ylabel(str(unit), parse_math=False)
+    ax.grid(True, color="#dddddd", linewidth=0.6)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def _period(value: Any, freq: Any) -> pd.Period | None:
+    if not value or freq is None:
+        return None
+    try:
+        return pd.Period(str(value), freq=freq)
+    except (ValueError, TypeError):
+        return None
+
+
+def alt_text(payload: Mapping[str, Any]) -> str:
+    """What a screen reader says instead of the picture."""
+    text = (f"Line chart of {payload.get('series')} with the flagged periods "
+            f"{payload.get('since_period')} to {payload.get('period')} marked")
+    if payload.get("event_period"):
+        text += f" and a change point at {payload['event_period']}"
+    return text[:1000]

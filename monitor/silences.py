@@ -1,0 +1,114 @@
+"""Silences: matchers and a time window during which matching alerts are not notified.
+
+Like Alertmanager's: an author and a comment are required, a silence is expired rather than
+deleted (so its history stays), and a silenced alert still changes state (it resolves
+quietly)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from monitor.matchers import Matcher, matches_all, parse_matcher
+from monitor.store import Store, _utc, silences
+
+
+class SilenceError(ValueError):
+    """A silence that cannot be created or changed, with the reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class Silence:
+    id: str
+    matchers: tuple[str, ...]
+    starts_at: datetime
+    ends_at: datetime
+    created_by: str
+    comment: str
+    created_at: datetime
+
+    def state(self, now: datetime) -> str:
+        if now < self.starts_at:
+            return "pending"
+        return "active" if now < self.ends_at else "expired"
+
+    def silences(self, labels: Mapping[str, str], now: datetime) -> bool:
+        return self.state(now) == "active" and matches_all(self.parsed(), labels)
+
+    def parsed(self) -> list[Matcher]:
+        return [parse_matcher(m) for m in self.matchers]
+
+    def to_json(self, now: datetime) -> dict[str, Any]:
+        return {"id": self.id, "matchers": list(self.matchers), "startsAt": self.starts_at.isoformat(),
+                "endsAt": self.ends_at.isoformat(), "createdBy": self.created_by,
+                "comment": self.comment, "status": {"state": self.state(now)}}
+
+
+class SilenceStore:
+    def __init__(self, store: Store) -> None:
+        self._engine = store.engine
+
+    def add(self, matchers: Sequence[str], starts_at: datetime, ends_at: datetime, created_by: str,
+            comment: str, now: datetime) -> Silence:
+        if not matchers:
+            raise SilenceError("a silence needs at least one matcher, e.g. series=rus-chn/import/total")
+        try:
+            parsed = [parse_matcher(m) for m in matchers]
+        except ValueError as exc:
+            raise SilenceError(str(exc)) from None
+        if all(m.matches({}) for m in parsed):
+            raise SilenceError("these matchers would silence every alert; add one that needs a label")
+        if ends_at <= starts_at:
+            raise SilenceError("the silence ends before it starts")
+        if ends_at <= now:
+            raise SilenceError("the silence would already be over")
+        if not created_by.strip() or not comment.strip():
+            raise SilenceError("a silence needs an author and a comment")
+        silence = Silence(str(uuid.uuid4()), tuple(str(m) for m in parsed), starts_at, ends_at,
+                          created_by.strip(), comment.strip(), now)
+        with self._engine.begin() as conn:
+            conn.execute(silences.insert().values(
+                id=silence.id, matchers=json.dumps(list(silence.matchers)), starts_at=starts_at,
+                ends_at=ends_at, created_by=silence.created_by, comment=silence.comment,
+                created_at=now, updated_at=now))
+        return silence
+
+    def get(self, silence_id: str) -> Silence | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(sa.select(silences).where(silences.c.id == silence_id)).mappings().first()
+        return _from_row(dict(row)) if row is not None else None
+
+    def all(self) -> list[Silence]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(sa.select(silences).order_by(silences.c.created_at)).mappings().all()
+        return [_from_row(dict(r)) for r in rows]
+
+    def active(self, now: datetime) -> list[Silence]:
+        return [s for s in self.all() if s.state(now) == "active"]
+
+    def expire(self, silence_id: str, now: datetime) -> Silence:
+        """End a silence now (a pending one never starts)."""
+        silence = self.get(silence_id)
+        if silence is None:
+            raise SilenceError(f"no silence with id {silence_id!r}")
+        if silence.state(now) == "expired":
+            raise SilenceError(f"silence {silence_id} has already expired")
+        starts = min(silence.starts_at, now)  # a pending silence collapses to [now, now)
+        with self._engine.begin() as conn:
+            conn.execute(silences.update().where(silences.c.id == silence_id).values(
+                starts_at=starts, ends_at=now, updated_at=now))
+        expired = self.get(silence_id)
+        assert expired is not None
+        return expired
+
+
+def _from_row(row: Mapping[str, Any]) -> Silence:
+    return Silence(row["id"], tuple(json.loads(row["matchers"])), _utc(row["starts_at"]) or row["starts_at"],
+                   _utc(row["ends_at"]) or row["ends_at"], row["created_by"], row["comment"],
+                   _utc(row["created_at"]) or row["created_at"])

@@ -1,0 +1,260 @@
+"""The one way sources make HTTP calls: a timeout on every call, capped retries with backoff,
+a deadline over all attempts, Retry-After honoured, and errors that never show a secret.
+
+Publishers fail in the same few ways (slow, overloaded, rate limiting, briefly down); handling
+them once here keeps every source kind's module about its format, and keeps `reason` the same
+short metrics label everywhere: timeout, connect, http_4xx, http_5xx, rate_limited.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import re
+import time
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, timedelta
+from typing import Any
+
+import httpx
+from tenacity import RetryCallState, Retrying, retry_if_exception_type
+
+from monitor.sources.base import SourceError
+
+log = logging.getLogger(__name__)
+
+REDACTED = "***"
+# Query parameters whose values are credentials, whatever the publisher calls them.
+_SECRET_PARAM = re.compile(
+    r"(?P<name>[?&;](?:[^=&#;\s]*(?:key|token|secret|password|passwd|signature|auth)[^=&#;\s]*|sig)=)"
+    r"[^&#;\s]*",
+    re.IGNORECASE,
+)
+_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s]+@", re.IGNORECASE)
+_MAX_BODY_IN_ERROR = 200
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Attempt cap, exponential backoff (with jitter) and a deadline over all attempts."""
+
+    attempts: int = 4
+    backoff: float = 1.0
+    max_backoff: float = 60.0
+    deadline: float = 300.0
+
+    @classmethod
+    def of(cls, retry: Any) -> RetryPolicy:
+        """From the config model (`retry:` of a source)."""
+        return cls(retry.attempts, _seconds(retry.backoff), _seconds(retry.max_backoff),
+                   _seconds(retry.deadline))
+
+
+def _seconds(value: float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class Redactor:
+    """Hides credentials in URLs and messages: known secret values anywhere, values of
+    key/token-like query parameters, and user:password@ in URLs."""
+
+    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
+        # Longest first, so that a secret containing another is hidden whole.
+        self._secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        text = _SECRET_PARAM.sub(lambda m: m["name"] + REDACTED, text)
+        return _USERINFO.sub(lambda m: m["scheme"] + REDACTED + "@", text)
+
+    def with_secrets(self, secrets: Iterable[str | None]) -> Redactor:
+        return Redactor([*self._secrets, *secrets])
+
+
+class _RedactHttpxLog(logging.Filter):
+    """httpx logs every request URL at INFO; hide credentials in those lines too."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.redactor = Redactor()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.msg, record.args = record.getMessage(), ()
+        record.msg = self.redactor(str(record.msg))
+        return True
+
+
+_HTTPX_FILTER = _RedactHttpxLog()
+
+
+def _guard_httpx_log(secrets: Iterable[str | None]) -> None:
+    """Attach the filter on first use (never at import) and teach it these secrets."""
+    logger = logging.getLogger("httpx")
+    if _HTTPX_FILTER not in logger.filters:
+        logger.addFilter(_HTTPX_FILTER)
+    _HTTPX_FILTER.redactor = _HTTPX_FILTER.redactor.with_secrets(secrets)
+
+
+class _Retryable(Exception):
+    """An attempt that may succeed if repeated; carries the SourceError to raise if not."""
+
+    def __init__(self, error: SourceError, retry_after: float | None = None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.retry_after = retry_after
+
+
+class HttpClient:
+    """GET with the source's timeout and retry policy; raises SourceError, never httpx errors.
+
+    `sleep` and `monotonic` are injectable so that tests can run the policy without waiting."""
+
+    def __init__(
+        self,
+        source: str,
+        *,
+        timeout: float,
+        retry: RetryPolicy,
+        headers: Mapping[str, str] | None = None,
+        secrets: Iterable[str | None] = (),
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.source = source
+        self.timeout = timeout
+        self.retry = retry
+        self.headers = dict(headers or {})
+        # Every configured header value may be a credential (Authorization, X-Api-Key, ...),
+        # and so may each word of it ("Bearer TOKEN": a server may echo TOKEN alone).
+        words = [word for value in self.headers.values() for word in value.split() if len(word) >= 8]
+        secrets = [*secrets, *self.headers.values(), *words]
+        self.redact = Redactor(secrets)
+        _guard_httpx_log(secrets)
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._client: httpx.Client | None = None  # made on first use; reused (TLS setup is slow)
+
+    def get(self, url: str, params: Mapping[str, str] | None = None,
+            headers: Mapping[str, str] | None = None, *,
+            accept_status: Collection[int] = (),
+            deadline_at: float | None = None) -> httpx.Response:
+        """A successful (2xx) response, after retrying what is worth retrying.
+
+        A status in `accept_status` is returned too (a 404 that means "not there yet").
+        `deadline_at` (a `monotonic` instant) lets a caller share one deadline over several
+        calls; by default each call has the policy's deadline."""
+        request_url = str(httpx.URL(url, params=params)) if params else url
+        shown = self.redact(request_url)
+        start = self._monotonic()
+        deadline_at = start + self.retry.deadline if deadline_at is None else deadline_at
+        delays: dict[int, float] = {}
+
+        def delay(state: RetryCallState) -> float:
+            """The wait before the next attempt, computed once per attempt (stop and wait
+            both ask): Retry-After when the server gave one, else backoff with jitter."""
+            if state.attempt_number not in delays:
+                exc = state.outcome.exception() if state.outcome else None
+                if isinstance(exc, _Retryable) and exc.retry_after is not None:
+                    delays[state.attempt_number] = exc.retry_after
+                else:
+                    base = min(self.retry.max_backoff,
+                               self.retry.backoff * 2 ** (state.attempt_number - 1))
+                    delays[state.attempt_number] = base * random.uniform(0.5, 1.0)
+            return delays[state.attempt_number]
+
+        def stop(state: RetryCallState) -> bool:
+            if state.attempt_number >= self.retry.attempts:
+                return True
+            return self._monotonic() + delay(state) > deadline_at
+
+        def before_sleep(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            reason = exc.error.reason if isinstance(exc, _Retryable) else "error"
+            log.warning("source retry source=%s reason=%s attempt=%d wait=%.1fs url=%s",
+                        self.source, reason, state.attempt_number, delay(state), shown)
+
+        retrying = Retrying(
+            stop=stop, wait=delay, retry=retry_if_exception_type(_Retryable),
+            sleep=self._sleep, before_sleep=before_sleep, reraise=True,
+        )
+        attempts = 0
+        try:
+            for attempt in retrying:
+                with attempt:
+                    attempts += 1
+                    remaining = deadline_at - self._monotonic()
+                    timeout = max(0.05, min(self.timeout, remaining))
+                    return self._attempt(request_url, shown, headers, timeout, accept_status)
+        except _Retryable as exc:
+            raise self._final(exc, attempts, shown) from None
+        raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
+
+    def _attempt(self, url: str, shown: str, headers: Mapping[str, str] | None,
+                 timeout: float, accept_status: Collection[int]) -> httpx.Response:
+        if self._client is None:
+            self._client = httpx.Client(follow_redirects=True)
+        try:
+            response = self._client.get(url, headers={**self.headers, **(headers or {})}, timeout=timeout)
+        except httpx.TimeoutException:
+            raise _Retryable(SourceError(self.source, "timeout", f"timed out reading {shown}")) from None
+        except httpx.HTTPError as exc:
+            message = f"cannot read {shown}: {self.redact(str(exc) or type(exc).__name__)}"
+            raise _Retryable(SourceError(self.source, "connect", message)) from None
+        status = response.status_code
+        if 200 <= status < 300 or status in accept_status:
+            return response
+        retry_after = _retry_after(response.headers)
+        if status == 429 or (status == 403 and retry_after is not None):
+            message = f"{shown} answered HTTP {status} (rate limited)"
+            raise _Retryable(SourceError(self.source, "rate_limited", message), retry_after)
+        if status >= 500 or status == 408:
+            reason = "http_5xx" if status >= 500 else "timeout"
+            raise _Retryable(SourceError(self.source, reason, f"{shown} answered HTTP {status}"),
+                             retry_after)
+        message = f"{shown} answered HTTP {status}"
+        if status != 404 and (snippet := self._snippet(response)):
+            message += f": {snippet}"
+        raise SourceError(self.source, "http_4xx", message)
+
+    def _final(self, exc: _Retryable, attempts: int, shown: str) -> SourceError:
+        error = exc.error
+        message = str(error).removeprefix(f"source {self.source!r}: ")
+        if exc.retry_after is not None and attempts < self.retry.attempts:
+            message += f"; Retry-After {exc.retry_after:g}s is past the deadline"
+        elif attempts > 1:
+            message += f" (gave up after {attempts} attempts)"
+        return SourceError(self.source, error.reason, message)
+
+    def _snippet(self, response: httpx.Response) -> str:
+        """The start of an error body (publishers explain a bad parameter there), redacted."""
+        try:
+            text = " ".join(response.text.split())
+        except (UnicodeDecodeError, LookupError):
+            return ""
+        if len(text) > _MAX_BODY_IN_ERROR:
+            text = text[:_MAX_BODY_IN_ERROR] + "…"
+        return self.redact(text)
+
+
+def _retry_after(headers: httpx.Headers) -> float | None:
+    """Retry-After as seconds: a number, or an HTTP date measured against the response's own
+    Date header (the server's clock, so no local clock is read)."""
+    value = headers.get("Retry-After")
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+        sent = email.utils.parsedate_to_datetime(headers.get("Date", ""))
+    except (TypeError, ValueError, IndexError):
+        return None
+    when, sent = (t if t.tzinfo else t.replace(tzinfo=UTC) for t in (when, sent))
+    return max(0.0, (when - sent).total_seconds())

@@ -1,0 +1,509 @@
+"""A fake Slack Web API on loopback, strict enough that the real slack_sdk client can be
+tested against it.
+
+It speaks the protocol as Slack does: Bearer token check (`ok: false, error: invalid_auth`
+otherwise), form or JSON bodies as slack_sdk sends them, `ok: false` errors on HTTP 200,
+Block Kit limits enforced (`invalid_blocks`), paginated conversations.list, chat.postMessage,
+chat.update, the three-step external upload of files_upload_v2 (files.getUploadURLExternal,
+a POST of the bytes to the returned URL on this server, files.completeUploadExternal), and
+incoming webhooks under /services/. It rejects a thread_ts that is no message of the channel
+(`thread_not_found`), so broken threading fails loudly. Faults can be injected for the next
+N requests (429 with Retry-After, 500), and everything received is recorded.
+
+    with FakeSlack() as slack:
+        client = WebClient(token=slack.token, base_url=slack.api_url)
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+MAX_BLOCKS = 50
+MAX_TEXT = 3000
+MAX_HEADER = 150
+MAX_FIELD = 2000
+MAX_FIELDS = 10
+MAX_CONTEXT_ELEMENTS = 10
+MAX_MESSAGE_TEXT = 40000
+BLOCK_TYPES = {"section", "header", "context", "divider", "image", "actions", "rich_text", "file",
+               "input", "video", "markdown"}
+
+
+@dataclass
+class Channel:
+    id: str
+    name: str
+    is_private: bool = False
+    is_archived: bool = False
+    is_member: bool = True
+
+
+@dataclass
+class Message:
+    channel: str
+    ts: str
+    text: str
+    blocks: list[dict[str, Any]]
+    thread_ts: str | None = None
+    edits: list[dict[str, Any]] = field(default_factory=list)  # earlier versions, oldest first
+
+
+@dataclass
+class Update:
+    channel: str
+    ts: str
+    text: str
+    blocks: list[dict[str, Any]]
+
+
+@dataclass
+class UploadedFile:
+    id: str
+    filename: str
+    length: int
+    title: str | None = None
+    alt_txt: str | None = None
+    content: bytes | None = None
+    channel: str | None = None
+    thread_ts: str | None = None
+
+
+@dataclass
+class Received:
+    """One request as it arrived: what a test inspects to see what the client sent."""
+
+    name: str  # API method, "upload" or "webhook"
+    params: dict[str, Any]
+    authorization: str | None
+    at: float  # time.monotonic()
+    status: int = 200
+
+
+@dataclass
+class _Fault:
+    remaining: int
+    status: int
+    retry_after: float | None
+    method: str | None
+
+
+class SlackError(Exception):
+    def __init__(self, error: str, **extra: Any) -> None:
+        super().__init__(error)
+        self.error = error
+        self.extra = extra
+
+
+class FakeSlack:
+    def __init__(self, token: str = "xoxb-fake-0000-token", channels: Sequence[Channel] | None = None,
+                 page_size: int = 2) -> None:
+        self.token = token
+        self.page_size = page_size
+        self.channels: list[Channel] = list(channels) if channels is not None else [
+            Channel("C0GENERAL01", "general"), Channel("C0RANDOM001", "random"),
+            Channel("C0OLD000001", "old-alerts", is_archived=True),
+            Channel("C0SECRET001", "policy-private", is_private=True),
+            Channel("C0TRADE0001", "trade-alerts"), Channel("C0QUIET0001", "quiet", is_member=False),
+        ]
+        self.requests: list[Received] = []
+        self.messages: list[Message] = []
+        self.updates: list[Update] = []
+        self.files: dict[str, UploadedFile] = {}
+        self.webhook_messages: list[dict[str, Any]] = []
+        self._faults: list[_Fault] = []
+        self._lock = threading.Lock()
+        self._counter = 0
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def start(self) -> FakeSlack:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        server.daemon_threads = True
+        server.fake = self  # type: ignore[attr-defined]
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="fake-slack",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeSlack:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None, "start the fake first"
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        return self.base_url + "/api/"
+
+    @property
+    def webhook_url(self) -> str:
+        return self.base_url + "/services/T0FAKE/B0FAKE/fakewebhooksecret"
+
+    # -- faults and assertions ----------------------------------------------------------------
+    def fail_next(self, count: int, status: int = 500, retry_after: float | None = None,
+                  method: str | None = None) -> None:
+        """The next `count` requests (to `method` only, if given: an API method name,
+        "upload" or "webhook") answer `status`; a 429 carries Retry-After."""
+        with self._lock:
+            self._faults.append(_Fault(count, status, retry_after, method))
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def calls(self, name: str) -> list[Received]:
+        with self._lock:
+            return [r for r in self.requests if r.name == name]
+
+    def parents(self, channel: str) -> list[Message]:
+        with self._lock:
+            return [m for m in self.messages if m.channel == channel and m.thread_ts is None]
+
+    def replies(self, channel: str, ts: str) -> list[Message]:
+        with self._lock:
+            return [m for m in self.messages if m.channel == channel and m.thread_ts == ts]
+
+    def files_in_thread(self, channel: str, ts: str) -> list[UploadedFile]:
+        with self._lock:
+            return [f for f in self.files.values() if f.channel == channel and f.thread_ts == ts]
+
+    def message(self, channel: str, ts: str) -> Message:
+        with self._lock:
+            return next(m for m in self.messages if m.channel == channel and m.ts == ts)
+
+    # -- request handling (called from the server's threads) ----------------------------------
+    def _take_fault(self, name: str) -> _Fault | None:
+        for fault in self._faults:
+            if fault.remaining > 0 and fault.method in (None, name):
+                fault.remaining -= 1
+                return fault
+        return None
+
+    def _next_ts(self) -> str:
+        self._counter += 1
+        return f"{1700000000 + self._counter}.{self._counter:06d}"
+
+    def _channel(self, value: Any) -> Channel:
+        key = str(value or "")
+        for channel in self.channels:
+            if key in (channel.id, channel.name, "#" + channel.name):
+                return channel
+        raise SlackError("channel_not_found")
+
+    def handle_api(self, method: str, params: dict[str, Any], authorization: str | None) -> dict[str, Any]:
+        token = params.pop("token", None)
+        if authorization is None and token is None:
+            raise SlackError("not_authed")
+        if authorization != f"Bearer {self.token}" and token != self.token:
+            raise SlackError("invalid_auth")
+        handler = {
+            "auth.test": self._auth_test,
+            "conversations.list": self._conversations_list,
+            "chat.postMessage": self._post_message,
+            "chat.update": self._update,
+            "files.getUploadURLExternal": self._get_upload_url,
+            "files.completeUploadExternal": self._complete_upload,
+        }.get(method)
+        if handler is None:
+            raise SlackError("unknown_method")
+        return handler(params)
+
+    def _auth_test(self, _params: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "team": "fake", "user": "tradewatch", "bot_id": "B0FAKE"}
+
+    def _conversations_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        types = str(params.get("types") or "public_channel").split(",")
+        exclude_archived = str(params.get("exclude_archived", "")).lower() in ("1", "true")
+        limit = max(1, min(int(params.get("limit") or 100), 1000, self.page_size))
+        wanted = [c for c in self.channels
+                  if ("private_channel" if c.is_private else "public_channel") in types
+                  and not (exclude_archived and c.is_archived)]
+        offset = 0
+        if params.get("cursor"):
+            try:
+                offset = int(base64.b64decode(str(params["cursor"])).decode().removeprefix("offset:"))
+            except ValueError:
+                raise SlackError("invalid_cursor") from None
+        page = wanted[offset:offset + limit]
+        following = offset + limit
+        cursor = base64.b64encode(f"offset:{following}".encode()).decode() if following < len(wanted) else ""
+        return {"ok": True, "channels": [{"id": c.id, "name": c.name, "is_channel": True,
+                                          "is_private": c.is_private, "is_archived": c.is_archived,
+                                          "is_member": c.is_member} for c in page],
+                "response_metadata": {"next_cursor": cursor}}
+
+    def _message_content(self, params: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+        blocks = params.get("blocks")
+        if isinstance(blocks, str):
+            try:
+                blocks = json.loads(blocks)
+            except ValueError:
+                raise SlackError("invalid_blocks_format") from None
+        blocks = blocks or []
+        if not isinstance(blocks, list):
+            raise SlackError("invalid_blocks_format")
+        errors = block_errors(blocks)
+        if errors:
+            raise SlackError("invalid_blocks", errors=errors,
+                             response_metadata={"messages": [f"[ERROR] {e}" for e in errors]})
+        text = str(params.get("text") or "")
+        if not text and not blocks:
+            raise SlackError("no_text")
+        if len(text) > MAX_MESSAGE_TEXT:
+            raise SlackError("msg_too_long")
+        return text, blocks
+
+    def _post_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(params.get("channel"))
+        if not channel.is_member:
+            raise SlackError("not_in_channel")
+        if channel.is_archived:
+            raise SlackError("is_archived")
+        text, blocks = self._message_content(params)
+        thread_ts = params.get("thread_ts") or None
+        if thread_ts is not None and not self._is_parent(channel, thread_ts):
+            raise SlackError("thread_not_found")
+        message = Message(channel.id, self._next_ts(), text, blocks, thread_ts)
+        self.messages.append(message)
+        return {"ok": True, "channel": channel.id, "ts": message.ts,
+                "message": {"type": "message", "text": text, "blocks": blocks, "ts": message.ts}}
+
+    def _is_parent(self, channel: Channel, ts: str) -> bool:
+        return any(m.channel == channel.id and m.ts == ts and m.thread_ts is None for m in self.messages)
+
+    def _update(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(params.get("channel"))
+        ts = str(params.get("ts") or "")
+        target = next((m for m in self.messages if m.channel == channel.id and m.ts == ts), None)
+        if target is None:
+            raise SlackError("message_not_found")
+        text, blocks = self._message_content(params)
+        target.edits.append({"text": target.text, "blocks": target.blocks})
+        target.text, target.blocks = text, blocks
+        self.updates.append(Update(channel.id, ts, text, blocks))
+        return {"ok": True, "channel": channel.id, "ts": ts, "text": text}
+
+    def _get_upload_url(self, params: dict[str, Any]) -> dict[str, Any]:
+        filename = params.get("filename")
+        try:
+            length = int(params.get("length") or 0)
+        except ValueError:
+            raise SlackError("invalid_arguments") from None
+        if not filename or length <= 0:
+            raise SlackError("invalid_arguments")
+        self._counter += 1
+        file_id = f"F{self._counter:010d}"
+        self.files[file_id] = UploadedFile(file_id, str(filename), length, alt_txt=params.get("alt_txt"))
+        return {"ok": True, "file_id": file_id, "upload_url": f"{self.base_url}/upload/{file_id}"}
+
+    def handle_upload(self, file_id: str, body: bytes) -> None:
+        uploaded = self.files.get(file_id)
+        if uploaded is None:
+            raise SlackError("file_not_found")
+        uploaded.content = body
+
+    def _complete_upload(self, params: dict[str, Any]) -> dict[str, Any]:
+        try:
+            files = json.loads(str(params.get("files") or ""))
+        except ValueError:
+            raise SlackError("invalid_arguments") from None
+        channel_id = params.get("channel_id") or None
+        thread_ts = params.get("thread_ts") or None
+        channel = self._channel(channel_id) if channel_id else None
+        if channel is not None and not channel.is_member:
+            raise SlackError("not_in_channel")
+        if thread_ts is not None and (channel is None or not self._is_parent(channel, thread_ts)):
+            raise SlackError("thread_not_found")
+        done = []
+        for item in files if isinstance(files, list) else []:
+            uploaded = self.files.get(str(item.get("id")))
+            if uploaded is None or uploaded.content is None:
+                raise SlackError("file_not_found")
+            uploaded.title = item.get("title")
+            uploaded.channel = channel.id if channel else None
+            uploaded.thread_ts = thread_ts
+            done.append({"id": uploaded.id, "title": uploaded.title, "name": uploaded.filename})
+        if not done:
+            raise SlackError("invalid_arguments")
+        return {"ok": True, "files": done}
+
+    def handle_webhook(self, body: dict[str, Any]) -> None:
+        self._message_content(body)
+        self.webhook_messages.append(body)
+
+
+def block_errors(blocks: list[Any]) -> list[str]:
+    """What Slack would say about these blocks, in its words; empty when they are valid."""
+    errors: list[str] = []
+    if len(blocks) > MAX_BLOCKS:
+        errors.append(f"no more than {MAX_BLOCKS} items allowed [json-pointer:/blocks]")
+    for i, block in enumerate(blocks):
+        where = f"/blocks/{i}"
+        kind = block.get("type") if isinstance(block, dict) else None
+        if kind not in BLOCK_TYPES:
+            errors.append(f"unsupported type: {kind} [json-pointer:{where}/type]")
+            continue
+        if kind == "header":
+            errors += _text_errors(block.get("text"), f"{where}/text", MAX_HEADER, plain_only=True)
+        elif kind == "section":
+            if block.get("text") is None and not block.get("fields"):
+                errors.append(f"must provide text or fields [json-pointer:{where}]")
+            if block.get("text") is not None:
+                errors += _text_errors(block["text"], f"{where}/text", MAX_TEXT)
+            fields = block.get("fields") or []
+            if len(fields) > MAX_FIELDS:
+                errors.append(f"no more than {MAX_FIELDS} items allowed [json-pointer:{where}/fields]")
+            for j, item in enumerate(fields):
+                errors += _text_errors(item, f"{where}/fields/{j}", MAX_FIELD)
+        elif kind == "context":
+            elements = block.get("elements") or []
+            if not 1 <= len(elements) <= MAX_CONTEXT_ELEMENTS:
+                errors.append(f"must have 1 to {MAX_CONTEXT_ELEMENTS} items [json-pointer:{where}/elements]")
+            for j, item in enumerate(elements):
+                if isinstance(item, dict) and item.get("type") in ("plain_text", "mrkdwn"):
+                    errors += _text_errors(item, f"{where}/elements/{j}", MAX_TEXT)
+    return errors
+
+
+def _text_errors(obj: Any, where: str, limit: int, plain_only: bool = False) -> list[str]:
+    if not isinstance(obj, dict) or obj.get("type") not in ("plain_text", "mrkdwn"):
+        return [f"must be a text object [json-pointer:{where}]"]
+    if plain_only and obj["type"] != "plain_text":
+        return [f"must be plain_text [json-pointer:{where}/type]"]
+    text = obj.get("text")
+    if not isinstance(text, str) or not text:
+        return [f"must be more than 0 characters [json-pointer:{where}/text]"]
+    if len(text) > limit:
+        return [f"must be less than {limit + 1} characters [json-pointer:{where}/text]"]
+    return []
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        fake: FakeSlack = self.server.fake  # type: ignore[attr-defined]
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        if url.path.startswith("/api/"):
+            name = url.path.removeprefix("/api/")
+        elif url.path.startswith("/upload/"):
+            name = "upload"
+        elif url.path.startswith("/services/"):
+            name = "webhook"
+        else:
+            self._reply(404, b"not found", "text/plain")
+            return
+        params = _params(url.query, raw, self.headers.get("Content-Type", "")) if name != "upload" else {}
+        received = Received(name, dict(params), self.headers.get("Authorization"), time.monotonic())
+        with fake._lock:
+            fake.requests.append(received)
+            fault = fake._take_fault(name)
+            if fault is not None:
+                received.status = fault.status
+            else:
+                outcome = self._handle(fake, name, url.path, params, raw)
+        if fault is not None:
+            headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
+            body = json.dumps({"ok": False, "error": "ratelimited"}).encode() if fault.status == 429 \
+                else b"<html><body>Internal Server Error</body></html>"
+            kind = "application/json; charset=utf-8" if fault.status == 429 else "text/html"
+            self._reply(fault.status, body, kind, headers)
+            return
+        status, body, kind = outcome
+        received.status = status
+        self._reply(status, body, kind)
+
+    def _handle(self, fake: FakeSlack, name: str, path: str, params: dict[str, Any],
+                raw: bytes) -> tuple[int, bytes, str]:
+        if name == "upload":
+            try:
+                fake.handle_upload(path.removeprefix("/upload/"), raw)
+            except SlackError:
+                return 404, b"file not found", "text/plain"
+            return 200, f"OK - {len(raw)}".encode(), "text/plain"
+        if name == "webhook":
+            if not path.endswith("/fakewebhooksecret"):
+                return 404, b"no_service", "text/plain"
+            try:
+                fake.handle_webhook(params)
+            except SlackError as exc:
+                return 400, exc.error.encode(), "text/plain"
+            return 200, b"ok", "text/plain"
+        try:
+            data = fake.handle_api(name, params, self.headers.get("Authorization"))
+        except SlackError as exc:
+            data = {"ok": False, "error": exc.error, **exc.extra}
+        return 200, json.dumps(data).encode(), "application/json; charset=utf-8"
+
+    def _reply(self, status: int, body: bytes, kind: str, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _params(query: str, raw: bytes, content_type: str) -> dict[str, Any]:
+    """Query string and body, form-encoded or JSON, as one flat mapping (Slack accepts both)."""
+    params: dict[str, Any] = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
+    if not raw:
+        return params
+    if content_type.startswith("application/json"):
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            params.update(body)
+    else:
+        form = parse_qs(raw.decode("utf-8"), keep_blank_values=True)
+        params.update({k: v[-1] for k, v in form.items()})
+    return params
+
+
+def iter_blocks_text(blocks: list[dict[str, Any]]) -> Iterator[str]:
+    """Every text string in a message's blocks, for assertions about what a reader sees."""
+    for block in blocks:
+        for key in ("text",):
+            if isinstance(block.get(key), dict):
+                yield str(block[key].get("text", ""))
+        for item in block.get("fields") or []:
+            yield str(item.get("text", ""))
+        for item in block.get("elements") or []:
+            if isinstance(item, dict) and "text" in item:
+                yield str(item["text"])

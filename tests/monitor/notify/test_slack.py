@@ -1,0 +1,341 @@
+"""The Slack receiver, with the real slack_sdk client talking to a strict fake Slack."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import shutil
+import traceback
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from monitor.config import Notify, slack_mention
+from monitor.configfile import ConfigError
+from monitor.notify.pipeline import Dispatcher, build_notifiers
+from monitor.notify.render import TRUNCATED
+from monitor.notify.retry import RetryPolicy
+from monitor.notify.slack import SlackDeliveryError, SlackNotifier
+from monitor.store import Store, deliveries
+from tests.fakes.payloads import FIRING_SUMMARY, SERIES, alert, demo_store, payload, resolved
+from tests.fakes.slack_server import Channel, FakeSlack, iter_blocks_text
+
+FAST = RetryPolicy(attempts=4, deadline=10.0, backoff=0.01, max_backoff=0.05, cooloff=0.0)
+CHANNEL = "C0TRADE0001"
+NOW = datetime(2026, 3, 1, tzinfo=UTC)
+DESK = {"receivers": [{"name": "policy-desk", "slack": {"channel": "#trade-alerts"}}],
+        "route": {"receiver": "policy-desk"}}
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    with FakeSlack() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "tw.db"
+    demo_store(path).close()
+    return path
+
+
+@pytest.fixture
+def store(template: Path, tmp_path: Path) -> Iterator[Store]:
+    shutil.copy(template, tmp_path / "tw.db")
+    opened = Store(f"sqlite:///{tmp_path / 'tw.db'}")
+    yield opened
+    opened.close()
+
+
+def notifier(fake: FakeSlack, store: Store | None, **kwargs: Any) -> SlackNotifier:
+    options: dict[str, Any] = {"token": fake.token, "channel": "#trade-alerts", "api_url": fake.api_url,
+                               "state": store, "history": store.series_history if store else None,
+                               "retry": FAST}
+    options.update(kwargs)
+    return SlackNotifier("policy-desk", **options)
+
+
+def texts(blocks: list[dict[str, Any]]) -> list[str]:
+    return list(iter_blocks_text(blocks))
+
+
+# -- one episode: parent, chart, resolution -------------------------------------------------------
+def test_firing_posts_one_parent_with_its_blocks_and_a_chart_in_its_thread(
+        fake: FakeSlack, store: Store) -> None:
+    notifier(fake, store).send(payload())
+    [parent] = fake.parents(CHANNEL)
+    header, sentence, fields, context = parent.blocks
+    assert header["type"] == "header" and "FIRING" in header["text"]["text"]
+    assert "yoy_consecutive_decline" in header["text"]["text"]
+    assert sentence["text"]["text"] == FIRING_SUMMARY
+    assert [f["text"] for f in fields["fields"]] == [
+        f"*Series*\n{SERIES}", "*Period*\n2014-11 – 2015-03", "*Value*\n-21.6", "*Threshold*\n-5",
+        "*Severity*\nwarning"]
+    [line] = texts([context])
+    assert "Source: *rosstat*" in line and "Data as of 2026-03-01 06:00 UTC" in line
+    assert parent.text.startswith("[FIRING] yoy_consecutive_decline: Russia's imports")
+    [chart] = fake.files_in_thread(CHANNEL, parent.ts)
+    assert chart.content is not None and chart.content.startswith(b"\x89PNG\r\n\x1a\n")
+    assert chart.filename == "rus-chn-import-total-2015-03.png" and chart.length == len(chart.content)
+    assert chart.alt_txt and "flagged periods 2014-11 to 2015-03" in chart.alt_txt
+    [complete] = fake.calls("files.completeUploadExternal")
+    assert (complete.params["channel_id"], complete.params["thread_ts"]) == (CHANNEL, parent.ts)
+    assert fake.replies(CHANNEL, parent.ts) == []
+
+
+def test_resolution_replies_in_the_thread_and_edits_the_parent(fake: FakeSlack, store: Store) -> None:
+    slack = notifier(fake, store, chart=False)
+    firing = alert()
+    slack.send(payload())
+    slack.send(resolved(firing))
+    [parent] = fake.parents(CHANNEL)
+    [reply] = fake.replies(CHANNEL, parent.ts)
+    assert "*Resolved* in 2015-09" in texts(reply.blocks)[0]
+    assert "no longer holds" in texts(reply.blocks)[0]
+    [update] = fake.updates
+    assert update.ts == parent.ts
+    assert "RESOLVED" in parent.blocks[0]["text"]["text"]
+    shown = texts(parent.blocks)
+    assert shown[1].startswith("*Resolved in 2015-09:*")
+    assert shown[2] == f"~{FIRING_SUMMARY}~"
+    slack.send(resolved(firing))  # the same notification again (a retried drain) changes nothing
+    assert len(fake.replies(CHANNEL, parent.ts)) == 1 and len(fake.updates) == 1
+
+
+def test_a_restart_still_threads_and_edits(fake: FakeSlack, store: Store, tmp_path: Path) -> None:
+    firing = alert()
+    notifier(fake, store, chart=False).send(payload())
+    store.close()
+    reopened = Store(f"sqlite:///{tmp_path / 'tw.db'}")
+    lookups = len(fake.calls("conversations.list"))
+    notifier(fake, reopened).send(resolved(firing))
+    [parent] = fake.parents(CHANNEL)
+    assert len(fake.replies(CHANNEL, parent.ts)) == 1
+    assert [u.ts for u in fake.updates] == [parent.ts]
+    assert len(fake.calls("conversations.list")) == lookups  # the stored channel id is used
+
+
+def test_a_new_episode_gets_a_new_parent(fake: FakeSlack, store: Store) -> None:
+    slack = notifier(fake, store, chart=False)
+    slack.send(payload(episode=1))
+    slack.send(resolved(alert(episode=1)))
+    slack.send(payload(episode=2, period="2016-01", since="2016-01"))
+    assert len(fake.parents(CHANNEL)) == 2
+
+
+def test_a_half_done_send_resumes_without_a_second_parent(fake: FakeSlack, store: Store) -> None:
+    fake.fail_next(20, status=500, method="files.getUploadURLExternal")
+    slack = notifier(fake, store)
+    with pytest.raises(SlackDeliveryError, match=r"files\.upload answered HTTP 500"):
+        slack.send(payload())
+    fake.clear_faults()
+    slack.send(payload())
+    [parent] = fake.parents(CHANNEL)
+    assert len(fake.files_in_thread(CHANNEL, parent.ts)) == 1
+
+
+def test_a_reminder_of_a_firing_episode_goes_into_the_thread(fake: FakeSlack, store: Store) -> None:
+    slack = notifier(fake, store, chart=False)
+    slack.send(payload())
+    slack.send(payload(period="2015-04", value=-25.0, summary="Still falling: 6th month."))
+    [parent] = fake.parents(CHANNEL)
+    [reply] = fake.replies(CHANNEL, parent.ts)
+    assert "Still falling" in texts(reply.blocks)[0]
+    assert texts(parent.blocks)[1] == "Still falling: 6th month."  # the parent shows the latest
+
+
+# -- failures ----------------------------------------------------------------------------------------
+def test_429_honours_retry_after(fake: FakeSlack, store: Store) -> None:
+    fake.fail_next(1, status=429, retry_after=1, method="chat.postMessage")
+    notifier(fake, store, chart=False).send(payload())
+    first, second = fake.calls("chat.postMessage")
+    assert first.status == 429 and second.status == 200
+    assert second.at - first.at >= 1.0
+    assert len(fake.parents(CHANNEL)) == 1
+
+
+def test_a_retry_after_beyond_the_deadline_gives_up_at_once(fake: FakeSlack, store: Store) -> None:
+    fake.fail_next(1, status=429, retry_after=60, method="chat.postMessage")
+    with pytest.raises(SlackDeliveryError, match="rate limited"):
+        notifier(fake, store, chart=False).send(payload())
+    assert len(fake.calls("chat.postMessage")) == 1
+
+
+def test_500s_are_retried_then_succeed(fake: FakeSlack, store: Store) -> None:
+    fake.fail_next(2, status=500, method="chat.postMessage")
+    notifier(fake, store, chart=False).send(payload())
+    assert [c.status for c in fake.calls("chat.postMessage")] == [500, 500, 200]
+    assert len(fake.parents(CHANNEL)) == 1
+
+
+def test_after_giving_up_later_sends_fail_fast_until_the_retry_after(fake: FakeSlack, store: Store) -> None:
+    slack = notifier(fake, store, chart=False, channel=CHANNEL, retry=replace(FAST, cooloff=5.0))
+    fake.fail_next(1, status=429, retry_after=30, method="chat.postMessage")
+    with pytest.raises(SlackDeliveryError, match="rate limited"):
+        slack.send(payload())
+    with pytest.raises(SlackDeliveryError, match=r"not retried for another (29|30)s"):
+        slack.send(payload(rule="other"))
+    assert len(fake.calls("chat.postMessage")) == 1
+
+
+def test_persistent_500s_raise_and_the_row_stays_in_the_outbox(fake: FakeSlack, store: Store) -> None:
+    firing = alert()
+    store.commit_transitions([firing], [], [(firing, payload())], NOW)
+    notify = Notify.model_validate(DESK)
+    dispatcher = Dispatcher(store, notify, {"policy-desk": notifier(fake, store, chart=False)})
+    fake.fail_next(1000, status=500)
+    result = dispatcher.drain(lambda: NOW)
+    assert (result.sent, result.failed, result.pending) == (0, 1, 1)
+    assert len(fake.calls("conversations.list")) == FAST.attempts
+    with store.engine.connect() as conn:
+        [error] = conn.execute(sa.select(deliveries.c.last_error)).scalars().all()
+    assert "answered HTTP 500" in error and "stays in the outbox" in error and fake.token not in error
+    fake.clear_faults()
+    result = dispatcher.drain(lambda: NOW)
+    assert (result.sent, result.failed, result.pending) == (1, 0, 0)
+    assert len(fake.parents(CHANNEL)) == 1
+
+
+def test_an_invalid_token_raises_without_the_token(fake: FakeSlack, store: Store,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    secret = "xoxb-1234-wrong-secret-value"
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(SlackDeliveryError) as raised:
+        notifier(fake, store, token=secret, channel=CHANNEL).send(payload())
+    message = str(raised.value)
+    assert "invalid_auth" in message and "SLACK_BOT_TOKEN" in message and "policy-desk" in message
+    assert secret not in "".join(traceback.format_exception(raised.value))
+    assert all(secret not in record.getMessage() for record in caplog.records)
+    assert fake.calls("chat.postMessage")[0].authorization == f"Bearer {secret}"
+
+
+@pytest.mark.parametrize(("channel", "error", "hint"), [
+    ("#no-such-channel", "not found among public channels", "give a private channel's ID"),
+    ("#quiet", "not_in_channel", "invite it"),
+])
+def test_channel_errors_say_what_to_do(fake: FakeSlack, channel: str, error: str, hint: str) -> None:
+    with pytest.raises(SlackDeliveryError, match=error) as raised:
+        notifier(fake, None, channel=channel).send(payload())
+    assert hint in str(raised.value)
+
+
+# -- what the message says ---------------------------------------------------------------------------
+def test_text_from_data_is_escaped_and_cannot_ping_or_link(fake: FakeSlack, store: Store) -> None:
+    evil = "Imports <!channel> fell; see <http://evil.example|click> & <@U0ADMIN>"
+    labels = {"source": "a&b <!here>", "flow": "import", "reporter": "RUS"}
+    notifier(fake, store, chart=False).send(payload(series="x&y/<!channel>", summary=evil, labels=labels))
+    [parent] = fake.parents(CHANNEL)
+    sent = json.dumps(parent.blocks) + parent.text
+    for raw in ("<!channel>", "<!here>", "<http://evil.example|click>", "<@U0ADMIN>"):
+        assert raw not in sent
+    shown = texts(parent.blocks)
+    assert shown[1] == ("Imports &lt;!channel&gt; fell; see &lt;http://evil.example|click&gt; "
+                        "&amp; &lt;@U0ADMIN&gt;")
+    assert "*Series*\nx&amp;y/&lt;!channel&gt;" in shown
+    assert "Source: *a&amp;b &lt;!here&gt;*" in shown[-1]
+    assert all(t.get("verbatim") for b in parent.blocks if b["type"] != "header"
+               for t in ([b["text"]] if "text" in b else []) + b.get("fields", []) + b.get("elements", []))
+
+
+def test_the_configured_mention_pings_and_only_on_firing(fake: FakeSlack, store: Store) -> None:
+    slack = notifier(fake, store, chart=False, mention="<!subteam^S0POLICY>")
+    slack.send(payload())
+    slack.send(resolved(alert()))
+    [parent] = fake.parents(CHANNEL)
+    assert parent.edits[0]["blocks"][1]["text"]["text"].startswith("<!subteam^S0POLICY> Russia's")
+    assert "<!subteam" not in json.dumps(fake.replies(CHANNEL, parent.ts)[0].blocks)
+
+
+def test_long_text_is_cut_to_slacks_limits_with_a_marker(fake: FakeSlack, store: Store) -> None:
+    rule = "r" * 200
+    notifier(fake, store, chart=False).send(payload(rule=rule, summary="fell " * 1000,
+                                                    series="s" * 2500))
+    [parent] = fake.parents(CHANNEL)  # the strict fake refused nothing
+    header = parent.blocks[0]["text"]["text"]
+    assert len(header) == 150 and header.endswith(TRUNCATED)
+    section = parent.blocks[1]["text"]["text"]
+    assert len(section) == 3000 and section.endswith(TRUNCATED)
+    series = parent.blocks[2]["fields"][0]["text"]
+    assert len(series) == 2000 and series.endswith(TRUNCATED)
+
+
+def test_channel_names_are_resolved_across_pages_once(store: Store) -> None:
+    channels = [Channel(f"C0FILL{i:05d}", f"fill-{i}") for i in range(5)]
+    channels.append(Channel("C0TARGET001", "trade-alerts"))
+    with FakeSlack(channels=channels, page_size=2) as fake:
+        slack = notifier(fake, store, chart=False)
+        slack.send(payload())
+        slack.send(payload(rule="other"))
+        pages = fake.calls("conversations.list")
+        assert len(pages) == 3
+        assert "cursor" not in pages[0].params and pages[1].params["cursor"] and pages[2].params["cursor"]
+        assert [m.channel for m in fake.messages] == ["C0TARGET001", "C0TARGET001"]
+
+
+# -- digests -----------------------------------------------------------------------------------------
+def test_a_digest_of_300_alerts_is_one_message_with_the_largest_moves_and_a_csv(
+        fake: FakeSlack, store: Store) -> None:
+    rng = random.Random(7)
+    values = [rng.uniform(-60, 40) for _ in range(300)]
+    payloads = [payload(series=f"s{i:03d}/import/total", value=v, reference=-5.0, summary=f"moved {v:.1f}")
+                for i, v in enumerate(values)]
+    slack = notifier(fake, store, digest_size=10)
+    slack.send_group(payloads, {"rule": "yoy_consecutive_decline"})
+    [parent] = fake.parents(CHANNEL)
+    shown = "\n".join(texts(parent.blocks))
+    expected = sorted(range(300), key=lambda i: -abs(values[i] + 5.0))[:10]
+    lines = [line for line in shown.splitlines() if "/import/total" in line]
+    assert [line.split("*")[1] for line in lines] == [f"s{i:03d}/import/total" for i in expected]
+    assert "and 290 more" in shown and "300 alerts (300 firing)" in shown
+    [csv_file] = fake.files_in_thread(CHANNEL, parent.ts)
+    assert csv_file.filename.endswith(".csv") and csv_file.content is not None
+    rows = csv_file.content.decode().splitlines()
+    assert len(rows) == 301 and rows[0].startswith("status,rule,series")
+    assert rows[1].split(",")[2] == f"s{expected[0]:03d}/import/total"
+    # A member resolving later replies in the digest's thread and leaves the digest as it is.
+    member = alert(series="s000/import/total", value=values[0])
+    slack.send(resolved(member))
+    assert len(fake.replies(CHANNEL, parent.ts)) == 1 and fake.updates == []
+    slack.send_group(payloads, {"rule": "yoy_consecutive_decline"})  # a retried drain: nothing new
+    assert len(fake.parents(CHANNEL)) == 1 and len(fake.files) == 1
+
+
+# -- building from config ----------------------------------------------------------------------------
+def test_a_slack_receiver_without_a_token_is_a_config_error() -> None:
+    with pytest.raises(ConfigError) as raised:
+        build_notifiers(Notify.model_validate(DESK), env={})
+    assert "policy-desk" in str(raised.value) and "SLACK_BOT_TOKEN" in str(raised.value)
+    assert "notify.receivers[0].slack" in str(raised.value)
+
+
+def test_the_design_config_shape_builds_a_working_notifier(fake: FakeSlack, store: Store) -> None:
+    env = {"SLACK_BOT_TOKEN": fake.token, "SLACK_API_URL": fake.api_url}
+    notifiers = build_notifiers(Notify.model_validate(DESK), env=env, history=store.series_history,
+                                state=store)
+    slack = notifiers["policy-desk"]
+    assert isinstance(slack, SlackNotifier)
+    slack.send(payload())
+    [parent] = fake.parents(CHANNEL)
+    assert len(fake.files_in_thread(CHANNEL, parent.ts)) == 1
+
+
+def test_slack_receiver_config_keys() -> None:
+    notify = Notify.model_validate({"receivers": [
+        {"name": "a", "slack": {"channel": "#x", "api_url": "http://127.0.0.1:1/api", "digest_size": 5,
+                                "chart": False, "mention": "@here"}},
+        {"name": "b", "slack_webhook": {"url": "http://127.0.0.1:1/services/x"}},
+        {"name": "c", "alertmanager": {"url": "http://127.0.0.1:9093", "resolve_timeout": "30d"}},
+    ], "route": {"receiver": "a"}})
+    slack = notify.receivers[0].slack
+    assert slack is not None and (slack.digest_size, slack.chart, slack.mention) == (5, False, "<!here>")
+    assert slack_mention("U0ABC123") == "<@U0ABC123>" and slack_mention("<!channel>") == "<!channel>"
+    with pytest.raises(ValueError, match="invalid mention"):
+        Notify.model_validate({"receivers": [{"name": "a", "slack": {"channel": "#x", "mention": "<http://x|y>"}}],
+                               "route": {"receiver": "a"}})

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from monitor.silences import SilenceError, SilenceStore
+from monitor.store import Store
+
+NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+
+
+@pytest.fixture
+def silences(tmp_path: Path) -> SilenceStore:
+    return SilenceStore(Store(f"sqlite:///{tmp_path / 'tw.db'}"))
+
+
+def test_a_silence_matches_while_active_and_survives_a_new_store(
+    silences: SilenceStore, tmp_path: Path
+) -> None:
+    silence = silences.add(["series=rus-chn/import/total", "severity=~warn.*"], NOW, NOW + HOUR,
+                           "ana", "known: ruble crisis", NOW)
+    labels = {"series": "rus-chn/import/total", "severity": "warning"}
+    assert silence.silences(labels, NOW) and silence.silences(labels, NOW + HOUR / 2)
+    assert not silence.silences(labels, NOW + HOUR)  # over
+    assert not silence.silences({**labels, "severity": "critical"}, NOW)
+    again = SilenceStore(Store(f"sqlite:///{tmp_path / 'tw.db'}"))
+    assert [s.id for s in again.active(NOW)] == [silence.id]
+    assert again.get(silence.id) == silence
+
+
+def test_pending_silences_start_later_and_expiry_ends_them_now(silences: SilenceStore) -> None:
+    later = silences.add(["rule=decline"], NOW + HOUR, NOW + 2 * HOUR, "ana", "maintenance", NOW)
+    assert later.state(NOW) == "pending" and silences.active(NOW) == []
+    running = silences.add(["rule=decline"], NOW, NOW + 2 * HOUR, "ana", "noise", NOW)
+    expired = silences.expire(running.id, NOW + HOUR / 2)
+    assert expired.state(NOW + HOUR / 2) == "expired" and expired.ends_at == NOW + HOUR / 2
+    with pytest.raises(SilenceError, match="already expired"):
+        silences.expire(running.id, NOW + HOUR)
+    assert silences.expire(later.id, NOW).state(NOW) == "expired"  # never starts
+
+
+@pytest.mark.parametrize(
+    ("matchers", "starts", "ends", "author", "comment", "message"),
+    [
+        ([], NOW, NOW + HOUR, "a", "c", "at least one matcher"),
+        (["series"], NOW, NOW + HOUR, "a", "c", "invalid matcher 'series'"),
+        (["series=~("], NOW, NOW + HOUR, "a", "c", "invalid regex"),
+        (["series!=x"], NOW, NOW + HOUR, "a", "c", "would silence every alert"),
+        (["series=x"], NOW + HOUR, NOW, "a", "c", "ends before it starts"),
+        (["series=x"], NOW - 2 * HOUR, NOW - HOUR, "a", "c", "already be over"),
+        (["series=x"], NOW, NOW + HOUR, " ", "c", "an author and a comment"),
+    ],
+)
+def test_bad_silences_are_refused_with_the_reason(
+    silences: SilenceStore, matchers: list[str], starts: datetime, ends: datetime, author: str,
+    comment: str, message: str,
+) -> None:
+    with pytest.raises(SilenceError, match=message.replace("(", r"\(")):
+        silences.add(matchers, starts, ends, author, comment, NOW)
+    assert silences.all() == []
