@@ -17,7 +17,7 @@ from monitor.config import LoadedConfig, load_config, parse_listen
 from monitor.configfile import ConfigError, ConfigProblem
 from monitor.engine import CycleResult, Engine, NotifierServices, Runtime
 from monitor.http import HttpServer, build_app
-from monitor.metrics import Metrics, StateCollector, build_registry
+from monitor.metrics import Metrics, SeriesExport, StateCollector, build_registry
 from monitor.notify.pipeline import Dispatcher
 from monitor.scheduler import SourceScheduler
 from monitor.store import Store
@@ -70,7 +70,7 @@ class App:
         self.registry = build_registry()
         self.metrics = Metrics(self.registry)
         self.metrics.set_clock(clock)
-        self.registry.register(StateCollector(self.store, self.book, clock))
+        self.registry.register(StateCollector(self.store, self.book, clock, self._series_export))
         self.engine = Engine(self.store, self.book, self._dispatcher, observer=self.metrics)
         self._listen = listen or loaded.config.http.listen
         self._http: HttpServer | None = None
@@ -80,6 +80,10 @@ class App:
         self._reload_lock = threading.Lock()
         self._seen_config_digest = loaded.sha256
         self.metrics.config_loaded(loaded.sha256, clock())
+
+    def _series_export(self) -> SeriesExport:
+        config = self.runtime.loaded.config
+        return SeriesExport(tuple(r for r in config.rules if r.export_metrics), config.metrics.series_limit)
 
     def _dispatcher(self, runtime: Runtime) -> Dispatcher:
         return Dispatcher(self.store, runtime.loaded.config.notify, runtime.notifiers,

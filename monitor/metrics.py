@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import platform
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
@@ -20,9 +21,10 @@ from prometheus_client.registry import Collector
 from monitor import __version__
 from monitor.alerts.book import AlertBook
 from monitor.alerts.lifecycle import Status
+from monitor.config import Rule
 from monitor.engine import CycleObserver, CycleResult
 from monitor.periods import pandas_freq
-from monitor.store import Store
+from monitor.store import SeriesInfo, Store
 
 SERIES_LABELS = ("series", "source", "reporter", "partner", "flow", "commodity", "unit")
 POLL_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
@@ -101,13 +103,31 @@ class Metrics(CycleObserver):
         self.notifications.labels(receiver, rule, outcome).inc()
 
 
+@dataclass(frozen=True, slots=True)
+class SeriesExport:
+    """Which series get per-series metrics: those selected by a rule with
+    `export_metrics: true`, at most `limit` of them (sorted by id), so a watch list of
+    100,000 series never becomes 100,000 time series by accident."""
+
+    rules: tuple[Rule, ...]
+    limit: int
+
+    def choose(self, infos: Mapping[str, SeriesInfo]) -> tuple[list[str], int]:
+        """(series ids to export, how many more were eligible but over the limit)."""
+        eligible = sorted(sid for sid, info in infos.items()
+                          if any(rule.matches(info.labels) for rule in self.rules))
+        return eligible[:self.limit], max(len(eligible) - self.limit, 0)
+
+
 class StateCollector(Collector):
     """Reads series values, alerts and the outbox when Prometheus scrapes."""
 
-    def __init__(self, store: Store, book: AlertBook, clock: Callable[[], datetime]) -> None:
+    def __init__(self, store: Store, book: AlertBook, clock: Callable[[], datetime],
+                 export: Callable[[], SeriesExport]) -> None:
         self._store = store
         self._book = book
         self._clock = clock
+        self._export = export
 
     def collect(self) -> Iterable[Metric]:
         yield from self._series()
@@ -128,8 +148,10 @@ class StateCollector(Collector):
         vintage = family("tradewatch_series_vintage_timestamp_seconds",
                          "When the newest value of each series was first fetched as it stands.")
         infos = self._store.series()
+        chosen, dropped = self._export().choose(infos)
         now = self._clock()
         snapshot = self._store.latest_snapshot()
+        snapshot = snapshot[snapshot["series"].isin(set(chosen))]
         for row in snapshot.itertuples(index=False):
             info = infos.get(str(row.series))
             labels = dict(info.labels) if info else {}
@@ -144,6 +166,13 @@ class StateCollector(Collector):
             age.add_metric(values, max((now - end).total_seconds(), 0.0))
             vintage.add_metric(values, row.vintage.timestamp())
         yield from (value, yoy, period, age, vintage)
+        yield GaugeMetricFamily("tradewatch_series_watched", "Series in the store.", value=len(infos))
+        yield GaugeMetricFamily("tradewatch_series_exported",
+                                "Series with per-series metrics (rules with export_metrics: true).",
+                                value=len(chosen))
+        yield GaugeMetricFamily("tradewatch_series_export_dropped",
+                                "Series that would be exported but exceed metrics.series_limit.",
+                                value=dropped)
 
     def _alerts(self) -> Metric:
         family = GaugeMetricFamily(

@@ -68,6 +68,7 @@ rules:
     transform: {{kind: yoy_pct}}
     detector: {{kind: threshold, direction: below, threshold: -20.0}}
     severity: critical
+    export_metrics: true
 notify:
   receivers:
     - name: console

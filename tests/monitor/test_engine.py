@@ -32,6 +32,7 @@ rules:
     transform: {kind: yoy_pct}
     detector: {kind: consecutive, direction: below, threshold: -5, count: 5}
     labels: {team: policy}
+    export_metrics: true
 """
 
 IMPORTS_FIRING = (
@@ -153,3 +154,37 @@ def test_metrics_carry_yoy_and_the_age_of_the_newest_period(config_path: Path) -
     assert samples[("tradewatch_series_period_timestamp_seconds", imports)] == datetime(
         2015, 3, 1, tzinfo=UTC).timestamp()
     assert samples[("tradewatch_series_vintage_timestamp_seconds", imports)] == clock.timestamp()
+
+
+@pytest.mark.parametrize(
+    ("extra", "exported", "dropped"),
+    [
+        ("", ["rus-chn/export/total", "rus-chn/import/total"], 0),
+        ("metrics: {series_limit: 1}\n", ["rus-chn/export/total"], 1),
+    ],
+)
+def test_series_metrics_are_capped(
+    write_config: Callable[[str], Path], russia_china_csv: Path, extra: str, exported: list[str],
+    dropped: int,
+) -> None:
+    truncate_csv(russia_china_csv, "2015-03")
+    app = App(load_config(write_config(CONFIG + extra)))
+    app.run_once()
+    text = generate_latest(app.registry).decode()
+    app.store.close()
+    shown = sorted(line.split('series="')[1].split('"')[0] for line in text.splitlines()
+                   if line.startswith("tradewatch_series_value{"))
+    assert shown == exported
+    assert f"tradewatch_series_export_dropped {float(dropped)}" in text
+    assert "tradewatch_series_watched 2.0" in text
+
+
+def test_series_metrics_need_a_rule_that_opts_in(
+    write_config: Callable[[str], Path], russia_china_csv: Path
+) -> None:
+    app = App(load_config(write_config(CONFIG.replace("    export_metrics: true\n", ""))))
+    app.run_once()
+    text = generate_latest(app.registry).decode()
+    app.store.close()
+    assert "tradewatch_series_value{" not in text
+    assert "tradewatch_series_exported 0.0" in text and "tradewatch_series_watched 2.0" in text
