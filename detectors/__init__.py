@@ -17,6 +17,7 @@ from detectors.errors import DetectorConfigError
 from detectors.evaluate import evaluate, latest_periods
 from detectors.findings import Finding
 from detectors.panel import PanelError, check_panel, periods_per_year
+from detectors.revision import Revision
 from detectors.robust import HistoryShortfall, RobustZ
 from detectors.staleness import Staleness
 from detectors.threshold import Consecutive, Threshold
@@ -37,6 +38,7 @@ DETECTORS: Mapping[str, type] = MappingProxyType(
         "robust_z": RobustZ,
         "staleness": Staleness,
         "changepoint": Changepoint,
+        "revision": Revision,
     }
 )
 
@@ -78,6 +80,7 @@ __all__ = [
     "Finding",
     "HistoryShortfall",
     "PanelError",
+    "Revision",
     "RobustZ",
     "Scan",
     "Staleness",

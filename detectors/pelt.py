@@ -312,7 +312,7 @@ def _backtrack(
         h = np.empty((hi, len(act)))
         with np.errstate(divide="ignore", invalid="ignore"):  # rows past a column's end: not admissible
             _explained(sub, 0, hi, end, cost, h)
-        np.subtract(total[:hi, act], h, out=h)
+            np.subtract(total[:hi, act], h, out=h)
         t = np.arange(hi)[:, None]
         admissible = (t <= end[None, :] - ms) & ((t == 0) | (t >= ms))
         close = admissible & (np.abs(h - best[end, act]) <= tol[act])

@@ -10,15 +10,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
+
+from detectors import Staleness
 from monitor.alerts.book import AlertBook
 from monitor.alerts.lifecycle import Status
 from monitor.api import Api
-from monitor.config import LoadedConfig, load_config, parse_listen
+from monitor.config import LoadedConfig, ReleaseCalendar, load_config, parse_listen
 from monitor.configfile import ConfigError, ConfigProblem
 from monitor.engine import CycleResult, Engine, NotifierServices, Runtime
 from monitor.http import HttpServer, build_app
 from monitor.metrics import Metrics, SeriesExport, StateCollector, build_registry
 from monitor.notify.pipeline import Dispatcher
+from monitor.periods import pandas_freq
 from monitor.scheduler import SourceScheduler
 from monitor.store import Store
 
@@ -27,6 +31,17 @@ log = logging.getLogger(__name__)
 DRAIN_INTERVAL = timedelta(seconds=15)
 CONFIG_WATCH_INTERVAL = timedelta(seconds=5)
 CRON_HEALTH_WINDOW = timedelta(hours=25)
+
+
+def in_release_window(newest: str | None, frequency: str, release: ReleaseCalendar,
+                      now: datetime) -> bool:
+    """Pure: is `now` near the due date of the period after `newest` (the one awaited)?"""
+    if newest is None:
+        return True
+    awaited = pd.Period(newest, freq=pandas_freq(frequency)) + 1
+    due = Staleness(lag=release.lag, day=release.day).due_date(awaited)
+    due_at = datetime(due.year, due.month, due.day, tzinfo=UTC)
+    return due_at - release.before <= now <= due_at + timedelta(days=1) + release.after
 
 
 def utc_now() -> datetime:
@@ -120,6 +135,10 @@ class App:
         for source in self.runtime.loaded.config.sources:
             schedule = source.poll_schedule
             scheduler.add(source.name, self._safe_run, schedule.every, schedule.cron, first_run=now)
+        for source in self.runtime.loaded.config.sources:
+            if source.release is not None:
+                scheduler.add(source.name, self._release_poll, source.release.poll_every, None,
+                              job_id=f"release:{source.name}")
         scheduler.add("outbox", lambda _name: self._safe_drain(), DRAIN_INTERVAL, None, job_id="outbox")
         scheduler.add("config", lambda _name: self._reload_if_changed(), CONFIG_WATCH_INTERVAL, None,
                       job_id="config-watch")
@@ -133,6 +152,15 @@ class App:
             self.run_source(name)
         except Exception:  # the scheduler thread must survive anything a cycle does
             log.exception("cycle crashed source=%s", name)
+
+    def _release_poll(self, name: str) -> None:
+        """Poll more often around a source's due date, until the expected period arrives."""
+        source = next((s for s in self.runtime.loaded.config.sources if s.name == name), None)
+        if source is None or source.release is None:
+            return
+        newest = self.store.newest_period(name)
+        if in_release_window(newest, source.frequency, source.release, self._clock()):
+            self._safe_run(name)
 
     def _safe_drain(self) -> None:
         try:

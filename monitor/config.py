@@ -134,9 +134,22 @@ class Retry(Strict):
     deadline: Duration = timedelta(minutes=5)
 
 
+class ReleaseCalendar(Strict):
+    """When the publisher releases each period: day `day` of the month `lag` periods after
+    the period ends (lag 1, day 20: July's data on 20 August). Around each due date the
+    source is polled every `poll_every`, from `before` ahead of it until the period arrives
+    or `after` has passed."""
+
+    day: int = Field(default=20, ge=1, le=31)
+    lag: int = Field(default=1, ge=0)
+    poll_every: Duration = timedelta(hours=1)
+    before: Duration = timedelta(days=2)
+    after: Duration = timedelta(days=10)
+
+
 class SourceBase(Strict):
     """What every source kind has: a name, a frequency, constant labels, a schedule, a
-    timeout for each external call and a retry policy."""
+    timeout for each external call, a retry policy and optionally a release calendar."""
 
     name: str = Field(pattern=_NAME)
     frequency: Literal["M", "Q", "A"] = "M"
@@ -144,6 +157,7 @@ class SourceBase(Strict):
     timeout: Duration = timedelta(seconds=30)
     retry: Retry = Retry()
     schedule: Schedule = Schedule(every=timedelta(hours=1))
+    release: ReleaseCalendar | None = None
 
     @property
     def poll_schedule(self) -> Schedule:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,7 @@ from detectors import (
     latest_periods,
     transform_label,
 )
-from detectors.wording import format_value
+from detectors.wording import format_level, format_value
 from monitor.alerts.book import AlertBook
 from monitor.alerts.lifecycle import Evaluation
 from monitor.config import LoadedConfig, Rule
@@ -34,7 +35,7 @@ from monitor.labels import subject
 from monitor.notify.pipeline import Dispatcher, Notifier, build_notifiers
 from monitor.sources import build_source
 from monitor.sources.base import FetchResult, Source, SourceError
-from monitor.store import SeriesInfo, Store
+from monitor.store import Revision, SeriesInfo, Store
 
 log = logging.getLogger(__name__)
 
@@ -136,9 +137,11 @@ class Engine:
         if source is None:  # removed by a reload while its job was due
             return CycleResult(source_name, True)
         try:
-            fetched = source.fetch()  # 1. frame = source.fetch()
+            fetched = source.fetch(now=now())  # 1. frame = source.fetch()
         except SourceError as exc:
             log.error("source failed source=%s reason=%s error=%s", source_name, exc.reason, exc)
+            self.check_clock_rules(runtime, source_name, now)
+            self.drain(runtime, now)
             return self._finish(CycleResult(source_name, False, exc.reason,
                                             duration_seconds=time.monotonic() - started))
         except Exception as exc:  # a bug in one source must not stop the daemon
@@ -149,6 +152,7 @@ class Engine:
             log.warning("skipped row source=%s problem=%s", source_name, problem)
         with self._lock:
             result = self._process(runtime, source_name, fetched, now())
+        self.check_clock_rules(runtime, source_name, now)
         self.drain(runtime, now)  # 7. outside the store lock: a slow receiver must not stall polls
         return self._finish(CycleResult(
             source_name, True, "rows" if fetched.problems else None, result[0], result[1],
@@ -157,18 +161,41 @@ class Engine:
     def _process(self, runtime: Runtime, source_name: str, fetched: FetchResult,
                  now: datetime) -> tuple[int, int, int, int]:
         ingest = self._store.ingest(fetched.frame, now, runtime.frequency_of(source_name))  # 2.
+        for message in ingest.conflicts:
+            log.error("refused rows source=%s problem=%s", source_name, message)
         if not ingest.changed:
             return 0, 0, 0, 0
         log.info("ingested source=%s changed_series=%d observations=%d revisions=%d",
                  source_name, len(ingest.changed), ingest.new_observations, ingest.revisions)
         infos = self._store.series(ingest.changed)
+        revised: dict[str, list[Revision]] = {}
+        for revision in ingest.revised:
+            revised.setdefault(revision.series, []).append(revision)
         evaluations = []
         for rule in runtime.rules:
-            evaluations += self._evaluate_rule(rule, infos)  # 3. and 4.
+            if not _needs_now(rule):  # clock rules run in check_clock_rules, on every poll
+                evaluations += self._evaluate_rule(rule, infos, revised)  # 3. and 4.
         transitions = self._book.apply(evaluations, now)  # 5. and 6.
         return len(ingest.changed), ingest.new_observations, len(evaluations), len(transitions)
 
-    def _evaluate_rule(self, rule: CompiledRule, infos: Mapping[str, SeriesInfo]) -> list[Evaluation]:
+    def check_clock_rules(self, runtime: Runtime, source_name: str, now: Callable[[], datetime]) -> None:
+        """Rules that depend on the date (staleness) are evaluated on every poll of a source,
+        over all of its series, because their point is data that did not arrive."""
+        rules = [r for r in runtime.rules if _needs_now(r)]
+        if not rules:
+            return
+        with self._lock:
+            at = now()
+            infos = {sid: info for sid, info in self._store.series().items()
+                     if info.labels.get("source") == source_name}
+            evaluations: list[Evaluation] = []
+            for rule in rules:
+                evaluations += self._evaluate_rule(rule, infos, {}, at)
+            self._book.apply(evaluations, at)
+
+    def _evaluate_rule(self, rule: CompiledRule, infos: Mapping[str, SeriesInfo],
+                       revised: Mapping[str, Sequence[Revision]],
+                       now: datetime | None = None) -> list[Evaluation]:
         selected = [info for info in infos.values() if rule.config.matches(info.labels)]
         evaluations: list[Evaluation] = []
         by_frequency: dict[str, list[SeriesInfo]] = {}
@@ -177,7 +204,7 @@ class Engine:
         for frequency, members in by_frequency.items():
             panel = self._store.panel([m.id for m in members], frequency)
             try:
-                evaluations += evaluate_panel(rule, panel, {m.id: m for m in members})
+                evaluations += evaluate_panel(rule, panel, {m.id: m for m in members}, revised, now)
             except Exception:  # one bad rule or series must not stop the others
                 log.exception("rule failed rule=%s series=%d", rule.name, len(members))
         self._observer.rule_evaluated(rule.name, sum(e.finding is not None for e in evaluations))
@@ -202,24 +229,55 @@ class Engine:
             self._dispatcher_factory(runtime).drain(now)
 
 
-def evaluate_panel(rule: CompiledRule, panel: pd.DataFrame,
-                   infos: Mapping[str, SeriesInfo]) -> list[Evaluation]:
-    """Pure: one rule over one panel -> one Evaluation per series with data."""
+def _needs_now(rule: CompiledRule) -> bool:
+    return bool(getattr(rule.detector, "needs_now", False))
+
+
+def evaluate_panel(rule: CompiledRule, panel: pd.DataFrame, infos: Mapping[str, SeriesInfo],
+                   revised: Mapping[str, Sequence[Revision]] | None = None,
+                   now: datetime | None = None) -> list[Evaluation]:
+    """Pure: one rule over one panel -> one Evaluation per series with data. `revised` holds
+    the values this fetch revised, per series: revision rules compare the panel before and
+    after them, and a condition that stops holding because of one says so."""
     subjects = {sid: subject({**info.labels, "series": sid}) for sid, info in infos.items()}
     config = rule.config
+    revised = revised or {}
+    if getattr(rule.detector, "needs_previous", False):
+        return _evaluate_revisions(rule, panel, infos, revised, subjects)
     findings = {f.series: f for f in evaluate(
         panel, rule=config.name, transform=config.transform.kind, detector=rule.detector,
-        severity=config.severity, subjects=subjects, scope="latest")}
+        severity=config.severity, subjects=subjects, scope="latest", now=now)}
     transformed = apply_transform(config.transform.kind, panel)
     return [series_evaluation(rule, sid, period, findings.get(sid), float(transformed.at[period, sid]),
+                              subjects[sid], infos[sid], revised.get(sid, ()))
+            for sid, period in latest_periods(panel).items()]
+
+
+def _evaluate_revisions(rule: CompiledRule, panel: pd.DataFrame, infos: Mapping[str, SeriesInfo],
+                        revised: Mapping[str, Sequence[Revision]],
+                        subjects: Mapping[str, str]) -> list[Evaluation]:
+    """The panel as it stood before this fetch (revised cells put back) against the panel now."""
+    before = panel.copy()
+    for sid, items in revised.items():
+        if sid in before.columns:
+            for item in items:
+                before.loc[pd.Period(item.period, freq=panel.index.freq), sid] = item.before
+    config = rule.config
+    detector: Any = rule.detector
+    findings = {f.series: f for f in detector.find(
+        before, panel, rule=config.name, transform=config.transform.kind, severity=config.severity,
+        subjects=subjects)}
+    return [series_evaluation(rule, sid, period, findings.get(sid), float(panel.at[period, sid]),
                               subjects[sid], infos[sid])
             for sid, period in latest_periods(panel).items()]
 
 
 def series_evaluation(rule: CompiledRule, sid: str, period: pd.Period, finding: Finding | None,
-                      value: float, subject_text: str, info: SeriesInfo) -> Evaluation:
+                      value: float, subject_text: str, info: SeriesInfo,
+                      revised: Sequence[Revision] = ()) -> Evaluation:
     """What one rule concluded about one series at `period` (its newest), with the sentence
-    to send if a firing alert resolves there. Shared with the backtest."""
+    to send if a firing alert resolves there (naming the revision that caused it, if any).
+    Shared with the backtest."""
     config = rule.config
     kind = config.transform.kind
     phrase = f"{subject_text} " + format_value(
@@ -227,6 +285,13 @@ def series_evaluation(rule: CompiledRule, sid: str, period: pd.Period, finding: 
     resolution = (f"{phrase} in {period}; {config.name} no longer holds."
                   if np.isfinite(value) else
                   f"{subject_text} has no {kind} value for {period}; {config.name} no longer holds.")
+    if revised:
+        changes = "; ".join(f"{r.period} from {format_level(r.before)} to {format_level(r.after)}"
+                            for r in revised[:3])
+        more = f" and {len(revised) - 3} more" if len(revised) > 3 else ""
+        resolution = f"After a revision ({changes}{more}), {resolution[0].lower()}{resolution[1:]}"
+        resolution = resolution.replace(f"({changes}{more}), {subject_text[0].lower()}",
+                                        f"({changes}{more}), {subject_text[0]}", 1)
     labels = {**info.labels, **config.labels, "alertname": config.name, "series": sid,
               "severity": config.severity}
     return Evaluation(rule=config.name, series=sid, labels=labels, severity=config.severity,

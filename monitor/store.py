@@ -111,10 +111,22 @@ receiver_state = sa.Table(
 
 
 @dataclass(frozen=True, slots=True)
+class Revision:
+    """A published value that changed: what it was and what it is now."""
+
+    series: str
+    period: str
+    before: float
+    after: float
+
+
+@dataclass(frozen=True, slots=True)
 class IngestResult:
     changed: frozenset[str]
     new_observations: int
     revisions: int
+    revised: tuple[Revision, ...] = ()
+    conflicts: tuple[str, ...] = ()  # rows refused: they would mix units in one series
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +197,10 @@ class Store:
         labels_by_series = frame.drop_duplicates("series").set_index("series")[label_columns]
         with self.engine.begin() as conn:
             known = self._known_series(conn, ids)
+            conflicts = self._unit_conflicts(conn, sorted(known), labels_by_series)
+            if conflicts:
+                incoming = incoming[~incoming["series"].isin(set(conflicts))]
+                ids = [sid for sid in ids if sid not in conflicts]
             new_series = [
                 {"id": sid, "frequency": frequency, "first_seen": vintage,
                  "labels": json.dumps(labels_by_series.loc[sid].dropna().to_dict(), sort_keys=True)}
@@ -199,7 +215,7 @@ class Store:
                 merged["value"], merged["value_old"].fillna(0.0), rtol=1e-12, atol=0.0)
             changed = merged[changed_mask]
             if changed.empty:
-                return IngestResult(frozenset(), 0, 0)
+                return IngestResult(frozenset(), 0, 0, conflicts=tuple(conflicts.values()))
             rows = [{"series": s, "period": p, "value": v, "vintage": vintage}
                     for s, p, v in zip(changed["series"], changed["period"], changed["value"],
                                        strict=True)]
@@ -217,7 +233,31 @@ class Store:
             fresh = [r for r, is_rev in zip(rows, revised, strict=True) if not is_rev]
             if fresh:
                 conn.execute(current.insert(), fresh)
-        return IngestResult(frozenset(changed["series"]), len(rows), int(revised.sum()))
+        revisions = tuple(
+            Revision(str(r.series), str(r.period), float(r.value_old), float(r.value))
+            for r in changed[revised].itertuples(index=False))
+        return IngestResult(frozenset(changed["series"]), len(rows), len(revisions), revisions,
+                            tuple(conflicts.values()))
+
+    _UNIT_LABELS = ("unit", "currency")
+
+    def _unit_conflicts(self, conn: Connection, known: Sequence[str],
+                        incoming: pd.DataFrame) -> dict[str, str]:
+        """Series whose unit or currency differs from what the store holds: never mixed."""
+        conflicts: dict[str, str] = {}
+        wanted = [c for c in self._UNIT_LABELS if c in incoming.columns]
+        if not wanted:
+            return conflicts
+        for chunk in _chunks(known, 500):
+            for sid, text in conn.execute(sa.select(series_table.c.id, series_table.c.labels)
+                                          .where(series_table.c.id.in_(chunk))):
+                stored = json.loads(text)
+                for key in wanted:
+                    new = incoming.at[sid, key]
+                    if key in stored and isinstance(new, str) and new != stored[key]:
+                        conflicts[sid] = (f"series {sid} is stored in {key} {stored[key]!r}; refusing "
+                                          f"values in {new!r} (give them a series of their own)")
+        return conflicts
 
     def _known_series(self, conn: Connection, ids: Sequence[str]) -> set[str]:
         out: set[str] = set()
@@ -265,6 +305,19 @@ class Store:
         """(series, period, value) of each series' newest period, for metrics."""
         snapshot = self.latest_snapshot()
         return list(zip(snapshot["series"], snapshot["period"], snapshot["value"], strict=True))
+
+    def newest_period(self, source: str) -> str | None:
+        """The newest reference period any series of `source` has (None before its first data)."""
+        ids = [sid for sid, info in self.series().items() if info.labels.get("source") == source]
+        if not ids:
+            return None
+        with self.engine.connect() as conn:
+            newest = None
+            for chunk in _chunks(ids, 500):
+                found = conn.execute(sa.select(sa.func.max(current.c.period))
+                                     .where(current.c.series.in_(chunk))).scalar()
+                newest = found if newest is None or (found is not None and found > newest) else newest
+        return newest
 
     def latest_snapshot(self) -> pd.DataFrame:
         """Each series' newest period: series, frequency, period, value, vintage and the value

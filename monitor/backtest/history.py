@@ -98,7 +98,7 @@ def fetch_sources(loaded: LoadedConfig, sources: Sequence[SourceConfig],
             if getattr(config, "replay", None) is not None:
                 config = config.model_copy(update={"replay": None})
             try:
-                fetched = build_source(config, loaded).fetch()
+                fetched = build_source(config, loaded).fetch(now=fetched_at)
             except SourceError as exc:
                 raise HistoryError(str(exc)) from None
             memory.ingest(fetched.frame, fetched_at, config.frequency)

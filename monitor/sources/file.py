@@ -8,6 +8,7 @@ January+February release. The config describes the shape; nothing is guessed sil
 from __future__ import annotations
 
 import io
+import zipfile
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -85,8 +86,6 @@ class FileSource:
 def _read_excel(raw: bytes, sheet: str | int | None, skip_rows: int) -> pd.DataFrame:
     """Cells keep their type: numbers stay numbers (separators only apply to text cells),
     whole floats become ints so that an HS code 8456.0 reads as 8456."""
-    import zipfile
-
     try:
         table = pd.read_excel(io.BytesIO(raw), sheet_name=0 if sheet is None else sheet,
                               dtype=object, engine="openpyxl", skiprows=skip_rows,

@@ -18,7 +18,13 @@ from detectors.changepoint import pelt_breakpoints
 from detectors.pelt import pelt
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "tcpd"
-DEMO_CSV = Path(__file__).resolve().parents[2] / "monitor" / "demo" / "russia_china_monthly_2006_2021_russian_fcs.csv"
+DEMO_CSV = (
+    Path(__file__).resolve().parents[2]
+    / "monitor"
+    / "demo"
+    / "russia_china_monthly_2006_2021_russian_fcs.csv"
+)
+GOLDEN = FIXTURES / "ruptures_pelt.json"
 
 
 def _ruptures(x: np.ndarray, pen: float, min_size: int, cost: str = "l2") -> list[int] | None:
@@ -62,7 +68,9 @@ _value = st.one_of(
     min_size=st.integers(1, 6),
     cost=st.sampled_from(["l2", "linear"]),
 )
-def test_random_columns_match_ruptures(columns: list[list[float]], pen: float, min_size: int, cost: str) -> None:
+def test_random_columns_match_ruptures(
+    columns: list[list[float]], pen: float, min_size: int, cost: str
+) -> None:
     x = np.array(columns, dtype=float).T
     _assert_same(x, np.full(x.shape[1], pen), min_size, cost)
 
@@ -85,37 +93,67 @@ def test_steps_walks_and_short_columns_match_ruptures(seed: int, n: int, min_siz
     _assert_same(x, pen, min_size, cost, lengths)
 
 
-def _tcpd() -> list[tuple[str, np.ndarray]]:
-    out = []
+def _real_series() -> dict[str, np.ndarray]:
+    """The seven TCPD series and the three demo trade series, observed values only."""
+    out = {}
     for path in sorted(FIXTURES.glob("*.json")):
         data = json.loads(path.read_text())
         raw = np.array([np.nan if v is None else v for v in data["series"][0]["raw"]], dtype=float)
-        out.append((data["name"], raw[~np.isnan(raw)]))
+        out[data["name"]] = raw[~np.isnan(raw)]
+    with DEMO_CSV.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for name in (k for k in rows[0] if k != "period"):
+        out[name] = np.array([float(r[name]) for r in rows])
     return out
 
 
-@pytest.mark.parametrize(("name", "x"), _tcpd(), ids=lambda v: v if isinstance(v, str) else "")
-@pytest.mark.parametrize("cost", ["l2", "linear"])
-def test_real_tcpd_series_match_ruptures(name: str, x: np.ndarray, cost: str) -> None:
-    z = (x - x.mean()) / x.std()
-    n = len(z)
-    pens = np.array([0.5, 2 * math.log(n), 3 * math.log(n), 10 * math.log(n)])
-    columns = np.repeat(z[:, None], len(pens), axis=1)
-    for min_size in (2, 6):
-        _assert_same(columns, pens, min_size, cost)
+def _cases(x: np.ndarray) -> list[tuple[str, int, float]]:
+    """(cost, min_size, penalty) on the standardized series: the default and both sides of it."""
+    log_n = math.log(len(x))
+    return [
+        (c, m, p) for c in ("l2", "linear") for m in (2, 6) for p in (0.5, 2 * log_n, 3 * log_n, 10 * log_n)
+    ]
 
 
-def test_real_trade_series_match_ruptures_raw_and_standardized() -> None:
-    with DEMO_CSV.open(newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    names = [k for k in rows[0] if k != "period"]
-    raw = np.array([[float(r[k]) for k in names] for r in rows])
-    z = (raw - raw.mean(axis=0)) / raw.std(axis=0)
-    n = len(raw)
+def _standardized(x: np.ndarray) -> np.ndarray:
+    return (x - x.mean()) / x.std()
+
+
+@pytest.mark.parametrize(
+    ("name", "x"), sorted(_real_series().items()), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_real_series_match_ruptures(name: str, x: np.ndarray) -> None:
+    """Against ruptures' answers recorded in GOLDEN (ruptures is too slow on these lengths to
+    rerun in every test run; `python tests/detectors/test_pelt.py` records them again)."""
+    golden = json.loads(GOLDEN.read_text())[name]
+    z = _standardized(x)
+    cases = _cases(x)
     for cost in ("l2", "linear"):
-        _assert_same(z, np.full(len(names), 3 * math.log(n)), 6, cost)
-        _assert_same(z, np.full(len(names), 0.8), 3, cost)
-    _assert_same(raw, raw.var(axis=0) * 3 * math.log(n), 6)
+        for min_size in (2, 6):
+            picked = [(k, p) for k, (c, m, p) in enumerate(cases) if c == cost and m == min_size]
+            pens = np.array([p for _, p in picked])
+            got = pelt_breakpoints(
+                np.repeat(z[:, None], len(pens), axis=1), pens, min_size=min_size, cost=cost
+            )  # type: ignore[arg-type]
+            assert got == [golden[k] for k, _ in picked], (name, cost, min_size)
+
+
+def test_golden_answers_are_ruptures_answers() -> None:
+    """Rerun ruptures live on the shortest real series and part of a trade series."""
+    series = _real_series()
+    golden = json.loads(GOLDEN.read_text())
+    for name in ("gdp_argentina", "ru_imports_from_cn_musd"):
+        x = series[name]
+        for k, (cost, min_size, pen) in enumerate(_cases(x)):
+            if name == "gdp_argentina" or (cost == "l2" and min_size == 6):
+                assert golden[name][k] == _ruptures(_standardized(x), pen, min_size, cost)
+
+
+def test_raw_trade_levels_match_ruptures() -> None:
+    """Unstandardized values in the thousands, penalty in the data's squared units."""
+    x = _real_series()["ru_exports_to_cn_musd"][:96]
+    pen = float(x.var() * 3 * math.log(len(x)))
+    assert pelt_breakpoints(x[:, None], pen, min_size=6) == [_ruptures(x, pen, 6)]
 
 
 def test_exact_ties_are_handed_over_and_still_match() -> None:
@@ -138,3 +176,11 @@ def test_input_is_not_modified() -> None:
     pelt(x, np.full(5, 2.0), min_size=2, cost="linear")
     pelt_breakpoints(x, 2.0, min_size=2)
     np.testing.assert_array_equal(x, before)
+
+
+if __name__ == "__main__":  # record ruptures' answers for the real series (slow: minutes)
+    recorded = {
+        name: [_ruptures(_standardized(x), p, m, c) for c, m, p in _cases(x)]
+        for name, x in _real_series().items()
+    }
+    GOLDEN.write_text(json.dumps(recorded) + "\n")

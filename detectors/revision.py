@@ -1,0 +1,107 @@
+"""Revisions: a published figure that moved between two vintages of the same panel.
+
+Official statistics get revised after first publication. A desk wants to hear when a figure
+it acted on moved materially ("March 2015 was revised from -3.1% to -4.0% YoY"). The
+detector compares the transformed panel before and after a fetch, so a revision of a level
+shows up in the YoY it feeds (this year's and next year's), as readers see it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from detectors.base import Cell, Scan
+from detectors.errors import DetectorConfigError
+from detectors.findings import Finding
+from detectors.panel import check_panel, freq_code
+from detectors.transforms import apply_transform, bound_phrase, transform_label, value_kind
+from detectors.wording import format_level
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """Flags a published value whose transformed figure moved by more than `threshold`
+    (percentage points for percent transforms, source units for levels)."""
+
+    kind: ClassVar[str] = "revision"
+    finding_kind: ClassVar[str] = "event"
+    needs_previous: ClassVar[bool] = True  # compares two vintages; see `find`
+    causal: ClassVar[bool] = False
+
+    threshold: float = 0.0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.threshold, bool) or not isinstance(self.threshold, int | float):
+            raise DetectorConfigError(f"revision.threshold must be a number, got {self.threshold!r}")
+        if self.threshold < 0:
+            raise DetectorConfigError(f"revision.threshold must be >= 0, got {self.threshold}")
+
+    def params(self) -> dict[str, Any]:
+        return {"threshold": float(self.threshold)}
+
+    def mask(self, values: pd.DataFrame) -> pd.DataFrame:
+        raise TypeError("the revision detector compares two vintages: call find(before, after)")
+
+    def scan(self, values: pd.DataFrame) -> Scan:
+        raise TypeError("the revision detector compares two vintages: call find(before, after)")
+
+    def describe(self, cell: Cell) -> str:
+        return str(cell.details.get("sentence", ""))
+
+    def find(
+        self,
+        before: pd.DataFrame,
+        after: pd.DataFrame,
+        *,
+        rule: str,
+        transform: str,
+        severity: str,
+        subjects: Mapping[str, str] | None = None,
+        transform_params: Mapping[str, Any] | None = None,
+    ) -> list[Finding]:
+        """One finding per series: its largest revision beyond the threshold (an event keyed
+        by the revised period). `before` and `after` are panels of the same series."""
+        check_panel(before)
+        check_panel(after)
+        params = dict(transform_params or {})
+        index = before.index.union(after.index)
+        old = apply_transform(transform, before.reindex(index), **params).reindex(columns=after.columns)
+        new = apply_transform(transform, after.reindex(index), **params)
+        a, b = old.to_numpy(dtype=float), new.to_numpy(dtype=float)
+        moved = np.abs(b - a)
+        moved = np.where(np.isfinite(moved), moved, -1.0)  # a figure that (dis)appeared is not a revision
+        findings = []
+        label = transform_label(transform, index.freq, **params)
+        for j, series in enumerate(after.columns):
+            i = int(np.argmax(moved[:, j])) if len(index) else 0
+            if not len(index) or moved[i, j] <= self.threshold or moved[i, j] < 0:
+                continue
+            period = index[i]
+            subject = (subjects or {}).get(str(series), str(series))
+            unit = f" {label}" if label and value_kind(transform) != "level" else ""
+            sentence = (f"{subject}: {_period_name(period)} was revised from "
+                        f"{_figure(a[i, j], transform)} to {_figure(b[i, j], transform)}{unit}.")
+            details = {"transform": transform, "threshold": float(self.threshold),
+                       "break_period": str(period), "before": float(a[i, j]), "after": float(b[i, j]),
+                       "held_for": 1}
+            findings.append(Finding(rule=rule, series=str(series), period=after[series].last_valid_index()
+                                    or period, kind="event", severity=severity, value=float(b[i, j]),
+                                    reference=float(a[i, j]), details=details, summary=sentence))
+        return findings
+
+
+def _period_name(period: pd.Period) -> str:
+    """March 2015, 2015Q1, 2015: how a reader names a reference period."""
+    return period.strftime("%B %Y") if freq_code(period.freq) == "M" else str(period)
+
+
+def _figure(x: float, transform: str) -> str:
+    """-3.1%, +2.5%, 3,012.6: one decimal, the sign shown for changes."""
+    if value_kind(transform) == "level":
+        return format_level(x)
+    return bound_phrase(round(x, 1), transform)
