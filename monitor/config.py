@@ -30,7 +30,7 @@ from pydantic import (
     model_validator,
 )
 
-from detectors import TRANSFORMS, DetectorConfigError, build_detector
+from detectors import TRANSFORMS, DetectorConfigError, build_detector, check_transform
 from monitor.configfile import (
     ConfigError,
     ConfigProblem,
@@ -342,7 +342,12 @@ SourceConfig = Annotated[
 
 
 class TransformSpec(Strict):
+    """What a rule looks at: `level`, `yoy_pct`, `mom_pct`, `diff`, `log`, `ytd_sum`,
+    `from_ytd`, `rolling_sum`/`rolling_mean` (with `window`), `share` (with `parent`)."""
+
     kind: str = "level"
+    window: int | None = None
+    parent: str | dict[str, str] | None = None
 
     @field_validator("kind")
     @classmethod
@@ -350,6 +355,18 @@ class TransformSpec(Strict):
         if value not in TRANSFORMS:
             raise ValueError(f"unknown transform {value!r}; known: {', '.join(sorted(TRANSFORMS))}")
         return value
+
+    @model_validator(mode="after")
+    def _params_fit(self) -> TransformSpec:
+        try:
+            check_transform(self.kind, self.params())
+        except DetectorConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
+    def params(self) -> dict[str, Any]:
+        """The parameters given, as the transform takes them."""
+        return {k: v for k, v in (("window", self.window), ("parent", self.parent)) if v is not None}
 
 
 Severity = Literal["info", "warning", "critical"]

@@ -23,11 +23,10 @@ from detectors import (
     apply_transform,
     build_detector,
     evaluate,
-    is_percent_change,
     latest_periods,
-    transform_label,
 )
-from detectors.wording import format_level, format_value
+from detectors.transforms import value_phrase
+from detectors.wording import format_level
 from monitor.alerts.book import AlertBook
 from monitor.alerts.lifecycle import Evaluation
 from monitor.config import LoadedConfig, Rule
@@ -246,8 +245,9 @@ def evaluate_panel(rule: CompiledRule, panel: pd.DataFrame, infos: Mapping[str, 
         return _evaluate_revisions(rule, panel, infos, revised, subjects)
     findings = {f.series: f for f in evaluate(
         panel, rule=config.name, transform=config.transform.kind, detector=rule.detector,
-        severity=config.severity, subjects=subjects, scope="latest", now=now)}
-    transformed = apply_transform(config.transform.kind, panel)
+        severity=config.severity, subjects=subjects, scope="latest", now=now,
+        transform_params=config.transform.params())}
+    transformed = apply_transform(config.transform.kind, panel, **config.transform.params())
     return [series_evaluation(rule, sid, period, findings.get(sid), float(transformed.at[period, sid]),
                               subjects[sid], infos[sid], revised.get(sid, ()))
             for sid, period in latest_periods(panel).items()]
@@ -266,7 +266,7 @@ def _evaluate_revisions(rule: CompiledRule, panel: pd.DataFrame, infos: Mapping[
     detector: Any = rule.detector
     findings = {f.series: f for f in detector.find(
         before, panel, rule=config.name, transform=config.transform.kind, severity=config.severity,
-        subjects=subjects)}
+        subjects=subjects, transform_params=config.transform.params())}
     return [series_evaluation(rule, sid, period, findings.get(sid), float(panel.at[period, sid]),
                               subjects[sid], infos[sid])
             for sid, period in latest_periods(panel).items()]
@@ -280,8 +280,7 @@ def series_evaluation(rule: CompiledRule, sid: str, period: pd.Period, finding: 
     Shared with the backtest."""
     config = rule.config
     kind = config.transform.kind
-    phrase = f"{subject_text} " + format_value(
-        value, transform_label(kind, period.freq), percent=is_percent_change(kind))
+    phrase = f"{subject_text} " + value_phrase(value, kind, period.freq, **config.transform.params())
     resolution = (f"{phrase} in {period}; {config.name} no longer holds."
                   if np.isfinite(value) else
                   f"{subject_text} has no {kind} value for {period}; {config.name} no longer holds.")

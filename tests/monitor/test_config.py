@@ -828,3 +828,19 @@ def test_schema_and_reference_errors_come_together_in_file_order(tmp_path: Path)
         f"{path}:8: rules[0].select.source: unknown source 'b'; known: a",
         f"{path}:12: notify.route.receiver: unknown receiver 'dsk' (did you mean 'desk'?); known: desk",
     ]
+
+
+def test_transform_parameters_are_checked(tmp_path: Path) -> None:
+    path = write(tmp_path, """
+        rules:
+          - name: r
+            transform: {kind: share}
+            detector: {kind: threshold, direction: below, threshold: 1}
+          - name: s
+            transform: {kind: level, window: 3}
+            detector: {kind: threshold, direction: below, threshold: 1}
+    """)
+    assert errors(path) == [
+        f"{path}:3: rules[0].transform: share: missing parameter(s) 'parent'",
+        f"{path}:6: rules[1].transform: level: unknown parameter(s) 'window'; level takes no parameters",
+    ]

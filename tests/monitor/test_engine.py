@@ -188,3 +188,22 @@ def test_series_metrics_need_a_rule_that_opts_in(
     app.store.close()
     assert "tradewatch_series_value{" not in text
     assert "tradewatch_series_exported 0.0" in text and "tradewatch_series_watched 2.0" in text
+
+
+def test_a_parameterised_transform_reaches_the_detector_and_the_sentence(
+    write_config: Callable[[str], Path], russia_china_csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    truncate_csv(russia_china_csv, "2015-03")
+    config = CONFIG.replace("transform: {kind: yoy_pct}", "transform: {kind: rolling_mean, window: 3}")
+    config = config.replace("{kind: consecutive, direction: below, threshold: -5, count: 5}",
+                            "{kind: threshold, direction: below, threshold: 3000}")
+    app = App(load_config(write_config(config)))
+    app.run_once()
+    app.store.close()
+    # 2015-01..03 (million USD): imports 2382.2, 3087.4, 3012.6 -> 2827.4; exports 2257.5.
+    assert capsys.readouterr().out.splitlines() == [
+        "[FIRING] decline rus-chn/export/total (warning): Russia's exports to China was 2,257.5 "
+        "(3-month average) in 2015-03, below the 3,000 threshold.",
+        "[FIRING] decline rus-chn/import/total (warning): Russia's imports from China was 2,827.4 "
+        "(3-month average) in 2015-03, below the 3,000 threshold.",
+    ]
