@@ -110,6 +110,7 @@ class CycleResult:
     transitions: int = 0
     problems: Sequence[str] = field(default_factory=tuple)
     duration_seconds: float = 0.0
+    fetch_seconds: float = 0.0  # of which fetching; the rest is ingest, evaluation, notification
 
 
 class CycleObserver:
@@ -137,6 +138,7 @@ class Engine:
             return CycleResult(source_name, True)
         try:
             fetched = source.fetch(now=now())  # 1. frame = source.fetch()
+            fetched_at = time.monotonic()
         except SourceError as exc:
             log.error("source failed source=%s reason=%s error=%s", source_name, exc.reason, exc)
             self.check_clock_rules(runtime, source_name, now)
@@ -155,7 +157,8 @@ class Engine:
         self.drain(runtime, now)  # 7. outside the store lock: a slow receiver must not stall polls
         return self._finish(CycleResult(
             source_name, True, "rows" if fetched.problems else None, result[0], result[1],
-            result[2], result[3], tuple(fetched.problems), time.monotonic() - started))
+            result[2], result[3], tuple(fetched.problems), time.monotonic() - started,
+            fetched_at - started))
 
     def _process(self, runtime: Runtime, source_name: str, fetched: FetchResult,
                  now: datetime) -> tuple[int, int, int, int]:

@@ -41,6 +41,10 @@ class Metrics(CycleObserver):
             "tradewatch_source_poll_duration_seconds",
             "Time of one poll of a source: fetch, ingest, evaluation and notification.",
             ["source"], buckets=POLL_BUCKETS, registry=registry)
+        self.cycle_duration = Histogram(
+            "tradewatch_cycle_duration_seconds",
+            "Time of one cycle after the fetch: ingest, evaluation, alerts and notification.",
+            ["source"], buckets=POLL_BUCKETS, registry=registry)
         self.poll_errors = Counter(
             "tradewatch_source_errors_total",
             "Failed polls (reason: timeout, http, not_found, parse, ...) and skipped rows (rows).",
@@ -89,6 +93,8 @@ class Metrics(CycleObserver):
     def poll_finished(self, result: CycleResult) -> None:
         self.cycles.labels(result.source).inc()
         self.poll_duration.labels(result.source).observe(result.duration_seconds)
+        if result.ok:
+            self.cycle_duration.labels(result.source).observe(result.duration_seconds - result.fetch_seconds)
         self.source_up.labels(result.source).set(1 if result.ok else 0)
         if result.ok and self._clock is not None:
             self.last_success.labels(result.source).set(self._clock().timestamp())

@@ -125,6 +125,8 @@ def test_metrics_show_series_alerts_and_source_health(config_path: Path) -> None
     assert 'tradewatch_source_up{source="broken"} 0.0' in text
     assert 'tradewatch_source_errors_total{reason="not_found",source="broken"} 1.0' in text
     assert 'tradewatch_source_poll_duration_seconds_count{source="rosstat"} 1.0' in text
+    assert 'tradewatch_cycle_duration_seconds_count{source="rosstat"} 1.0' in text
+    assert 'tradewatch_cycle_duration_seconds_count{source="broken"}' not in text
     assert 'tradewatch_notifications_total{outcome="sent",receiver="console",rule="decline"} 2.0' in text
     assert "tradewatch_outbox_pending 0.0" in text
     assert 'tradewatch_build_info{python="' in text
