@@ -101,7 +101,13 @@ class Changepoint:
         z, ok = standardize(data, trend=self.cost == "linear", min_length=ms)
         penalty = np.full(z.shape[1], np.nan)
         column, position = self._segment(data, z, ok, penalty)
-        return Breaks(column, data.row_of(column, position), regimes(data, column, position), penalty, data)
+        return Breaks(
+            column,
+            data.row_of(column, position),
+            regimes(data, column, position, lines=self.cost == "linear"),
+            penalty,
+            data,
+        )
 
     def _segment(
         self, data: Compact, z: np.ndarray, ok: np.ndarray, penalty: np.ndarray
@@ -214,7 +220,7 @@ class Changepoint:
             before, after = evidence["before"], evidence["after"]
             evidence["shift_pct"] = np.where(before != 0, 100.0 * (after - before) / np.abs(before), np.nan)
         evidence["penalty"] = np.broadcast_to(found.penalty[None, :], shape)
-        rows = np.full(shape, -1, dtype=np.int64)
+        rows = np.full(shape, -1, dtype=np.int32)
         rows[cells] = row[which]
         reference = evidence["line_before" if self.cost == "linear" else "before"]
         return Scan(

@@ -202,8 +202,8 @@ def _explained(s: _Sums, lo: int, hi: int, end: np.ndarray | int, cost: PeltCost
     inv = 1.0 / ((end - rows) if isinstance(end, int) else (end[None, :] - rows))
     np.subtract(s.P[lo:hi], at_end(s.P), out=out)  # minus the segment's sum of y
     if cost == "l2":
+        np.multiply(out, np.sqrt(inv), out=out)  # (sum / sqrt(m))**2 = sum**2 / m
         np.multiply(out, out, out=out)
-        np.multiply(out, inv, out=out)
         return
     assert s.T1 is not None and s.T2 is not None and s.TY is not None
     st = at_end(s.T1) - s.T1[lo:hi]  # the segment's sum of t
@@ -212,8 +212,8 @@ def _explained(s: _Sums, lo: int, hi: int, end: np.ndarray | int, cost: PeltCost
     cross = (at_end(s.TY) - s.TY[lo:hi]) + tbar * out  # sum of (t - tbar) * y
     np.multiply(cross, cross, out=cross)
     np.divide(cross, var_t, out=cross)
+    np.multiply(out, np.sqrt(inv), out=out)
     np.multiply(out, out, out=out)
-    np.multiply(out, inv, out=out)
     np.add(out, cross, out=out)
 
 
@@ -246,10 +246,12 @@ def _forward(
     watch_rows = np.zeros(0, dtype=np.int64)
     watch_cols = np.zeros(0, dtype=np.int64)
     first = 0  # rows below are pruned in every column of the block
+    margin = float(tol.max(initial=0.0))
     for end in range(ms, min(n, int(size.max(initial=0))) + 1):
         hi = end - ms + 1
         h = buf[first:hi]
-        _explained(s, first, hi, end, cost, h)
+        with np.errstate(divide="ignore", invalid="ignore"):  # padding past a column's end
+            _explained(s, first, hi, end, cost, h)
         np.subtract(alive[first:hi], h, out=h)
         hmin = h.min(axis=0)
         best[end] = hmin
@@ -260,12 +262,13 @@ def _forward(
             inexact[watch_cols[(seen <= hmin[watch_cols] + tol[watch_cols]) & running[watch_cols]]] = True
             keep = seen <= cut[watch_cols] + tol[watch_cols]
             watch_rows, watch_cols = watch_rows[keep], watch_cols[keep]
+        np.subtract(h, cut, out=h)  # the pruning margin; one tolerance for the block (its largest)
         p, q = prune[first:hi], near[first:hi]
-        np.greater(h, cut + tol, out=p)
-        np.greater_equal(h, cut - tol, out=q)
-        np.not_equal(p, q, out=q)
-        q &= running
-        if q.any():
+        np.greater(h, margin, out=p)
+        np.greater_equal(h, -margin, out=q)  # q includes p; more means some are borderline
+        if np.count_nonzero(q) != np.count_nonzero(p):
+            np.not_equal(p, q, out=q)
+            q &= running
             rows, cols = np.nonzero(q)
             watch_rows = np.concatenate([watch_rows, rows + first])
             watch_cols = np.concatenate([watch_cols, cols])

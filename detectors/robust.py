@@ -22,6 +22,8 @@ cell reads its whole sorted window); the seasonal form reads only `years` values
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -31,6 +33,7 @@ import pandas as pd
 from detectors import validate
 from detectors.base import Cell, Scan, last_valid_rows
 from detectors.errors import DetectorConfigError
+from detectors.findings import FindingKind
 from detectors.panel import periods_per_year
 from detectors.transforms import bound_phrase, value_phrase
 from detectors.wording import period_noun
@@ -42,7 +45,8 @@ MEAN_AD_FACTOR = 1.253314  # sqrt(pi / 2), the same role for the mean absolute d
 DEFAULT_WINDOW = 36
 DEFAULT_YEARS = 5
 _SLIDING_BLOCK = 1024  # series sliding together: one sorted window block stays in cache
-_SEASONAL_BYTES = 1 << 22  # sorted seasonal histories of one block of series: about 4 MB
+_SEASONAL_BYTES = 1 << 21  # sorted seasonal histories of one block of series: about 2 MB
+_MAX_WORKERS = 4  # threads sharing the blocks of one scan
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +71,8 @@ class RobustZ:
     """Fires where |z| (or z, or -z, by `direction`) exceeds `threshold`."""
 
     kind: ClassVar[str] = "robust_z"
+    causal: ClassVar[bool] = True  # the flag at t reads data up to t only (backtests rely on it)
+    finding_kind: ClassVar[FindingKind] = "condition"
     threshold: float = 3.5
     direction: RobustDirection = "both"
     window: int | None = None
@@ -214,7 +220,8 @@ def robust_scores(
 
     The history of row t is rows t - step, t - 2*step, ... t - count*step of the same column.
     Work goes block of columns by block of columns, so every intermediate stays small and each
-    output cell is written once.
+    output cell is written once. Blocks are independent and numpy releases the GIL inside its
+    loops, so a couple of threads share them (the result does not depend on the order).
     """
     rows, cols = raw.shape
     median = np.empty(raw.shape)
@@ -224,7 +231,8 @@ def robust_scores(
         block, stats = _SLIDING_BLOCK, _sliding_stats
     else:
         block, stats = max(1, _SEASONAL_BYTES // (8 * count * max(rows, 1))), _seasonal_stats
-    for start in range(0, cols, block):
+
+    def score_block(start: int) -> None:
         part = slice(start, min(start + block, cols))
         x = raw[:, part]
         finite = np.isfinite(x)
@@ -234,17 +242,26 @@ def robust_scores(
         if not scored.any():
             median[:, part] = np.nan
             z[:, part] = np.nan
-            continue
+            return
         # Missing values become +inf, so they sort last and the first `n` sorted values are real.
         clean = np.where(finite, x, np.inf)
         med, scale = stats(clean, step, count, counts, scored)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            score = (x - med) / scale
-        undefined = ~np.isfinite(score)
-        score[undefined] = np.nan
-        med[undefined] = np.nan
+            score = x - med
+            score /= scale
+        score[np.isinf(score)] = np.nan  # an overflow, never a score
         median[:, part] = med
         z[:, part] = score
+
+    starts = range(0, cols, block)
+    workers = min(_MAX_WORKERS, os.cpu_count() or 1, len(starts))
+    if workers <= 1:
+        for start in starts:
+            score_block(start)
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for _ in pool.map(score_block, starts):
+                pass  # re-raises the first error of any block
     return median, z, history
 
 
@@ -253,31 +270,25 @@ def _seasonal_stats(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Median and scale from the same period of previous years, sorted by a small network."""
     rows, cols = clean.shape
-    stack = np.full((count, rows, cols), np.inf)
-    for i in range(min(count, (rows - 1) // step)):
-        lag = step * (i + 1)
-        stack[i, lag:] = clean[: rows - lag]
-    _sort_network(stack)
-    median, scale = _median_scale(stack.reshape(count, -1), history.ravel(), scored.ravel())
+    reach = step * count
+    padded = np.concatenate([np.full((reach, cols), np.inf), clean])
+    lagged = [padded[reach - step * i : reach - step * i + rows] for i in range(1, count + 1)]
+    ordered = np.stack(_sort_network(lagged)).reshape(count, -1)
+    median, scale = _median_scale(ordered, history.ravel(), scored.ravel())
     return median.reshape(rows, cols), scale.reshape(rows, cols)
 
 
-def _sort_network(stack: np.ndarray) -> None:
-    """Sort along axis 0 in place with an odd-even transposition network (min/max per pair).
+def _sort_network(arrays: list[np.ndarray]) -> list[np.ndarray]:
+    """Sort equal-shaped arrays element-wise with an odd-even transposition network.
 
-    For the few seasonal lags this beats np.sort along a short strided axis many times over.
+    Each comparator is one np.minimum and one np.maximum over whole arrays: for the few
+    seasonal lags this beats np.sort along a short strided axis many times over.
     """
-    n = stack.shape[0]
-    for phase in range(n):
-        first = phase % 2
-        pairs = (n - first) // 2
-        if not pairs:
-            continue
-        low = stack[first : first + 2 * pairs : 2]
-        high = stack[first + 1 : first + 2 * pairs : 2]
-        smaller = np.minimum(low, high)
-        np.maximum(low, high, out=high)
-        low[...] = smaller
+    out = list(arrays)
+    for phase in range(len(out)):
+        for i in range(phase % 2, len(out) - 1, 2):
+            out[i], out[i + 1] = np.minimum(out[i], out[i + 1]), np.maximum(out[i], out[i + 1])
+    return out
 
 
 def _sliding_stats(
@@ -320,26 +331,26 @@ def _median_scale(
 
     Columns are grouped by their count, so each group is read with plain slices.
     """
-    span, cells = ordered.shape
-    median = np.full(cells, np.nan)
-    mad = np.full(cells, np.nan)
+    span = ordered.shape[0]
     full = scored & (counts == span)
     with np.errstate(invalid="ignore", over="ignore"):
-        if full.any():
-            med_all, mad_all = _median_mad(ordered, span)
-            median[full], mad[full] = med_all[full], mad_all[full]
+        # Every column is read as if full (cheap slices), then only full columns keep the result.
+        median, mad = _median_mad(ordered, span)
+        median = np.where(full, median, np.nan)
+        mad = np.where(full, mad, np.nan)
         partial = scored & ~full
         for n in np.unique(counts[partial]).tolist() if partial.any() else []:
             cells_n = np.flatnonzero(partial & (counts == n))
             median[cells_n], mad[cells_n] = _median_mad(ordered[:n, cells_n], n)
+        median[np.isinf(median)] = np.nan  # an overflow of the two middle values
         scale = mad / CONSISTENCY
         flat = np.flatnonzero(mad == 0)
         if len(flat):
-            part = ordered[:, flat]
             n = counts[flat]
-            deviation = np.where(np.arange(span)[:, None] < n, np.abs(part - median[flat]), 0.0)
-            scale[flat] = MEAN_AD_FACTOR * deviation.sum(axis=0) / n
-    scale[scale == 0] = np.nan
+            deviation = np.abs(ordered[:, flat] - median[flat])
+            deviation[np.arange(span)[:, None] >= n] = 0.0
+            mean_ad = deviation.sum(axis=0) / n
+            scale[flat] = np.where(mean_ad > 0, MEAN_AD_FACTOR * mean_ad, np.nan)
     return median, scale
 
 

@@ -105,9 +105,10 @@ class Regimes:
     slope_after: np.ndarray
 
 
-def regimes(data: Compact, column: np.ndarray, position: np.ndarray) -> Regimes:
+def regimes(data: Compact, column: np.ndarray, position: np.ndarray, *, lines: bool = True) -> Regimes:
     """Regime statistics for flat breaks sorted by (column, position); a regime runs from
-    the previous break of its column (or the start) to the next (or the end)."""
+    the previous break of its column (or the start) to the next (or the end). Without
+    `lines` only the means are computed (the line fields are NaN)."""
     if len(column) == 0:
         return Regimes(*(np.zeros(0) for _ in range(6)))
     cols = np.unique(column)
@@ -121,10 +122,16 @@ def regimes(data: Compact, column: np.ndarray, position: np.ndarray) -> Regimes:
     same_next = np.r_[column[:-1] == column[1:], False]
     start = np.where(same_prev, np.r_[0, position[:-1]], 0)
     stop = np.where(same_next, np.r_[position[1:], 0], data.lengths[column])
+    if not lines:
+        sums = _cumsum(y)
+        before = (sums[position, j] - sums[start, j]) / (position - start)
+        after = (sums[stop, j] - sums[position, j]) / (stop - position)
+        nan = np.full(len(column), np.nan)
+        return Regimes(before, after, nan, nan, nan, nan)
     at = t[position, j]  # the time of the break
-    sums = [_cumsum(a) for a in (y, t, t * t, t * y)]
-    old = _lines(sums, j, start, position, at)
-    new = _lines(sums, j, position, stop, at)
+    sums_all = [_cumsum(a) for a in (y, t, t * t, t * y)]
+    old = _lines(sums_all, j, start, position, at)
+    new = _lines(sums_all, j, position, stop, at)
     return Regimes(old[0], new[0], old[1], new[1], old[2], new[2])
 
 

@@ -23,6 +23,7 @@ import pandas as pd
 from detectors import validate
 from detectors.base import Cell, Scan, last_valid_rows
 from detectors.errors import DetectorConfigError
+from detectors.findings import FindingKind
 from detectors.panel import FreqLike
 from detectors.wording import period_noun
 
@@ -32,6 +33,7 @@ class Staleness:
     """Fires at a series' newest period when a later period is already overdue."""
 
     kind: ClassVar[str] = "staleness"
+    finding_kind: ClassVar[FindingKind] = "condition"
     needs_now: ClassVar[bool] = True
     lag: int = 1
     day: int = 20

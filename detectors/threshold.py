@@ -16,6 +16,7 @@ import pandas as pd
 from detectors import validate
 from detectors.base import Cell, Scan, run_lengths
 from detectors.errors import DetectorConfigError
+from detectors.findings import FindingKind
 from detectors.transforms import bound_phrase, value_kind, value_phrase
 from detectors.wording import freq_word, ordinal, period_noun
 
@@ -55,6 +56,8 @@ class Threshold:
     """Fires wherever the value is beyond the threshold, or outside the `lower`..`upper` band."""
 
     kind: ClassVar[str] = "threshold"
+    causal: ClassVar[bool] = True  # the flag at t reads data up to t only (backtests rely on it)
+    finding_kind: ClassVar[FindingKind] = "condition"
     direction: BandDirection
     threshold: float | None = None
     lower: float | None = None
@@ -143,6 +146,8 @@ class Consecutive:
     """
 
     kind: ClassVar[str] = "consecutive"
+    causal: ClassVar[bool] = True  # the flag at t reads data up to t only (backtests rely on it)
+    finding_kind: ClassVar[FindingKind] = "condition"
     direction: Direction
     threshold: float
     count: int

@@ -303,8 +303,8 @@ def transform_label(name: str, freq: FreqLike = "M", **params: Any) -> str:
 def value_phrase(x: float, name: str, freq: FreqLike = "M", **params: Any) -> str:
     """The "<subject> ..." predicate for a transformed value, in the words its kind calls for.
 
-    "fell 21.6% YoY", "fell 120.5 MoM", "was 3,456.1", "was 45,000 (12-month sum)",
-    "was 12.3% of the total".
+    "fell 21.6% YoY", "fell 120.5 MoM", "stood at 3,456.1", "stood at 45,000 (12-month sum)",
+    "stood at 12.3% of the total".
     """
     kind = value_kind(name)
     label = transform_label(name, freq, **params)
@@ -313,8 +313,8 @@ def value_phrase(x: float, name: str, freq: FreqLike = "M", **params: Any) -> st
     if kind == "change":
         return format_level_change(x, label)
     if kind == "percent_level":
-        return f"was {format_level(x)}% of the total"
-    return f"was {format_level(x)}" + (f" ({label})" if label else "")
+        return f"stood at {format_level(x)}% of the total"
+    return f"stood at {format_level(x)}" + (f" ({label})" if label else "")
 
 
 def bound_phrase(x: float, name: str) -> str:

@@ -54,7 +54,7 @@ def format_percent_threshold(x: float) -> str:
 
 
 def format_change(x: float, label: str) -> str:
-    """A percent change as a verb phrase: "fell 21.6% YoY", "rose 12.0% YoY", "was unchanged".
+    """A percent change as a verb phrase: "fell 21.6% YoY", "rose 12.0% YoY", "showed no change".
 
     The verb follows the sign of the value as shown (one decimal), so the sentence never
     contradicts its own number.
@@ -62,14 +62,14 @@ def format_change(x: float, label: str) -> str:
     suffix = f" {label}" if label else ""
     shown = round(x, 1)
     if shown == 0:
-        return f"was unchanged{suffix}"
+        return f"showed no change{suffix}"
     verb = "rose" if shown > 0 else "fell"
     return f"{verb} {abs(shown):,.1f}%{suffix}"
 
 
 def format_value(x: float, transform_label: str, *, percent: bool) -> str:
-    """The "<subject> ..." predicate for a value: a change verb or "was <level>"."""
-    return format_change(x, transform_label) if percent else f"was {format_level(x)}"
+    """The "<subject> ..." predicate for a value: a change verb or "stood at <level>"."""
+    return format_change(x, transform_label) if percent else f"stood at {format_level(x)}"
 
 
 def format_threshold(x: float, *, percent: bool) -> str:
@@ -84,11 +84,11 @@ def format_signed_level(x: float) -> str:
 
 
 def format_level_change(x: float, label: str) -> str:
-    """A change in level as a verb phrase: "fell 120.5 MoM", "rose 3,000", "was unchanged MoM"."""
+    """A change in level as a verb phrase: "fell 120.5 MoM", "rose 3,000", "showed no change MoM"."""
     suffix = f" {label}" if label else ""
     shown = round(x, 1)
     if shown == 0:
-        return f"was unchanged{suffix}"
+        return f"showed no change{suffix}"
     verb = "rose" if shown > 0 else "fell"
     return f"{verb} {format_level(abs(shown))}{suffix}"
 

@@ -13,6 +13,7 @@ detector's defaults, the same the daemon uses.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import sys
@@ -89,9 +90,13 @@ def parse_params(pairs: Sequence[str]) -> dict[str, Any]:
         if not sep or not key.strip():
             raise InputError(f"--param expects K=V, got {pair!r}")
         try:
-            params[key.strip()] = yaml.safe_load(text) if text.strip() else ""
+            value = yaml.safe_load(text) if text.strip() else ""
         except yaml.YAMLError as exc:
             raise InputError(f"--param {key.strip()}: cannot read {text!r}: {exc}") from None
+        if isinstance(value, str):  # YAML 1.1 reads 1e12 as text; JSON reads it as a number
+            with contextlib.suppress(ValueError):
+                value = json.loads(value)
+        params[key.strip()] = value
     return params
 
 

@@ -1,16 +1,21 @@
 """One database for observations with their vintages, alerts and the notification outbox.
 
 SQLAlchemy Core over a SQLite file by default (PostgreSQL works by URL). Every fetch is a
-vintage: a value that changes is written again with the new fetch time, and the old row is
-kept, so revisions and late releases stay visible.
+vintage: the values it publishes or revises are written with the fetch time, and nothing is
+overwritten, so revisions and late releases stay visible (`monitor.schema`).
+
+The current value of every cell is also kept in memory (`monitor.current`), rebuilt from the
+history at first use and caught up when another process added to it: panels, the metrics
+snapshot and the comparison at ingest read arrays instead of millions of rows.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,94 +25,38 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from monitor.alerts.lifecycle import Alert, Status
+from monitor.current import Cells, Matrix, period_strings
+from monitor.observations import (
+    OBSERVATION_COLUMNS,
+    Block,
+    Incoming,
+    bind,
+    expand,
+    has_row_layout,
+    insert_rows,
+    migrate_row_layout,
+    pack_runs,
+    read_blocks,
+)
+from monitor.observations import utc as _utc
 from monitor.periods import pandas_freq, periods_per_year
+from monitor.schema import (
+    alerts,
+    deliveries,
+    metadata,
+    observations,
+    outbox,
+    receiver_state,
+    series_table,
+    silences,
+)
 
-metadata = sa.MetaData()
+__all__ = [
+    "IngestResult", "OutboxEntry", "ReceiverState", "Revision", "SeriesInfo", "Store", "_utc", "alerts",
+    "deliveries", "metadata", "observations", "outbox", "receiver_state", "series_table", "silences",
+]
 
-series_table = sa.Table(
-    "series", metadata,
-    sa.Column("id", sa.String, primary_key=True),
-    sa.Column("frequency", sa.String(1), nullable=False),
-    sa.Column("labels", sa.Text, nullable=False),
-    sa.Column("first_seen", sa.DateTime(timezone=True), nullable=False),
-)
-observations = sa.Table(
-    "observations", metadata,
-    sa.Column("series", sa.String, primary_key=True),
-    sa.Column("period", sa.String, primary_key=True),
-    sa.Column("vintage", sa.DateTime(timezone=True), primary_key=True),
-    sa.Column("value", sa.Float, nullable=False),
-)
-current = sa.Table(
-    "current", metadata,
-    sa.Column("series", sa.String, primary_key=True),
-    sa.Column("period", sa.String, primary_key=True),
-    sa.Column("value", sa.Float, nullable=False),
-    sa.Column("vintage", sa.DateTime(timezone=True), nullable=False),
-)
-alerts = sa.Table(
-    "alerts", metadata,
-    sa.Column("fingerprint", sa.String, primary_key=True),
-    sa.Column("rule", sa.String, nullable=False),
-    sa.Column("series", sa.String, nullable=False),
-    sa.Column("labels", sa.Text, nullable=False),
-    sa.Column("severity", sa.String, nullable=False),
-    sa.Column("status", sa.String, nullable=False),
-    sa.Column("episode", sa.Integer, nullable=False),
-    sa.Column("period", sa.String, nullable=False),
-    sa.Column("since_period", sa.String, nullable=False),
-    sa.Column("value", sa.Float),
-    sa.Column("reference", sa.Float),
-    sa.Column("summary", sa.Text, nullable=False),
-    sa.Column("active_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("fired_at", sa.DateTime(timezone=True)),
-    sa.Column("resolved_at", sa.DateTime(timezone=True)),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("event_period", sa.String),
-)
-outbox = sa.Table(
-    "outbox", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("fingerprint", sa.String, nullable=False),
-    sa.Column("episode", sa.Integer, nullable=False),
-    sa.Column("status", sa.String, nullable=False),
-    sa.Column("seq", sa.Integer, nullable=False, default=0),  # reminders: 1, 2, ...
-    sa.Column("payload", sa.Text, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("done_at", sa.DateTime(timezone=True)),
-    sa.UniqueConstraint("fingerprint", "episode", "status", "seq", name="one_notification_per_change"),
-)
-deliveries = sa.Table(
-    "deliveries", metadata,
-    sa.Column("outbox_id", sa.Integer, sa.ForeignKey("outbox.id"), primary_key=True),
-    sa.Column("receiver", sa.String, primary_key=True),
-    sa.Column("sent_at", sa.DateTime(timezone=True)),
-    sa.Column("attempts", sa.Integer, nullable=False, default=0),
-    sa.Column("last_error", sa.Text),
-    sa.Column("outcome", sa.String),  # sent, failed, silenced, inhibited
-)
-sa.Index("outbox_pending", outbox.c.done_at)
-silences = sa.Table(
-    "silences", metadata,
-    sa.Column("id", sa.String, primary_key=True),
-    sa.Column("matchers", sa.Text, nullable=False),
-    sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("created_by", sa.String, nullable=False),
-    sa.Column("comment", sa.Text, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-)
-receiver_state = sa.Table(
-    "receiver_state", metadata,
-    sa.Column("receiver", sa.String, primary_key=True),
-    sa.Column("fingerprint", sa.String, primary_key=True),
-    sa.Column("episode", sa.Integer, primary_key=True),
-    sa.Column("channel", sa.String, nullable=False),
-    sa.Column("ts", sa.String, nullable=False),
-    sa.Column("progress", sa.String, nullable=False),
-    sa.Column("parent", sa.Text, nullable=False),
-)
+REVISION_TOLERANCE = 1e-12  # relative: a re-published value this close is the same value
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,11 +110,38 @@ class OutboxEntry:
     delivered_to: frozenset[str]
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes; everything in tradewatch is UTC-aware."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
+@dataclass(slots=True)
+class _State:
+    """What the store keeps in memory: series, current values, fetch times, and the id of
+    the last observations row they reflect."""
+
+    infos: dict[str, SeriesInfo] = field(default_factory=dict)
+    matrices: dict[str, Matrix] = field(default_factory=dict)
+    vintages: list[datetime] = field(default_factory=list)
+    vintage_ids: dict[datetime, int] = field(default_factory=dict)
+    watermark: int = 0
+
+    def vintage_id(self, vintage: datetime) -> int:
+        key = _utc(vintage) or vintage
+        if key not in self.vintage_ids:
+            self.vintage_ids[key] = len(self.vintages)
+            self.vintages.append(key)
+        return self.vintage_ids[key]
+
+    def matrix(self, frequency: str) -> Matrix:
+        if frequency not in self.matrices:
+            self.matrices[frequency] = Matrix(frequency)
+        return self.matrices[frequency]
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What one ingest writes, decided before the transaction commits."""
+
+    new_series: list[SeriesInfo]
+    chosen: np.ndarray  # indexes into the Incoming entries that are new or revised
+    old: np.ndarray  # their previous values (NaN: new)
+    conflicts: dict[str, str]
 
 
 class Store:
@@ -177,129 +153,192 @@ class Store:
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        with self.engine.begin() as conn:
+            if has_row_layout(conn):
+                migrate_row_layout(conn)
         metadata.create_all(self.engine)
+        self._lock = threading.RLock()  # guards _state
+        self._writing = threading.Lock()  # one ingest at a time
+        self._state: _State | None = None
 
     def close(self) -> None:
         self.engine.dispose()
 
     # -- observations -------------------------------------------------------------------
     def ingest(self, frame: pd.DataFrame, vintage: datetime, frequency: str) -> IngestResult:
-        """Upsert a long frame; unchanged values are no-ops, so ingest is idempotent."""
+        """Write the new and revised values of a long frame as one vintage; unchanged values
+        are no-ops, so ingest is idempotent. Series whose unit (or frequency) differs from
+        the stored one are refused, never mixed."""
         if frame.empty:
             return IngestResult(frozenset(), 0, 0)
-        incoming = pd.DataFrame({
-            "series": frame["series"].astype(str),
-            "period": frame["period"].astype(str),
-            "value": frame["value"].astype(float),
-        })
-        ids = sorted(incoming["series"].unique())
-        label_columns = [c for c in frame.columns if c not in ("series", "period", "value")]
-        labels_by_series = frame.drop_duplicates("series").set_index("series")[label_columns]
-        with self.engine.begin() as conn:
-            known = self._known_series(conn, ids)
-            conflicts = self._unit_conflicts(conn, sorted(known), labels_by_series)
-            if conflicts:
-                incoming = incoming[~incoming["series"].isin(set(conflicts))]
-                ids = [sid for sid in ids if sid not in conflicts]
-            new_series = [
-                {"id": sid, "frequency": frequency, "first_seen": vintage,
-                 "labels": json.dumps(labels_by_series.loc[sid].dropna().to_dict(), sort_keys=True)}
-                for sid in ids if sid not in known
-            ]
-            if new_series:
-                conn.execute(series_table.insert(), new_series)
-            existing = self._current_frame(conn, ids)
-            merged = incoming.merge(existing, on=["series", "period"], how="left",
-                                    suffixes=("", "_old"))
-            changed_mask = merged["value_old"].isna() | ~np.isclose(
-                merged["value"], merged["value_old"].fillna(0.0), rtol=1e-12, atol=0.0)
-            changed = merged[changed_mask]
-            if changed.empty:
-                return IngestResult(frozenset(), 0, 0, conflicts=tuple(conflicts.values()))
-            rows = [{"series": s, "period": p, "value": v, "vintage": vintage}
-                    for s, p, v in zip(changed["series"], changed["period"], changed["value"],
-                                       strict=True)]
-            conn.execute(observations.insert(), rows)
-            revised = changed["value_old"].notna()
-            if revised.any():
-                conn.execute(
-                    current.update()
-                    .where(current.c.series == sa.bindparam("b_series"))
-                    .where(current.c.period == sa.bindparam("b_period"))
-                    .values(value=sa.bindparam("b_value"), vintage=sa.bindparam("b_vintage")),
-                    [{"b_series": r["series"], "b_period": r["period"], "b_value": r["value"],
-                      "b_vintage": vintage} for r, is_rev in zip(rows, revised, strict=True) if is_rev],
-                )
-            fresh = [r for r, is_rev in zip(rows, revised, strict=True) if not is_rev]
-            if fresh:
-                conn.execute(current.insert(), fresh)
+        incoming = Incoming.from_frame(frame, frequency)
+        with self._writing:
+            with self.engine.begin() as conn:
+                state = self._synced(conn)
+                plan = self._plan(state, incoming, frequency)
+                if plan.new_series:
+                    first_seen = bind(conn, series_table.c.first_seen, vintage)
+                    insert_rows(conn, series_table, ("id", "frequency", "labels", "first_seen"), [
+                        (info.id, frequency, json.dumps(info.labels, sort_keys=True), first_seen)
+                        for info in plan.new_series])
+                before = conn.scalar(sa.select(sa.func.max(observations.c.id))) or 0
+                rows = pack_runs(incoming.ids, incoming, plan.chosen,
+                                 bind(conn, observations.c.vintage, vintage))
+                insert_rows(conn, observations, OBSERVATION_COLUMNS, rows)
+                after = conn.scalar(sa.select(sa.func.max(observations.c.id))) or 0
+            self._remember(state, incoming, plan, vintage, frequency, before, after, len(rows))
+        chosen = plan.chosen
+        codes = incoming.codes[chosen]
+        revised = ~np.isnan(plan.old)
         revisions = tuple(
-            Revision(str(r.series), str(r.period), float(r.value_old), float(r.value))
-            for r in changed[revised].itertuples(index=False))
-        return IngestResult(frozenset(changed["series"]), len(rows), len(revisions), revisions,
-                            tuple(conflicts.values()))
+            Revision(incoming.ids[c], p, float(b), float(a)) for c, p, b, a in zip(
+                codes[revised].tolist(),
+                period_strings(incoming.ordinals[chosen][revised], pandas_freq(frequency)).tolist(),
+                plan.old[revised].tolist(), incoming.values[chosen][revised].tolist(), strict=True))
+        changed = frozenset(incoming.ids[c] for c in np.unique(codes).tolist())
+        return IngestResult(changed, len(chosen), len(revisions), revisions,
+                            tuple(plan.conflicts.values()))
+
+    def _plan(self, state: _State, incoming: Incoming, frequency: str) -> _Plan:
+        """Compare with the current values: what is new, what is revised, what is refused."""
+        with self._lock:
+            conflicts = self._conflicts(state, incoming, frequency)
+            ids = incoming.ids
+            matrix = state.matrices.get(frequency)
+            row_of = np.array([-1 if matrix is None else matrix.row.get(sid, -1) for sid in ids] or [-1],
+                              dtype=np.int64)
+            refused = np.array([sid in conflicts for sid in ids] or [False])
+            rows = row_of[incoming.codes]
+            old = np.full(len(rows), np.nan)
+            if matrix is not None:
+                has = rows >= 0
+                old[has] = matrix.lookup(rows[has], incoming.ordinals[has])
+            with np.errstate(invalid="ignore"):
+                same = np.abs(incoming.values - old) <= REVISION_TOLERANCE * np.abs(old)
+            chosen = np.flatnonzero(~same & ~refused[incoming.codes])
+            new_series = []
+            fresh = [sid for sid in ids if sid not in state.infos and sid not in conflicts]
+            if fresh:
+                labels = incoming.labels.loc[fresh].to_dict("records")
+                new_series = [SeriesInfo(sid, frequency, {k: v for k, v in row.items() if not _missing(v)})
+                              for sid, row in zip(fresh, labels, strict=True)]
+        return _Plan(new_series, chosen, old[chosen], conflicts)
 
     _UNIT_LABELS = ("unit", "currency")
 
-    def _unit_conflicts(self, conn: Connection, known: Sequence[str],
-                        incoming: pd.DataFrame) -> dict[str, str]:
-        """Series whose unit or currency differs from what the store holds: never mixed."""
+    def _conflicts(self, state: _State, incoming: Incoming, frequency: str) -> dict[str, str]:
+        """Series whose unit, currency or frequency differs from what the store holds."""
         conflicts: dict[str, str] = {}
-        wanted = [c for c in self._UNIT_LABELS if c in incoming.columns]
-        if not wanted:
-            return conflicts
-        for chunk in _chunks(known, 500):
-            for sid, text in conn.execute(sa.select(series_table.c.id, series_table.c.labels)
-                                          .where(series_table.c.id.in_(chunk))):
-                stored = json.loads(text)
-                for key in wanted:
-                    new = incoming.at[sid, key]
-                    if key in stored and isinstance(new, str) and new != stored[key]:
-                        conflicts[sid] = (f"series {sid} is stored in {key} {stored[key]!r}; refusing "
-                                          f"values in {new!r} (give them a series of their own)")
+        infos = state.infos
+        wanted = [c for c in self._UNIT_LABELS if c in incoming.labels.columns]
+        columns = {key: incoming.labels[key].tolist() for key in wanted}
+        for position, sid in enumerate(incoming.ids):
+            info = infos.get(sid)
+            if info is None:
+                continue
+            if info.frequency != frequency:
+                conflicts[sid] = (f"series {sid} is stored with frequency {info.frequency!r}; refusing "
+                                  f"values of frequency {frequency!r}")
+            for key in wanted:
+                new = columns[key][position]
+                if key in info.labels and isinstance(new, str) and new != info.labels[key]:
+                    conflicts[sid] = (f"series {sid} is stored in {key} {info.labels[key]!r}; refusing "
+                                      f"values in {new!r} (give them a series of their own)")
         return conflicts
 
-    def _known_series(self, conn: Connection, ids: Sequence[str]) -> set[str]:
-        out: set[str] = set()
-        for chunk in _chunks(ids, 500):
-            out.update(conn.scalars(sa.select(series_table.c.id).where(series_table.c.id.in_(chunk))))
-        return out
+    def _remember(self, state: _State, incoming: Incoming, plan: _Plan, vintage: datetime,
+                  frequency: str, before: int, after: int, written: int) -> None:
+        """Bring the in-memory state up to the transaction just committed."""
+        with self._lock:
+            for info in plan.new_series:
+                state.infos.setdefault(info.id, info)
+            if state.watermark >= after:  # a reader already caught up with these rows
+                return
+            if state.watermark != before or after - before != written:
+                with self.engine.connect() as conn:  # someone else wrote too: read it all back
+                    self._catch_up(conn, state)
+                return
+            matrix = state.matrix(frequency)
+            chosen = plan.chosen
+            codes = incoming.codes[chosen]
+            present = np.unique(codes)
+            matrix.add_series([incoming.ids[c] for c in present.tolist()])
+            row_of = np.full(len(incoming.ids), -1, dtype=np.int64)
+            row_of[present] = [matrix.row[incoming.ids[c]] for c in present.tolist()]
+            matrix.apply(Cells(row_of[codes], incoming.ordinals[chosen], incoming.values[chosen],
+                               state.vintage_id(vintage)))
+            state.watermark = after
 
-    def _current_frame(self, conn: Connection, ids: Sequence[str]) -> pd.DataFrame:
-        parts = []
-        for chunk in _chunks(ids, 500):
-            result = conn.execute(sa.select(current.c.series, current.c.period, current.c.value)
-                                  .where(current.c.series.in_(chunk)))
-            parts.append(pd.DataFrame(result.all(), columns=["series", "period", "value"]))
-        frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-            columns=["series", "period", "value"])
-        return frame.astype({"series": str, "period": str, "value": float})
+    def _synced(self, conn: Connection | None = None) -> _State:
+        """The in-memory state, loaded at first use and caught up with rows added since."""
+        with self._lock:
+            if conn is None:
+                with self.engine.connect() as own:
+                    return self._catch_up(own, self._state)
+            return self._catch_up(conn, self._state)
+
+    def _catch_up(self, conn: Connection, state: _State | None) -> _State:
+        if state is None:
+            state = _State()
+            for sid, frequency, labels in conn.execute(
+                    sa.select(series_table.c.id, series_table.c.frequency, series_table.c.labels)):
+                state.infos[sid] = SeriesInfo(sid, frequency, json.loads(labels))
+            self._state = state
+        newest = conn.scalar(sa.select(sa.func.max(observations.c.id))) or 0
+        if newest <= state.watermark:
+            return state
+        batch: list[Block] = []
+        seen: set[str] = set()
+        for block in read_blocks(conn, after=state.watermark):
+            if block.series in seen:  # a later fetch of the same series: apply what came before
+                self._replay(conn, state, batch)
+                batch, seen = [], set()
+            batch.append(block)
+            seen.add(block.series)
+        self._replay(conn, state, batch)
+        return state
+
+    def _replay(self, conn: Connection, state: _State, blocks: Sequence[Block]) -> None:
+        """Apply blocks of distinct series (so their cells never collide)."""
+        if not blocks:
+            return
+        missing = sorted({b.series for b in blocks} - state.infos.keys())
+        for chunk in _chunks(missing, 500):
+            for sid, frequency, labels in conn.execute(
+                    sa.select(series_table.c.id, series_table.c.frequency, series_table.c.labels)
+                    .where(series_table.c.id.in_(chunk))):
+                state.infos[sid] = SeriesInfo(sid, frequency, json.loads(labels))
+        by_frequency: dict[str, list[Block]] = {}
+        for block in blocks:
+            info = state.infos.get(block.series)
+            by_frequency.setdefault(info.frequency if info else "M", []).append(block)
+        for frequency, group in by_frequency.items():
+            matrix = state.matrix(frequency)
+            matrix.add_series([b.series for b in group])
+            sizes = [len(b.ordinals) for b in group]
+            matrix.apply(Cells(
+                np.repeat(np.array([matrix.row[b.series] for b in group], dtype=np.int64), sizes),
+                np.concatenate([b.ordinals for b in group]),
+                np.concatenate([b.values for b in group]),
+                np.repeat(np.array([state.vintage_id(b.vintage) for b in group], dtype=np.int32), sizes)))
+        state.watermark = max(state.watermark, blocks[-1].id)
 
     def series(self, ids: Iterable[str] | None = None) -> dict[str, SeriesInfo]:
-        query = sa.select(series_table.c.id, series_table.c.frequency, series_table.c.labels)
-        with self.engine.connect() as conn:
+        state = self._synced()
+        with self._lock:
             if ids is None:
-                rows = conn.execute(query).all()
-            else:
-                rows = []
-                for chunk in _chunks(sorted(set(ids)), 500):
-                    rows += conn.execute(query.where(series_table.c.id.in_(chunk))).all()
-        return {r.id: SeriesInfo(r.id, r.frequency, json.loads(r.labels)) for r in rows}
+                return dict(state.infos)
+            infos = state.infos
+            return {sid: infos[sid] for sid in sorted(set(ids)) if sid in infos}
 
     def panel(self, ids: Sequence[str], frequency: str) -> pd.DataFrame:
         """Current values as a panel: full PeriodIndex, one float column per series."""
-        with self.engine.connect() as conn:
-            long = self._current_frame(conn, sorted(set(ids)))
-        freq = pandas_freq(frequency)
-        if long.empty:
-            return pd.DataFrame(index=pd.PeriodIndex([], freq=freq), dtype=float)
-        long["period"] = pd.PeriodIndex(long["period"], freq=freq)
-        wide = long.pivot(index="period", columns="series", values="value")
-        full = pd.period_range(wide.index.min(), wide.index.max(), freq=freq)
-        wide = wide.reindex(full).astype(float)
-        wide.columns = wide.columns.astype(str)
-        wide.columns.name = None
-        return wide[sorted(wide.columns)]
+        state = self._synced()
+        with self._lock:
+            matrix = state.matrices.get(frequency)
+            if matrix is None:
+                return pd.DataFrame(index=pd.PeriodIndex([], freq=pandas_freq(frequency)), dtype=float)
+            return matrix.panel(ids)
 
     def latest_values(self) -> list[tuple[str, str, float]]:
         """(series, period, value) of each series' newest period, for metrics."""
@@ -308,63 +347,69 @@ class Store:
 
     def newest_period(self, source: str) -> str | None:
         """The newest reference period any series of `source` has (None before its first data)."""
-        ids = [sid for sid, info in self.series().items() if info.labels.get("source") == source]
-        if not ids:
-            return None
-        with self.engine.connect() as conn:
+        state = self._synced()
+        with self._lock:
+            ids = [sid for sid, info in state.infos.items() if info.labels.get("source") == source]
             newest = None
-            for chunk in _chunks(ids, 500):
-                found = conn.execute(sa.select(sa.func.max(current.c.period))
-                                     .where(current.c.series.in_(chunk))).scalar()
-                newest = found if newest is None or (found is not None and found > newest) else newest
+            for matrix in state.matrices.values():
+                names, rows = matrix.rows_of(ids)
+                if names:
+                    ordinal = int(matrix.last[rows].max()) + matrix.start
+                    found = str(pd.Period.from_ordinal(ordinal, freq=matrix.freq))
+                    newest = found if newest is None or found > newest else newest
         return newest
 
-    def latest_snapshot(self) -> pd.DataFrame:
-        """Each series' newest period: series, frequency, period, value, vintage and the value
-        of the same period a year earlier (NaN when missing), read at scrape time."""
-        newest = (sa.select(current.c.series, sa.func.max(current.c.period).label("period"))
-                  .group_by(current.c.series).subquery())
-        query = (sa.select(current.c.series, series_table.c.frequency, current.c.period,
-                           current.c.value, current.c.vintage)
-                 .join(newest, sa.and_(current.c.series == newest.c.series,
-                                       current.c.period == newest.c.period))
-                 .join(series_table, series_table.c.id == current.c.series)
-                 .order_by(current.c.series))
-        columns = ["series", "frequency", "period", "value", "vintage"]
-        with self.engine.connect() as conn:
-            frame = pd.DataFrame(conn.execute(query).all(), columns=columns)
-            frame["year_ago_period"] = [
-                str(pd.Period(p, freq=pandas_freq(f)) - periods_per_year(f))
-                for p, f in zip(frame["period"], frame["frequency"], strict=True)]
-            wanted = sorted(set(frame["year_ago_period"]))
-            rows = conn.execute(sa.select(current.c.series, current.c.period, current.c.value)
-                                .where(current.c.period.in_(wanted))).all() if wanted else []
-        past = pd.DataFrame(rows, columns=["series", "period", "value"]).rename(
-            columns={"period": "year_ago_period", "value": "year_ago_value"})
-        frame = frame.merge(past, on=["series", "year_ago_period"], how="left")
-        frame["vintage"] = [_utc(pd.Timestamp(v).to_pydatetime()) for v in frame["vintage"]]
-        return frame.astype({"value": float, "year_ago_value": float})
+    def latest_snapshot(self, ids: Iterable[str] | None = None) -> pd.DataFrame:
+        """Each series' newest period (of `ids`, or all): series, frequency, period, value,
+        vintage and the value of the same period a year earlier (NaN when missing)."""
+        state = self._synced()
+        wanted = None if ids is None else set(ids)
+        parts = []
+        with self._lock:
+            for frequency, matrix in state.matrices.items():
+                names, rows = matrix.rows_of(matrix.ids if wanted is None else wanted)
+                ordinals, value, vintage, year_ago = matrix.newest(rows)
+                back = ordinals - periods_per_year(frequency)
+                parts.append(pd.DataFrame({
+                    "series": pd.Series(names, dtype=object), "frequency": frequency,
+                    "period": period_strings(ordinals, matrix.freq),
+                    "value": value, "vintage": np.array(state.vintages + [None], dtype=object)[vintage],
+                    "year_ago_period": period_strings(back, matrix.freq), "year_ago_value": year_ago}))
+        columns = ["series", "frequency", "period", "value", "vintage", "year_ago_period", "year_ago_value"]
+        if not parts:
+            return pd.DataFrame({c: pd.Series(dtype=float if c.endswith("value") else object) for c in columns})
+        frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        if len(parts) > 1:
+            frame = frame.sort_values("series", kind="stable").reset_index(drop=True)
+        return frame[columns]
 
     def series_history(self, series_id: str) -> pd.Series:
         """Current values of one series on a PeriodIndex (empty when unknown); `attrs["vintage"]`
         is the newest fetch time among them, for "data as of" lines."""
-        with self.engine.connect() as conn:
-            frequency = conn.scalar(sa.select(series_table.c.frequency)
-                                    .where(series_table.c.id == series_id))
-            rows = conn.execute(sa.select(current.c.period, current.c.value, current.c.vintage)
-                                .where(current.c.series == series_id)
-                                .order_by(current.c.period)).all()
-        freq = pandas_freq(frequency or "M")
-        index = pd.PeriodIndex([r.period for r in rows], freq=freq)
-        history = pd.Series([float(r.value) for r in rows], index=index, dtype=float, name=series_id)
-        history.attrs["vintage"] = _utc(max((r.vintage for r in rows), default=None))
+        state = self._synced()
+        with self._lock:
+            info = state.infos.get(series_id)
+            matrix = state.matrices.get(info.frequency) if info else None
+            freq = pandas_freq(info.frequency if info else "M")
+            if matrix is None:
+                ordinals, values, vintages = np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64)
+            else:
+                ordinals, values, vintages = matrix.history(series_id)
+            times = [state.vintages[v] for v in np.unique(vintages).tolist()]
+        index = pd.PeriodIndex.from_ordinals(ordinals, freq=freq)
+        history = pd.Series(values, index=index, dtype=float, name=series_id)
+        history.attrs["vintage"] = max(times, default=None)
         return history
 
     def vintages(self, series: str) -> pd.DataFrame:
+        """Every published value of one series: series, period, vintage, value, by period
+        then fetch time."""
+        state = self._synced()
+        info = state.infos.get(series)
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(observations).where(observations.c.series == series)
-                                .order_by(observations.c.period, observations.c.vintage)).all()
-        return pd.DataFrame(rows, columns=["series", "period", "vintage", "value"])
+            blocks = list(read_blocks(conn, series=series))
+        frame = expand(blocks, {series: info.frequency if info else "M"})
+        return frame.sort_values(["period", "vintage"], kind="stable").reset_index(drop=True)
 
     # -- alerts and outbox ----------------------------------------------------------------
     def load_alerts(self) -> dict[str, Alert]:

@@ -4,14 +4,53 @@ drawn. matplotlib's object API on the Agg canvas: no pyplot, no global state, no
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+import logging
+import re
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
 
 from monitor.labels import subject
 
+log = logging.getLogger(__name__)
+
 WINDOW_YEARS = 10
+
+HistoryFn = Callable[[str], pd.Series]
+
+
+class SeriesData:
+    """The history of a series and its newest fetch time, read once per send."""
+
+    def __init__(self, history: HistoryFn | None, series: str) -> None:
+        self.values: pd.Series | None = None
+        self.at: datetime | None = None
+        if history is None:
+            return
+        try:
+            self.values = history(series)
+            at = self.values.attrs.get("vintage")
+            self.at = at if isinstance(at, datetime) else None
+        except Exception:  # a chart is a nicety: its data failing must not stop the alert
+            log.warning("no history for the chart series=%s", series, exc_info=True)
+
+
+def chart_or_none(data: SeriesData, payload: Mapping[str, Any]) -> bytes | None:
+    """The chart, or None when there is no history or it cannot be drawn: the alert goes
+    out without one."""
+    if data.values is None:
+        return None
+    try:
+        return chart_png(data.values, payload)
+    except Exception:
+        log.warning("chart not drawn series=%s", payload.get("series"), exc_info=True)
+        return None
+
+
+def chart_filename(payload: Mapping[str, Any]) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", f"{payload['series']}-{payload['period']}") + ".png"
 
 
 def chart_png(history: pd.Series, payload: Mapping[str, Any]) -> bytes:

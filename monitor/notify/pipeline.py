@@ -16,14 +16,11 @@ from monitor.alerts.lifecycle import Alert
 from monitor.config import InhibitRule, Notify
 from monitor.matchers import matches_all, parse_matcher
 from monitor.notify.alertmanager import AlertmanagerNotifier, system_clock
+from monitor.notify.chart import HistoryFn
 from monitor.notify.console import ConsoleNotifier
 from monitor.notify.routing import Destination, route
-from monitor.notify.slack import (
-    HistoryFn,
-    ReceiverStateStore,
-    SlackWebhookNotifier,
-    build_slack_notifier,
-)
+from monitor.notify.slack import SlackWebhookNotifier, build_slack_notifier
+from monitor.notify.slack_state import ReceiverStateStore
 from monitor.notify.webhook import WebhookNotifier
 from monitor.silences import Silence, SilenceStore
 from monitor.store import OutboxEntry, Store
@@ -71,7 +68,7 @@ def build_notifiers(config: Notify, env: Mapping[str, str] | None = None,
         elif receiver.slack is not None:
             notifiers[receiver.name] = build_slack_notifier(
                 receiver.name, receiver.slack, env, f"notify.receivers[{index}].slack",
-                history=history, state=state)
+                history=history, state=state, clock=clock)
         elif receiver.slack_webhook is not None:
             notifiers[receiver.name] = SlackWebhookNotifier(
                 receiver.name, receiver.slack_webhook.url, receiver.slack_webhook.timeout.total_seconds(),

@@ -1,10 +1,9 @@
 """Slack delivery, the only module that imports slack_sdk.
 
-Web API mode: one parent message per alert episode, its chart and every later update in the
-thread, the parent edited when the alert resolves. Where the parent is (channel, ts) is kept
-per (receiver, fingerprint, episode) in the store, with how far the send got, so a restart
-still threads and a half-done send resumes instead of posting twice. Incoming-webhook mode:
-one message per notification, no threads.
+Web API mode: the threads of monitor/notify/slack_state.py (one parent message per alert
+episode, its chart and updates in the thread, digests) over the calls below; a message or file
+that must exist once is looked for before it is sent again, by its metadata or its name.
+Incoming-webhook mode: one message per notification, no threads.
 
 Every call goes through one retry policy (monitor/notify/retry.py); what still fails raises
 SlackDeliveryError, whose message names the receiver, the method and Slack's error code and
@@ -14,15 +13,13 @@ never the token, so the row stays in the outbox for the next drain.
 from __future__ import annotations
 
 import functools
-import hashlib
 import http.client
-import json
 import logging
 import re
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web import SlackResponse, WebClient
@@ -30,13 +27,23 @@ from slack_sdk.webhook import WebhookClient
 
 from monitor.configfile import ConfigError, ConfigProblem
 from monitor.notify import render
-from monitor.notify.chart import alt_text, chart_png
+from monitor.notify.alertmanager import system_clock
+from monitor.notify.chart import HistoryFn, SeriesData
 from monitor.notify.retry import Gate, RetryPolicy, Transient, call_with_retries, retry_after_seconds
+from monitor.notify.slack_state import (
+    ALERT_EVENT,
+    LOOKUP_LIMIT,
+    LOOKUP_PAGES,
+    ReceiverStateStore,
+    SlackThreads,
+    carries,
+    metadata,
+    search_oldest,
+    shares_file,
+)
 from monitor.store import ReceiverState
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from monitor.config import SlackReceiver
 
 log = logging.getLogger(__name__)
@@ -48,38 +55,7 @@ _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
 _TRANSIENT = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 _MAX_PAGES = 200
 
-HistoryFn = Callable[[str], "pd.Series"]
-
-# How far a send got, per (receiver, fingerprint, episode).
-POSTED = "posted"  # parent posted, chart not yet
-FIRING = "firing"  # parent and chart done
-RESOLVING = "resolving"  # resolution replied in the thread, parent not yet edited
-RESOLVED = "resolved"
-DIGEST = "digest"  # the alert went out inside a digest: replies thread there, no parent edit
-GROUP_DONE = "done"
-
-
-class ReceiverStateStore(Protocol):
-    def receiver_state(self, receiver: str, fingerprint: str, episode: int) -> ReceiverState | None: ...
-
-    def save_receiver_states(self, states: Sequence[ReceiverState]) -> None: ...
-
-
-class MemoryReceiverState:
-    """Thread state for a notifier built without a store: lost on restart."""
-
-    def __init__(self) -> None:
-        self._states: dict[tuple[str, str, int], ReceiverState] = {}
-        self._lock = threading.Lock()
-
-    def receiver_state(self, receiver: str, fingerprint: str, episode: int) -> ReceiverState | None:
-        with self._lock:
-            return self._states.get((receiver, fingerprint, episode))
-
-    def save_receiver_states(self, states: Sequence[ReceiverState]) -> None:
-        with self._lock:
-            for s in states:
-                self._states[(s.receiver, s.fingerprint, s.episode)] = s
+T = TypeVar("T")
 
 
 class SlackDeliveryError(RuntimeError):
@@ -92,8 +68,8 @@ def api_base_url(configured: str | None, env: Mapping[str, str]) -> str:
 
 
 def build_slack_notifier(name: str, config: SlackReceiver, env: Mapping[str, str], where: str, *,
-                         history: HistoryFn | None = None,
-                         state: ReceiverStateStore | None = None) -> SlackNotifier:
+                         history: HistoryFn | None = None, state: ReceiverStateStore | None = None,
+                         clock: Callable[[], datetime] | None = None) -> SlackNotifier:
     """The notifier for a `slack:` receiver; a missing token is a config error naming both the
     receiver and the variable."""
     token = env.get(TOKEN_ENV, "").strip()
@@ -107,137 +83,40 @@ def build_slack_notifier(name: str, config: SlackReceiver, env: Mapping[str, str
     return SlackNotifier(name, token=token, channel=config.channel,
                          api_url=api_base_url(config.api_url, env), state=state, history=history,
                          digest_size=config.digest_size, chart=config.chart, mention=config.mention,
-                         timeout=config.timeout.total_seconds())
+                         timeout=config.timeout.total_seconds(), clock=clock or system_clock)
 
 
-class _Vintage:
-    """The history of a series and its newest fetch time, read once per send."""
+class SlackNotifier(SlackThreads):
+    """A `slack:` receiver: threads per alert episode over the Web API."""
 
-    def __init__(self, history: HistoryFn | None, series: str) -> None:
-        self.values: pd.Series | None = None
-        self.at: datetime | None = None
-        if history is None:
-            return
-        try:
-            self.values = history(series)
-            at = self.values.attrs.get("vintage")
-            self.at = at if isinstance(at, datetime) else None
-        except Exception:  # a chart is a nicety: its data failing must not stop the alert
-            log.warning("no history for the chart series=%s", series, exc_info=True)
-
-
-class SlackNotifier:
     def __init__(self, name: str, *, token: str, channel: str, api_url: str = DEFAULT_API_URL,
                  state: ReceiverStateStore | None = None, history: HistoryFn | None = None,
                  digest_size: int = 10, chart: bool = True, mention: str | None = None,
-                 timeout: float = 10.0, retry: RetryPolicy | None = None) -> None:
+                 timeout: float = 10.0, retry: RetryPolicy | None = None,
+                 clock: Callable[[], datetime] = system_clock) -> None:
+        client = WebClient(token=token, base_url=api_url if api_url.endswith("/") else api_url + "/",
+                           timeout=max(1, round(timeout)), retry_handlers=[])
+        self.channel = channel
+        self._web = _WebApi(name, channel, client, retry or RetryPolicy())
+        super().__init__(name, self._web, state=state, history=history, digest_size=digest_size,
+                         chart=chart, mention=mention, clock=clock)
+
+    def channel_id(self) -> str:
+        return self._web.channel_id()
+
+
+class _WebApi:
+    """The Web API calls of one receiver (slack_state.SlackCalls), each under the retry policy."""
+
+    def __init__(self, name: str, channel: str, client: WebClient, retry: RetryPolicy) -> None:
         self.name = name
         self.channel = channel
-        self.digest_size = digest_size
-        self._client = WebClient(token=token, base_url=api_url if api_url.endswith("/") else api_url + "/",
-                                 timeout=max(1, round(timeout)), retry_handlers=[])
-        self._state: ReceiverStateStore = state if state is not None else MemoryReceiverState()
-        self._history = history
-        self._chart = chart
-        self._mention = mention
-        self._retry = retry or RetryPolicy()
+        self._client = client
+        self._retry = retry
         self._gate = Gate()
         self._channel_id: str | None = None
         self._lock = threading.Lock()
 
-    # -- alerts ------------------------------------------------------------------------------
-    def send(self, payload: Mapping[str, Any]) -> None:
-        fp, episode = str(payload["fingerprint"]), int(payload["episode"])
-        state = self._state.receiver_state(self.name, fp, episode)
-        data = _Vintage(self._history, str(payload["series"]))
-        if payload.get("status") == "resolved":
-            self._resolve(payload, state, data)
-        elif state is None or state.progress == POSTED:
-            self._fire(payload, state, data)
-        else:
-            self._update(payload, state, data)
-
-    def _fire(self, payload: Mapping[str, Any], state: ReceiverState | None, data: _Vintage) -> None:
-        if state is None:
-            channel = self.channel_id()
-            ts = self._post(channel, render.alert_blocks(payload, data.at, self._mention),
-                            render.fallback_text(payload))
-            state = self._save(payload, channel, ts, POSTED, parent=payload)
-        if self._chart and data.values is not None:
-            png = _chart_or_none(data.values, payload)
-            if png is not None:
-                slug = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{payload['series']}-{payload['period']}")
-                self._api("files.upload", lambda: self._client.files_upload_v2(
-                    channel=state.channel, thread_ts=state.ts, file=png, filename=f"{slug}.png",
-                    title=f"{payload['series']} ({render.period_span(payload)})",
-                    alt_txt=alt_text(payload)))
-        self._save(payload, state.channel, state.ts, FIRING, parent=state.parent)
-
-    def _update(self, payload: Mapping[str, Any], state: ReceiverState, data: _Vintage) -> None:
-        """A reminder or a revision of a firing episode: a reply, and the parent refreshed."""
-        self._post(state.channel, render.thread_blocks(payload, data.at), render.fallback_text(payload),
-                   thread_ts=state.ts)
-        if state.progress == DIGEST:
-            return
-        self._edit(state, render.alert_blocks(payload, data.at), render.fallback_text(payload))
-        self._save(payload, state.channel, state.ts, state.progress, parent=payload)
-
-    def _resolve(self, payload: Mapping[str, Any], state: ReceiverState | None, data: _Vintage) -> None:
-        if state is None:  # its firing went out before this receiver existed: a message of its own
-            channel = self.channel_id()
-            ts = self._post(channel, render.alert_blocks(payload, data.at), render.fallback_text(payload))
-            self._save(payload, channel, ts, RESOLVED, parent=payload)
-            return
-        if state.progress == RESOLVED:
-            return
-        if state.progress != RESOLVING:
-            self._post(state.channel, render.thread_blocks(payload, data.at),
-                       render.fallback_text(payload), thread_ts=state.ts)
-            if state.progress == DIGEST:
-                self._save(payload, state.channel, state.ts, RESOLVED, parent=state.parent)
-                return
-            self._save(payload, state.channel, state.ts, RESOLVING, parent=state.parent)
-        self._edit(state, render.resolved_parent_blocks(state.parent, payload, data.at),
-                   render.fallback_text(payload))
-        self._save(payload, state.channel, state.ts, RESOLVED, parent=state.parent)
-
-    # -- digests -----------------------------------------------------------------------------
-    def send_group(self, payloads: Sequence[Mapping[str, Any]], group_labels: Mapping[str, str]) -> None:
-        """One message for many alerts (a release that moved hundreds of series): the largest
-        moves first, the rest counted, the full list as CSV in the thread. Later updates of
-        the firing alerts in it thread under it."""
-        if not payloads:
-            return
-        if len(payloads) == 1:
-            self.send(payloads[0])
-            return
-        members = sorted((str(p["fingerprint"]), int(p["episode"]), str(p["status"])) for p in payloads)
-        key = "group:" + hashlib.sha256(json.dumps(members).encode()).hexdigest()[:20]
-        state = self._state.receiver_state(self.name, key, 0)
-        if state is None:
-            channel = self.channel_id()
-            top = render.order_by_move(payloads)[0]
-            data = _Vintage(self._history, str(top["series"]))
-            ts = self._post(channel, render.digest_blocks(payloads, group_labels, self.digest_size, data.at),
-                            render.digest_text(payloads, group_labels))
-            state = ReceiverState(self.name, key, 0, channel, ts, POSTED,
-                                  {"count": len(payloads), "labels": dict(group_labels)})
-            threaded = [ReceiverState(self.name, str(p["fingerprint"]), int(p["episode"]), channel, ts,
-                                      DIGEST, dict(p))
-                        for p in payloads if p.get("status") == "firing"
-                        and self._state.receiver_state(self.name, str(p["fingerprint"]),
-                                                       int(p["episode"])) is None]
-            self._state.save_receiver_states([state, *threaded])
-        if state.progress == POSTED:
-            csv_text = render.digest_csv(payloads)
-            current = state
-            self._api("files.upload", lambda: self._client.files_upload_v2(
-                channel=current.channel, thread_ts=current.ts, content=csv_text,
-                filename="tradewatch-digest.csv", title=f"All {len(payloads)} alerts"))
-            self._state.save_receiver_states([ReceiverState(
-                self.name, key, 0, state.channel, state.ts, GROUP_DONE, state.parent)])
-
-    # -- Slack calls ---------------------------------------------------------------------------
     def channel_id(self) -> str:
         """The configured channel as an ID: names are looked up once (conversations.list,
         every page) and cached for the notifier's life."""
@@ -250,43 +129,102 @@ class SlackNotifier:
         if _CHANNEL_ID.match(channel):
             return channel
         wanted = channel.lstrip("#")
-        cursor: str | None = None
-        for _ in range(_MAX_PAGES):
-            response = self._api("conversations.list", functools.partial(
-                self._client.conversations_list, types="public_channel", exclude_archived=True,
-                limit=200, cursor=cursor))
-            for found in response.get("channels") or []:
-                if found.get("name") == wanted:
-                    return str(found["id"])
-            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
-            if not cursor:
-                break
+        pages = self._pages(lambda cursor: self._call("conversations.list", functools.partial(
+            self._client.conversations_list, types="public_channel", exclude_archived=True,
+            limit=200, cursor=cursor)), "channels", _MAX_PAGES)
+        for found in pages:
+            if found.get("name") == wanted:
+                return str(found["id"])
         raise SlackDeliveryError(
             f"slack receiver {self.name}: channel #{wanted} not found among public channels "
             "(misspelt, archived, or private: give a private channel's ID, e.g. C0123ABCD)")
 
-    def _post(self, channel: str, blocks: list[render.Block], text: str,
-              thread_ts: str | None = None) -> str:
-        response = self._api("chat.postMessage", lambda: self._client.chat_postMessage(
-            channel=channel, blocks=blocks, text=text, thread_ts=thread_ts,
-            unfurl_links=False, unfurl_media=False))
+    def post_once(self, state: ReceiverState, event: str, blocks: list[render.Block], text: str, *,
+                  maybe_sent: bool, thread_ts: str | None = None) -> str:
+        """Post a message carrying `event`'s metadata for `state`'s episode, or adopt the one an
+        earlier attempt posted: a parent among the channel's messages since the intent (`ts`
+        of a POSTING state), a reply in its thread."""
+        wanted = metadata(event, state)
+
+        def find() -> str | None:
+            if thread_ts is None:
+                messages = self._pages(lambda cursor: self._client.conversations_history(
+                    channel=state.channel, oldest=search_oldest(state), limit=LOOKUP_LIMIT,
+                    include_all_metadata=True, cursor=cursor), "messages", LOOKUP_PAGES)
+            else:
+                messages = self._thread(state.channel, thread_ts)
+            return next((str(m["ts"]) for m in messages if carries(m, wanted)), None)
+
+        return self._once("chat.postMessage", find, lambda: self._post(
+            state.channel, blocks, text, thread_ts=thread_ts, metadata=wanted), maybe_sent)
+
+    def upload_once(self, state: ReceiverState, filename: str, maybe_sent: bool, **upload: Any) -> None:
+        """A file in `state`'s thread (chart, CSV), unless an earlier attempt shared it there."""
+
+        def find() -> str | None:
+            shared = any(shares_file(m, filename) for m in self._thread(state.channel, state.ts))
+            return filename if shared else None
+
+        def act() -> str:
+            self._client.files_upload_v2(channel=state.channel, thread_ts=state.ts, filename=filename,
+                                         **upload)
+            return filename
+
+        self._once("files.upload", find, act, maybe_sent)
+
+    def reply(self, state: ReceiverState, blocks: list[render.Block], text: str) -> None:
+        self._call("chat.postMessage", lambda: self._post(state.channel, blocks, text, thread_ts=state.ts))
+
+    def edit(self, state: ReceiverState, blocks: list[render.Block], text: str) -> None:
+        """The parent's new content; its metadata is sent again so that it stays."""
+        self._call("chat.update", lambda: self._client.chat_update(
+            channel=state.channel, ts=state.ts, blocks=blocks, text=text,
+            metadata=metadata(ALERT_EVENT, state)))
+
+    def _once(self, method: str, find: Callable[[], T | None], act: Callable[[], T], maybe_sent: bool) -> T:
+        """`act` at most once in effect: when an earlier attempt may have got through (a process
+        that died, or an answer lost to a timeout or a 5xx, which the retry policy repeats),
+        `find` looks for its result first."""
+        tried = maybe_sent
+
+        def attempt() -> T:
+            nonlocal tried
+            found = find() if tried else None
+            if found is not None:
+                return found
+            tried = True
+            return act()
+
+        return self._call(method, attempt)
+
+    def _post(self, channel: str, blocks: list[render.Block], text: str, *, thread_ts: str | None = None,
+              metadata: dict[str, Any] | None = None) -> str:
+        response = self._client.chat_postMessage(
+            channel=channel, blocks=blocks, text=text, thread_ts=thread_ts, metadata=metadata,
+            unfurl_links=False, unfurl_media=False)
         return str(response["ts"])
 
-    def _edit(self, state: ReceiverState, blocks: list[render.Block], text: str) -> None:
-        self._api("chat.update", lambda: self._client.chat_update(
-            channel=state.channel, ts=state.ts, blocks=blocks, text=text))
+    def _thread(self, channel: str, ts: str) -> Iterator[Mapping[str, Any]]:
+        return self._pages(lambda cursor: self._client.conversations_replies(
+            channel=channel, ts=ts, limit=LOOKUP_LIMIT, include_all_metadata=True, cursor=cursor),
+            "messages", LOOKUP_PAGES)
 
-    def _save(self, payload: Mapping[str, Any], channel: str, ts: str, progress: str,
-              parent: Mapping[str, Any]) -> ReceiverState:
-        state = ReceiverState(self.name, str(payload["fingerprint"]), int(payload["episode"]), channel,
-                              ts, progress, dict(parent))
-        self._state.save_receiver_states([state])
-        return state
+    @staticmethod
+    def _pages(fetch: Callable[[str | None], SlackResponse], key: str,
+               most: int) -> Iterator[Mapping[str, Any]]:
+        """The items of a cursor-paginated method, page by page, `most` pages at most."""
+        cursor: str | None = None
+        for _ in range(most):
+            response = fetch(cursor)
+            yield from response.get(key) or []
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return
 
-    def _api(self, method: str, call: Callable[[], SlackResponse]) -> SlackResponse:
+    def _call(self, method: str, call: Callable[[], T]) -> T:
         """One Slack call under the retry policy, its failure described without secrets."""
 
-        def attempt() -> SlackResponse:
+        def attempt() -> T:
             try:
                 return call()
             except SlackApiError as exc:
@@ -321,19 +259,11 @@ class SlackNotifier:
             "channel_not_found": f"channel {self.channel} not found",
             "not_in_channel": f"the bot is not in {self.channel}: invite it with /invite",
             "missing_scope": "the bot lacks the scope " + str(data.get("needed", "")) +
-                             " (it needs chat:write, files:write, channels:read)",
+                             " (it needs chat:write, files:write, channels:read, channels:history)",
             "invalid_blocks": "Slack rejected the blocks: " + "; ".join(map(str, data.get("errors", []))),
         }.get(error, "")
         detail = f" ({hint})" if hint else ""
         return f"slack receiver {self.name}: {method} failed: {error or f'HTTP {status}'}{detail}"
-
-
-def _chart_or_none(history: pd.Series, payload: Mapping[str, Any]) -> bytes | None:
-    try:
-        return chart_png(history, payload)
-    except Exception:  # a chart that cannot be drawn leaves the alert without one
-        log.warning("chart not drawn series=%s", payload.get("series"), exc_info=True)
-        return None
 
 
 class SlackWebhookNotifier:
@@ -349,7 +279,7 @@ class SlackWebhookNotifier:
         self._gate = Gate()
 
     def send(self, payload: Mapping[str, Any]) -> None:
-        data = _Vintage(self._history, str(payload["series"]))
+        data = SeriesData(self._history, str(payload["series"]))
         blocks = render.alert_blocks(payload, data.at, self._mention)
         self._deliver(blocks, render.fallback_text(payload))
 

@@ -206,7 +206,7 @@ def test_all_scope_is_sorted_by_series_then_period(make_panel: PanelFactory) -> 
 def test_subject_falls_back_to_the_series_id(make_panel: PanelFactory) -> None:
     panel = make_panel("M", "2020-01", **{"chn-rus/export/8458": [5000.0]})
     (finding,) = _run(panel, Threshold("above", 3000), transform="level", subjects={"x": "X"})
-    assert finding.summary == "chn-rus/export/8458 was 5,000 in 2020-01, above the 3,000 threshold."
+    assert finding.summary == "chn-rus/export/8458 stood at 5,000 in 2020-01, above the 3,000 threshold."
 
 
 def test_empty_panel_gives_no_findings() -> None:

@@ -138,7 +138,7 @@ def _summary(freq: str, start: str, values: list, detector: RobustZ, transform: 
             SPIKY,
             RobustZ(window=5, min_history=4),
             "level",
-            "Exports was -20 in 2021-01, unusually low against the previous 5 months "
+            "Exports stood at -20 in 2021-01, unusually low against the previous 5 months "
             "(median 10.5, robust z -41.1).",
         ),
         (
@@ -156,7 +156,7 @@ def _summary(freq: str, start: str, values: list, detector: RobustZ, transform: 
             [100, 200, 300, 400, 110, 210, 290, 410, 90, 190, 310, 390, 100, 400],
             RobustZ(seasonal=True, years=3),
             "level",
-            "Exports was 400 in 2021Q2, unusually high against the same quarter of the previous "
+            "Exports stood at 400 in 2021Q2, unusually high against the same quarter of the previous "
             "3 years (median 200, robust z +13.5).",
         ),
         (
@@ -165,7 +165,7 @@ def _summary(freq: str, start: str, values: list, detector: RobustZ, transform: 
             [1, 2, 3, 2, 10],
             RobustZ(seasonal=True, years=3),
             "level",
-            "Exports was 10 in 2014, unusually high against the previous 3 years "
+            "Exports stood at 10 in 2014, unusually high against the previous 3 years "
             "(median 2, robust z +19.1).",
         ),
     ],

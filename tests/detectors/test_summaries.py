@@ -45,7 +45,7 @@ def _summary(
             [4100, 3900, 3800, 3700, 3456.14],
             Consecutive("below", 4000, 4),
             "level",
-            "Exports was 3,456.1 in 2015-03, the 4th consecutive month below 4,000.",
+            "Exports stood at 3,456.1 in 2015-03, the 4th consecutive month below 4,000.",
         ),
         (
             "Q",
@@ -53,7 +53,7 @@ def _summary(
             [10, 5000, 5200.5],
             Consecutive("above", 4999.5, 2),
             "level",
-            "Exports was 5,200.5 in 2015Q1, the 2nd consecutive quarter above 4,999.5.",
+            "Exports stood at 5,200.5 in 2015Q1, the 2nd consecutive quarter above 4,999.5.",
         ),
         (
             "Y",
@@ -61,7 +61,7 @@ def _summary(
             [100, 90, 80, 70],
             Consecutive("above", 50, 3),
             "level",
-            "Exports was 70 in 2015, the 4th consecutive year above 50.",
+            "Exports stood at 70 in 2015, the 4th consecutive year above 50.",
         ),
         (
             "Q",
@@ -109,7 +109,7 @@ def _summary(
             [100] * 12 + [100],
             Threshold("below", 2.5),
             "yoy_pct",
-            "Exports was unchanged YoY in 2015-01, below the +2.5% threshold.",
+            "Exports showed no change YoY in 2015-01, below the +2.5% threshold.",
         ),
         (
             "M",
@@ -125,7 +125,7 @@ def _summary(
             [3456.1],
             Threshold("above", 3000),
             "level",
-            "Exports was 3,456.1 in 2014-12, above the 3,000 threshold.",
+            "Exports stood at 3,456.1 in 2014-12, above the 3,000 threshold.",
         ),
         (
             "Q",
@@ -133,7 +133,7 @@ def _summary(
             [1234567.89],
             Threshold("above", 1e6),
             "level",
-            "Exports was 1,234,567.9 in 2015Q1, above the 1,000,000 threshold.",
+            "Exports stood at 1,234,567.9 in 2015Q1, above the 1,000,000 threshold.",
         ),
         (
             "M",
@@ -168,7 +168,7 @@ def test_summary_sentences(
             [5000, 100],
             Threshold("outside", lower=1000, upper=4000),
             "level",
-            "Exports was 100 in 2015Q2, outside the 1,000 to 4,000 band.",
+            "Exports stood at 100 in 2015Q2, outside the 1,000 to 4,000 band.",
         ),
         (
             "M",
@@ -184,7 +184,7 @@ def test_summary_sentences(
             [100] * 12 + [94, 93, 90, 94, 100],
             Consecutive("below", -5, 4, window=6),
             "yoy_pct",
-            "Exports was unchanged YoY in 2015-05; 4 of the last 6 months were below -5%.",
+            "Exports showed no change YoY in 2015-05; 4 of the last 6 months were below -5%.",
         ),
         (
             "M",
@@ -200,7 +200,7 @@ def test_summary_sentences(
             [5000, 100, 5000, 5000],
             Consecutive("above", 4999.5, 3, window=4),
             "level",
-            "Exports was 5,000 in 2014Q4, the 3rd quarter above 4,999.5 in the last 4 quarters.",
+            "Exports stood at 5,000 in 2014Q4, the 3rd quarter above 4,999.5 in the last 4 quarters.",
         ),
         (
             "Y",
@@ -208,7 +208,7 @@ def test_summary_sentences(
             [60, 40, 70, 80],
             Consecutive("above", 50, 3, window=4),
             "level",
-            "Exports was 80 in 2013, the 3rd year above 50 in the last 4 years.",
+            "Exports stood at 80 in 2013, the 3rd year above 50 in the last 4 years.",
         ),
         (
             "M",
@@ -232,7 +232,7 @@ def test_summary_sentences(
             [100, 200],
             Threshold("above", 250),
             "ytd_sum",
-            "Exports was 300 (year to date) in 2015-02, above the 250 threshold.",
+            "Exports stood at 300 (year to date) in 2015-02, above the 250 threshold.",
         ),
     ],
 )
@@ -244,7 +244,7 @@ def test_summary_sentences_for_bands_windows_and_new_transforms(
 
 def test_summary_uses_transform_parameters() -> None:
     sentence = _summary("M", "2015-01", [1000] * 3, Threshold("above", 2500), "rolling_sum", window=3)
-    assert sentence == "Exports was 3,000 (3-month sum) in 2015-03, above the 2,500 threshold."
+    assert sentence == "Exports stood at 3,000 (3-month sum) in 2015-03, above the 2,500 threshold."
 
 
 def test_share_summary() -> None:
@@ -260,5 +260,5 @@ def test_share_summary() -> None:
         subjects={"china": "Exports to China"},
     )
     assert [f.summary for f in findings] == [
-        "Exports to China was 12.3% of the total in 2015-02, below the 15% threshold."
+        "Exports to China stood at 12.3% of the total in 2015-02, below the 15% threshold."
     ]

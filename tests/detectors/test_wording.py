@@ -33,8 +33,8 @@ def test_ordinal(n: int, text: str) -> None:
         (-21.6, "fell 21.6% YoY"),
         (-21.597, "fell 21.6% YoY"),
         (12.0, "rose 12.0% YoY"),
-        (0.0, "was unchanged YoY"),
-        (-0.04, "was unchanged YoY"),
+        (0.0, "showed no change YoY"),
+        (-0.04, "showed no change YoY"),
         (0.06, "rose 0.1% YoY"),
         (1234.5, "rose 1,234.5% YoY"),
     ],
@@ -101,7 +101,7 @@ def test_format_signed_level(value: float, text: str) -> None:
     [
         (-120.54, "MoM", "fell 120.5 MoM"),
         (2500, "QoQ", "rose 2,500 QoQ"),
-        (0.04, "MoM", "was unchanged MoM"),
+        (0.04, "MoM", "showed no change MoM"),
         (-3.0, "", "fell 3"),
     ],
 )

@@ -3,12 +3,18 @@ tested against it.
 
 It speaks the protocol as Slack does: Bearer token check (`ok: false, error: invalid_auth`
 otherwise), form or JSON bodies as slack_sdk sends them, `ok: false` errors on HTTP 200,
-Block Kit limits enforced (`invalid_blocks`), paginated conversations.list, chat.postMessage,
-chat.update, the three-step external upload of files_upload_v2 (files.getUploadURLExternal,
-a POST of the bytes to the returned URL on this server, files.completeUploadExternal), and
-incoming webhooks under /services/. It rejects a thread_ts that is no message of the channel
+Block Kit limits enforced (`invalid_blocks`), paginated conversations.list, chat.postMessage
+and chat.update with message `metadata`, conversations.history (newest first: oldest,
+latest, inclusive, limit, cursor) and conversations.replies (the parent, then its replies
+and shared files, oldest first), both returning metadata only with include_all_metadata,
+the three-step external upload of files_upload_v2 (files.getUploadURLExternal, a POST of the
+bytes to the returned URL on this server, files.completeUploadExternal, which shares the
+file as a message in the thread), and incoming webhooks under /services/. Message ts are
+Unix times, as Slack's are. It rejects a thread_ts that is no message of the channel
 (`thread_not_found`), so broken threading fails loudly. Faults can be injected for the next
-N requests (429 with Retry-After, 500), and everything received is recorded.
+N requests (429 with Retry-After, 500); every request can be slowed (`latency`); the answer
+to a request Slack has acted on can be held back (`hold_responses`), the window in which
+the client cannot know that its message exists; everything received is recorded.
 
     with FakeSlack() as slack:
         client = WebClient(token=slack.token, base_url=slack.api_url)
@@ -20,8 +26,9 @@ import base64
 import json
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -33,6 +40,7 @@ MAX_FIELD = 2000
 MAX_FIELDS = 10
 MAX_CONTEXT_ELEMENTS = 10
 MAX_MESSAGE_TEXT = 40000
+BOT_USER = "U0TRADEBOT"
 BLOCK_TYPES = {"section", "header", "context", "divider", "image", "actions", "rich_text", "file",
                "input", "video", "markdown"}
 
@@ -54,6 +62,7 @@ class Message:
     blocks: list[dict[str, Any]]
     thread_ts: str | None = None
     edits: list[dict[str, Any]] = field(default_factory=list)  # earlier versions, oldest first
+    metadata: dict[str, Any] | None = None
 
 
 @dataclass
@@ -74,6 +83,7 @@ class UploadedFile:
     content: bytes | None = None
     channel: str | None = None
     thread_ts: str | None = None
+    share_ts: str | None = None  # the ts of the message that shared it
 
 
 @dataclass
@@ -95,6 +105,15 @@ class _Fault:
     method: str | None
 
 
+@dataclass
+class _Hold:
+    method: str
+    match: Callable[[dict[str, Any]], bool] | None
+    seconds: float
+    holding: threading.Event
+    released: threading.Event
+
+
 class SlackError(Exception):
     def __init__(self, error: str, **extra: Any) -> None:
         super().__init__(error)
@@ -104,9 +123,11 @@ class SlackError(Exception):
 
 class FakeSlack:
     def __init__(self, token: str = "xoxb-fake-0000-token", channels: Sequence[Channel] | None = None,
-                 page_size: int = 2) -> None:
+                 page_size: int = 2, history_page_size: int = 100, latency: float = 0.0) -> None:
         self.token = token
-        self.page_size = page_size
+        self.page_size = page_size  # conversations.list
+        self.history_page_size = history_page_size  # conversations.history and .replies
+        self.latency = latency  # seconds per request: half before it is handled, half before the answer
         self.channels: list[Channel] = list(channels) if channels is not None else [
             Channel("C0GENERAL01", "general"), Channel("C0RANDOM001", "random"),
             Channel("C0OLD000001", "old-alerts", is_archived=True),
@@ -119,8 +140,10 @@ class FakeSlack:
         self.files: dict[str, UploadedFile] = {}
         self.webhook_messages: list[dict[str, Any]] = []
         self._faults: list[_Fault] = []
+        self._holds: list[_Hold] = []
         self._lock = threading.Lock()
         self._counter = 0
+        self._last_ts = Decimal(0)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -136,6 +159,7 @@ class FakeSlack:
         return self
 
     def stop(self) -> None:
+        self.release()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -173,6 +197,23 @@ class FakeSlack:
         with self._lock:
             self._faults.clear()
 
+    def hold_responses(self, seconds: float, method: str = "chat.postMessage",
+                       match: Callable[[dict[str, Any]], bool] | None = None) -> threading.Event:
+        """The next `method` request that succeeds (and that `match` accepts, given its params)
+        is handled as usual, its message stored, and then its answer is held back for
+        `seconds` or until release(). The returned event is set once it is being held: Slack
+        has the message, the client does not know yet."""
+        hold = _Hold(method, match, seconds, threading.Event(), threading.Event())
+        with self._lock:
+            self._holds.append(hold)
+        return hold.holding
+
+    def release(self) -> None:
+        """Answer every held request now."""
+        with self._lock:
+            for hold in self._holds:
+                hold.released.set()
+
     def calls(self, name: str) -> list[Received]:
         with self._lock:
             return [r for r in self.requests if r.name == name]
@@ -193,6 +234,12 @@ class FakeSlack:
         with self._lock:
             return next(m for m in self.messages if m.channel == channel and m.ts == ts)
 
+    def with_metadata(self, channel: str, event_type: str) -> list[Message]:
+        """Messages of the channel (parents and replies) whose metadata has that event type."""
+        with self._lock:
+            return [m for m in self.messages if m.channel == channel and m.metadata is not None
+                    and m.metadata.get("event_type") == event_type]
+
     # -- request handling (called from the server's threads) ----------------------------------
     def _take_fault(self, name: str) -> _Fault | None:
         for fault in self._faults:
@@ -201,9 +248,20 @@ class FakeSlack:
                 return fault
         return None
 
+    def _take_hold(self, name: str, params: dict[str, Any]) -> _Hold | None:
+        """The first waiting hold for this request (its `match` runs under the lock)."""
+        for hold in self._holds:
+            if hold.holding.is_set() or hold.method != name:
+                continue
+            if hold.match is None or hold.match(params):
+                hold.holding.set()
+                return hold
+        return None
+
     def _next_ts(self) -> str:
-        self._counter += 1
-        return f"{1700000000 + self._counter}.{self._counter:06d}"
+        """Unix time with microseconds, unique and increasing, as Slack's message ts."""
+        self._last_ts = max(Decimal(f"{time.time():.6f}"), self._last_ts + Decimal("0.000001"))
+        return f"{self._last_ts:.6f}"
 
     def _channel(self, value: Any) -> Channel:
         key = str(value or "")
@@ -221,6 +279,8 @@ class FakeSlack:
         handler = {
             "auth.test": self._auth_test,
             "conversations.list": self._conversations_list,
+            "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
             "chat.postMessage": self._post_message,
             "chat.update": self._update,
             "files.getUploadURLExternal": self._get_upload_url,
@@ -254,6 +314,111 @@ class FakeSlack:
                                           "is_member": c.is_member} for c in page],
                 "response_metadata": {"next_cursor": cursor}}
 
+    def _conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The channel's messages (not replies in threads), newest first."""
+        channel = self._member_channel(params)
+        top = [m for m in self._timeline(channel) if m.get("thread_ts") in (None, m["ts"])]
+        return self._page(list(reversed(top)), params, newest_first=True)
+
+    def _conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A thread: its parent first, then replies and shared files, oldest first."""
+        channel = self._member_channel(params)
+        ts = str(params.get("ts") or "")
+        if not self._is_parent(channel, ts):
+            raise SlackError("thread_not_found")
+        thread = [m for m in self._timeline(channel) if m["ts"] == ts or m.get("thread_ts") == ts]
+        return self._page(thread, params, newest_first=False)
+
+    def _member_channel(self, params: dict[str, Any]) -> Channel:
+        channel = self._channel(params.get("channel"))
+        if not channel.is_member:
+            raise SlackError("not_in_channel")
+        return channel
+
+    def _timeline(self, channel: Channel) -> list[dict[str, Any]]:
+        """Every message and file share of a channel as the API shows it, oldest first;
+        metadata is kept under a private key until _page decides whether to show it."""
+        replies: dict[str, int] = {}
+        for m in self.messages:
+            if m.channel == channel.id and m.thread_ts is not None:
+                replies[m.thread_ts] = replies.get(m.thread_ts, 0) + 1
+        for f in self.files.values():
+            if f.channel == channel.id and f.thread_ts is not None and f.share_ts is not None:
+                replies[f.thread_ts] = replies.get(f.thread_ts, 0) + 1
+        items: list[dict[str, Any]] = []
+        for m in self.messages:
+            if m.channel != channel.id:
+                continue
+            item: dict[str, Any] = {"type": "message", "user": BOT_USER, "bot_id": "B0FAKE", "text": m.text,
+                                    "ts": m.ts, "blocks": m.blocks, "_metadata": m.metadata}
+            if m.thread_ts is not None:
+                item["thread_ts"] = m.thread_ts
+            elif m.ts in replies:
+                item.update(thread_ts=m.ts, reply_count=replies[m.ts])
+            items.append(item)
+        for f in self.files.values():
+            if f.channel == channel.id and f.share_ts is not None:
+                item = {"type": "message", "user": BOT_USER, "text": "", "ts": f.share_ts, "upload": True,
+                        "files": [{"id": f.id, "name": f.filename, "title": f.title}], "_metadata": None}
+                if f.thread_ts is not None:
+                    item["thread_ts"] = f.thread_ts
+                items.append(item)
+        return sorted(items, key=lambda i: Decimal(i["ts"]))
+
+    def _page(self, items: list[dict[str, Any]], params: dict[str, Any],
+              newest_first: bool) -> dict[str, Any]:
+        """oldest/latest (exclusive unless `inclusive`), then `limit` items from the cursor, which
+        names the last item returned, so messages posted meanwhile do not shift the pages."""
+        inclusive = _truthy(params.get("inclusive"))
+        try:
+            oldest = Decimal(str(params.get("oldest") or "0"))
+            latest = Decimal(str(params["latest"])) if params.get("latest") else None
+            limit = int(params.get("limit") or 100)
+        except (ValueError, ArithmeticError):
+            raise SlackError("invalid_arguments") from None
+        limit = max(1, min(limit, 999, self.history_page_size))
+
+        def within(item: dict[str, Any]) -> bool:
+            ts = Decimal(item["ts"])
+            above = ts >= oldest if inclusive else ts > oldest
+            below = latest is None or (ts <= latest if inclusive else ts < latest)
+            return above and below
+
+        items = [i for i in items if within(i)]
+        if params.get("cursor"):  # the items beyond the last one returned
+            try:
+                after = Decimal(base64.b64decode(str(params["cursor"])).decode().removeprefix("next_ts:"))
+            except (ValueError, ArithmeticError):
+                raise SlackError("invalid_cursor") from None
+            items = [i for i in items if (Decimal(i["ts"]) - after) * (-1 if newest_first else 1) > 0]
+        page, more = items[:limit], len(items) > limit
+        show = _truthy(params.get("include_all_metadata"))
+        messages = []
+        for item in page:
+            shown = {k: v for k, v in item.items() if k != "_metadata"}
+            if show and item["_metadata"] is not None:
+                shown["metadata"] = item["_metadata"]
+            messages.append(shown)
+        cursor = base64.b64encode(f"next_ts:{page[-1]['ts']}".encode()).decode() if more else ""
+        return {"ok": True, "messages": messages, "has_more": more,
+                "response_metadata": {"next_cursor": cursor}}
+
+    def _metadata(self, params: dict[str, Any]) -> dict[str, Any] | None:
+        """Message metadata as Slack checks it: an object with an event_type and an object
+        event_payload (a JSON string in a form body)."""
+        value = params.get("metadata")
+        if value is None or value == "":
+            return None
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise SlackError("invalid_metadata_format") from None
+        if not isinstance(value, dict) or not isinstance(value.get("event_type"), str) \
+                or not value["event_type"] or not isinstance(value.get("event_payload"), dict):
+            raise SlackError("invalid_metadata_schema")
+        return {"event_type": value["event_type"], "event_payload": value["event_payload"]}
+
     def _message_content(self, params: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
         blocks = params.get("blocks")
         if isinstance(blocks, str):
@@ -282,13 +447,16 @@ class FakeSlack:
         if channel.is_archived:
             raise SlackError("is_archived")
         text, blocks = self._message_content(params)
+        metadata = self._metadata(params)
         thread_ts = params.get("thread_ts") or None
         if thread_ts is not None and not self._is_parent(channel, thread_ts):
             raise SlackError("thread_not_found")
-        message = Message(channel.id, self._next_ts(), text, blocks, thread_ts)
+        message = Message(channel.id, self._next_ts(), text, blocks, thread_ts, metadata=metadata)
         self.messages.append(message)
-        return {"ok": True, "channel": channel.id, "ts": message.ts,
-                "message": {"type": "message", "text": text, "blocks": blocks, "ts": message.ts}}
+        shown: dict[str, Any] = {"type": "message", "text": text, "blocks": blocks, "ts": message.ts}
+        if metadata is not None:
+            shown["metadata"] = metadata
+        return {"ok": True, "channel": channel.id, "ts": message.ts, "message": shown}
 
     def _is_parent(self, channel: Channel, ts: str) -> bool:
         return any(m.channel == channel.id and m.ts == ts and m.thread_ts is None for m in self.messages)
@@ -300,8 +468,11 @@ class FakeSlack:
         if target is None:
             raise SlackError("message_not_found")
         text, blocks = self._message_content(params)
+        metadata = self._metadata(params)
         target.edits.append({"text": target.text, "blocks": target.blocks})
         target.text, target.blocks = text, blocks
+        if metadata is not None:  # without the argument Slack keeps the message's metadata
+            target.metadata = metadata
         self.updates.append(Update(channel.id, ts, text, blocks))
         return {"ok": True, "channel": channel.id, "ts": ts, "text": text}
 
@@ -344,6 +515,7 @@ class FakeSlack:
             uploaded.title = item.get("title")
             uploaded.channel = channel.id if channel else None
             uploaded.thread_ts = thread_ts
+            uploaded.share_ts = self._next_ts() if channel else None
             done.append({"id": uploaded.id, "title": uploaded.title, "name": uploaded.filename})
         if not done:
             raise SlackError("invalid_arguments")
@@ -428,6 +600,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         params = _params(url.query, raw, self.headers.get("Content-Type", "")) if name != "upload" else {}
         received = Received(name, dict(params), self.headers.get("Authorization"), time.monotonic())
+        latency = fake.latency
+        time.sleep(latency / 2)
+        hold = None
         with fake._lock:
             fake.requests.append(received)
             fault = fake._take_fault(name)
@@ -435,38 +610,45 @@ class _Handler(BaseHTTPRequestHandler):
                 received.status = fault.status
             else:
                 outcome = self._handle(fake, name, url.path, params, raw)
-        if fault is not None:
-            headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
-            body = json.dumps({"ok": False, "error": "ratelimited"}).encode() if fault.status == 429 \
-                else b"<html><body>Internal Server Error</body></html>"
-            kind = "application/json; charset=utf-8" if fault.status == 429 else "text/html"
-            self._reply(fault.status, body, kind, headers)
-            return
-        status, body, kind = outcome
-        received.status = status
-        self._reply(status, body, kind)
+                received.status = outcome[0]
+                hold = fake._take_hold(name, params) if outcome[3] else None
+        time.sleep(latency / 2)
+        if hold is not None:
+            hold.released.wait(hold.seconds)
+        try:
+            if fault is not None:
+                headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
+                body = json.dumps({"ok": False, "error": "ratelimited"}).encode() if fault.status == 429 \
+                    else b"<html><body>Internal Server Error</body></html>"
+                kind = "application/json; charset=utf-8" if fault.status == 429 else "text/html"
+                self._reply(fault.status, body, kind, headers)
+            else:
+                self._reply(*outcome[:3])
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (timed out, or was killed)
+            self.close_connection = True
 
     def _handle(self, fake: FakeSlack, name: str, path: str, params: dict[str, Any],
-                raw: bytes) -> tuple[int, bytes, str]:
+                raw: bytes) -> tuple[int, bytes, str, bool]:
+        """Status, body, content type, and whether the request succeeded."""
         if name == "upload":
             try:
                 fake.handle_upload(path.removeprefix("/upload/"), raw)
             except SlackError:
-                return 404, b"file not found", "text/plain"
-            return 200, f"OK - {len(raw)}".encode(), "text/plain"
+                return 404, b"file not found", "text/plain", False
+            return 200, f"OK - {len(raw)}".encode(), "text/plain", True
         if name == "webhook":
             if not path.endswith("/fakewebhooksecret"):
-                return 404, b"no_service", "text/plain"
+                return 404, b"no_service", "text/plain", False
             try:
                 fake.handle_webhook(params)
             except SlackError as exc:
-                return 400, exc.error.encode(), "text/plain"
-            return 200, b"ok", "text/plain"
+                return 400, exc.error.encode(), "text/plain", False
+            return 200, b"ok", "text/plain", True
         try:
             data = fake.handle_api(name, params, self.headers.get("Authorization"))
         except SlackError as exc:
             data = {"ok": False, "error": exc.error, **exc.extra}
-        return 200, json.dumps(data).encode(), "application/json; charset=utf-8"
+        return 200, json.dumps(data).encode(), "application/json; charset=utf-8", bool(data.get("ok"))
 
     def _reply(self, status: int, body: bytes, kind: str, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
@@ -494,6 +676,11 @@ def _params(query: str, raw: bytes, content_type: str) -> dict[str, Any]:
         form = parse_qs(raw.decode("utf-8"), keep_blank_values=True)
         params.update({k: v[-1] for k, v in form.items()})
     return params
+
+
+def _truthy(value: Any) -> bool:
+    """A boolean argument as slack_sdk sends it: 1/0 in a query string, true/false in JSON."""
+    return value is True or str(value).lower() in ("1", "true")
 
 
 def iter_blocks_text(blocks: list[dict[str, Any]]) -> Iterator[str]:

@@ -204,8 +204,8 @@ def test_a_parameterised_transform_reaches_the_detector_and_the_sentence(
     app.store.close()
     # 2015-01..03 (million USD): imports 2382.2, 3087.4, 3012.6 -> 2827.4; exports 2257.5.
     assert capsys.readouterr().out.splitlines() == [
-        "[FIRING] decline rus-chn/export/total (warning): Russia's exports to China was 2,257.5 "
+        "[FIRING] decline rus-chn/export/total (warning): Russia's exports to China stood at 2,257.5 "
         "(3-month average) in 2015-03, below the 3,000 threshold.",
-        "[FIRING] decline rus-chn/import/total (warning): Russia's imports from China was 2,827.4 "
+        "[FIRING] decline rus-chn/import/total (warning): Russia's imports from China stood at 2,827.4 "
         "(3-month average) in 2015-03, below the 3,000 threshold.",
     ]

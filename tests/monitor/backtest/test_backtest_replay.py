@@ -12,7 +12,7 @@ from typing import ClassVar
 
 import pytest
 
-from detectors import Consecutive, Threshold
+from detectors import Threshold
 from monitor.backtest.history import load_history
 from monitor.backtest.replay import _fast_steps, _per_step, replay_rule, run_rules, sort_events
 from monitor.backtest.timeline import Window, build_timeline
@@ -80,28 +80,26 @@ def test_the_one_pass_path_equals_evaluating_every_step_on_the_demo_data() -> No
 
 
 @dataclass(frozen=True, slots=True)
-class CausalConsecutive(Consecutive):
-    causal: ClassVar[bool] = True
+class LookingAhead(Threshold):
+    """A threshold that does not promise causality, as a change-point detector would not."""
+
+    causal: ClassVar[bool] = False
 
 
-@dataclass(frozen=True, slots=True)
-class CausalThreshold(Threshold):
-    causal: ClassVar[bool] = True
-
-
-def test_a_detector_declaring_causal_takes_the_one_pass_path_and_others_do_not(rc_config: Path) -> None:
+def test_causal_detectors_take_the_one_pass_path_others_replay_step_by_step(rc_config: Path) -> None:
     loaded = load_config(rc_config)
     history = load_history(loaded, "auto", FETCHED_AT)
-    plain = Runtime.build(loaded).rules
-    causal = [CompiledRule(plain[0].config, CausalConsecutive("below", -5.0, 5)),
-              CompiledRule(plain[1].config, CausalThreshold("below", -20.0))]
+    rules = Runtime.build(loaded).rules  # consecutive and threshold: both declare causal
     window = Window("2014-01", "2016-12")
     tree = loaded.config.notify.route
-    slow = [replay_rule(rule, history, window, tree) for rule in plain]
-    fast = [replay_rule(rule, history, window, tree) for rule in causal]
-    assert [r.paths for r in slow] == [("per-step",), ("per-step",)]
+    fast = [replay_rule(rule, history, window, tree) for rule in rules]
+    slow = [replay_rule(rule, history, window, tree, path="slow") for rule in rules]
+    ahead = replay_rule(CompiledRule(rules[1].config, LookingAhead("below", -20.0)), history, window, tree)
     assert [r.paths for r in fast] == [("fast",), ("fast",)]
+    assert [r.paths for r in slow] == [("per-step",), ("per-step",)]
+    assert ahead.paths == ("per-step",)
     assert [r.events for r in fast] == [r.events for r in slow]
+    assert ahead.events == slow[1].events
 
 
 LEVELS_CONFIG = """

@@ -6,8 +6,9 @@ import json
 import logging
 import random
 import shutil
+import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +16,8 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web import WebClient
 
 from monitor.config import Notify, slack_mention
 from monitor.configfile import ConfigError
@@ -22,7 +25,7 @@ from monitor.notify.pipeline import Dispatcher, build_notifiers
 from monitor.notify.render import TRUNCATED
 from monitor.notify.retry import RetryPolicy
 from monitor.notify.slack import SlackDeliveryError, SlackNotifier
-from monitor.store import Store, deliveries
+from monitor.store import ReceiverState, Store, deliveries
 from tests.fakes.payloads import FIRING_SUMMARY, SERIES, alert, demo_store, payload, resolved
 from tests.fakes.slack_server import Channel, FakeSlack, iter_blocks_text
 
@@ -144,7 +147,8 @@ def test_a_half_done_send_resumes_without_a_second_parent(fake: FakeSlack, store
 def test_a_reminder_of_a_firing_episode_goes_into_the_thread(fake: FakeSlack, store: Store) -> None:
     slack = notifier(fake, store, chart=False)
     slack.send(payload())
-    slack.send(payload(period="2015-04", value=-25.0, summary="Still falling: 6th month."))
+    slack.send({**payload(period="2015-04", value=-25.0, summary="Still falling: 6th month."),
+                "reminder": True, "receiver": "policy-desk"})
     [parent] = fake.parents(CHANNEL)
     [reply] = fake.replies(CHANNEL, parent.ts)
     assert "Still falling" in texts(reply.blocks)[0]
@@ -339,3 +343,179 @@ def test_slack_receiver_config_keys() -> None:
     with pytest.raises(ValueError, match="invalid mention"):
         Notify.model_validate({"receivers": [{"name": "a", "slack": {"channel": "#x", "mention": "<http://x|y>"}}],
                                "route": {"receiver": "a"}})
+
+
+# -- exactly once across crashes -----------------------------------------------------------------------
+class Crash(Exception):
+    """The process dies here."""
+
+
+class CrashingState:
+    """The store, with the process dying at the first save of `progress`: before the row is
+    written (Slack has acted, the store does not know) or just after it."""
+
+    def __init__(self, store: Store, progress: str, written: bool) -> None:
+        self._store, self._progress, self._written = store, progress, written
+
+    def receiver_state(self, receiver: str, fingerprint: str, episode: int) -> ReceiverState | None:
+        return self._store.receiver_state(receiver, fingerprint, episode)
+
+    def save_receiver_states(self, states: Sequence[ReceiverState]) -> None:
+        hit = any(s.progress == self._progress for s in states)
+        if hit and not self._written:
+            raise Crash(self._progress)
+        self._store.save_receiver_states(states)
+        if hit:
+            raise Crash(self._progress)
+
+
+def resolution_replies(fake: FakeSlack) -> list[Any]:
+    return fake.with_metadata(CHANNEL, "tradewatch_resolution")
+
+
+@pytest.mark.parametrize(("progress", "written"), [
+    ("posting", True),  # intent saved, Slack not called yet
+    ("posted", False),  # Slack has the parent, the store does not know
+    ("posted", True),  # parent saved, chart not uploaded
+    ("firing", False),  # chart shared in the thread, not saved
+    ("firing", True),  # the firing done, the drain did not record it
+    ("resolving", True),  # resolution intent saved, reply not posted
+    ("resolved", False),  # reply posted and parent edited, not saved
+    ("resolved", True),  # the resolution done, the drain did not record it
+])
+def test_a_crash_anywhere_leaves_one_parent_one_chart_one_resolution(
+        fake: FakeSlack, store: Store, progress: str, written: bool) -> None:
+    firing, resolution = payload(), resolved(alert())
+    dying = notifier(fake, store, state=CrashingState(store, progress, written))
+    with pytest.raises(Crash):
+        dying.send(firing)
+        dying.send(resolution)
+    restarted = notifier(fake, store)  # the next process: what the outbox still holds, again
+    restarted.send(firing)
+    restarted.send(resolution)
+    [parent] = fake.parents(CHANNEL)
+    assert parent.metadata == {"event_type": "tradewatch_alert", "event_payload": {
+        "fingerprint": firing["fingerprint"], "episode": 1, "receiver": "policy-desk"}}
+    assert len(fake.files_in_thread(CHANNEL, parent.ts)) == 1
+    [reply] = fake.replies(CHANNEL, parent.ts)
+    assert resolution_replies(fake) == [reply]
+    assert "RESOLVED" in parent.blocks[0]["text"]["text"]
+    assert len(fake.calls("chat.postMessage")) == 2  # nothing was ever posted twice
+    state = store.receiver_state("policy-desk", firing["fingerprint"], 1)
+    assert state is not None and (state.ts, state.progress) == (parent.ts, "resolved")
+
+
+def test_a_parent_whose_answer_is_lost_is_found_not_posted_again(fake: FakeSlack, store: Store) -> None:
+    holding = fake.hold_responses(5.0)  # Slack stores the parent; its answer outlives the 1 s timeout
+    notifier(fake, store, timeout=1.0).send(payload())
+    assert holding.is_set()
+    [parent] = fake.parents(CHANNEL)
+    assert len(fake.calls("chat.postMessage")) == 1
+    [lookup] = fake.calls("conversations.history")
+    assert lookup.params["include_all_metadata"] in ("1", "true") and lookup.params["oldest"]
+    assert len(fake.files_in_thread(CHANNEL, parent.ts)) == 1
+    state = store.receiver_state("policy-desk", payload()["fingerprint"], 1)
+    assert state is not None and (state.ts, state.progress) == (parent.ts, "firing")
+
+
+def test_a_resolution_reply_whose_answer_is_lost_is_found_not_posted_again(
+        fake: FakeSlack, store: Store) -> None:
+    notifier(fake, store, chart=False).send(payload())
+    holding = fake.hold_responses(5.0, match=lambda params: bool(params.get("thread_ts")))
+    notifier(fake, store, chart=False, timeout=1.0).send(resolved(alert()))
+    assert holding.is_set()
+    [parent] = fake.parents(CHANNEL)
+    [reply] = fake.replies(CHANNEL, parent.ts)
+    assert resolution_replies(fake) == [reply]
+    assert len(fake.calls("conversations.replies")) == 1 and [u.ts for u in fake.updates] == [parent.ts]
+
+
+def test_a_posting_intent_adopts_the_message_slack_has_among_others(store: Store) -> None:
+    with FakeSlack(history_page_size=2) as fake:
+        firing = payload()
+        intent = ReceiverState("policy-desk", firing["fingerprint"], 1, CHANNEL, f"{time.time():.6f}",
+                               "posting", firing)
+        store.save_receiver_states([intent])
+        client = WebClient(token=fake.token, base_url=fake.api_url)
+
+        def post(text: str, **event_payload: Any) -> str:
+            event = {"fingerprint": firing["fingerprint"], "episode": 1, "receiver": "policy-desk",
+                     **event_payload}
+            response = client.chat_postMessage(channel=CHANNEL, text=text, metadata={
+                "event_type": "tradewatch_alert", "event_payload": event})
+            return str(response["ts"])
+
+        post("another episode", episode=2)
+        post("another receiver", receiver="ops")
+        ts = post("the one a crashed process posted")
+        for n in range(4):
+            client.chat_postMessage(channel=CHANNEL, text=f"later chatter {n}")
+        posts = len(fake.calls("chat.postMessage"))
+        notifier(fake, store).send(firing)
+        assert len(fake.calls("chat.postMessage")) == posts  # adopted, not posted
+        pages = fake.calls("conversations.history")
+        assert len(pages) == 3 and all(p.params["limit"] == "200" for p in pages)  # newest first, 2 a page
+        assert "cursor" not in pages[0].params and all(p.params["cursor"] for p in pages[1:])
+        assert len(fake.files_in_thread(CHANNEL, ts)) == 1
+        state = store.receiver_state("policy-desk", firing["fingerprint"], 1)
+        assert state is not None and (state.ts, state.progress) == (ts, "firing")
+
+
+def test_a_posting_intent_without_its_message_posts_once(fake: FakeSlack, store: Store) -> None:
+    firing = payload()
+    store.save_receiver_states([ReceiverState("policy-desk", firing["fingerprint"], 1, CHANNEL,
+                                              f"{time.time():.6f}", "posting", firing)])
+    notifier(fake, store, chart=False).send(firing)
+    [parent] = fake.parents(CHANNEL)
+    assert len(fake.calls("conversations.history")) == 1 and len(fake.calls("chat.postMessage")) == 1
+    assert parent.metadata is not None
+    assert parent.metadata["event_payload"]["fingerprint"] == firing["fingerprint"]
+
+
+@pytest.mark.parametrize(("progress", "written"), [
+    ("posting", True), ("posted", False), ("posted", True), ("done", False), ("done", True)])
+def test_a_crash_while_sending_a_digest_leaves_one_digest_and_one_csv(
+        fake: FakeSlack, store: Store, progress: str, written: bool) -> None:
+    payloads = [payload(series=f"s{i}/import/total", value=-30.0 - i) for i in range(6)]
+    labels = {"rule": "yoy_consecutive_decline"}
+    with pytest.raises(Crash):
+        notifier(fake, store, state=CrashingState(store, progress, written)).send_group(payloads, labels)
+        raise Crash("after the digest: the drain records nothing")
+    notifier(fake, store).send_group(payloads, labels)
+    [digest] = fake.parents(CHANNEL)
+    assert digest.metadata is not None and digest.metadata["event_type"] == "tradewatch_digest"
+    assert [f.filename for f in fake.files_in_thread(CHANNEL, digest.ts)] == ["tradewatch-digest.csv"]
+    assert len(fake.calls("chat.postMessage")) == 1
+
+
+def test_alerts_of_a_digest_half_recorded_do_not_go_into_a_second_digest(
+        fake: FakeSlack, store: Store) -> None:
+    """A drain stopped while recording a digest's deliveries: the unrecorded alerts come back,
+    grouped with newer ones; only the newer ones make the next digest."""
+    old = [payload(series=f"s{i}/import/total", value=-30.0 - i) for i in range(6)]
+    new = [payload(series=f"n{i}/import/total", value=-40.0 - i) for i in range(2)]
+    slack = notifier(fake, store, chart=False)
+    slack.send_group(old, {})
+    slack.send_group(old[3:] + new, {})
+    first, second = fake.parents(CHANNEL)
+    assert "6 alerts" in texts(first.blocks)[0] and "2 alerts" in texts(second.blocks)[0]
+    assert all("n0/import/total" not in t for t in texts(first.blocks))
+    assert fake.replies(CHANNEL, first.ts) == []
+
+
+def test_the_fake_shows_metadata_only_when_asked_and_threads_with_their_files(fake: FakeSlack) -> None:
+    client = WebClient(token=fake.token, base_url=fake.api_url)
+    event = {"event_type": "tradewatch_alert", "event_payload": {"fingerprint": "f", "episode": 1}}
+    parent = client.chat_postMessage(channel=CHANNEL, text="parent", metadata=event)["ts"]
+    client.chat_postMessage(channel=CHANNEL, text="reply", thread_ts=parent)
+    client.files_upload_v2(channel=CHANNEL, thread_ts=parent, content="a,b\n", filename="x.csv")
+    plain = client.conversations_history(channel=CHANNEL)["messages"]
+    assert [(m["text"], m.get("reply_count"), "metadata" in m) for m in plain] == [("parent", 2, False)]
+    [shown] = client.conversations_history(channel=CHANNEL, include_all_metadata=True)["messages"]
+    assert shown["metadata"] == event
+    assert client.conversations_history(channel=CHANNEL, oldest=parent)["messages"] == []
+    thread = client.conversations_replies(channel=CHANNEL, ts=parent)["messages"]
+    assert [m["text"] for m in thread] == ["parent", "reply", ""]
+    assert thread[2]["files"][0]["name"] == "x.csv" and thread[2]["thread_ts"] == parent
+    with pytest.raises(SlackApiError, match="invalid_metadata_schema"):
+        client.chat_postMessage(channel=CHANNEL, text="x", metadata={"event_payload": {}})

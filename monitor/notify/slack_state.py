@@ -1,0 +1,276 @@
+"""Slack threads per alert episode: what to send next, given how far the send got.
+
+One parent message per episode, its chart and later updates in the thread, the parent edited
+when the alert resolves; many alerts of one group as a digest. How far each send got is kept
+per (receiver, fingerprint, episode) in the store. A message that must exist once (parent,
+digest, resolution reply) is posted only after its intent is saved and carries Slack message
+metadata naming the receiver, the alert and the episode: a send that finds an intent without
+its result cannot know whether the earlier attempt reached Slack (the process died, or the
+answer was lost), so it looks for that message and adopts it before posting again. The Slack
+calls themselves are in slack.py, the only slack_sdk import.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, Protocol
+
+from monitor.notify import render
+from monitor.notify.chart import HistoryFn, SeriesData, alt_text, chart_filename, chart_or_none
+from monitor.store import ReceiverState
+
+# How far a send got, per (receiver, fingerprint, episode); a digest is (receiver, "group:...", 0).
+POSTING = "posting"  # parent or digest about to be posted (it may be in the channel); ts = the intent's time
+POSTED = "posted"  # parent posted, chart not yet (it may be in the thread); digest: CSV not yet
+FIRING = "firing"  # parent and chart done
+RESOLVING = "resolving"  # resolution reply about to be posted (it may be in the thread), then the edit
+RESOLVED = "resolved"
+DIGEST = "digest"  # the alert went out inside a digest: replies thread there, no parent edit
+DIGEST_RESOLVING = "digest-resolving"  # resolution reply about to be posted in the digest's thread
+GROUP_DONE = "done"
+
+# Slack metadata event types: one per kind of message that must exist once.
+ALERT_EVENT = "tradewatch_alert"
+DIGEST_EVENT = "tradewatch_digest"
+RESOLUTION_EVENT = "tradewatch_resolution"
+
+LOOKBACK_SECONDS = 600.0  # the search starts this long before the intent: clock skew with Slack
+LOOKUP_LIMIT = 200  # messages per page
+LOOKUP_PAGES = 10  # pages at most: a channel's newest 2,000 messages since the intent
+DIGEST_CSV = "tradewatch-digest.csv"
+
+
+class ReceiverStateStore(Protocol):
+    def receiver_state(self, receiver: str, fingerprint: str, episode: int) -> ReceiverState | None: ...
+
+    def save_receiver_states(self, states: Sequence[ReceiverState]) -> None: ...
+
+
+class MemoryReceiverState:
+    """Thread state for a notifier built without a store: lost on restart."""
+
+    def __init__(self) -> None:
+        self._states: dict[tuple[str, str, int], ReceiverState] = {}
+        self._lock = threading.Lock()
+
+    def receiver_state(self, receiver: str, fingerprint: str, episode: int) -> ReceiverState | None:
+        with self._lock:
+            return self._states.get((receiver, fingerprint, episode))
+
+    def save_receiver_states(self, states: Sequence[ReceiverState]) -> None:
+        with self._lock:
+            for s in states:
+                self._states[(s.receiver, s.fingerprint, s.episode)] = s
+
+
+class SlackCalls(Protocol):
+    """The Slack calls a thread needs. `maybe_sent` says an earlier attempt may have posted
+    the message or shared the file already: it is then looked for first."""
+
+    def channel_id(self) -> str: ...
+
+    def post_once(self, state: ReceiverState, event: str, blocks: list[render.Block], text: str, *,
+                  maybe_sent: bool, thread_ts: str | None = None) -> str: ...
+
+    def upload_once(self, state: ReceiverState, filename: str, maybe_sent: bool, **upload: Any) -> None: ...
+
+    def reply(self, state: ReceiverState, blocks: list[render.Block], text: str) -> None: ...
+
+    def edit(self, state: ReceiverState, blocks: list[render.Block], text: str) -> None: ...
+
+
+class SlackThreads:
+    def __init__(self, name: str, calls: SlackCalls, *, state: ReceiverStateStore | None,
+                 history: HistoryFn | None, digest_size: int, chart: bool, mention: str | None,
+                 clock: Callable[[], datetime]) -> None:
+        self.name = name
+        self.digest_size = digest_size
+        self._calls = calls
+        self._state: ReceiverStateStore = state if state is not None else MemoryReceiverState()
+        self._history = history
+        self._chart = chart
+        self._mention = mention
+        self._clock = clock
+
+    # -- alerts ------------------------------------------------------------------------------
+    def send(self, payload: Mapping[str, Any]) -> None:
+        """One notification of an episode. A firing this receiver already has (a drain that
+        stopped before recording it), or one arriving after its episode resolved, changes
+        nothing; a reminder is a reply in the thread."""
+        state = self._known(payload)
+        data = SeriesData(self._history, str(payload["series"]))
+        if payload.get("status") == "resolved":
+            self._resolve(payload, state, data)
+        elif state is None or state.progress in (POSTING, POSTED):
+            self._fire(payload, state, data)
+        elif payload.get("reminder") and state.progress in (FIRING, DIGEST):
+            self._remind(payload, state, data)
+
+    def _fire(self, payload: Mapping[str, Any], state: ReceiverState | None, data: SeriesData) -> None:
+        """The parent, then its chart in the thread; the chart is uploaded only once the
+        parent is saved, so only a POSTED send may have shared it already."""
+        chart_maybe_sent = state is not None and state.progress == POSTED
+        state = self._parent(state or self._intend(payload), data, maybe_sent=state is not None)
+        if state.progress != POSTED:
+            return
+        parent = state.parent
+        png = chart_or_none(data, parent) if self._chart else None
+        if png is not None:
+            self._calls.upload_once(state, chart_filename(parent), chart_maybe_sent, file=png,
+                                    title=f"{parent['series']} ({render.period_span(parent)})",
+                                    alt_txt=alt_text(parent))
+        self._save(replace(state, progress=FIRING))
+
+    def _resolve(self, payload: Mapping[str, Any], state: ReceiverState | None, data: SeriesData) -> None:
+        """A reply in the thread, then the parent edited (an alert of a digest: the reply only).
+        An episode whose firing never reached this receiver gets a message of its own."""
+        if state is None or (state.progress == POSTING and state.parent.get("status") == "resolved"):
+            self._parent(state or self._intend(payload), data, maybe_sent=state is not None)
+            return
+        state = self._parent(state, data, maybe_sent=True)  # a firing parent left half-posted
+        if state.progress == RESOLVED:
+            return
+        digest = state.progress in (DIGEST, DIGEST_RESOLVING)
+        maybe_sent = state.progress in (RESOLVING, DIGEST_RESOLVING)
+        if not maybe_sent:
+            state = self._save(replace(state, progress=DIGEST_RESOLVING if digest else RESOLVING))
+        self._calls.post_once(state, RESOLUTION_EVENT, render.thread_blocks(payload, data.at),
+                              render.fallback_text(payload), thread_ts=state.ts, maybe_sent=maybe_sent)
+        if not digest:
+            self._calls.edit(state, render.resolved_parent_blocks(state.parent, payload, data.at),
+                             render.fallback_text(payload))
+        self._save(replace(state, progress=RESOLVED))
+
+    def _remind(self, payload: Mapping[str, Any], state: ReceiverState, data: SeriesData) -> None:
+        """A reply, and the parent refreshed. Not looked for after a crash: a reminder said
+        twice does no harm, so reminders are delivered at least once."""
+        self._calls.reply(state, render.thread_blocks(payload, data.at), render.fallback_text(payload))
+        if state.progress == DIGEST:
+            return
+        self._calls.edit(state, render.alert_blocks(payload, data.at), render.fallback_text(payload))
+        self._save(replace(state, parent=dict(payload)))
+
+    def _intend(self, payload: Mapping[str, Any]) -> ReceiverState:
+        """The intent to post the episode's first message, saved before Slack is called."""
+        return self._save(ReceiverState(self.name, str(payload["fingerprint"]), int(payload["episode"]),
+                                        self._calls.channel_id(), intent_ts(self._clock()), POSTING,
+                                        dict(payload)))
+
+    def _parent(self, state: ReceiverState, data: SeriesData, maybe_sent: bool) -> ReceiverState:
+        """Make sure an intended parent exists: found (an earlier attempt posted it) or posted."""
+        if state.progress != POSTING:
+            return state
+        parent = state.parent
+        ts = self._calls.post_once(state, ALERT_EVENT, render.alert_blocks(parent, data.at, self._mention),
+                                   render.fallback_text(parent), maybe_sent=maybe_sent)
+        return self._save(replace(state, ts=ts, progress=RESOLVED if parent.get("status") == "resolved"
+                                  else POSTED))
+
+    # -- digests -----------------------------------------------------------------------------
+    def send_group(self, payloads: Sequence[Mapping[str, Any]], group_labels: Mapping[str, str]) -> None:
+        """One message for many alerts (a release that moved hundreds of series): the largest
+        moves first, the rest counted, the full list as CSV in the thread. Later updates of
+        the firing alerts in it thread under it. A notification this receiver has begun to
+        say already (a drain stopped while recording a digest) goes on alone, never into a
+        second digest."""
+        if len(payloads) <= 1:
+            for p in payloads:
+                self.send(p)
+            return
+        key = group_key(payloads)
+        state = self._state.receiver_state(self.name, key, 0)
+        maybe_sent = state is not None
+        if state is None:
+            begun = [said_before(p, self._known(p)) for p in payloads]
+            if any(begun):
+                for p in (p for p, b in zip(payloads, begun, strict=True) if b):
+                    self.send(p)
+                self.send_group([p for p, b in zip(payloads, begun, strict=True) if not b], group_labels)
+                return
+            state = self._save(ReceiverState(
+                self.name, key, 0, self._calls.channel_id(), intent_ts(self._clock()), POSTING,
+                {"count": len(payloads), "labels": dict(group_labels)}))
+        if state.progress == POSTING:
+            data = SeriesData(self._history, str(render.order_by_move(payloads)[0]["series"]))
+            blocks = render.digest_blocks(payloads, group_labels, self.digest_size, data.at)
+            text = render.digest_text(payloads, group_labels)
+            ts = self._calls.post_once(state, DIGEST_EVENT, blocks, text, maybe_sent=maybe_sent)
+            state = replace(state, ts=ts, progress=POSTED)
+            members = digest_members(payloads, state, [self._known(p) for p in payloads])
+            self._state.save_receiver_states([state, *members])
+            maybe_sent = False
+        if state.progress == POSTED:
+            self._calls.upload_once(state, DIGEST_CSV, maybe_sent, content=render.digest_csv(payloads),
+                                    title=f"All {len(payloads)} alerts")
+            self._save(replace(state, progress=GROUP_DONE))
+
+    def _known(self, payload: Mapping[str, Any]) -> ReceiverState | None:
+        return self._state.receiver_state(self.name, str(payload["fingerprint"]), int(payload["episode"]))
+
+    def _save(self, state: ReceiverState) -> ReceiverState:
+        self._state.save_receiver_states([state])
+        return state
+
+
+def intent_ts(now: datetime) -> str:
+    """The intent's time in Slack's ts format: kept in `ts` until the message has its own."""
+    return f"{now.timestamp():.6f}"
+
+
+def search_oldest(intent: ReceiverState) -> str:
+    """The `oldest` bound of the search for a message posted after `intent` was saved."""
+    return f"{max(0.0, float(intent.ts) - LOOKBACK_SECONDS):.6f}"
+
+
+def metadata(event_type: str, state: ReceiverState) -> dict[str, Any]:
+    return {"event_type": event_type, "event_payload": {
+        "fingerprint": state.fingerprint, "episode": state.episode, "receiver": state.receiver}}
+
+
+def carries(message: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
+    """Whether a message, as conversations.history/replies return it, carries `wanted`."""
+    found = message.get("metadata")
+    if not isinstance(found, Mapping) or found.get("event_type") != wanted["event_type"]:
+        return False
+    payload = found.get("event_payload")
+    return isinstance(payload, Mapping) and all(
+        str(payload.get(key)) == str(value) for key, value in wanted["event_payload"].items())
+
+
+def shares_file(message: Mapping[str, Any], filename: str) -> bool:
+    """Whether a thread message shares a file of that name (a chart, a digest's CSV)."""
+    return any(isinstance(f, Mapping) and f.get("name") == filename for f in message.get("files") or [])
+
+
+def group_key(payloads: Sequence[Mapping[str, Any]]) -> str:
+    """A digest's key: the same notifications make the same digest, drain after drain."""
+    members = sorted((str(p["fingerprint"]), int(p["episode"]), str(p["status"])) for p in payloads)
+    return "group:" + hashlib.sha256(json.dumps(members).encode()).hexdigest()[:20]
+
+
+def said_before(payload: Mapping[str, Any], known: ReceiverState | None) -> bool:
+    """Whether the receiver has begun to say this notification (the episode's firing, or its
+    resolution). Reminders may be said again."""
+    if payload.get("reminder") or known is None:
+        return False
+    return payload.get("status") != "resolved" or known.progress in (RESOLVING, DIGEST_RESOLVING, RESOLVED)
+
+
+def digest_members(payloads: Sequence[Mapping[str, Any]], digest: ReceiverState,
+                   known: Sequence[ReceiverState | None]) -> list[ReceiverState]:
+    """What a posted digest said for each alert (`known`: its state before): a firing threads
+    under the digest from now on, a resolution is done."""
+    states = []
+    for p, before in zip(payloads, known, strict=True):
+        here = ReceiverState(digest.receiver, str(p["fingerprint"]), int(p["episode"]), digest.channel,
+                             digest.ts, DIGEST, dict(p))
+        if p.get("status") == "resolved":
+            states.append(replace(before or here, progress=RESOLVED))
+        elif before is None and not p.get("reminder"):
+            states.append(here)
+    return states
