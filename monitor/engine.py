@@ -203,10 +203,14 @@ class Engine:
         by_frequency: dict[str, list[SeriesInfo]] = {}
         for info in selected:
             by_frequency.setdefault(info.frequency, []).append(info)
+        parents = _parent_ids(rule)
         for frequency, members in by_frequency.items():
-            panel = self._store.panel([m.id for m in members], frequency)
+            ids = {m.id for m in members}
+            context = self._store.series(parents - ids) if parents else {}  # `share` needs its parents
+            panel = self._store.panel(sorted(ids | set(context)), frequency)
             try:
-                evaluations += evaluate_panel(rule, panel, {m.id: m for m in members}, revised, now)
+                found = evaluate_panel(rule, panel, {m.id: m for m in members} | context, revised, now)
+                evaluations += [e for e in found if e.series in ids]
             except Exception:  # one bad rule or series must not stop the others
                 log.exception("rule failed rule=%s series=%d", rule.name, len(members))
         self._observer.rule_evaluated(rule.name, sum(e.finding is not None for e in evaluations))
@@ -229,6 +233,13 @@ class Engine:
         the store lock, so a slow or dead receiver never delays polling."""
         with self._drain_lock:
             self._dispatcher_factory(runtime).drain(now)
+
+
+def _parent_ids(rule: CompiledRule) -> set[str]:
+    parent = rule.config.transform.parent
+    if parent is None:
+        return set()
+    return {parent} if isinstance(parent, str) else set(parent.values())
 
 
 def _needs_now(rule: CompiledRule) -> bool:

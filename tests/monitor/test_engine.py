@@ -209,3 +209,24 @@ def test_a_parameterised_transform_reaches_the_detector_and_the_sentence(
         "[FIRING] decline rus-chn/import/total (warning): Russia's imports from China stood at 2,827.4 "
         "(3-month average) in 2015-03, below the 3,000 threshold.",
     ]
+
+
+def test_share_of_a_parent_series_loads_the_parent(
+    write_config: Callable[[str], Path], russia_china_csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    truncate_csv(russia_china_csv, "2015-03")
+    config = CONFIG.replace(
+        "      ru_imports_from_cn_musd: {flow: import}\n",
+        "      ru_imports_from_cn_musd: {flow: import}\n      turnover_musd: {flow: total}\n")
+    config = config.replace("rules:\n  - name: decline\n", "rules:\n  - name: decline\n    select: {flow: import}\n")
+    config = config.replace("transform: {kind: yoy_pct}",
+                            "transform: {kind: share, parent: rus-chn/total/total}")
+    config = config.replace("{kind: consecutive, direction: below, threshold: -5, count: 5}",
+                            "{kind: threshold, direction: above, threshold: 50}")
+    app = App(load_config(write_config(config)))
+    app.run_once()
+    app.store.close()
+    # 2015-03: imports 3012.55243 of turnover 5421.95384 = 55.6%.
+    assert capsys.readouterr().out.splitlines() == [
+        "[FIRING] decline rus-chn/import/total (warning): Russia's imports from China stood at 55.6% "
+        "of the total in 2015-03, above the 50% threshold."]
