@@ -218,7 +218,8 @@ def test_share_of_a_parent_series_loads_the_parent(
     config = CONFIG.replace(
         "      ru_imports_from_cn_musd: {flow: import}\n",
         "      ru_imports_from_cn_musd: {flow: import}\n      turnover_musd: {flow: total}\n")
-    config = config.replace("rules:\n  - name: decline\n", "rules:\n  - name: decline\n    select: {flow: import}\n")
+    config = config.replace("rules:\n  - name: decline\n",
+                            "rules:\n  - name: decline\n    select: {flow: import}\n")
     config = config.replace("transform: {kind: yoy_pct}",
                             "transform: {kind: share, parent: rus-chn/total/total}")
     config = config.replace("{kind: consecutive, direction: below, threshold: -5, count: 5}",
