@@ -67,9 +67,12 @@ def evaluate(
     check_panel(panel)
     params_t = check_transform(transform, transform_params)
     values = apply_transform(transform, panel, **params_t)
+    raw = panel.to_numpy(dtype=float)
+    if scope == "latest" and (start := _newest_start(detector, values, raw)) > 0:
+        panel, values, raw = panel.iloc[start:], values.iloc[start:], raw[start:]
     scan = _scan(detector, values, now)
     selected = scan.mask if scope == "all" or scan.latest is None else scan.latest
-    rows, cols = _selected_cells(panel.to_numpy(dtype=float), selected, scope)
+    rows, cols = _selected_cells(raw, selected, scope)
     if len(rows) == 0:
         return []
     names = [str(c) for c in panel.columns]
@@ -79,7 +82,7 @@ def evaluate(
     periods = panel.index[rows]
     value = values.to_numpy(dtype=float)[rows, cols].tolist()
     reference = scan.reference[rows, cols].tolist()
-    held_for = run_lengths(selected)[rows, cols].tolist()
+    held_for = _held_for(selected, rows, cols, scope)
     evidence = {name: array[rows, cols].tolist() for name, array in scan.evidence.items()}
     for name, array in scan.periods.items():
         evidence[name] = [str(panel.index[r]) if r >= 0 else None for r in array[rows, cols].tolist()]
@@ -118,6 +121,33 @@ def evaluate(
             )
         )
     return findings
+
+
+LATEST_TAIL = 12  # newest rows a windowed detector scores for scope "latest" (held_for caps here)
+
+
+def _held_for(flags: np.ndarray, rows: np.ndarray, cols: np.ndarray, scope: Scope) -> list[int]:
+    """Run of flags ending at each selected cell; for scope "latest" computed on the flagged
+    series only (run lengths over a whole 100,000-series panel cost a second)."""
+    if scope == "all" or len(rows) == 0:
+        return run_lengths(flags)[rows, cols].tolist()
+    return run_lengths(flags[:, cols])[rows, np.arange(len(cols))].tolist()
+
+
+def _newest_start(detector: Detector, values: pd.DataFrame, raw: np.ndarray) -> int:
+    """Scope "latest" reads only each series' newest period and the run of flags ending there.
+    A causal detector with a bounded `lookback` then needs only the rows from LATEST_TAIL
+    before the oldest newest period, minus its lookback: scoring those instead of the whole
+    history makes a 36-month rolling median several times cheaper on 20 years of data, with
+    the same flags on the rows kept. 0 means "score everything"."""
+    lookback = getattr(detector, "lookback", None)
+    if not callable(lookback) or not getattr(detector, "causal", False):
+        return 0
+    newest = last_valid_rows(raw)
+    newest = newest[newest >= 0]
+    if not len(newest):
+        return 0
+    return max(int(newest.min()) - (LATEST_TAIL - 1) - int(lookback(values.index.freq)), 0)
 
 
 def _scan(detector: Detector, values: pd.DataFrame, now: date | None) -> Scan:

@@ -34,7 +34,7 @@ from detectors import validate
 from detectors.base import Cell, Scan, last_valid_rows
 from detectors.errors import DetectorConfigError
 from detectors.findings import FindingKind
-from detectors.panel import periods_per_year
+from detectors.panel import FreqLike, periods_per_year
 from detectors.transforms import bound_phrase, value_phrase
 from detectors.wording import period_noun
 
@@ -113,6 +113,10 @@ class RobustZ:
     def span(self) -> int:
         """How many history values each score looks at: `window`, or `years` when seasonal."""
         return int(self.years if self.seasonal else self.window)  # type: ignore[arg-type]
+
+    def lookback(self, freq: FreqLike) -> int:
+        """Rows before a cell that its score reads (the daemon scores only the newest rows)."""
+        return self.span * (periods_per_year(freq) if self.seasonal else 1)
 
     @property
     def history_needed(self) -> int:
