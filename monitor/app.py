@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -40,7 +41,7 @@ def in_release_window(newest: str | None, frequency: str, release: ReleaseCalend
         return True
     awaited = pd.Period(newest, freq=pandas_freq(frequency)) + 1
     due = Staleness(lag=release.lag, day=release.day).due_date(awaited)
-    due_at = datetime(due.year, due.month, due.day, tzinfo=UTC)
+    due_at = datetime(due.year, due.month, due.day, tzinfo=ZoneInfo(release.timezone))
     return due_at - release.before <= now <= due_at + timedelta(days=1) + release.after
 
 
@@ -174,6 +175,7 @@ class App:
             self._scheduler.shutdown()
         if self._http is not None:
             self._http.stop()
+        self.engine.close()
         self.store.close()
 
     # -- reload -------------------------------------------------------------------------

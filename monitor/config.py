@@ -142,9 +142,22 @@ class ReleaseCalendar(Strict):
 
     day: int = Field(default=20, ge=1, le=31)
     lag: int = Field(default=1, ge=0)
+    timezone: str = "UTC"  # the publisher's, e.g. Asia/Shanghai for China customs
     poll_every: Duration = timedelta(hours=1)
     before: Duration = timedelta(days=2)
     after: Duration = timedelta(days=10)
+
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai") from None
+        return value
 
 
 class SourceBase(Strict):
@@ -580,6 +593,25 @@ class MetricsConfig(Strict):
     series_limit: int = Field(default=1000, ge=0)
 
 
+class DetectionConfig(Strict):
+    """Where detectors run, one partition of `partition_size` series at a time: `local` on
+    this machine's cores (`workers` processes, default one per core; a panel of one
+    partition stays in-process), `dask` on a dask.distributed scheduler at `address`
+    (`pip install 'tradewatch[dask]'`). Findings always come back to this process, the only
+    one that alerts."""
+
+    executor: Literal["local", "dask"] = "local"
+    address: str | None = None
+    partition_size: int = Field(default=10_000, ge=1)
+    workers: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _dask_needs_an_address(self) -> DetectionConfig:
+        if self.executor == "dask" and not self.address:
+            raise ValueError("executor dask needs an address, e.g. tcp://scheduler:8786")
+        return self
+
+
 class Config(Strict):
     sources: list[SourceConfig] = Field(default_factory=list)
     rules: list[Rule] = Field(default_factory=list)
@@ -587,6 +619,7 @@ class Config(Strict):
     store: StoreConfig = StoreConfig()
     http: HttpConfig = HttpConfig()
     metrics: MetricsConfig = MetricsConfig()
+    detection: DetectionConfig = DetectionConfig()
 
 
 def config_json_schema() -> dict[str, Any]:

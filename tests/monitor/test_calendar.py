@@ -68,3 +68,16 @@ def test_late_data_fires_even_when_the_source_fails_and_resolves_when_it_arrives
     app.run_once()
     assert capsys.readouterr().out.startswith("[RESOLVED] late rus-chn/import/total")
     app.store.close()
+
+
+def test_due_dates_are_in_the_publishers_time_zone() -> None:
+    shanghai = ReleaseCalendar(day=20, lag=1, timezone="Asia/Shanghai", before="0s")
+    # April's data is due on 20 May in Beijing, which starts at 16:00 UTC on 19 May.
+    assert in_release_window("2015-03", "M", shanghai, datetime(2015, 5, 19, 16, 30, tzinfo=UTC))
+    assert not in_release_window("2015-03", "M", CALENDAR.model_copy(update={"before": timedelta(0)}),
+                                 datetime(2015, 5, 19, 16, 30, tzinfo=UTC))
+
+
+def test_an_unknown_time_zone_is_a_config_error() -> None:
+    with pytest.raises(ValueError, match="unknown time zone 'Mars/Olympus'"):
+        ReleaseCalendar(timezone="Mars/Olympus")
