@@ -89,9 +89,13 @@ class Daemon:
             [sys.executable, "-m", "monitor", "run", "--config", str(config), "--listen", "127.0.0.1:0"],
             stdout=subprocess.PIPE, stderr=log, text=True, env={**env, "PYTHONUNBUFFERED": "1"})
         lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=lambda: [lines.put(line) for line in self.process.stdout or []],
-                         daemon=True).start()
-        deadline = time.monotonic() + 30
+
+        def pump() -> None:
+            for line in self.process.stdout or []:
+                lines.put(line)
+
+        threading.Thread(target=pump, daemon=True).start()
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline and self.process.poll() is None:
             try:
                 line = lines.get(timeout=0.2)
@@ -120,7 +124,7 @@ def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None
     while not predicate():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+        time.sleep(0.1)
 
 
 def event(message: Message) -> tuple[str, str] | None:
@@ -177,28 +181,31 @@ def test_sigkill_while_delivering_leaves_exactly_one_message_per_episode(
                 found.setdefault(kind[1] if kind and kind[0] == "tradewatch_alert" else "?", []).append(m)
             return found
 
-        def settled(daemon: Daemon, wanted: set[str], resolved: set[str] = frozenset()) -> Callable[[], bool]:
+        def settled(daemon: Daemon, wanted: set[str],
+                    resolved: frozenset[str] = frozenset()) -> Callable[[], bool]:
+            """Every wanted parent and resolution in Slack, and the daemon's outbox empty."""
+
             def done() -> bool:
-                replied = {f for kind, f in filter(None, map(event, slack.messages))
-                           if kind == "tradewatch_resolution"}
-                return daemon.pending() == 0 and wanted <= set(parents()) and resolved <= replied
+                replied = {str(m.metadata["event_payload"]["fingerprint"])
+                           for m in slack.with_metadata(CHANNEL, "tradewatch_resolution") if m.metadata}
+                return wanted <= set(parents()) and resolved <= replied and daemon.pending() == 0
             return done
 
         try:
             # (a) killed at a random moment of the delivery
             first = start()
             posted = rng.randint(2, len(fired) - 6)
-            wait_until(lambda: len(slack.parents(CHANNEL)) >= posted, 40, f"{posted} parents")
+            wait_until(lambda: len(slack.parents(CHANNEL)) >= posted, 90, f"{posted} parents")
             time.sleep(rng.uniform(0.0, 0.4))  # anywhere in the next post, chart or save
             first.end(signal.SIGKILL)
             # (b) killed inside the crash window: Slack has a parent, the daemon not its ts
             holding = slack.hold_responses(60, match=is_post("tradewatch_alert", rng.randint(0, 2)))
             second = start()
-            assert holding.wait(40), "no parent post was held"
+            assert holding.wait(90), "no parent post was held"
             second.end(signal.SIGKILL)
             slack.release()
             third = start()
-            wait_until(settled(third, set(fired)), 40, "every alert delivered after the restarts")
+            wait_until(settled(third, set(fired)), 90, "every alert delivered after the restarts")
             check_parents(slack, parents(), fired)
 
             # (c) the next month resolves some alerts; killed while replying in their threads
@@ -208,16 +215,19 @@ def test_sigkill_while_delivering_leaves_exactly_one_message_per_episode(
             holding = slack.hold_responses(60, match=is_post("tradewatch_resolution",
                                                              rng.randint(0, len(resolving) - 2)))
             write_exports(csv, "2015-04")
-            assert holding.wait(40), "no resolution reply was held"
+            assert holding.wait(90), "no resolution reply was held"
             third.end(signal.SIGKILL)
             slack.release()
             fourth = start()
-            wait_until(settled(fourth, set(now), resolving), 40, "every resolution delivered")
+            wait_until(settled(fourth, set(now), frozenset(resolving)), 90, "every resolution delivered")
             fourth.end(signal.SIGTERM)
         except AssertionError as exc:
             log.flush()
-            raise AssertionError(f"{exc} (seed {seed}); daemon log:\n{log_path.read_text()[-3000:]}") from None
+            tail = log_path.read_text()[-3000:]
+            raise AssertionError(f"{exc} (seed {seed}); daemon log:\n{tail}") from None
 
+        # the held parent and reply were found again by their metadata, not posted twice
+        assert slack.calls("conversations.history") and slack.calls("conversations.replies")
         everyone = {**fired, **now}
         check_parents(slack, parents(), everyone)
         for fp, [parent] in parents().items():

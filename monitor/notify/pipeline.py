@@ -115,7 +115,10 @@ class _Item:
 class Dispatcher:
     """Drains the outbox in small stages: reminders -> route -> silence/inhibit -> group ->
     send -> record. One drain at a time; a failed delivery stays for the next drain without
-    resending to the receivers that already have it."""
+    resending to the receivers that already have it. A process that dies after a receiver
+    took a notification but before its delivery was recorded sends it again on the next
+    drain: at least once for receivers that cannot be read back, a no-op for Slack, which
+    keeps how far each send got (monitor/notify/slack_state.py)."""
 
     def __init__(self, store: Store, notify: Notify, notifiers: Mapping[str, Notifier],
                  on_delivery: DeliveryHook | None = None,
@@ -184,8 +187,9 @@ class Dispatcher:
                 for item in items:
                     self._failed(item, exc)
                 return 0, len(items)
+            sent_at = now()  # one request delivered them all: recorded in one transaction
+            self._store.record_deliveries([(item.entry.id, receiver, sent_at, None) for item in items])
             for item in items:
-                self._store.record_delivery(item.entry.id, receiver, now(), None)
                 self._hook(receiver, item.entry.payload, "sent")
             return len(items), 0
         sent = failed = 0
@@ -211,10 +215,10 @@ class Dispatcher:
 
     def _finish(self, waiting: set[int], now: Callable[[], datetime]) -> None:
         """An entry is done once every destination has it (sent, silenced or inhibited)."""
-        for entry in self._store.pending_outbox():
-            if entry.id not in waiting and all(
-                    d.receiver in entry.delivered_to for d in self._destinations(entry)):
-                self._store.mark_done(entry.id, now())
+        done = [entry.id for entry in self._store.pending_outbox() if entry.id not in waiting and all(
+            d.receiver in entry.delivered_to for d in self._destinations(entry))]
+        if done:
+            self._store.mark_done_many(done, now())
 
     def _enqueue_reminders(self, firing: Sequence[Alert], now: datetime) -> None:
         """A firing alert is repeated to a receiver once `repeat_interval` has passed since it

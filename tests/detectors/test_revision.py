@@ -42,7 +42,7 @@ def test_levels_threshold_and_new_periods() -> None:
 
 
 def test_parameters_are_checked_and_scan_is_refused() -> None:
-    with pytest.raises(DetectorConfigError, match="revision.threshold must be >= 0"):
+    with pytest.raises(DetectorConfigError, match=r"revision\.threshold must be >= 0"):
         build_detector("revision", {"threshold": -1})
     with pytest.raises(TypeError, match="compares two vintages"):
         Revision().scan(panels()[0])
