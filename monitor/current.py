@@ -25,13 +25,14 @@ _SPARE_PERIODS = 24  # room for two years of new months before the matrix is cop
 
 @dataclass(frozen=True, slots=True)
 class Cells:
-    """Changed cells of one frequency, sorted by (row, ordinal): `rows` index the matrix's
-    series, `ordinals` are period ordinals, `vintage` one index for all of them."""
+    """Cells to write, at distinct positions, each row's cells contiguous with increasing
+    ordinals: `rows` index the matrix's series, `ordinals` are period ordinals, `vintage`
+    the fetch-time index of each cell (or one for all)."""
 
     rows: np.ndarray
     ordinals: np.ndarray
     values: np.ndarray
-    vintage: int
+    vintage: np.ndarray | int
 
 
 class Matrix:
@@ -97,12 +98,15 @@ class Matrix:
         """Current values at (row, ordinal); NaN where there is none (or outside the matrix)."""
         cols = ordinals - self.start
         inside = (rows < self.size) & (cols >= 0) & (cols < self.width)
+        flat = rows * self.values.shape[1] + cols  # one gather from the flat buffer
+        if inside.all():
+            return self.values.reshape(-1).take(flat)
         out = np.full(len(rows), np.nan)
-        out[inside] = self.values[rows[inside], cols[inside]]
+        out[inside] = self.values.reshape(-1).take(flat[inside])
         return out
 
     def apply(self, cells: Cells) -> None:
-        """Write cells (distinct positions, sorted by row then ordinal)."""
+        """Write cells (see `Cells` for the order they come in)."""
         if len(cells.rows) == 0:
             return
         self.cover(int(cells.ordinals.min()), int(cells.ordinals.max()))

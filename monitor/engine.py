@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -29,8 +29,8 @@ from detectors.transforms import value_phrase
 from detectors.wording import format_level
 from monitor.alerts.book import AlertBook
 from monitor.alerts.lifecycle import Evaluation
-from monitor.config import LoadedConfig, Rule
-from monitor.labels import subject
+from monitor.config import DetectionConfig, LoadedConfig, Rule
+from monitor.executor import Executor, RulePlan, RuleResult, Subjects, build_executor
 from monitor.notify.pipeline import Dispatcher, Notifier, build_notifiers
 from monitor.sources import build_source
 from monitor.sources.base import FetchResult, Source, SourceError
@@ -130,6 +130,24 @@ class Engine:
         self._observer = observer or CycleObserver()
         self._lock = threading.Lock()
         self._drain_lock = threading.Lock()
+        self._executor: Executor | None = None
+        self._executor_config: DetectionConfig | None = None
+
+    def close(self) -> None:
+        """Stop the detection workers (processes, or the Dask client)."""
+        with self._lock:
+            if self._executor is not None:
+                self._executor.close()
+                self._executor = None
+
+    def _executor_for(self, runtime: Runtime) -> Executor:
+        """The executor the running config asks for, kept across cycles and reloads."""
+        config = runtime.loaded.config.detection
+        if self._executor is None or config != self._executor_config:
+            if self._executor is not None:
+                self._executor.close()
+            self._executor, self._executor_config = build_executor(config), config
+        return self._executor
 
     def cycle(self, runtime: Runtime, source_name: str, now: Callable[[], datetime]) -> CycleResult:
         started = time.monotonic()
@@ -173,10 +191,8 @@ class Engine:
         revised: dict[str, list[Revision]] = {}
         for revision in ingest.revised:
             revised.setdefault(revision.series, []).append(revision)
-        evaluations = []
-        for rule in runtime.rules:
-            if not _needs_now(rule):  # clock rules run in check_clock_rules, on every poll
-                evaluations += self._evaluate_rule(rule, infos, revised)  # 3. and 4.
+        rules = [r for r in runtime.rules if not _needs_now(r)]  # clock rules: check_clock_rules
+        evaluations = self._evaluate(runtime, rules, infos, revised)  # 3. and 4.
         transitions = self._book.apply(evaluations, now)  # 5. and 6.
         return len(ingest.changed), ingest.new_observations, len(evaluations), len(transitions)
 
@@ -190,31 +206,72 @@ class Engine:
             at = now()
             infos = {sid: info for sid, info in self._store.series().items()
                      if info.labels.get("source") == source_name}
-            evaluations: list[Evaluation] = []
-            for rule in rules:
-                evaluations += self._evaluate_rule(rule, infos, {}, at)
-            self._book.apply(evaluations, at)
+            self._book.apply(self._evaluate(runtime, rules, infos, {}, at), at)
 
-    def _evaluate_rule(self, rule: CompiledRule, infos: Mapping[str, SeriesInfo],
-                       revised: Mapping[str, Sequence[Revision]],
-                       now: datetime | None = None) -> list[Evaluation]:
-        selected = [info for info in infos.values() if rule.config.matches(info.labels)]
-        evaluations: list[Evaluation] = []
-        by_frequency: dict[str, list[SeriesInfo]] = {}
-        for info in selected:
-            by_frequency.setdefault(info.frequency, []).append(info)
-        parents = _parent_ids(rule)
-        for frequency, members in by_frequency.items():
-            ids = {m.id for m in members}
-            context = self._store.series(parents - ids) if parents else {}  # `share` needs its parents
-            panel = self._store.panel(sorted(ids | set(context)), frequency)
+    def _evaluate(self, runtime: Runtime, rules: Sequence[CompiledRule], infos: Mapping[str, SeriesInfo],
+                  revised: Mapping[str, Sequence[Revision]], now: datetime | None = None) -> list[Evaluation]:
+        """Each rule over the panel of the series it selects, per frequency (with the parents
+        a `share` needs as context). Rules over the same panel share one executor pass."""
+        groups: dict[tuple[str, tuple[str, ...]], list[tuple[CompiledRule, frozenset[str]]]] = {}
+        everything = dict(infos)
+        for rule in rules:
+            by_frequency: dict[str, list[str]] = {}
+            for info in infos.values():
+                if rule.config.matches(info.labels):
+                    by_frequency.setdefault(info.frequency, []).append(info.id)
+            parents = _parent_ids(rule)
+            for frequency, selected in by_frequency.items():
+                own = frozenset(selected)
+                context = self._store.series(parents - own) if parents else {}  # `share` needs its parents
+                everything.update(context)
+                groups.setdefault((frequency, tuple(sorted(own | set(context)))), []).append((rule, own))
+        found = dict.fromkeys((r.name for r in rules), 0)
+        per_rule: dict[str, list[Evaluation]] = {r.name: [] for r in rules}
+        for (frequency, ids), members in groups.items():
+            panel = self._store.panel(ids, frequency)
+            if panel.shape[1]:
+                for name, done in self._evaluate_panel(runtime, members, panel, everything, revised, now,
+                                                       found).items():
+                    per_rule[name] += done
+        for name, count in found.items():
+            self._observer.rule_evaluated(name, count)
+        return [e for rule in rules for e in per_rule[rule.name]]  # in config order, as always
+
+    def _evaluate_panel(self, runtime: Runtime, members: Sequence[tuple[CompiledRule, frozenset[str]]],
+                        panel: pd.DataFrame, infos: Mapping[str, SeriesInfo],
+                        revised: Mapping[str, Sequence[Revision]], now: datetime | None,
+                        found: dict[str, int]) -> dict[str, list[Evaluation]]:
+        """The rules of one panel, each reporting on its own series; counts findings per rule."""
+        active = self._book.active_series()
+        labels = _LabelsOf(infos)
+        columns = set(panel.columns)
+        done: dict[str, list[Evaluation]] = {}
+        plain = []
+        for rule, own in members:
+            watch = frozenset(active.get(rule.name, set()) & own)
+            if not getattr(rule.detector, "needs_previous", False):
+                plain.append((rule, own, RulePlan(rule.name, rule.config.transform.kind,
+                                                  rule.config.transform.params(), rule.detector,
+                                                  rule.config.severity, watch)))
+                continue
             try:
-                found = evaluate_panel(rule, panel, {m.id: m for m in members} | context, revised, now)
-                evaluations += [e for e in found if e.series in ids]
-            except Exception:  # one bad rule or series must not stop the others
-                log.exception("rule failed rule=%s series=%d", rule.name, len(members))
-        self._observer.rule_evaluated(rule.name, sum(e.finding is not None for e in evaluations))
-        return evaluations
+                mine = _evaluate_revisions(rule, panel, infos, revised, Subjects(labels), watch)
+            except Exception:  # one bad rule must not stop the others
+                log.exception("rule failed rule=%s series=%d", rule.name, len(own))
+                continue
+            done[rule.name] = [e for e in mine if e.series in own]
+            found[rule.name] += sum(e.finding is not None for e in done[rule.name])
+        results = self._executor_for(runtime).run(panel, [p for _, _, p in plain], labels, now)
+        for (rule, own, _), result in zip(plain, results, strict=True):
+            if result.error is not None:
+                log.error("rule failed rule=%s series=%d error=%s", rule.name, len(own), result.error)
+                continue
+            if not own >= columns:  # context columns report nothing
+                result = RuleResult([f for f in result.findings if f.series in own],
+                                    {sid: v for sid, v in result.newest.items() if sid in own})
+            found[rule.name] += len(result.findings)
+            done[rule.name] = rule_evaluations(rule, result, infos, revised, Subjects(labels))
+        return done
 
     def _finish(self, result: CycleResult) -> CycleResult:
         self._observer.poll_finished(result)
@@ -246,13 +303,41 @@ def _needs_now(rule: CompiledRule) -> bool:
     return bool(getattr(rule.detector, "needs_now", False))
 
 
+class _LabelsOf(Mapping[str, Mapping[str, str]]):
+    """Series id -> labels, read from the infos at hand (no copy of 100,000 dicts)."""
+
+    def __init__(self, infos: Mapping[str, SeriesInfo]) -> None:
+        self._infos = infos
+
+    def __getitem__(self, series: str) -> Mapping[str, str]:
+        return self._infos[series].labels
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._infos)
+
+    def __len__(self) -> int:
+        return len(self._infos)
+
+
+def rule_evaluations(rule: CompiledRule, result: RuleResult, infos: Mapping[str, SeriesInfo],
+                     revised: Mapping[str, Sequence[Revision]],
+                     subjects: Mapping[str, str]) -> list[Evaluation]:
+    """Evaluations only where the book can change: a finding, or an active alert (watched)
+    that may resolve. Every other series would step from no alert to no alert."""
+    out = [series_evaluation(rule, f.series, f.period, f, f.value, subjects[f.series], infos[f.series],
+                             revised.get(f.series, ())) for f in result.findings]
+    out += [series_evaluation(rule, sid, period, None, value, subjects[sid], infos[sid], revised.get(sid, ()))
+            for sid, (period, value) in sorted(result.newest.items())]
+    return out
+
+
 def evaluate_panel(rule: CompiledRule, panel: pd.DataFrame, infos: Mapping[str, SeriesInfo],
                    revised: Mapping[str, Sequence[Revision]] | None = None,
                    now: datetime | None = None) -> list[Evaluation]:
     """Pure: one rule over one panel -> one Evaluation per series with data. `revised` holds
     the values this fetch revised, per series: revision rules compare the panel before and
     after them, and a condition that stops holding because of one says so."""
-    subjects = {sid: subject({**info.labels, "series": sid}) for sid, info in infos.items()}
+    subjects = Subjects(_LabelsOf(infos))
     config = rule.config
     revised = revised or {}
     if getattr(rule.detector, "needs_previous", False):
@@ -268,22 +353,36 @@ def evaluate_panel(rule: CompiledRule, panel: pd.DataFrame, infos: Mapping[str, 
 
 
 def _evaluate_revisions(rule: CompiledRule, panel: pd.DataFrame, infos: Mapping[str, SeriesInfo],
-                        revised: Mapping[str, Sequence[Revision]],
-                        subjects: Mapping[str, str]) -> list[Evaluation]:
-    """The panel as it stood before this fetch (revised cells put back) against the panel now."""
-    before = panel.copy()
+                        revised: Mapping[str, Sequence[Revision]], subjects: Mapping[str, str],
+                        watch: Collection[str] | None = None) -> list[Evaluation]:
+    """The panel as it stood before this fetch (revised cells put back) against the panel now.
+    With `watch`, only series with a finding or in `watch` are evaluated (see
+    `rule_evaluations`); with no revision in the panel the two are equal and nothing is found."""
+    rows, cols, values = [], [], []
     for sid, items in revised.items():
-        if sid in before.columns:
-            for item in items:
-                before.loc[pd.Period(item.period, freq=panel.index.freq), sid] = item.before
-    config = rule.config
-    detector: Any = rule.detector
-    findings = {f.series: f for f in detector.find(
-        before, panel, rule=config.name, transform=config.transform.kind, severity=config.severity,
-        subjects=subjects, transform_params=config.transform.params())}
+        if sid not in panel.columns:
+            continue
+        col = panel.columns.get_loc(sid)
+        for item in items:
+            row = panel.index.get_indexer([pd.Period(item.period, freq=panel.index.freq)])[0]
+            if row >= 0:
+                rows.append(row)
+                cols.append(col)
+                values.append(item.before)
+    findings: dict[str, Finding] = {}
+    if rows or watch is None:
+        array = panel.to_numpy(dtype=float, copy=True)
+        array[rows, cols] = values
+        before = pd.DataFrame(array, index=panel.index, columns=panel.columns)
+        config = rule.config
+        detector: Any = rule.detector
+        findings = {f.series: f for f in detector.find(
+            before, panel, rule=config.name, transform=config.transform.kind, severity=config.severity,
+            subjects=subjects, transform_params=config.transform.params())}
+    wanted = panel if watch is None else panel[sorted(set(findings) | (set(watch) & set(panel.columns)))]
     return [series_evaluation(rule, sid, period, findings.get(sid), float(panel.at[period, sid]),
                               subjects[sid], infos[sid])
-            for sid, period in latest_periods(panel).items()]
+            for sid, period in latest_periods(wanted).items()]
 
 
 def series_evaluation(rule: CompiledRule, sid: str, period: pd.Period, finding: Finding | None,

@@ -17,6 +17,7 @@ import pandas as pd
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from prometheus_client.samples import Sample
 
 from monitor import __version__
 from monitor.alerts.book import AlertBook
@@ -156,21 +157,27 @@ class StateCollector(Collector):
         infos = self._store.series()
         chosen, dropped = self._export().choose(infos)
         now = self._clock()
-        snapshot = self._store.latest_snapshot()
-        snapshot = snapshot[snapshot["series"].isin(set(chosen))]
-        for row in snapshot.itertuples(index=False):
-            info = infos.get(str(row.series))
-            labels = dict(info.labels) if info else {}
-            values = [str(row.series)] + [str(labels.get(k, "")) for k in SERIES_LABELS[1:]]
-            value.add_metric(values, float(row.value))
-            base = float(row.year_ago_value)
+        snapshot = self._store.latest_snapshot(chosen)  # only the exported series are read
+        times: dict[tuple[str, str], tuple[float, float]] = {}  # per distinct period: start, age
+        for sid, freq, when, level, base, fetched in zip(
+                snapshot["series"].tolist(), snapshot["frequency"].tolist(), snapshot["period"].tolist(),
+                snapshot["value"].tolist(), snapshot["year_ago_value"].tolist(), snapshot["vintage"].tolist(),
+                strict=True):
+            info = infos[sid].labels if sid in infos else {}
+            labels = {"series": sid} | {k: str(info.get(k, "")) for k in SERIES_LABELS[1:]}
+            if (when, freq) not in times:
+                reference = pd.Period(when, freq=pandas_freq(freq))
+                end = reference.end_time.tz_localize("UTC").to_pydatetime()
+                times[when, freq] = (reference.start_time.tz_localize("UTC").timestamp(),
+                                     max((now - end).total_seconds(), 0.0))
+            start, elapsed = times[when, freq]
+            # One label dict shared by the five samples of a series (add_metric builds five).
+            value.samples.append(Sample(value.name, labels, level))
             if math.isfinite(base) and base != 0:
-                yoy.add_metric(values, 100.0 * (float(row.value) / base - 1.0))
-            reference = pd.Period(str(row.period), freq=pandas_freq(str(row.frequency)))
-            period.add_metric(values, reference.start_time.tz_localize("UTC").timestamp())
-            end = reference.end_time.tz_localize("UTC").to_pydatetime()
-            age.add_metric(values, max((now - end).total_seconds(), 0.0))
-            vintage.add_metric(values, row.vintage.timestamp())
+                yoy.samples.append(Sample(yoy.name, labels, 100.0 * (level / base - 1.0)))
+            period.samples.append(Sample(period.name, labels, start))
+            age.samples.append(Sample(age.name, labels, elapsed))
+            vintage.samples.append(Sample(vintage.name, labels, fetched.timestamp()))
         yield from (value, yoy, period, age, vintage)
         yield GaugeMetricFamily("tradewatch_series_watched", "Series in the store.", value=len(infos))
         yield GaugeMetricFamily("tradewatch_series_exported",

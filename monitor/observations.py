@@ -25,9 +25,10 @@ _DRIVER_MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 @dataclass(frozen=True, slots=True)
 class Incoming:
-    """A long frame as arrays: one entry per (series, period), sorted by series code then
-    period, the last of duplicates kept. `ids[code]` is the series id; `labels` holds the
-    label columns of each series' first row (index: ids)."""
+    """A long frame as arrays: one entry per (series, period), each series' entries together
+    (codes numbered in that order) with periods increasing, the last of duplicates kept.
+    `ids[code]` is the series id; `labels` holds the label columns of each series' first row
+    (index: ids)."""
 
     ids: list[str]
     codes: np.ndarray
@@ -89,19 +90,32 @@ def _ordinals(period: pd.Series, freq: str) -> tuple[np.ndarray, np.ndarray]:
     return lookup[codes], np.asarray(codes) >= 0
 
 
+def grouped_and_increasing(codes: np.ndarray, ordinals: np.ndarray) -> bool:
+    """Each code's rows are consecutive and their periods strictly increase: then nothing
+    repeats and no sort is needed (checked in one pass, no hashing)."""
+    if len(codes) < 2:
+        return True
+    change = codes[1:] != codes[:-1]
+    if not bool(np.all(change | (ordinals[1:] > ordinals[:-1]))):
+        return False
+    runs = int(np.count_nonzero(change)) + 1
+    return runs == int(np.count_nonzero(np.bincount(codes[codes >= 0])))
+
+
 def _sorted_unique(codes: np.ndarray, ordinals: np.ndarray, values: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Sort by (code, ordinal) and keep the last of duplicates. Also: where each code's run
-    starts, and the row (of the arrays given) where each code first appears."""
+    """Group by code with increasing ordinals (sorting only when the rows are not already
+    so), keeping the last of duplicates. Also: where each code's run starts, and the row (of
+    the arrays given) where each code first appears, in run order."""
     n = len(codes)
     if n == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0), empty, empty
-    low = int(ordinals.min())
-    key = codes * (int(ordinals.max()) - low + 1) + (ordinals - low)
-    if bool(np.all(key[1:] > key[:-1])):  # the usual file: series by series, oldest first
+    if grouped_and_increasing(codes, ordinals):  # the usual file: series by series, oldest first
         starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
         return codes, ordinals, values, starts, starts
+    low = int(ordinals.min())
+    key = codes * (int(ordinals.max()) - low + 1) + (ordinals - low)
     first_rows = np.flatnonzero(~pd.Series(codes).duplicated().to_numpy())
     first_rows = first_rows[np.argsort(codes[first_rows], kind="stable")]
     order = np.argsort(key, kind="stable")
@@ -130,17 +144,21 @@ def unpack(first: int, cells: int, packed: bytes | None, values: bytes) -> tuple
 
 def pack_runs(ids: Sequence[str], incoming: Incoming, chosen: np.ndarray, vintage: Any
               ) -> list[tuple[Any, ...]]:
-    """One observations row (without id) per series among the chosen entries."""
+    """One observations row (without id) per series among the chosen entries, cut from two
+    buffers (`pack` for each series would copy every value twice)."""
     codes, ordinals = incoming.codes[chosen], incoming.ordinals[chosen]
-    values = incoming.values[chosen]
     if len(codes) == 0:
         return []
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
     ends = np.r_[starts[1:], len(codes)]
-    rows = []
-    for code, lo, hi in zip(codes[starts].tolist(), starts.tolist(), ends.tolist(), strict=True):
-        rows.append((ids[code], vintage, *pack(ordinals[lo:hi], values[lo:hi])))
-    return rows
+    firsts = ordinals[starts]
+    consecutive = (ordinals[ends - 1] - firsts + 1 == ends - starts).tolist()
+    periods = ordinals.astype("<i4").tobytes()
+    values = incoming.values[chosen].astype("<f8").tobytes()
+    return [(ids[code], vintage, first, hi - lo, None if together else periods[4 * lo:4 * hi],
+             values[8 * lo:8 * hi])
+            for code, first, lo, hi, together in zip(codes[starts].tolist(), firsts.tolist(), starts.tolist(),
+                                                     ends.tolist(), consecutive, strict=True)]
 
 
 OBSERVATION_COLUMNS = ("series", "vintage", "first_period", "cells", "period_ordinals", "period_values")
@@ -188,15 +206,20 @@ def read_blocks(conn: Connection, after: int = 0, series: str | None = None,
                 batch: int = 20_000) -> Iterator[Block]:
     """Observation rows with id > `after` (of one series, if given), in id order."""
     c = observations.c
-    query = sa.select(c.id, c.series, c.vintage, c.first_period, c.cells, c.period_ordinals,
+    raw = sa.type_coerce(c.vintage, sa.String)  # parsed below, once per distinct fetch time
+    query = sa.select(c.id, c.series, raw, c.first_period, c.cells, c.period_ordinals,
                       c.period_values).where(c.id > after).order_by(c.id)
     if series is not None:
         query = query.where(c.series == series)
+    parse = c.vintage.type.dialect_impl(conn.dialect).result_processor(conn.dialect, None)
+    vintages: dict[Any, datetime] = {}
     result = conn.execution_options(yield_per=batch).execute(query)
     for part in result.partitions():
         for row in part:
+            if row[2] not in vintages:
+                vintages[row[2]] = utc(parse(row[2]) if parse is not None else row[2]) or row[2]
             ordinals, values = unpack(row[3], row[4], row[5], row[6])
-            yield Block(row[0], row[1], utc(row[2]) or row[2], ordinals, values)
+            yield Block(row[0], row[1], vintages[row[2]], ordinals, values)
 
 
 def expand(blocks: Sequence[Block], frequencies: dict[str, str]) -> pd.DataFrame:
@@ -216,6 +239,16 @@ def expand(blocks: Sequence[Block], frequencies: dict[str, str]) -> pd.DataFrame
         periods[mine] = _labels(ordinals[mine], pandas_freq(frequency))
     return pd.DataFrame({"series": series, "period": periods, "vintage": vintages,
                          "value": np.concatenate([b.values for b in blocks])})
+
+
+def read_versions(conn: Connection, frequencies: dict[str, str]) -> pd.DataFrame:
+    """Every stored value, one row each (series, period, vintage, value), whichever layout
+    the database has (a read-only reader cannot migrate it)."""
+    if has_row_layout(conn):
+        old = sa.Table("observations", sa.MetaData(), autoload_with=conn)
+        rows = conn.execute(sa.select(old.c.series, old.c.period, old.c.vintage, old.c.value)).all()
+        return pd.DataFrame(rows, columns=["series", "period", "vintage", "value"])
+    return expand(list(read_blocks(conn)), frequencies)
 
 
 def _labels(ordinals: np.ndarray, freq: str) -> np.ndarray:

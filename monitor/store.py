@@ -57,6 +57,7 @@ __all__ = [
 ]
 
 REVISION_TOLERANCE = 1e-12  # relative: a re-published value this close is the same value
+_REPLAY_BATCH = 10_000  # stored rows applied at once when rebuilding the current values
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +196,7 @@ class Store:
                 codes[revised].tolist(),
                 period_strings(incoming.ordinals[chosen][revised], pandas_freq(frequency)).tolist(),
                 plan.old[revised].tolist(), incoming.values[chosen][revised].tolist(), strict=True))
-        changed = frozenset(incoming.ids[c] for c in np.unique(codes).tolist())
+        changed = frozenset(incoming.ids[c] for c in _distinct(codes, len(incoming.ids)).tolist())
         return IngestResult(changed, len(chosen), len(revisions), revisions,
                             tuple(plan.conflicts.values()))
 
@@ -216,12 +217,9 @@ class Store:
             with np.errstate(invalid="ignore"):
                 same = np.abs(incoming.values - old) <= REVISION_TOLERANCE * np.abs(old)
             chosen = np.flatnonzero(~same & ~refused[incoming.codes])
-            new_series = []
             fresh = [sid for sid in ids if sid not in state.infos and sid not in conflicts]
-            if fresh:
-                labels = incoming.labels.loc[fresh].to_dict("records")
-                new_series = [SeriesInfo(sid, frequency, {k: v for k, v in row.items() if not _missing(v)})
-                              for sid, row in zip(fresh, labels, strict=True)]
+            new_series = [SeriesInfo(sid, frequency, labels)
+                          for sid, labels in zip(fresh, _label_dicts(incoming.labels, fresh), strict=True)]
         return _Plan(new_series, chosen, old[chosen], conflicts)
 
     _UNIT_LABELS = ("unit", "currency")
@@ -261,7 +259,7 @@ class Store:
             matrix = state.matrix(frequency)
             chosen = plan.chosen
             codes = incoming.codes[chosen]
-            present = np.unique(codes)
+            present = _distinct(codes, len(incoming.ids))
             matrix.add_series([incoming.ids[c] for c in present.tolist()])
             row_of = np.full(len(incoming.ids), -1, dtype=np.int64)
             row_of[present] = [matrix.row[incoming.ids[c]] for c in present.tolist()]
@@ -280,9 +278,10 @@ class Store:
     def _catch_up(self, conn: Connection, state: _State | None) -> _State:
         if state is None:
             state = _State()
-            for sid, frequency, labels in conn.execute(
-                    sa.select(series_table.c.id, series_table.c.frequency, series_table.c.labels)):
-                state.infos[sid] = SeriesInfo(sid, frequency, json.loads(labels))
+            rows = conn.execute(sa.select(series_table.c.id, series_table.c.frequency,
+                                          series_table.c.labels)).all()
+            for (sid, frequency, _), labels in zip(rows, _decode_all([r[2] for r in rows]), strict=True):
+                state.infos[sid] = SeriesInfo(sid, frequency, labels)
             self._state = state
         newest = conn.scalar(sa.select(sa.func.max(observations.c.id))) or 0
         if newest <= state.watermark:
@@ -290,7 +289,7 @@ class Store:
         batch: list[Block] = []
         seen: set[str] = set()
         for block in read_blocks(conn, after=state.watermark):
-            if block.series in seen:  # a later fetch of the same series: apply what came before
+            if block.series in seen or len(batch) >= _REPLAY_BATCH:  # cells must not collide
                 self._replay(conn, state, batch)
                 batch, seen = [], set()
             batch.append(block)
@@ -304,10 +303,10 @@ class Store:
             return
         missing = sorted({b.series for b in blocks} - state.infos.keys())
         for chunk in _chunks(missing, 500):
-            for sid, frequency, labels in conn.execute(
-                    sa.select(series_table.c.id, series_table.c.frequency, series_table.c.labels)
-                    .where(series_table.c.id.in_(chunk))):
-                state.infos[sid] = SeriesInfo(sid, frequency, json.loads(labels))
+            rows = conn.execute(sa.select(series_table.c.id, series_table.c.frequency, series_table.c.labels)
+                                .where(series_table.c.id.in_(chunk))).all()
+            for (sid, frequency, _), labels in zip(rows, _decode_all([r[2] for r in rows]), strict=True):
+                state.infos[sid] = SeriesInfo(sid, frequency, labels)
         by_frequency: dict[str, list[Block]] = {}
         for block in blocks:
             info = state.infos.get(block.series)
@@ -355,7 +354,7 @@ class Store:
                 names, rows = matrix.rows_of(ids)
                 if names:
                     ordinal = int(matrix.last[rows].max()) + matrix.start
-                    found = str(pd.Period.from_ordinal(ordinal, freq=matrix.freq))
+                    found = str(period_strings(np.array([ordinal]), matrix.freq)[0])
                     newest = found if newest is None or found > newest else newest
         return newest
 
@@ -373,11 +372,12 @@ class Store:
                 parts.append(pd.DataFrame({
                     "series": pd.Series(names, dtype=object), "frequency": frequency,
                     "period": period_strings(ordinals, matrix.freq),
-                    "value": value, "vintage": np.array(state.vintages + [None], dtype=object)[vintage],
+                    "value": value, "vintage": np.array([*state.vintages, None], dtype=object)[vintage],
                     "year_ago_period": period_strings(back, matrix.freq), "year_ago_value": year_ago}))
         columns = ["series", "frequency", "period", "value", "vintage", "year_ago_period", "year_ago_value"]
         if not parts:
-            return pd.DataFrame({c: pd.Series(dtype=float if c.endswith("value") else object) for c in columns})
+            return pd.DataFrame({c: pd.Series(dtype=float if c.endswith("value") else object)
+                                 for c in columns})
         frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
         if len(parts) > 1:
             frame = frame.sort_values("series", kind="stable").reset_index(drop=True)
@@ -424,20 +424,29 @@ class Store:
         notifications: Sequence[tuple[Alert, Mapping[str, Any]]],
         now: datetime,
     ) -> None:
-        """Alert states and the notifications they cause, in one transaction (the outbox)."""
+        """Alert states and the notifications they cause, in one transaction (the outbox).
+        Rows go in batches: a first evaluation of a large watch list changes thousands."""
+        rows = {alert.fingerprint: _alert_to_row(alert) for alert in upserts}  # the last state wins
         with self.engine.begin() as conn:
-            for fp in deletes:
-                conn.execute(alerts.delete().where(alerts.c.fingerprint == fp))
-            for alert in upserts:
-                row = _alert_to_row(alert)
-                updated = conn.execute(alerts.update().where(alerts.c.fingerprint == alert.fingerprint)
-                                       .values(**row))
-                if updated.rowcount == 0:
-                    conn.execute(alerts.insert().values(**row))
-            for alert, payload in notifications:
-                conn.execute(outbox.insert().values(
-                    fingerprint=alert.fingerprint, episode=alert.episode, status=alert.status.value,
-                    payload=json.dumps(payload, sort_keys=True), created_at=now))
+            for chunk in _chunks(list(deletes), 500):
+                conn.execute(alerts.delete().where(alerts.c.fingerprint.in_(chunk)))
+            existing: set[str] = set()
+            for chunk in _chunks(list(rows), 500):
+                existing.update(conn.scalars(sa.select(alerts.c.fingerprint)
+                                             .where(alerts.c.fingerprint.in_(chunk))))
+            fresh = [row for fp, row in rows.items() if fp not in existing]
+            if fresh:
+                conn.execute(alerts.insert(), fresh)
+            known = [{f"b_{k}": v for k, v in row.items()} for fp, row in rows.items() if fp in existing]
+            if known:
+                columns = [c.name for c in alerts.columns if c.name != "fingerprint"]
+                conn.execute(alerts.update().where(alerts.c.fingerprint == sa.bindparam("b_fingerprint"))
+                             .values({c: sa.bindparam(f"b_{c}") for c in columns}), known)
+            if notifications:
+                conn.execute(outbox.insert(), [
+                    {"fingerprint": alert.fingerprint, "episode": alert.episode, "status": alert.status.value,
+                     "seq": 0, "payload": json.dumps(payload, sort_keys=True), "created_at": now}
+                    for alert, payload in notifications])
 
     def pending_outbox(self, limit: int = 1000) -> list[OutboxEntry]:
         with self.engine.connect() as conn:
@@ -470,6 +479,32 @@ class Store:
                                                         sent_at=sent_at, attempts=1, last_error=error,
                                                         outcome=outcome))
 
+    def record_deliveries(self, sent: Sequence[tuple[int, str, datetime, str | None]]) -> None:
+        """Many successful deliveries (outbox id, receiver, sent at, outcome or None for
+        "sent") in one transaction: a digest delivers hundreds of notifications at once."""
+        if not sent:
+            return
+        with self.engine.begin() as conn:
+            existing: set[tuple[int, str]] = set()
+            for chunk in _chunks(sorted({outbox_id for outbox_id, *_ in sent}), 500):
+                existing.update((r.outbox_id, r.receiver) for r in conn.execute(
+                    sa.select(deliveries.c.outbox_id, deliveries.c.receiver)
+                    .where(deliveries.c.outbox_id.in_(chunk))))
+            rows = [{"b_id": i, "b_receiver": r, "b_sent": at, "b_outcome": outcome or "sent"}
+                    for i, r, at, outcome in sent]
+            known = [row for row in rows if (row["b_id"], row["b_receiver"]) in existing]
+            if known:
+                conn.execute(deliveries.update()
+                             .where(deliveries.c.outbox_id == sa.bindparam("b_id"),
+                                    deliveries.c.receiver == sa.bindparam("b_receiver"))
+                             .values(sent_at=sa.bindparam("b_sent"), attempts=deliveries.c.attempts + 1,
+                                     last_error=None, outcome=sa.bindparam("b_outcome")), known)
+            fresh = [{"outbox_id": row["b_id"], "receiver": row["b_receiver"], "sent_at": row["b_sent"],
+                      "attempts": 1, "last_error": None, "outcome": row["b_outcome"]}
+                     for row in rows if (row["b_id"], row["b_receiver"]) not in existing]
+            if fresh:
+                conn.execute(deliveries.insert(), fresh)
+
     def enqueue_reminder(self, fingerprint: str, episode: int, payload: Mapping[str, Any],
                          now: datetime) -> None:
         """A reminder of a still-firing alert, numbered after the previous ones."""
@@ -494,6 +529,11 @@ class Store:
     def mark_done(self, outbox_id: int, now: datetime) -> None:
         with self.engine.begin() as conn:
             conn.execute(outbox.update().where(outbox.c.id == outbox_id).values(done_at=now))
+
+    def mark_done_many(self, outbox_ids: Sequence[int], now: datetime) -> None:
+        with self.engine.begin() as conn:
+            for chunk in _chunks(list(outbox_ids), 500):
+                conn.execute(outbox.update().where(outbox.c.id.in_(chunk)).values(done_at=now))
 
     def outbox_depth(self) -> tuple[int, datetime | None]:
         """Undelivered notifications and the creation time of the oldest."""
@@ -537,11 +577,37 @@ class Store:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA page_size=16384")  # new files only: packed history rows fill pages
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _decode_all(texts: Sequence[str]) -> list[dict[str, str]]:
+    """Many small JSON objects in one parse: half the time of one json.loads each."""
+    return json.loads("[" + ",".join(texts) + "]") if texts else []
+
+
+def _distinct(codes: np.ndarray, size: int) -> np.ndarray:
+    """The distinct codes in [0, size), ascending: counted, not sorted."""
+    return np.flatnonzero(np.bincount(codes, minlength=size)) if len(codes) else codes
+
+
+def _label_dicts(labels: pd.DataFrame, ids: Sequence[str]) -> list[dict[str, Any]]:
+    """The labels of each series as a dict, without the ones its row does not have."""
+    if not ids:
+        return []
+    table = labels if len(ids) == len(labels) else labels.loc[list(ids)]
+    columns = [(name, table[name].tolist(), bool(table[name].isna().any())) for name in table.columns]
+    return [{name: values[i] for name, values, gaps in columns if not (gaps and _missing(values[i]))}
+            for i in range(len(ids))]
+
+
+def _missing(value: Any) -> bool:
+    """None, NaN or pd.NA: a label the row does not have."""
+    return value is None or (isinstance(value, float) and value != value) or value is pd.NA
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:

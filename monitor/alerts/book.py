@@ -116,6 +116,17 @@ class AlertBook:
             items = [a for a in items if a.status in statuses]
         return sorted(items, key=lambda a: (a.rule, a.series))
 
+    def active_series(self) -> dict[str, set[str]]:
+        """rule -> series with a pending or firing alert: the only series where an evaluation
+        without a finding changes anything (no alert, or a resolved one, stays as it is)."""
+        with self._lock:
+            alerts = list(self._alerts.values())
+        active: dict[str, set[str]] = {}
+        for alert in alerts:
+            if alert.status is not Status.RESOLVED:
+                active.setdefault(alert.rule, set()).add(alert.series)
+        return active
+
     def snapshot(self) -> Mapping[str, Alert]:
         with self._lock:
             return dict(self._alerts)

@@ -22,9 +22,10 @@ import pandas as pd
 import sqlalchemy as sa
 
 from monitor.config import LoadedConfig, SourceConfig
+from monitor.observations import read_versions
 from monitor.sources import build_source
 from monitor.sources.base import SourceError
-from monitor.store import SeriesInfo, Store, observations, series_table
+from monitor.store import SeriesInfo, Store, series_table
 
 DataMode = Literal["auto", "store", "fetch"]
 DATA_MODES: tuple[DataMode, ...] = ("auto", "store", "fetch")
@@ -135,8 +136,7 @@ def read_store(url: str) -> tuple[dict[str, SeriesInfo], pd.DataFrame]:
         with engine.connect() as conn:
             series_rows = conn.execute(sa.select(series_table.c.id, series_table.c.frequency,
                                                  series_table.c.labels)).all()
-            rows = conn.execute(sa.select(observations.c.series, observations.c.period,
-                                          observations.c.vintage, observations.c.value)).all()
+            frame = read_versions(conn, {r.id: r.frequency for r in series_rows})
     except sa.exc.OperationalError as exc:
         if "no such table" in str(exc) or "does not exist" in str(exc):
             return {}, _empty_versions()
@@ -146,7 +146,7 @@ def read_store(url: str) -> tuple[dict[str, SeriesInfo], pd.DataFrame]:
     finally:
         engine.dispose()
     infos = {r.id: SeriesInfo(r.id, r.frequency, json.loads(r.labels)) for r in series_rows}
-    frame = pd.DataFrame(rows, columns=list(VERSION_COLUMNS))
+    frame = frame[list(VERSION_COLUMNS)]
     vintages = pd.to_datetime(frame["vintage"], utc=True)
     frame["vintage"] = vintages.astype("datetime64[ns, UTC]").astype(np.int64)
     return infos, frame.astype({"series": str, "period": str, "value": float})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -19,7 +20,8 @@ import pandas as pd
 
 from monitor.config import FileSource as FileSourceConfig
 from monitor.labels import normalise_labels, series_id
-from monitor.periods import PeriodSpan, pandas_freq, parse_period_span, period_dtype
+from monitor.observations import grouped_and_increasing
+from monitor.periods import pandas_freq, parse_period_span
 from monitor.sources.base import FetchResult, SourceError, empty_long_frame
 from monitor.sources.http import HttpClient, RetryPolicy
 
@@ -76,11 +78,22 @@ class FileSource:
                 return _read_excel(raw, self.config.sheet, skip)
             if fmt == "json":
                 return pd.read_json(io.BytesIO(raw), dtype=False).astype(str)
-            return pd.read_parquet(io.BytesIO(raw)).astype(str)  # ImportError without pyarrow
+            return _read_parquet(raw)
         except (ValueError, KeyError, pd.errors.ParserError, OSError, ImportError) as exc:
             detail = str(exc).strip("'\"") if isinstance(exc, KeyError) else str(exc)
             raise SourceError(self.name, "parse",
                               f"cannot parse {self.location} as {fmt}: {detail}") from None
+
+
+def _read_parquet(raw: bytes) -> pd.DataFrame:
+    """Columns keep their types (numbers stay numbers); text columns come out categorical,
+    read as dictionaries, so millions of repeated labels are not millions of strings."""
+    import pyarrow as pa  # ImportError without pyarrow
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(io.BytesIO(raw))
+    text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+    return pq.read_table(io.BytesIO(raw), read_dictionary=text).to_pandas()
 
 
 def _read_excel(raw: bytes, sheet: str | int | None, skip_rows: int) -> pd.DataFrame:
@@ -122,7 +135,11 @@ def _format_from_name(location: str) -> str:
 def to_long_frame(
     table: pd.DataFrame, config: FileSourceConfig, location: str
 ) -> tuple[pd.DataFrame, list[str]]:
-    """A raw table of strings -> the long frame; bad rows are skipped and described."""
+    """A raw table -> the long frame; bad rows are skipped and described.
+
+    Labels are normalised once per distinct combination and periods parsed once per distinct
+    spelling, then spread over the rows as codes: a file of 24 million rows holds only
+    100,000 combinations and 240 periods. Series and label columns come out categorical."""
     problems: list[str] = []
     needed = [config.period_column, *config.label_columns.values()]
     needed += [config.value_column] if config.value_column else list(config.columns or {})
@@ -130,78 +147,189 @@ def to_long_frame(
     if missing:
         raise SourceError(config.name, "parse", f"{location}: missing column(s) {', '.join(missing)}; "
                           f"the file has {', '.join(map(str, table.columns))}")
-    line = pd.Series(np.arange(len(table)) + 2 + config.skip_rows, index=table.index)  # header: 1
-    spans = _parse_periods(table[config.period_column], config.frequency)
-    periods = spans.map(lambda span: None if span is None else span.last)
-    for index in periods.index[periods.isna()]:
-        problems.append(f"{location}:{line[index]}: cannot read period "
-                        f"{table.at[index, config.period_column]!r} in column {config.period_column}")
+    first_line = 2 + config.skip_rows  # the header is line 1
+    periods = _parse_periods(table[config.period_column], config.frequency)
+    for position in np.flatnonzero(periods.codes < 0).tolist():
+        problems.append(f"{location}:{position + first_line}: cannot read period "
+                        f"{table[config.period_column].iloc[position]!r} in column {config.period_column}")
     parts = []
     if config.columns is not None:
         for column, labels in config.columns.items():
-            parts.append(_series_part(table, column, spans, line, {**config.labels, **labels},
+            parts.append(_series_part(table, column, periods, {**config.labels, **labels},
                                       {}, config, location, problems))
     else:
         assert config.value_column is not None
-        parts.append(_series_part(table, config.value_column, spans, line, config.labels,
+        parts.append(_series_part(table, config.value_column, periods, config.labels,
                                   config.label_columns, config, location, problems))
-    frame = pd.concat(parts, ignore_index=True) if parts else empty_long_frame()
+    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0] if parts \
+        else empty_long_frame()
+    rows = len(frame)
     for key, allowed in config.include.items():
         wanted = [normalise_labels({key: value})[key] for value in allowed]  # Germany -> DEU
         frame = frame[frame[key].isin(wanted)] if key in frame else frame.iloc[0:0]
-    frame = frame.drop_duplicates(["series", "period"], keep="last").reset_index(drop=True)
+    frame = _last_of_duplicates(frame)
+    if len(frame) < rows:  # rows were dropped: so may some labels
+        frame = frame.assign(**{c: _without_unused(frame[c]) for c in frame.columns
+                                if isinstance(frame[c].dtype, pd.CategoricalDtype)})
     if len(problems) > _MAX_REPORTED:
         problems = [*problems[:_MAX_REPORTED], f"... and {len(problems) - _MAX_REPORTED} more"]
     return frame, problems
 
 
+def _last_of_duplicates(frame: pd.DataFrame) -> pd.DataFrame:
+    """Keep the last row of each (series, period), in file order."""
+    if frame.empty:
+        return frame.reset_index(drop=True)
+    series = frame["series"]
+    codes = (np.asarray(series.cat.codes, dtype=np.int64) if isinstance(series.dtype, pd.CategoricalDtype)
+             else pd.factorize(series)[0].astype(np.int64))
+    ordinals = np.asarray(frame["period"].array.asi8, dtype=np.int64)
+    low = int(ordinals.min())
+    if grouped_and_increasing(codes, ordinals):  # series by series, oldest first: nothing repeats
+        return frame.reset_index(drop=True)
+    key = codes * (int(ordinals.max()) - low + 1) + (ordinals - low)
+    return frame[~pd.Series(key).duplicated(keep="last").to_numpy()].reset_index(drop=True)
+
+
+def _without_unused(column: pd.Series) -> pd.Series:
+    """remove_unused_categories, by counting rather than sorting millions of codes."""
+    codes = np.asarray(column.cat.codes, dtype=np.int64)
+    used = np.bincount(codes[codes >= 0], minlength=len(column.cat.categories)) > 0
+    if used.all():
+        return column
+    renumber = np.r_[np.cumsum(used) - 1, -1]
+    categories = column.cat.categories[used]
+    return pd.Series(pd.Categorical.from_codes(renumber[codes], categories=categories), index=column.index)
+
+
+@dataclass(frozen=True, slots=True)
+class _Periods:
+    """A period column parsed: a code per row (-1: unreadable), and per code the ordinal of
+    the last period the label covers and how many periods it covers."""
+
+    codes: np.ndarray
+    last: np.ndarray
+    count: np.ndarray
+    freq: str
+
+
 def _series_part(
     table: pd.DataFrame,
     value_column: str,
-    spans: pd.Series,
-    line: pd.Series,
+    periods: _Periods,
     constant_labels: dict[str, str],
     label_columns: dict[str, str],
     config: FileSourceConfig,
     location: str,
     problems: list[str],
 ) -> pd.DataFrame:
-    periods = spans.map(lambda span: None if span is None else span.last)
     values, blank = _numbers(table[value_column], config.thousands, config.decimal)
-    for index in values.index[values.isna() & ~blank & periods.notna()]:
-        problems.append(f"{location}:{line[index]}: value {table.at[index, value_column]!r} "
-                        f"in column {value_column} is not a number")
-    keep = values.notna() & periods.notna()
-    labels = pd.DataFrame(index=table.index[keep])
-    for key, value in constant_labels.items():
-        labels[key] = value
-    for key, column in label_columns.items():
-        labels[key] = table.loc[keep, column].astype(str)
-    labels["source"] = config.name
-    # Normalise each distinct label combination once, not once per row.
-    label_keys = list(labels.columns)
-    combos = labels.drop_duplicates()
-    normalised = {
-        tuple(row): normalise_labels(dict(zip(label_keys, row, strict=True)))
-        for row in combos.itertuples(index=False)
+    dated = periods.codes >= 0
+    number = values.to_numpy(dtype=float, na_value=np.nan)
+    missing = np.isnan(number)
+    for position in np.flatnonzero(missing & ~blank.to_numpy(dtype=bool) & dated).tolist():
+        problems.append(f"{location}:{position + 2 + config.skip_rows}: value "
+                        f"{table[value_column].iloc[position]!r} in column {value_column} is not a number")
+    keep = ~missing & dated
+    rows = None if keep.all() else np.flatnonzero(keep)  # None: every row (no copies)
+    size = len(number) if rows is None else len(rows)
+    sources: dict[str, str | tuple[str]] = {key: value for key, value in constant_labels.items()}
+    sources.update({key: (column,) for key, column in label_columns.items()})
+    sources["source"] = config.name
+    codes, texts = _label_codes(table, rows, sources)
+    combo, combos = _combinations([c for c in codes.values() if c is not None], size)
+    keys = list(sources)
+    per_key = [_texts_at(codes[key], texts[key], combos) for key in keys]
+    normalised = [normalise_labels(dict(zip(keys, row, strict=True))) for row in zip(*per_key, strict=True)]
+    series, names = pd.factorize(pd.Index([series_id(labels) for labels in normalised], dtype=object))
+    period_codes = periods.codes if rows is None else periods.codes[rows]
+    columns: dict[str, Any] = {
+        "series": _categorical(series, combo, names),
+        "period": pd.PeriodIndex.from_ordinals(periods.last[period_codes], freq=periods.freq).array,
+        "value": number if rows is None else number[rows],
     }
-    rows = [normalised[tuple(row)] for row in labels.itertuples(index=False)]
-    out = pd.DataFrame(rows, index=labels.index, columns=label_keys) if rows else labels
-    out.insert(0, "series", [series_id(r) for r in rows] if rows else pd.Series(dtype=str))
-    out.insert(1, "period", pd.array(list(periods[keep]), dtype=period_dtype(config.frequency)))
-    out.insert(2, "value", values[keep].astype(float))
-    out = out.reset_index(drop=True)
-    counts = np.array([span.count for span in spans[keep]], dtype=int)
+    for key in sources:
+        per_combo, distinct = pd.factorize(pd.Index([labels[key] for labels in normalised], dtype=object))
+        columns[key] = _categorical(per_combo, combo, distinct)
+    out = pd.DataFrame(columns)
+    counts = periods.count[period_codes]
     if config.combined == "split" and (counts > 1).any():
         out = _split_combined(out, counts)
     return out
+
+
+def _texts_at(codes: np.ndarray | None, texts: list[str], rows: np.ndarray) -> list[str]:
+    """The label text of each of the given rows."""
+    if codes is None:
+        return [texts[0]] * len(rows)
+    return np.asarray(texts, dtype=object)[codes[rows]].tolist()
+
+
+def _categorical(per_combo: np.ndarray, combo: np.ndarray, categories: Any) -> pd.Categorical:
+    """Codes looked up per row in the smallest integer type that holds them."""
+    small = per_combo.astype(np.int8 if len(categories) < 127 else np.int16 if len(categories) < 32_000
+                             else np.int32)
+    return pd.Categorical.from_codes(small[combo], categories=pd.Index(categories, dtype=object),
+                                     validate=False)
+
+
+def _label_codes(table: pd.DataFrame, rows: np.ndarray | None, sources: dict[str, str | tuple[str]]
+                 ) -> tuple[dict[str, np.ndarray | None], dict[str, list[str]]]:
+    """Per label: a code for each kept row (None for a constant label: one text for all)
+    and the text of each code."""
+    codes: dict[str, np.ndarray | None] = {}
+    texts: dict[str, list[str]] = {}
+    for key, spec in sources.items():
+        if isinstance(spec, str):
+            codes[key], texts[key] = None, [spec]
+            continue
+        column = table[spec[0]]
+        if isinstance(column.dtype, pd.CategoricalDtype):  # Parquet text: codes are there already
+            found, uniques = np.asarray(column.cat.codes), column.cat.categories
+            found = found if rows is None else found[rows]
+        else:
+            found, uniques = pd.factorize(column if rows is None else column.iloc[rows], use_na_sentinel=True)
+        names = [str(u) for u in uniques]
+        codes[key] = np.where(found < 0, len(names), found) if len(found) and found.min() < 0 else found
+        texts[key] = [*names, "nan"]  # a missing cell reads as text "nan", as it always has
+    return codes, texts
+
+
+def _combinations(codes: list[np.ndarray], size: int) -> tuple[np.ndarray, np.ndarray]:
+    """A code per row for each distinct combination of label codes, and one row of each
+    (any row: all rows of a combination have the same labels)."""
+    if not codes:  # every label constant: one combination
+        return np.zeros(size, dtype=np.int32), np.zeros(1 if size else 0, dtype=np.int64)
+    combined = np.zeros(size, dtype=np.int64)
+    bound = 1
+    for part in codes:
+        width = int(part.max()) + 1 if len(part) else 1
+        if bound >= (1 << 62) // width:  # renumber before it overflows
+            combined = pd.factorize(combined)[0].astype(np.int64)
+            bound = int(combined.max(initial=0)) + 1
+        combined, bound = combined * width + part, bound * width
+    if bound <= max(4 * size, 1 << 20):  # a table of every possible combination: no hashing
+        present = np.zeros(bound, dtype=bool)
+        present[combined] = True
+        combo = (np.cumsum(present, dtype=np.int32) - 1)[combined]
+    else:
+        combo = pd.factorize(combined)[0]
+    rows = np.zeros(int(combo.max(initial=-1)) + 1, dtype=np.int64)
+    rows[combo] = np.arange(size)
+    return combo, rows
 
 
 def _numbers(column: pd.Series, thousands: str | None, decimal: str) -> tuple[pd.Series, pd.Series]:
     """Values as floats, and which cells are deliberately empty (missing-value markers).
 
     Separators apply to text only: a number cell from a spreadsheet is already a number."""
-    is_number = column.map(lambda v: isinstance(v, int | float | np.number) and not isinstance(v, bool))
+    if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype):
+        values = column.astype(float)  # a typed column (Parquet): nothing to parse
+        return values, values.isna()
+    if pd.api.types.is_string_dtype(column.dtype) and column.dtype != object:
+        is_number = pd.Series(False, index=column.index)  # text only (CSV)
+    else:
+        is_number = column.map(lambda v: isinstance(v, int | float | np.number) and not isinstance(v, bool))
     text = column.astype(str).str.strip()
     as_text = ~is_number
     if thousands:
@@ -227,14 +355,17 @@ def _split_combined(out: pd.DataFrame, counts: np.ndarray) -> pd.DataFrame:
         "period", kind="stable").reset_index(drop=True)
 
 
-def _parse_periods(column: pd.Series, frequency: str) -> pd.Series:
-    """Parse each distinct period label once; unparsable ones become None (reported)."""
-    cache: dict[str, PeriodSpan | None] = {}
-
-    def parse(value: Any) -> PeriodSpan | None:
-        text = str(value)
-        if text not in cache:
-            cache[text] = parse_period_span(text, frequency)
-        return cache[text]
-
-    return column.map(parse).astype(object)
+def _parse_periods(column: pd.Series, frequency: str) -> _Periods:
+    """Parse each distinct period label once; unparsable ones get code -1 (reported)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        found, uniques = np.asarray(column.cat.codes), column.cat.categories
+    else:
+        found, uniques = pd.factorize(column, use_na_sentinel=True)
+    spans = [parse_period_span(str(u), frequency) for u in uniques]
+    freq = pandas_freq(frequency)
+    ok = np.array([span is not None for span in spans] + [False])
+    last = np.array([span.last.ordinal if span is not None else 0 for span in spans] + [0], dtype=np.int64)
+    count = np.array([span.count if span is not None else 0 for span in spans] + [0], dtype=np.int64)
+    codes = np.where(found < 0, len(spans), found)
+    codes = np.where(ok[codes], codes, -1)
+    return _Periods(codes, last, count, freq)

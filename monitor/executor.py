@@ -1,0 +1,264 @@
+"""Detection over partitions of a panel: on this machine's cores, or on a Dask cluster.
+
+A partition is a group of series (columns); every worker runs the same pure
+`detectors.evaluate` on its partition, and the findings come back to the one process that
+alerts. Detectors work column by column, so the findings of the partitions together are the
+findings of the whole panel. The one transform that reads other columns (`share`, of a
+parent series) gets its parents added to every partition as context.
+
+`local` uses worker processes: the change-point search spends much of its time in small
+numpy steps that hold the GIL, so threads barely overlap and processes do. A panel of one
+partition is evaluated in-process (tests and small watch lists never start a pool).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import pandas as pd
+
+from detectors import Detector, Finding, apply_transform, evaluate
+from detectors.base import last_valid_rows
+from monitor.config import DetectionConfig
+from monitor.labels import subject
+
+log = logging.getLogger(__name__)
+
+PlainFinding = tuple[Any, ...]  # Finding's fields, details as a dict: Finding itself does not pickle
+Labels = Mapping[str, Mapping[str, str]]  # series id -> its labels
+
+
+@dataclass(frozen=True, slots=True)
+class RulePlan:
+    """One rule as a worker runs it; `watch` are series whose newest transformed value is
+    wanted even without a finding (they have an active alert that may resolve)."""
+
+    name: str
+    transform: str
+    transform_params: Mapping[str, Any]
+    detector: Detector
+    severity: str
+    watch: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class RuleResult:
+    """Findings at each series' newest period, and for watched series without one their
+    newest period and transformed value there; `error` when the rule failed."""
+
+    findings: list[Finding] = field(default_factory=list)
+    newest: dict[str, tuple[pd.Period, float]] = field(default_factory=dict)
+    error: str | None = None
+
+
+class Subjects(Mapping[str, str]):
+    """Plain-language subjects ("Russia's imports from China"), worked out only for the
+    series a sentence is written about."""
+
+    def __init__(self, labels: Labels) -> None:
+        self._labels = labels
+
+    def __getitem__(self, series: str) -> str:
+        return subject({**self._labels[series], "series": series})
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._labels)
+
+    def __len__(self) -> int:
+        return len(self._labels)
+
+
+class Executor(Protocol):
+    def run(self, panel: pd.DataFrame, plans: Sequence[RulePlan],
+            labels: Labels, now: datetime | None = None) -> list[RuleResult]:
+        """One RuleResult per plan, over the whole panel."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def evaluate_partition(panel: pd.DataFrame, plans: Sequence[RulePlan], labels: Labels,
+                       now: datetime | None = None) -> list[RuleResult]:
+    """What a worker runs: every plan over one partition. A failing rule is reported, not
+    raised, so the other rules of the partition still count."""
+    subjects = Subjects(labels)
+    results = []
+    for plan in plans:
+        try:
+            findings = evaluate(panel, rule=plan.name, transform=plan.transform, detector=plan.detector,
+                                severity=plan.severity, subjects=subjects, scope="latest", now=now,
+                                transform_params=plan.transform_params)
+            results.append(RuleResult(findings, _newest(panel, plan, {f.series for f in findings})))
+        except Exception as exc:
+            results.append(RuleResult(error=f"{type(exc).__name__}: {exc}"))
+    return results
+
+
+def _newest(panel: pd.DataFrame, plan: RulePlan, found: set[str]) -> dict[str, tuple[pd.Period, float]]:
+    watched = [c for c in panel.columns if c in plan.watch and c not in found]
+    if not watched:
+        return {}
+    values = apply_transform(plan.transform, panel, **plan.transform_params)[watched].to_numpy(dtype=float)
+    rows = last_valid_rows(panel[watched].to_numpy(dtype=float))
+    return {sid: (panel.index[row], float(values[row, j]))
+            for j, (sid, row) in enumerate(zip(watched, rows.tolist(), strict=True)) if row >= 0}
+
+
+Newest = dict[str, tuple[pd.Period, float]]
+PlainResult = tuple[list[PlainFinding], Newest, str | None]
+
+
+def _plain(results: list[RuleResult]) -> list[PlainResult]:
+    """Results in a form pickle can carry back from another process."""
+    return [([(f.rule, f.series, f.period, f.kind, f.severity, f.value, f.reference, dict(f.details),
+               f.summary) for f in r.findings], r.newest, r.error) for r in results]
+
+
+def _evaluate_plain(panel: pd.DataFrame, plans: Sequence[RulePlan], labels: Labels,
+                    now: datetime | None) -> list[PlainResult]:
+    return _plain(evaluate_partition(panel, plans, labels, now))
+
+
+def _rebuild(plain: list[PlainResult]) -> list[RuleResult]:
+    return [RuleResult([Finding(*f) for f in findings], newest, error) for findings, newest, error in plain]
+
+
+@dataclass(frozen=True, slots=True)
+class Partition:
+    panel: pd.DataFrame
+    own: frozenset[str]  # the series this partition reports on (the rest is context)
+    labels: dict[str, Mapping[str, str]]
+
+
+def partitions(panel: pd.DataFrame, plans: Sequence[RulePlan], labels: Labels,
+               size: int) -> list[Partition]:
+    """Consecutive groups of `size` columns, each with the parent series of a `share`
+    transform added as context."""
+    columns = list(panel.columns)
+    context: list[str] = []
+    for plan in plans:
+        parent = plan.transform_params.get("parent")
+        names = [parent] if isinstance(parent, str) else list(parent.values()) \
+            if isinstance(parent, Mapping) else []
+        context += [str(n) for n in names if n in panel.columns and str(n) not in context]
+    out = []
+    for start in range(0, len(columns), size):
+        own = columns[start:start + size]
+        extra = [c for c in context if c not in set(own)]
+        part = panel.iloc[:, start:start + size] if not extra else panel[sorted([*own, *extra])]
+        out.append(Partition(part, frozenset(own), {sid: dict(labels[sid]) for sid in part.columns}))
+    return out
+
+
+def merge(plans: Sequence[RulePlan], parts: Sequence[Partition],
+          results: Sequence[list[RuleResult]]) -> list[RuleResult]:
+    """Per plan: the findings of every partition's own series, sorted by (series, period)
+    as `evaluate` sorts them; the first error if any partition failed."""
+    merged = []
+    for k in range(len(plans)):
+        findings: list[Finding] = []
+        newest: dict[str, tuple[pd.Period, float]] = {}
+        error = None
+        for part, result in zip(parts, results, strict=True):
+            one = result[k]
+            error = error or one.error
+            findings += [f for f in one.findings if f.series in part.own]
+            newest.update({sid: v for sid, v in one.newest.items() if sid in part.own})
+        findings.sort(key=lambda f: (f.series, f.period.ordinal))
+        merged.append(RuleResult(findings, newest, error))
+    return merged
+
+
+class LocalExecutor:
+    """Partitions on this machine: worker processes, started at first need and kept."""
+
+    def __init__(self, partition_size: int = 10_000, workers: int | None = None) -> None:
+        self.partition_size = partition_size
+        self.workers = workers or os.cpu_count() or 1
+        self._pool: ProcessPoolExecutor | None = None
+
+    def run(self, panel: pd.DataFrame, plans: Sequence[RulePlan],
+            labels: Labels, now: datetime | None = None) -> list[RuleResult]:
+        if not plans:
+            return []
+        if panel.shape[1] <= self.partition_size or self.workers == 1:
+            return evaluate_partition(panel, plans, labels, now)
+        parts = partitions(panel, plans, labels, self.partition_size)
+        try:
+            pool = self._pool or self._start()
+            futures = [pool.submit(_evaluate_plain, p.panel, plans, p.labels, now) for p in parts]
+            results = [_rebuild(f.result()) for f in futures]
+        except BrokenProcessPool:  # a worker died (out of memory?): carry on in-process
+            log.exception("detection workers died; evaluating in-process")
+            self.close()
+            results = [evaluate_partition(p.panel, plans, p.labels, now) for p in parts]
+        return merge(plans, parts, results)
+
+    def start(self) -> None:
+        """Start the worker processes now rather than at the first large panel."""
+        if self._pool is None and self.workers > 1:
+            list(self._start().map(int, range(self.workers)))
+
+    def _start(self) -> ProcessPoolExecutor:
+        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+        context = multiprocessing.get_context(method)
+        if method == "forkserver":
+            context.set_forkserver_preload(["monitor.executor"])
+        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+class DaskExecutor:
+    """Partitions on a dask.distributed cluster; the client connects at first need."""
+
+    def __init__(self, address: str | Any, partition_size: int = 10_000) -> None:
+        self.address = address  # a scheduler address, or a cluster object (tests)
+        self.partition_size = partition_size
+        self._client: Any = None
+
+    def run(self, panel: pd.DataFrame, plans: Sequence[RulePlan],
+            labels: Labels, now: datetime | None = None) -> list[RuleResult]:
+        if not plans:
+            return []
+        client = self._connect()
+        parts = partitions(panel, plans, labels, self.partition_size)
+        scattered = client.scatter([p.panel for p in parts])
+        futures = [client.submit(_evaluate_plain, data, list(plans), p.labels, now, pure=False)
+                   for data, p in zip(scattered, parts, strict=True)]
+        results = [_rebuild(plain) for plain in client.gather(futures)]
+        return merge(plans, parts, results)
+
+    def _connect(self) -> Any:
+        if self._client is None:
+            try:
+                from distributed import Client
+            except ImportError as exc:
+                raise RuntimeError("detection.executor dask needs dask.distributed: "
+                                   "pip install 'tradewatch[dask]'") from exc
+            self._client = Client(self.address, set_as_default=False, timeout="30s")
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+
+def build_executor(config: DetectionConfig) -> Executor:
+    if config.executor == "dask":
+        return DaskExecutor(config.address, config.partition_size)
+    return LocalExecutor(config.partition_size, config.workers)
+
