@@ -412,17 +412,17 @@ def main(argv: list[str] | None = None) -> int:
           f"({executor.workers}; once per daemon, at the first panel over {args.partition_size:,} series)")
     infos = app.store.series()
     plain_labels = {sid: infos[sid].labels for sid in panel.columns}
-    detect_total = 0.0
-    for rule in app.runtime.rules:
-        plan = RulePlan(rule.name, rule.config.transform.kind, rule.config.transform.params(),
-                        rule.detector, rule.config.severity)
+    plans = [RulePlan(rule.name, rule.config.transform.kind, rule.config.transform.params(), rule.detector,
+                      rule.config.severity) for rule in app.runtime.rules]
+    for rule, plan in zip(app.runtime.rules, plans, strict=True):
         started = time.perf_counter()
         [result] = executor.run(panel, [plan], plain_labels)
-        seconds = time.perf_counter() - started
-        detect_total += seconds
-        print(f"  {rule.name:<26}{seconds:8.2f} s  {len(result.findings):,} findings "
-              f"({rule.config.transform.kind} + {rule.detector.kind})")
-    print(f"  {'all rules':<26}{detect_total:8.2f} s")
+        print(f"  {rule.name:<26}{time.perf_counter() - started:8.2f} s  {len(result.findings):,} findings "
+              f"({rule.config.transform.kind} + {rule.detector.kind}; the panel shipped to the workers)")
+    started = time.perf_counter()
+    executor.run(panel, plans, plain_labels)
+    detect_total = time.perf_counter() - started
+    print(f"  {'all rules, one pass':<26}{detect_total:8.2f} s  (as a cycle runs them: one transfer)")
     memory("detection alone")
     worker_peak = max(worker_peak, workers_peak_mb())
     executor.close()

@@ -191,7 +191,7 @@ class LocalExecutor:
             return []
         if panel.shape[1] <= self.partition_size or self.workers == 1:
             return evaluate_partition(panel, plans, labels, now)
-        parts = partitions(panel, plans, labels, self.partition_size)
+        parts = partitions(panel, plans, labels, self._balanced(panel.shape[1]))
         try:
             pool = self._pool or self._start()
             futures = [pool.submit(_evaluate_plain, p.panel, plans, p.labels, now) for p in parts]
@@ -201,6 +201,13 @@ class LocalExecutor:
             self.close()
             results = [evaluate_partition(p.panel, plans, p.labels, now) for p in parts]
         return merge(plans, parts, results)
+
+    def _balanced(self, columns: int) -> int:
+        """At most `partition_size` series per partition, in a multiple of `workers`
+        partitions of equal size, so no worker idles through the last round."""
+        count = -(-columns // self.partition_size)
+        count = -(-count // self.workers) * self.workers
+        return -(-columns // count)
 
     def start(self) -> None:
         """Start the worker processes now rather than at the first large panel."""
