@@ -598,12 +598,13 @@ class DetectionConfig(Strict):
     this machine's cores (`workers` processes, default one per core; a panel of one
     partition stays in-process), `dask` on a dask.distributed scheduler at `address`
     (`pip install 'tradewatch[dask]'`). Findings always come back to this process, the only
-    one that alerts."""
+    one that alerts. A pass that fails or outlasts `timeout` is redone in-process."""
 
     executor: Literal["local", "dask"] = "local"
     address: str | None = None
     partition_size: int = Field(default=10_000, ge=1)
     workers: int | None = Field(default=None, ge=1)
+    timeout: Duration = timedelta(minutes=10)
 
     @model_validator(mode="after")
     def _dask_needs_an_address(self) -> DetectionConfig:

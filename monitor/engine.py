@@ -30,7 +30,7 @@ from detectors.wording import format_level
 from monitor.alerts.book import AlertBook
 from monitor.alerts.lifecycle import Evaluation
 from monitor.config import DetectionConfig, LoadedConfig, Rule
-from monitor.executor import Executor, RulePlan, RuleResult, Subjects, build_executor
+from monitor.executor import Executor, RulePlan, RuleResult, Subjects, build_executor, evaluate_partition
 from monitor.notify.pipeline import Dispatcher, Notifier, build_notifiers
 from monitor.sources import build_source
 from monitor.sources.base import FetchResult, Source, SourceError
@@ -261,7 +261,12 @@ class Engine:
                 continue
             done[rule.name] = [e for e in mine if e.series in own]
             found[rule.name] += sum(e.finding is not None for e in done[rule.name])
-        results = self._executor_for(runtime).run(panel, [p for _, _, p in plain], labels, now)
+        plans = [p for _, _, p in plain]
+        try:
+            results = self._executor_for(runtime).run(panel, plans, labels, now)
+        except Exception:  # an unreachable cluster must not lose this fetch's alerts
+            log.exception("detection executor failed; evaluating in-process series=%d", panel.shape[1])
+            results = evaluate_partition(panel, plans, labels, now)
         for (rule, own, _), result in zip(plain, results, strict=True):
             if result.error is not None:
                 log.error("rule failed rule=%s series=%d error=%s", rule.name, len(own), result.error)

@@ -16,8 +16,9 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import time
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -180,9 +181,11 @@ def merge(plans: Sequence[RulePlan], parts: Sequence[Partition],
 class LocalExecutor:
     """Partitions on this machine: worker processes, started at first need and kept."""
 
-    def __init__(self, partition_size: int = 10_000, workers: int | None = None) -> None:
+    def __init__(self, partition_size: int = 10_000, workers: int | None = None,
+                 timeout: float | None = None) -> None:
         self.partition_size = partition_size
         self.workers = workers or os.cpu_count() or 1
+        self.timeout = timeout
         self._pool: ProcessPoolExecutor | None = None
 
     def run(self, panel: pd.DataFrame, plans: Sequence[RulePlan],
@@ -195,6 +198,10 @@ class LocalExecutor:
         try:
             pool = self._pool or self._start()
             futures = [pool.submit(_evaluate_plain, p.panel, plans, p.labels, now) for p in parts]
+            _, waiting = wait(futures, timeout=self.timeout)
+            if waiting:
+                self.close()  # a stuck worker: start afresh next time
+                raise TimeoutError(f"detection workers took longer than {self.timeout} s")
             results = [_rebuild(f.result()) for f in futures]
         except BrokenProcessPool:  # a worker died (out of memory?): carry on in-process
             log.exception("detection workers died; evaluating in-process")
@@ -231,9 +238,11 @@ class LocalExecutor:
 class DaskExecutor:
     """Partitions on a dask.distributed cluster; the client connects at first need."""
 
-    def __init__(self, address: str | Any, partition_size: int = 10_000) -> None:
+    def __init__(self, address: str | Any, partition_size: int = 10_000,
+                 timeout: float | None = None) -> None:
         self.address = address  # a scheduler address, or a cluster object (tests)
         self.partition_size = partition_size
+        self.timeout = timeout
         self._client: Any = None
 
     def run(self, panel: pd.DataFrame, plans: Sequence[RulePlan],
@@ -245,7 +254,16 @@ class DaskExecutor:
         scattered = client.scatter([p.panel for p in parts])
         futures = [client.submit(_evaluate_plain, data, list(plans), p.labels, now, pure=False)
                    for data, p in zip(scattered, parts, strict=True)]
-        results = [_rebuild(plain) for plain in client.gather(futures)]
+        deadline = None if self.timeout is None else time.monotonic() + self.timeout
+
+        def left() -> float | None:  # a result past the deadline raises TimeoutError
+            return None if deadline is None else max(deadline - time.monotonic(), 0.0)
+
+        try:
+            results = [_rebuild(f.result(timeout=left())) for f in futures]
+        except Exception:
+            client.cancel(futures)  # the caller redoes the pass in-process
+            raise
         return merge(plans, parts, results)
 
     def _connect(self) -> Any:
@@ -255,7 +273,7 @@ class DaskExecutor:
             except ImportError as exc:
                 raise RuntimeError("detection.executor dask needs dask.distributed: "
                                    "pip install 'tradewatch[dask]'") from exc
-            self._client = Client(self.address, set_as_default=False, timeout="30s")
+            self._client = Client(self.address, set_as_default=False, timeout=min(self.timeout or 30.0, 30.0))
         return self._client
 
     def close(self) -> None:
@@ -265,7 +283,8 @@ class DaskExecutor:
 
 
 def build_executor(config: DetectionConfig) -> Executor:
+    timeout = config.timeout.total_seconds()
     if config.executor == "dask":
-        return DaskExecutor(config.address, config.partition_size)
-    return LocalExecutor(config.partition_size, config.workers)
+        return DaskExecutor(config.address, config.partition_size, timeout)
+    return LocalExecutor(config.partition_size, config.workers, timeout)
 

@@ -198,6 +198,19 @@ def test_the_daemon_alerts_the_same_through_a_dask_cluster(
     assert remote == local
 
 
+def test_an_unreachable_cluster_falls_back_to_this_process(
+    tmp_path: Path, write_config: Callable[..., Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    pytest.importorskip("distributed")
+    shutil.copy(DEMO_CSV, tmp_path / "russia_china.csv")
+    truncate_csv(tmp_path / "russia_china.csv", "2015-03")
+    detection = "detection: {executor: dask, address: 'tcp://127.0.0.1:9', timeout: 1s}"
+    alerts = alerts_of(write_config(CONFIG.format(detection=detection)))
+    assert [a[:3] for a in alerts] == [("decline", "rus-chn/export/total", "firing"),
+                                       ("decline", "rus-chn/import/total", "firing")]
+    assert "detection executor failed; evaluating in-process" in caplog.text
+
+
 def test_dask_needs_an_address(write_config: Callable[..., Path]) -> None:
     with pytest.raises(ConfigError, match="executor dask needs an address"):
         load_config(write_config("detection: {executor: dask}\n"))
