@@ -16,7 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from monitor.matchers import Matcher, matches_all, parse_matcher
-from monitor.store import Store, _utc, silences
+from monitor.observations import utc as _utc
+from monitor.store import Store, silences
 
 
 class SilenceError(ValueError):
