@@ -90,14 +90,18 @@ class ClockedDetector(Detector, Protocol):
 def run_lengths(flags: np.ndarray) -> np.ndarray:
     """Length of the run of True ending at each cell, counted down each column.
 
-    Vectorized reset trick: each False row records its own (1-based) position, a running
-    maximum carries the last reset down the column, and the run is the distance to it.
+    One pass down the rows, each a whole-row operation: run = (run above + 1) where True,
+    else 0. Rows are few (periods) and wide (series), so the Python loop costs nothing.
     """
     flags = np.asarray(flags, dtype=bool)
-    rows = np.arange(1, flags.shape[0] + 1).reshape((-1,) + (1,) * (flags.ndim - 1))
-    resets = np.where(flags, 0, rows)
-    last_reset = np.maximum.accumulate(resets, axis=0) if flags.shape[0] else resets
-    return (rows - last_reset).astype(np.int64)
+    runs = np.empty(flags.shape, dtype=np.int32)  # a run is at most the number of periods
+    above = np.zeros(flags.shape[1:], dtype=np.int32)
+    for row in range(flags.shape[0]):
+        out = runs[row]
+        np.add(above, 1, out=out)
+        np.multiply(out, flags[row], out=out)
+        above = out
+    return runs
 
 
 def last_valid_rows(raw: np.ndarray) -> np.ndarray:

@@ -117,12 +117,13 @@ class Changepoint:
         todo = np.flatnonzero(ok)
         if self.method == "pelt" and self.jump == 1 and self.cost in MIN_SIZE:
             penalty[todo] = self._auto(lengths[todo]) if self.penalty is None else self.penalty
+            every = len(todo) == z.shape[1]  # usually: then no copy of the panel
             column, position = _pelt_flat(
-                z[:, todo],
+                z if every else z[:, todo],
                 penalty[todo],
                 min_size=self.min_size,
                 cost=self.cost,
-                times=times if times.ndim == 1 else times[:, todo],
+                times=times if times.ndim == 1 or every else times[:, todo],
                 lengths=lengths[todo],
             )
             return todo[column], position

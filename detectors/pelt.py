@@ -1,11 +1,12 @@
-"""Exact PELT for the l2 and linear costs, over many series at once, in numpy.
+"""Exact PELT for the l2 and linear costs, over many series at once.
 
 It reproduces `ruptures.Pelt(model=..., min_size=m, jump=1).fit(x).predict(pen=p)` column by
 column: the same admissible points ({0} and every t >= m, a segment at least m long), the
 same pruning after every step (keep t while F[t] + cost(t, b) <= F[b], which is what ruptures
 does, including its inexactness when m > 1), the same first-minimum tie-break. Segment costs
-come from cumulative sums (O(1) per candidate) and every step handles a block of columns with
-a few whole-array operations, so the loop runs over time only.
+come from cumulative sums (O(1) per candidate, prepared here in numpy, in extended precision);
+the recursion runs in a compiled loop per column (`detectors.pelt_kernel`) over blocks of
+columns shared by a few threads.
 
 Cumulative sums do not round like ruptures' per-segment `var`. A decision is trusted only when
 its margin exceeds a bound on the rounding of both computations (`_tolerance`): a pruning
@@ -20,13 +21,13 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Literal, overload
+from typing import Literal
 
 import numpy as np
 
 PeltCost = Literal["l2", "linear"]
 MIN_SIZE: dict[PeltCost, int] = {"l2": 1, "linear": 2}  # ruptures' own floor per cost
-_CHUNK = 256  # columns per block: the block's working arrays stay in a core's cache
+_CHUNK = 1024  # columns per block: one block per task, enough blocks to share the cores
 _EPS = float(np.finfo(float).eps)
 
 
@@ -101,7 +102,6 @@ class _Sums:
     """Cumulative sums of one block (row k holds the sum of the first k values)."""
 
     P: np.ndarray  # y
-    Q: np.ndarray  # y**2
     T1: np.ndarray | None  # t            (linear only; (n+1, 1) when times are shared)
     T2: np.ndarray | None  # t**2
     TY: np.ndarray | None  # t*y
@@ -127,12 +127,12 @@ def _prepare(
     """Sums of the centred data (both costs ignore a shift of y or t) and the tolerance."""
     y = _centre(x, valid)
     if cost == "l2":
-        sums = _Sums(_cumsum(y), _cumsum(y * y), None, None, None)
+        sums = _Sums(_cumsum(y), None, None, None)
         tt = None
     else:
         tt = t.reshape(len(t), -1)
         tt = _centre(tt, valid if tt.shape[1] > 1 else np.ones(tt.shape, dtype=bool))
-        sums = _Sums(_cumsum(y), _cumsum(y * y), _cumsum(tt), _cumsum(tt * tt), _cumsum(tt * y))
+        sums = _Sums(_cumsum(y), _cumsum(tt), _cumsum(tt * tt), _cumsum(tt * y))
     return sums, _tolerance(x, y, valid, pen, ms, tt)
 
 
@@ -174,168 +174,30 @@ def _tolerance(
 def _segment_block(
     x: np.ndarray, size: np.ndarray, pen: np.ndarray, ms: int, cost: PeltCost, t: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Forward pass then backtracking for one block; flat (column, position) and exactness."""
+    """One block through the compiled recursion; flat (column, position) and exactness."""
+    from detectors.pelt_kernel import segment_block  # numba compiles on first use, not on import
+
     n, width = x.shape
     valid = np.arange(n)[:, None] < size[None, :]
     sums, tol = _prepare(np.where(valid, x, 0.0), valid, pen, ms, cost, t)
-    best, total, inexact = _forward(sums, size, pen, tol, ms, cost, n, width)
-    column, position, inexact = _backtrack(sums, best, total, size, tol, ms, cost, inexact)
-    return column, position, ~inexact
-
-
-def _explained(s: _Sums, lo: int, hi: int, end: np.ndarray | int, cost: PeltCost, out: np.ndarray) -> None:
-    """Explained sum of squares of the segments [t, end) for t in [lo, hi), into `out`.
-
-    A segment's cost is its sum of squares minus this, so H = (F[t] - Q[t]) - out ranks the
-    candidates for one end as F[t] + cost(t, end) does. `end` is one int (forward pass) or
-    one per column (backtracking); the operations are the same, so the results are too.
-    """
-    rows = np.arange(lo, hi, dtype=float)[:, None]
-
-    def at_end(a: np.ndarray) -> np.ndarray:
-        if isinstance(end, int):
-            return a[end]
-        if a.shape[1] == 1:
-            return a[end, 0][None, :]
-        return np.take_along_axis(a, end[None, :], axis=0)
-
-    inv = 1.0 / ((end - rows) if isinstance(end, int) else (end[None, :] - rows))
-    np.subtract(s.P[lo:hi], at_end(s.P), out=out)  # minus the segment's sum of y
-    if cost == "l2":
-        np.multiply(out, np.sqrt(inv), out=out)  # (sum / sqrt(m))**2 = sum**2 / m
-        np.multiply(out, out, out=out)
-        return
-    assert s.T1 is not None and s.T2 is not None and s.TY is not None
-    st = at_end(s.T1) - s.T1[lo:hi]  # the segment's sum of t
-    tbar = st * inv
-    var_t = (at_end(s.T2) - s.T2[lo:hi]) - st * tbar
-    cross = (at_end(s.TY) - s.TY[lo:hi]) + tbar * out  # sum of (t - tbar) * y
-    np.multiply(cross, cross, out=cross)
-    np.divide(cross, var_t, out=cross)
-    np.multiply(out, np.sqrt(inv), out=out)
-    np.multiply(out, out, out=out)
-    np.add(out, cross, out=out)
-
-
-def _forward(
-    s: _Sums,
-    size: np.ndarray,
-    pen: np.ndarray,
-    tol: np.ndarray,
-    ms: int,
-    cost: PeltCost,
-    n: int,
-    width: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """PELT's recursion as ruptures runs it; returns min H per end, F - Q per end, inexact.
-
-    `alive` holds F[t] - Q[t] for candidates still admissible and +inf for the pruned and for
-    1..ms-1 (no segmentation of a prefix shorter than ms exists). A candidate whose pruning
-    margin is within `tol` stays alive and is watched: if it later comes within `tol` of the
-    minimum, ruptures may have pruned it, so the column is marked inexact.
-    """
-    alive = np.full((n + 1, width), np.inf)
-    alive[0] = 0.0
-    total = np.full((n + 1, width), np.inf)  # F - Q for every end, pruned or not
-    total[0] = 0.0
-    best = np.full((n + 1, width), np.nan)  # min over candidates of H, per end
-    buf = np.empty((n + 1, width))
-    prune = np.empty((n + 1, width), dtype=bool)
-    near = np.empty((n + 1, width), dtype=bool)
-    inexact = np.zeros(width, dtype=bool)
-    watch_rows = np.zeros(0, dtype=np.int64)
-    watch_cols = np.zeros(0, dtype=np.int64)
-    first = 0  # rows below are pruned in every column of the block
-    margin = float(tol.max(initial=0.0))
-    for end in range(ms, min(n, int(size.max(initial=0))) + 1):
-        hi = end - ms + 1
-        h = buf[first:hi]
-        with np.errstate(divide="ignore", invalid="ignore"):  # padding past a column's end
-            _explained(s, first, hi, end, cost, h)
-        np.subtract(alive[first:hi], h, out=h)
-        hmin = h.min(axis=0)
-        best[end] = hmin
-        cut = hmin + pen
-        running = end <= size
-        if len(watch_rows):
-            seen = h[watch_rows - first, watch_cols]
-            inexact[watch_cols[(seen <= hmin[watch_cols] + tol[watch_cols]) & running[watch_cols]]] = True
-            keep = seen <= cut[watch_cols] + tol[watch_cols]
-            watch_rows, watch_cols = watch_rows[keep], watch_cols[keep]
-        np.subtract(h, cut, out=h)  # the pruning margin; one tolerance for the block (its largest)
-        p, q = prune[first:hi], near[first:hi]
-        np.greater(h, margin, out=p)
-        np.greater_equal(h, -margin, out=q)  # q includes p; more means some are borderline
-        if np.count_nonzero(q) != np.count_nonzero(p):
-            np.not_equal(p, q, out=q)
-            q &= running
-            rows, cols = np.nonzero(q)
-            watch_rows = np.concatenate([watch_rows, rows + first])
-            watch_cols = np.concatenate([watch_cols, cols])
-            if len(watch_rows) > 4 * width:  # a borderline entry may be seen on several steps
-                watch_rows, watch_cols = np.divmod(np.unique(watch_rows * width + watch_cols), width)
-        np.putmask(alive[first:hi], p, np.inf)
-        if end < n:
-            alive[end] = total[end] = cut
-        gone = p.all(axis=1)
-        if gone.all():
-            first = hi
-        else:
-            first += int(np.argmin(gone))
-    return best, total, inexact
-
-
-def _backtrack(
-    s: _Sums,
-    best: np.ndarray,
-    total: np.ndarray,
-    size: np.ndarray,
-    tol: np.ndarray,
-    ms: int,
-    cost: PeltCost,
-    inexact: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Walk back from each column's end through the minimising candidates.
-
-    H is recomputed with the forward pass's operations, so the candidate that was the minimum
-    reproduces `best` bit for bit; a pruned candidate can only be lower. A second candidate
-    within `tol` of `best` is a tie that rounding could settle either way: inexact.
-    """
-    inexact = inexact.copy()
-    cur = np.where(size >= ms, size, 0).astype(np.int64)
-    cols_out: list[np.ndarray] = []
-    pos_out: list[np.ndarray] = []
-    while True:
-        act = np.flatnonzero((cur > 0) & ~inexact)
-        if len(act) == 0:
-            break
-        end = cur[act]
-        hi = int(end.max()) - ms + 1
-        sub = _Sums(*(_columns(a, act) for a in (s.P, s.Q)), *(_columns(a, act) for a in (s.T1, s.T2, s.TY)))
-        h = np.empty((hi, len(act)))
-        with np.errstate(divide="ignore", invalid="ignore"):  # rows past a column's end: not admissible
-            _explained(sub, 0, hi, end, cost, h)
-            np.subtract(total[:hi, act], h, out=h)
-        t = np.arange(hi)[:, None]
-        admissible = (t <= end[None, :] - ms) & ((t == 0) | (t >= ms))
-        close = admissible & (np.abs(h - best[end, act]) <= tol[act])
-        unique = close.sum(axis=0) == 1
-        inexact[act[~unique]] = True
-        arg = np.argmax(close, axis=0)
-        keep = unique & (arg > 0)
-        cols_out.append(act[keep])
-        pos_out.append(arg[keep])
-        cur[act] = np.where(unique, arg, 0)
-    empty = np.zeros(0, dtype=np.int64)
-    return np.concatenate([empty, *cols_out]), np.concatenate([empty, *pos_out]), inexact
-
-
-@overload
-def _columns(a: np.ndarray, cols: np.ndarray) -> np.ndarray: ...
-@overload
-def _columns(a: None, cols: np.ndarray) -> None: ...
-def _columns(a: np.ndarray | None, cols: np.ndarray) -> np.ndarray | None:
-    """The given columns of per-column sums; shared sums (one column) as they are."""
-    if a is None or a.shape[1] == 1:
-        return a
-    return a[:, cols]
+    none = np.zeros((1, 1))
+    breaks = np.zeros((width, n // ms + 1), dtype=np.int64)
+    counts = np.zeros(width, dtype=np.int64)
+    exact = np.zeros(width, dtype=bool)
+    segment_block(
+        sums.P,
+        none if sums.T1 is None else sums.T1,
+        none if sums.T2 is None else sums.T2,
+        none if sums.TY is None else sums.TY,
+        np.minimum(size, n).astype(np.int64),
+        np.ascontiguousarray(pen, dtype=float),
+        np.ascontiguousarray(tol, dtype=float),
+        ms,
+        cost == "linear",
+        breaks,
+        counts,
+        exact,
+    )
+    column = np.repeat(np.arange(width, dtype=np.int64), counts)
+    position = breaks[np.arange(breaks.shape[1])[None, :] < counts[:, None]]
+    return column, position, exact

@@ -46,7 +46,7 @@ def compact(array: np.ndarray) -> Compact:
     if valid.all():
         return Compact(array, None, lengths)
     n = array.shape[0]
-    rows = np.broadcast_to(np.arange(n)[:, None], array.shape).copy()
+    rows = np.array(np.broadcast_to(np.arange(n)[:, None], array.shape), order="F")  # column-major, as panels
     values = np.where(valid, array, 0.0)
     gappy = np.flatnonzero(~valid.all(axis=0))
     order = np.argsort(~valid[:, gappy], axis=0, kind="stable")
@@ -64,28 +64,22 @@ def standardize(data: Compact, *, trend: bool, min_length: int) -> tuple[np.ndar
     explain a material share of the variance, however persistent the noise is. Columns that
     are too short, or that the model already fits exactly, have nothing to segment.
     """
-    n = data.values.shape[0]
-    valid = np.arange(n)[:, None] < data.lengths[None, :]
-    count = np.maximum(data.lengths, 1).astype(float)
-    y = np.where(valid, data.values, 0.0)
-    mean = y.sum(axis=0) / count
-    dev = np.where(valid, y - mean, 0.0)
-    ss = (dev * dev).sum(axis=0)
-    resid = ss
-    if trend:
-        t = data.times()
-        t = np.broadcast_to(t[:, None], y.shape) if t.ndim == 1 else t
-        t_dev = np.where(valid, t - np.where(valid, t, 0.0).sum(axis=0) / count, 0.0)
-        stt = (t_dev * t_dev).sum(axis=0)
-        sty = (t_dev * dev).sum(axis=0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            resid = np.where(stt > 0, ss - sty * sty / stt, 0.0)
+    from detectors.segments_kernel import moments, scaled
+
+    lengths = np.asarray(data.lengths, dtype=np.int64)
+    values = np.asfortranarray(data.values)
+    mean, ss, resid = moments(values, lengths, _times2d(data) if trend else np.zeros((1, 1)), trend)
+    count = np.maximum(lengths, 1).astype(float)
     scale = np.sqrt(np.maximum(resid, 0.0) / count)
     size = np.abs(mean) + np.sqrt(ss / count)
-    ok = (data.lengths >= 2 * min_length) & np.isfinite(scale) & (scale > _FLAT * size)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(valid & ok[None, :], dev / np.where(ok, scale, 1.0), 0.0)
-    return z, ok
+    ok = (lengths >= 2 * min_length) & np.isfinite(scale) & (scale > _FLAT * size)
+    return scaled(values, lengths, mean, scale, ok), ok
+
+
+def _times2d(data: Compact) -> np.ndarray:
+    """Times as the kernels take them: (n, 1) when shared, else (n, S)."""
+    t = data.times()
+    return np.asfortranarray(t[:, None] if t.ndim == 1 else t)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,46 +103,16 @@ def regimes(data: Compact, column: np.ndarray, position: np.ndarray, *, lines: b
     """Regime statistics for flat breaks sorted by (column, position); a regime runs from
     the previous break of its column (or the start) to the next (or the end). Without
     `lines` only the means are computed (the line fields are NaN)."""
+    from detectors.segments_kernel import regime_stats
+
     if len(column) == 0:
         return Regimes(*(np.zeros(0) for _ in range(6)))
-    cols = np.unique(column)
-    n = data.values.shape[0]
-    valid = np.arange(n)[:, None] < data.lengths[None, cols]
-    y = np.where(valid, data.values[:, cols], 0.0)
-    times = data.times()
-    t = np.where(valid, times[:, None] if times.ndim == 1 else times[:, cols], 0.0)
-    j = np.searchsorted(cols, column)
-    same_prev = np.r_[False, column[1:] == column[:-1]]
-    same_next = np.r_[column[:-1] == column[1:], False]
-    start = np.where(same_prev, np.r_[0, position[:-1]], 0)
-    stop = np.where(same_next, np.r_[position[1:], 0], data.lengths[column])
-    if not lines:
-        sums = _cumsum(y)
-        before = (sums[position, j] - sums[start, j]) / (position - start)
-        after = (sums[stop, j] - sums[position, j]) / (stop - position)
-        nan = np.full(len(column), np.nan)
-        return Regimes(before, after, nan, nan, nan, nan)
-    at = t[position, j]  # the time of the break
-    sums_all = [_cumsum(a) for a in (y, t, t * t, t * y)]
-    old = _lines(sums_all, j, start, position, at)
-    new = _lines(sums_all, j, position, stop, at)
-    return Regimes(old[0], new[0], old[1], new[1], old[2], new[2])
-
-
-def _cumsum(a: np.ndarray) -> np.ndarray:
-    out = np.zeros((a.shape[0] + 1, a.shape[1]))
-    np.cumsum(a, axis=0, out=out[1:])
-    return out
-
-
-def _lines(
-    sums: list[np.ndarray], j: np.ndarray, lo: np.ndarray, hi: np.ndarray, at: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean, least-squares line value at time `at`, and slope of each span [lo, hi)."""
-    sy, st, stt, sty = ((s[hi, j] - s[lo, j]) for s in sums)
-    m = (hi - lo).astype(float)
-    mean, t_mean = sy / m, st / m
-    var_t = stt - st * t_mean
-    with np.errstate(divide="ignore", invalid="ignore"):
-        slope = np.where(var_t > 0, (sty - t_mean * sy) / var_t, 0.0)
-    return mean, mean + slope * (at - t_mean), slope
+    stats = regime_stats(
+        np.asfortranarray(data.values),
+        np.asarray(data.lengths, dtype=np.int64),
+        _times2d(data),
+        np.asarray(column, dtype=np.int64),
+        np.asarray(position, dtype=np.int64),
+        lines,
+    )
+    return Regimes(stats[0], stats[1], stats[2], stats[3], stats[4], stats[5])
