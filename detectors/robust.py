@@ -14,10 +14,10 @@ that is 0 too the history is constant, no spread can say how unusual a value is,
 (not flagged).
 
 Both statistics are exact. The sorted history of every cell comes from a sliding sorted window
-(remove the value leaving, insert the value arriving, vectorized across a block of series) or,
-for the short seasonal history, a sorting network across the lagged copies; median and MAD are
-then read off sorted columns without any per-series loop. The cost grows with `window` (each
-cell reads its whole sorted window); the seasonal form reads only `years` values per cell.
+per series (remove the value leaving, insert the value arriving) or, for the short seasonal
+history, a small sort per cell; the median is read off the middle and the MAD found by walking
+outward from it (`detectors.robust_kernel`). The cost grows with `window`; the seasonal form
+reads only `years` values per cell.
 """
 
 from __future__ import annotations
@@ -40,12 +40,9 @@ from detectors.wording import period_noun
 
 RobustDirection = Literal["above", "below", "both"]
 
-CONSISTENCY = 0.6745  # MAD / 0.6745 estimates the standard deviation of normal data
-MEAN_AD_FACTOR = 1.253314  # sqrt(pi / 2), the same role for the mean absolute deviation
 DEFAULT_WINDOW = 36
 DEFAULT_YEARS = 5
-_SLIDING_BLOCK = 1024  # series sliding together: one sorted window block stays in cache
-_SEASONAL_BYTES = 1 << 21  # sorted seasonal histories of one block of series: about 2 MB
+_BLOCK = 2048  # series per task
 _MAX_WORKERS = 4  # threads sharing the blocks of one scan
 
 
@@ -223,41 +220,22 @@ def robust_scores(
     """(median, z, history) for every cell of a 2-D array; NaN where a cell is not scored.
 
     The history of row t is rows t - step, t - 2*step, ... t - count*step of the same column.
-    Work goes block of columns by block of columns, so every intermediate stays small and each
-    output cell is written once. Blocks are independent and numpy releases the GIL inside its
-    loops, so a couple of threads share them (the result does not depend on the order).
+    A compiled loop (`detectors.robust_kernel`) works down each column; blocks of columns
+    share a few threads (it holds no GIL), and no block depends on another.
     """
-    rows, cols = raw.shape
-    median = np.empty(raw.shape)
-    z = np.empty(raw.shape)
-    history = np.empty(raw.shape, dtype=np.int32)
-    if step == 1:
-        block, stats = _SLIDING_BLOCK, _sliding_stats
-    else:
-        block, stats = max(1, _SEASONAL_BYTES // (8 * count * max(rows, 1))), _seasonal_stats
+    from detectors.robust_kernel import robust_columns
+
+    x = np.asfortranarray(raw, dtype=float)
+    rows, cols = x.shape
+    median = np.empty((cols, rows)).T  # column-major, as the loop writes
+    z = np.empty((cols, rows)).T
+    history = np.empty((cols, rows), dtype=np.int32).T
 
     def score_block(start: int) -> None:
-        part = slice(start, min(start + block, cols))
-        x = raw[:, part]
-        finite = np.isfinite(x)
-        counts = _history_counts(finite, step, count)
-        history[:, part] = counts
-        scored = (counts >= min_history) & finite
-        if not scored.any():
-            median[:, part] = np.nan
-            z[:, part] = np.nan
-            return
-        # Missing values become +inf, so they sort last and the first `n` sorted values are real.
-        clean = np.where(finite, x, np.inf)
-        med, scale = stats(clean, step, count, counts, scored)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            score = x - med
-            score /= scale
-        score[np.isinf(score)] = np.nan  # an overflow, never a score
-        median[:, part] = med
-        z[:, part] = score
+        part = slice(start, min(start + _BLOCK, cols))
+        robust_columns(x[:, part], step, count, min_history, median[:, part], z[:, part], history[:, part])
 
-    starts = range(0, cols, block)
+    starts = range(0, cols, _BLOCK)
     workers = min(_MAX_WORKERS, os.cpu_count() or 1, len(starts))
     if workers <= 1:
         for start in starts:
@@ -267,110 +245,3 @@ def robust_scores(
             for _ in pool.map(score_block, starts):
                 pass  # re-raises the first error of any block
     return median, z, history
-
-
-def _seasonal_stats(
-    clean: np.ndarray, step: int, count: int, history: np.ndarray, scored: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Median and scale from the same period of previous years, sorted by a small network."""
-    rows, cols = clean.shape
-    reach = step * count
-    padded = np.concatenate([np.full((reach, cols), np.inf), clean])
-    lagged = [padded[reach - step * i : reach - step * i + rows] for i in range(1, count + 1)]
-    ordered = np.stack(_sort_network(lagged)).reshape(count, -1)
-    median, scale = _median_scale(ordered, history.ravel(), scored.ravel())
-    return median.reshape(rows, cols), scale.reshape(rows, cols)
-
-
-def _sort_network(arrays: list[np.ndarray]) -> list[np.ndarray]:
-    """Sort equal-shaped arrays element-wise with an odd-even transposition network.
-
-    Each comparator is one np.minimum and one np.maximum over whole arrays: for the few
-    seasonal lags this beats np.sort along a short strided axis many times over.
-    """
-    out = list(arrays)
-    for phase in range(len(out)):
-        for i in range(phase % 2, len(out) - 1, 2):
-            out[i], out[i + 1] = np.minimum(out[i], out[i + 1]), np.maximum(out[i], out[i + 1])
-    return out
-
-
-def _sliding_stats(
-    clean: np.ndarray, step: int, count: int, history: np.ndarray, scored: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Median and scale from the previous `count` values, one sorted window per column.
-
-    The windows slide down the rows together: read the statistics, drop the value leaving
-    (larger ones shift left), insert the value arriving (larger ones shift right). Each step
-    touches a (window x block) array that stays in cache.
-    """
-    rows, cols = clean.shape
-    window = count
-    median = np.full((rows, cols), np.nan)
-    scale = np.full((rows, cols), np.nan)
-    any_scored: np.ndarray = np.any(scored, axis=1)
-    state = np.full((window, cols), np.inf)
-    smaller = np.empty((window - 2, cols))
-    keep = np.empty((window - 1, cols), dtype=bool)
-    leaving = np.full(cols, np.inf)
-    for t in range(rows):
-        if any_scored[t]:
-            median[t], scale[t] = _median_scale(state, history[t], scored[t])
-        if t >= window:
-            leaving = clean[t - window]
-        arriving = clean[t]
-        np.less(state[:-1], leaving, out=keep)
-        shorter = np.where(keep, state[:-1], state[1:])
-        np.minimum(shorter[1:], arriving, out=smaller)
-        np.maximum(shorter[:-1], smaller, out=state[1:-1])
-        np.minimum(shorter[0], arriving, out=state[0])
-        np.maximum(shorter[-1], arriving, out=state[-1])
-    return median, scale
-
-
-def _median_scale(
-    ordered: np.ndarray, counts: np.ndarray, scored: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Median and z scale of each sorted column with `counts` real values; NaN where unscored.
-
-    Columns are grouped by their count, so each group is read with plain slices.
-    """
-    span = ordered.shape[0]
-    full = scored & (counts == span)
-    with np.errstate(invalid="ignore", over="ignore"):
-        # Every column is read as if full (cheap slices), then only full columns keep the result.
-        median, mad = _median_mad(ordered, span)
-        median = np.where(full, median, np.nan)
-        mad = np.where(full, mad, np.nan)
-        partial = scored & ~full
-        for n in np.unique(counts[partial]).tolist() if partial.any() else []:
-            cells_n = np.flatnonzero(partial & (counts == n))
-            median[cells_n], mad[cells_n] = _median_mad(ordered[:n, cells_n], n)
-        median[np.isinf(median)] = np.nan  # an overflow of the two middle values
-        scale = mad / CONSISTENCY
-        flat = np.flatnonzero(mad == 0)
-        if len(flat):
-            n = counts[flat]
-            deviation = np.abs(ordered[:, flat] - median[flat])
-            deviation[np.arange(span)[:, None] >= n] = 0.0
-            mean_ad = deviation.sum(axis=0) / n
-            scale[flat] = np.where(mean_ad > 0, MEAN_AD_FACTOR * mean_ad, np.nan)
-    return median, scale
-
-
-def _median_mad(ordered: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Median and MAD of columns whose first `n` rows are sorted real values.
-
-    The k-th smallest distance from the median is the narrowest of the blocks of k neighbours
-    in sorted order: min over a of max(m - s[a], s[a + k - 1] - m). The MAD is the mean of the
-    two middle distances (k = n/2 and n/2 + 1; one, k = (n + 1)/2, when n is odd), as
-    np.median would give; both reuse the same differences.
-    """
-    median = 0.5 * (ordered[(n - 1) // 2] + ordered[n // 2])
-    k = (n + 1) // 2
-    below = median - ordered[: n - k + 1]  # m - s[a], a = 0 .. n - k
-    above = ordered[k - 1 : n] - median  # s[a + k - 1] - m
-    mad = np.maximum(below, above).min(axis=0)
-    if n % 2 == 0:
-        mad = 0.5 * (mad + np.maximum(below[:-1], above[1:]).min(axis=0))  # pairs (a, a + k)
-    return median, mad
