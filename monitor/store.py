@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -428,25 +428,17 @@ class Store:
         Rows go in batches: a first evaluation of a large watch list changes thousands."""
         rows = {alert.fingerprint: _alert_to_row(alert) for alert in upserts}  # the last state wins
         with self.engine.begin() as conn:
-            for chunk in _chunks(list(deletes), 500):
+            # An upsert is a delete and an insert: both in bulk, through the driver, in any dialect.
+            for chunk in _chunks([*deletes, *rows], 500):
                 conn.execute(alerts.delete().where(alerts.c.fingerprint.in_(chunk)))
-            existing: set[str] = set()
-            for chunk in _chunks(list(rows), 500):
-                existing.update(conn.scalars(sa.select(alerts.c.fingerprint)
-                                             .where(alerts.c.fingerprint.in_(chunk))))
-            fresh = [row for fp, row in rows.items() if fp not in existing]
-            if fresh:
-                conn.execute(alerts.insert(), fresh)
-            known = [{f"b_{k}": v for k, v in row.items()} for fp, row in rows.items() if fp in existing]
-            if known:
-                columns = [c.name for c in alerts.columns if c.name != "fingerprint"]
-                conn.execute(alerts.update().where(alerts.c.fingerprint == sa.bindparam("b_fingerprint"))
-                             .values({c: sa.bindparam(f"b_{c}") for c in columns}), known)
-            if notifications:
-                conn.execute(outbox.insert(), [
-                    {"fingerprint": alert.fingerprint, "episode": alert.episode, "status": alert.status.value,
-                     "seq": 0, "payload": json.dumps(payload, sort_keys=True), "created_at": now}
-                    for alert, payload in notifications])
+            names = [c.name for c in alerts.columns]
+            binders = [_binder(conn, c) for c in alerts.columns]
+            insert_rows(conn, alerts, names, [tuple(b(row[n]) for n, b in zip(names, binders, strict=True))
+                                              for row in rows.values()])
+            created = _binder(conn, outbox.c.created_at)(now)
+            insert_rows(conn, outbox, ("fingerprint", "episode", "status", "seq", "payload", "created_at"), [
+                (alert.fingerprint, alert.episode, alert.status.value, 0, json.dumps(payload, sort_keys=True),
+                 created) for alert, payload in notifications])
 
     def pending_outbox(self, limit: int = 1000) -> list[OutboxEntry]:
         with self.engine.connect() as conn:
@@ -626,6 +618,14 @@ def _alert_to_row(alert: Alert) -> dict[str, Any]:
         "resolved_at": alert.resolved_at, "updated_at": alert.updated_at,
         "event_period": alert.event_period,
     }
+
+
+def _binder(conn: Connection, column: sa.Column[Any]) -> Callable[[Any], Any]:
+    """The driver's form of values of `column` (SQLite keeps datetimes as text); None as is."""
+    processor = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    if processor is None:
+        return lambda value: value
+    return lambda value: None if value is None else processor(value)
 
 
 def _finite(value: float) -> float | None:

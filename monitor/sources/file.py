@@ -11,6 +11,7 @@ import io
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -240,22 +241,31 @@ def _series_part(
     combo, combos = _combinations([c for c in codes.values() if c is not None], size)
     keys = list(sources)
     per_key = [_texts_at(codes[key], texts[key], combos) for key in keys]
-    normalised = [normalise_labels(dict(zip(keys, row, strict=True))) for row in zip(*per_key, strict=True)]
-    series, names = pd.factorize(pd.Index([series_id(labels) for labels in normalised], dtype=object))
+    label_keys = tuple(keys)
+    normalised = [_normalised(label_keys, row) for row in zip(*per_key, strict=True)]
+    series, names = pd.factorize(pd.Index([sid for _, sid in normalised], dtype=object))
     period_codes = periods.codes if rows is None else periods.codes[rows]
     columns: dict[str, Any] = {
         "series": _categorical(series, combo, names),
         "period": pd.PeriodIndex.from_ordinals(periods.last[period_codes], freq=periods.freq).array,
         "value": number if rows is None else number[rows],
     }
-    for key in sources:
-        per_combo, distinct = pd.factorize(pd.Index([labels[key] for labels in normalised], dtype=object))
+    for k, key in enumerate(keys):
+        per_combo, distinct = pd.factorize(pd.Index([row[k] for row, _ in normalised], dtype=object))
         columns[key] = _categorical(per_combo, combo, distinct)
     out = pd.DataFrame(columns)
     counts = periods.count[period_codes]
     if config.combined == "split" and (counts > 1).any():
         out = _split_combined(out, counts)
     return out
+
+
+@lru_cache(maxsize=1 << 18)
+def _normalised(keys: tuple[str, ...], row: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
+    """A combination's labels normalised, and its series id; remembered, because every fetch
+    of a source brings the same combinations again."""
+    labels = normalise_labels(dict(zip(keys, row, strict=True)))
+    return tuple(labels[key] for key in keys), series_id(labels)
 
 
 def _texts_at(codes: np.ndarray | None, texts: list[str], rows: np.ndarray) -> list[str]:
