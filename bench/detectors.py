@@ -16,6 +16,7 @@ first run on a machine compiles them, a few seconds, then they are cached on dis
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import resource
 import sys
@@ -172,10 +173,8 @@ def main() -> int:
             def run(det: Any = det, transform: str = transform, frame: pd.DataFrame = panel) -> Any:
                 return scan(det, apply_transform(transform, frame))
 
-            try:
+            with contextlib.suppress(TypeError):  # reported below
                 run(frame=panel.iloc[:, :50])  # compiled kernels load (or compile, once per machine)
-            except TypeError:
-                pass  # reported below
 
             try:
                 result, wall, cpu = timed(run)
@@ -184,7 +183,7 @@ def main() -> int:
                 continue
             flagged = int(np.count_nonzero(result.mask))
             if kind == "robust_z":
-                _, naive, _ = timed(lambda: naive_robust_z(sample, det.span))
+                _, naive, _ = timed(lambda det=det: naive_robust_z(sample, det.span))
                 note = f"pandas rolling median/MAD on {args.sample:,} series; {flagged:,} cells"
                 rows.append((label, wall, cpu, naive * scale, note))
             elif kind in ("threshold", "consecutive"):

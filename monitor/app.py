@@ -9,9 +9,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
+from prometheus_client import CollectorRegistry
 
 from detectors import Staleness
 from monitor.alerts.book import AlertBook
@@ -20,6 +22,7 @@ from monitor.api import Api
 from monitor.config import LoadedConfig, ReleaseCalendar, load_config, parse_listen
 from monitor.configfile import ConfigError, ConfigProblem
 from monitor.engine import CycleResult, Engine, NotifierServices, Runtime
+from monitor.exposition import metrics_app
 from monitor.http import HttpServer, build_app
 from monitor.metrics import Metrics, SeriesExport, StateCollector, build_registry
 from monitor.notify.pipeline import Dispatcher
@@ -83,10 +86,13 @@ class App:
             self.store.close()
             raise
         self.book = AlertBook(self.store)
-        self.registry = build_registry()
-        self.metrics = Metrics(self.registry)
+        self._base_registry = build_registry()  # instruments; the state is read at scrape time
+        self.metrics = Metrics(self._base_registry)
         self.metrics.set_clock(clock)
-        self.registry.register(StateCollector(self.store, self.book, clock, self._series_export))
+        self._state = StateCollector(self.store, self.book, clock, self._series_export)
+        self.registry = CollectorRegistry()  # everything, for any prometheus_client consumer
+        self.registry.register(self._base_registry)
+        self.registry.register(self._state)
         self.engine = Engine(self.store, self.book, self._dispatcher, observer=self.metrics)
         self._listen = listen or loaded.config.http.listen
         self._http: HttpServer | None = None
@@ -123,11 +129,15 @@ class App:
         self.engine.drain(self.runtime, self._clock)
 
     # -- lifecycle ----------------------------------------------------------------------
+    def metrics_endpoint(self) -> Callable[..., Any]:
+        """The WSGI app behind /metrics (large gauge families rendered directly)."""
+        return metrics_app(self._base_registry, self._state.tables)
+
     def start(self) -> str:
         """Serve HTTP and schedule every source; returns the metrics URL."""
         host, port = parse_listen(self._listen)
         api = Api(self.store, self.book, self._clock)
-        app = build_app(self.registry, self.healthy, self.ready, api, reload=self.reload,
+        app = build_app(self.metrics_endpoint(), self.healthy, self.ready, api, reload=self.reload,
                         api_token=self._api_token)
         self._http = HttpServer(host, port, app)
         self._http.start()

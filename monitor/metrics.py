@@ -15,15 +15,15 @@ from datetime import datetime
 
 import pandas as pd
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
-from prometheus_client.samples import Sample
 
 from monitor import __version__
 from monitor.alerts.book import AlertBook
 from monitor.alerts.lifecycle import Status
 from monitor.config import Rule
 from monitor.engine import CycleObserver, CycleResult
+from monitor.exposition import GaugeTable
 from monitor.periods import pandas_freq
 from monitor.store import SeriesInfo, Store
 
@@ -137,23 +137,25 @@ class StateCollector(Collector):
         self._export = export
 
     def collect(self) -> Iterable[Metric]:
-        yield from self._series()
-        yield self._alerts()
-        yield from self._outbox()
+        return [table.family() for table in self.tables()]
 
-    def _series(self) -> Iterable[Metric]:
-        def family(name: str, documentation: str) -> GaugeMetricFamily:
-            return GaugeMetricFamily(name, documentation, labels=list(SERIES_LABELS))
+    def tables(self) -> list[GaugeTable]:
+        """Every gauge this collector exports, as tables /metrics renders directly."""
+        return [*self._series(), self._alerts(), *self._outbox()]
 
-        value = family("tradewatch_series_value", "Newest value of each series, in its source unit.")
-        yoy = family("tradewatch_series_yoy_percent",
-                     "Change of the newest value against the same period a year earlier, in %.")
-        period = family("tradewatch_series_period_timestamp_seconds",
-                        "Start of the newest reference period of each series (Unix time).")
-        age = family("tradewatch_series_period_age_seconds",
-                     "Time since the end of the newest reference period of each series.")
-        vintage = family("tradewatch_series_vintage_timestamp_seconds",
-                         "When the newest value of each series was first fetched as it stands.")
+    def _series(self) -> list[GaugeTable]:
+        def table(name: str, documentation: str) -> GaugeTable:
+            return GaugeTable(name, documentation, SERIES_LABELS)
+
+        value = table("tradewatch_series_value", "Newest value of each series, in its source unit.")
+        yoy = table("tradewatch_series_yoy_percent",
+                    "Change of the newest value against the same period a year earlier, in %.")
+        period = table("tradewatch_series_period_timestamp_seconds",
+                       "Start of the newest reference period of each series (Unix time).")
+        age = table("tradewatch_series_period_age_seconds",
+                    "Time since the end of the newest reference period of each series.")
+        vintage = table("tradewatch_series_vintage_timestamp_seconds",
+                        "When the newest value of each series was first fetched as it stands.")
         infos = self._store.series()
         chosen, dropped = self._export().choose(infos)
         now = self._clock()
@@ -164,46 +166,45 @@ class StateCollector(Collector):
                 snapshot["value"].tolist(), snapshot["year_ago_value"].tolist(), snapshot["vintage"].tolist(),
                 strict=True):
             info = infos[sid].labels if sid in infos else {}
-            labels = {"series": sid} | {k: str(info.get(k, "")) for k in SERIES_LABELS[1:]}
+            labels = (sid, *(str(info.get(k, "")) for k in SERIES_LABELS[1:]))
             if (when, freq) not in times:
                 reference = pd.Period(when, freq=pandas_freq(freq))
                 end = reference.end_time.tz_localize("UTC").to_pydatetime()
                 times[when, freq] = (reference.start_time.tz_localize("UTC").timestamp(),
                                      max((now - end).total_seconds(), 0.0))
             start, elapsed = times[when, freq]
-            # One label dict shared by the five samples of a series (add_metric builds five).
-            value.samples.append(Sample(value.name, labels, level))
+            value.rows.append((labels, level))  # one label tuple shared by the series' samples
             if math.isfinite(base) and base != 0:
-                yoy.samples.append(Sample(yoy.name, labels, 100.0 * (level / base - 1.0)))
-            period.samples.append(Sample(period.name, labels, start))
-            age.samples.append(Sample(age.name, labels, elapsed))
-            vintage.samples.append(Sample(vintage.name, labels, fetched.timestamp()))
-        yield from (value, yoy, period, age, vintage)
-        yield GaugeMetricFamily("tradewatch_series_watched", "Series in the store.", value=len(infos))
-        yield GaugeMetricFamily("tradewatch_series_exported",
-                                "Series with per-series metrics (rules with export_metrics: true).",
-                                value=len(chosen))
-        yield GaugeMetricFamily("tradewatch_series_export_dropped",
-                                "Series that would be exported but exceed metrics.series_limit.",
-                                value=dropped)
+                yoy.rows.append((labels, 100.0 * (level / base - 1.0)))
+            period.rows.append((labels, start))
+            age.rows.append((labels, elapsed))
+            vintage.rows.append((labels, fetched.timestamp()))
+        return [value, yoy, period, age, vintage,
+                _scalar("tradewatch_series_watched", "Series in the store.", len(infos)),
+                _scalar("tradewatch_series_exported",
+                        "Series with per-series metrics (rules with export_metrics: true).", len(chosen)),
+                _scalar("tradewatch_series_export_dropped",
+                        "Series that would be exported but exceed metrics.series_limit.", dropped)]
 
-    def _alerts(self) -> Metric:
-        family = GaugeMetricFamily(
-            "tradewatch_alerts", "Active alerts (pending or firing), 1 per alert, like ALERTS.",
-            labels=["alertname", "series", "severity", "alertstate"])
+    def _alerts(self) -> GaugeTable:
+        table = GaugeTable("tradewatch_alerts",
+                           "Active alerts (pending or firing), 1 per alert, like ALERTS.",
+                           ("alertname", "series", "severity", "alertstate"))
         for alert in self._book.alerts([Status.PENDING, Status.FIRING]):
-            family.add_metric([alert.rule, alert.series, alert.severity, alert.status.value], 1)
-        return family
+            table.rows.append(((alert.rule, alert.series, alert.severity, alert.status.value), 1.0))
+        return table
 
-    def _outbox(self) -> Iterable[Metric]:
+    def _outbox(self) -> list[GaugeTable]:
         depth, oldest = self._store.outbox_depth()
-        yield GaugeMetricFamily("tradewatch_outbox_pending",
-                                "Notifications recorded but not yet delivered to every receiver.",
-                                value=depth)
         age = (self._clock() - oldest).total_seconds() if oldest is not None else 0.0
-        yield GaugeMetricFamily("tradewatch_outbox_oldest_age_seconds",
-                                "Age of the oldest undelivered notification (0 when none).",
-                                value=max(age, 0.0))
+        return [_scalar("tradewatch_outbox_pending",
+                        "Notifications recorded but not yet delivered to every receiver.", depth),
+                _scalar("tradewatch_outbox_oldest_age_seconds",
+                        "Age of the oldest undelivered notification (0 when none).", max(age, 0.0))]
+
+
+def _scalar(name: str, documentation: str, value: float) -> GaugeTable:
+    return GaugeTable(name, documentation, (), [((), float(value))])
 
 
 def build_registry() -> CollectorRegistry:
