@@ -14,10 +14,11 @@ that is 0 too the history is constant, no spread can say how unusual a value is,
 (not flagged).
 
 Both statistics are exact. The sorted history of every cell comes from a sliding sorted window
-per series (remove the value leaving, insert the value arriving) or, for the short seasonal
-history, a small sort per cell; the median is read off the middle and the MAD found by walking
-outward from it (`detectors.robust_kernel`). The cost grows with `window`; the seasonal form
-reads only `years` values per cell.
+(remove the value leaving, merge in the value arriving) or, for the short seasonal history,
+a sorting network per period, both with min/max only, for a block of series at once; the median is read
+off the middle and the MAD is the narrowest block of half the values around it
+(`detectors.robust_kernel`). The cost grows with `window`; the seasonal form reads only
+`years` values per cell.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ RobustDirection = Literal["above", "below", "both"]
 
 DEFAULT_WINDOW = 36
 DEFAULT_YEARS = 5
-_BLOCK = 2048  # series per task
+_BLOCK = 256  # series scored together: their sorted histories stay in a core's cache
 _MAX_WORKERS = 4  # threads sharing the blocks of one scan
 
 
@@ -220,22 +221,28 @@ def robust_scores(
     """(median, z, history) for every cell of a 2-D array; NaN where a cell is not scored.
 
     The history of row t is rows t - step, t - 2*step, ... t - count*step of the same column.
-    A compiled loop (`detectors.robust_kernel`) works down each column; blocks of columns
-    share a few threads (it holds no GIL), and no block depends on another.
+    Compiled loops (`detectors.robust_kernel`) score blocks of columns, working across the
+    columns of a block. Blocks share a few threads (the loops hold no GIL), and no block
+    depends on another.
     """
-    from detectors.robust_kernel import robust_columns
+    from detectors.robust_kernel import lagged_block, sliding_block
 
     x = np.asfortranarray(raw, dtype=float)
     rows, cols = x.shape
-    median = np.empty((cols, rows)).T  # column-major, as the loop writes
-    z = np.empty((cols, rows)).T
-    history = np.empty((cols, rows), dtype=np.int32).T
+    median, z = np.empty((rows, cols)), np.empty((rows, cols))
+    history = np.empty((rows, cols), dtype=np.int32)
+    block = _BLOCK
 
     def score_block(start: int) -> None:
-        part = slice(start, min(start + _BLOCK, cols))
-        robust_columns(x[:, part], step, count, min_history, median[:, part], z[:, part], history[:, part])
+        part = slice(start, min(start + block, cols))
+        # The kernels run across the columns of a block: a row-major copy of it in, rows out.
+        rows_first = np.ascontiguousarray(x[:, part])
+        if step == 1:
+            sliding_block(rows_first, count, min_history, median[:, part], z[:, part], history[:, part])
+        else:
+            lagged_block(rows_first, step, count, min_history, median[:, part], z[:, part], history[:, part])
 
-    starts = range(0, cols, _BLOCK)
+    starts = range(0, cols, block)
     workers = min(_MAX_WORKERS, os.cpu_count() or 1, len(starts))
     if workers <= 1:
         for start in starts:

@@ -1,10 +1,11 @@
-"""Compiled loop behind `detectors.robust`: median and MAD of each cell's history.
+"""Compiled loops behind `detectors.robust`: median and MAD of each cell's history.
 
-Per column, the history values sit in a small sorted buffer: for a trailing window it slides
-(drop the value leaving, insert the value arriving, both by binary search), for the same
-period of previous years it is gathered and insertion-sorted per cell. The median is read
-off the middle; the MAD is the narrowest block of half the values around it, a branch-free scan
-of about half the window.
+They work on a block of series at once with the series innermost, so each step is the same
+min/max operations in every column and the compiler runs several columns per instruction.
+Each column of `state` is one series' history, sorted, missing values as +inf (sorted last):
+the trailing window slides (remove the value leaving, merge in the value arriving), the
+same period of previous years is gathered and put in order by a sorting network. The median
+is read off the middle; the MAD is the narrowest block of half the values around it.
 """
 
 from __future__ import annotations
@@ -17,52 +18,6 @@ from detectors.jit import compiled
 
 CONSISTENCY = 0.6745  # MAD / 0.6745 estimates the standard deviation of normal data
 MEAN_AD_FACTOR = 1.253314  # sqrt(pi / 2), the same role for the mean absolute deviation
-
-
-@compiled
-def _insert(buffer, size, value):
-    """Insert `value` into the sorted `buffer[:size]`, from the end (an insertion sort step:
-    the buffers are short, and a trailing window only inserts while it fills)."""
-    i = size
-    while i > 0 and buffer[i - 1] > value:
-        buffer[i] = buffer[i - 1]
-        i -= 1
-    buffer[i] = value
-
-
-@compiled
-def _remove(buffer, size, value):
-    """Remove one occurrence of `value` from the sorted `buffer[:size]` (it is there)."""
-    lo, hi = 0, size
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if buffer[mid] < value:
-            lo = mid + 1
-        else:
-            hi = mid
-    for i in range(lo, size - 1):
-        buffer[i] = buffer[i + 1]
-
-
-@compiled
-def _replace(buffer, size, leaving, arriving):
-    """Replace one occurrence of `leaving` in the sorted `buffer[:size]` by `arriving`,
-    shifting only the values between the two positions."""
-    lo, hi = 0, size
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if buffer[mid] < leaving:
-            lo = mid + 1
-        else:
-            hi = mid
-    i = lo
-    while i > 0 and buffer[i - 1] > arriving:
-        buffer[i] = buffer[i - 1]
-        i -= 1
-    while i < size - 1 and buffer[i + 1] < arriving:
-        buffer[i] = buffer[i + 1]
-        i += 1
-    buffer[i] = arriving
 
 
 @compiled
@@ -115,41 +70,115 @@ def _median_scale(s, n):
 
 
 @compiled
-def robust_columns(x, step, count, min_history, median, z, history):
-    """Fill median, z and history count for every cell of `x` (rows are periods).
+def _score_row(t, x, state, present, w, min_history, median, z, history, scratch):
+    """Score row t of a block whose sorted histories are the columns of `state` (`present[j]`
+    real values first, +inf after). Full histories (all w present) take the vectorized path:
+    median and the MAD as the narrowest block, across the columns at once; the others, and
+    a zero MAD (mean-deviation fallback), go column by column through `_median_scale`."""
+    width = x.shape[1]
+    k = (w + 1) // 2
+    med, mad, wider = scratch[0], scratch[1], scratch[2]
+    column = scratch[3]
+    for j in range(width):
+        med[j] = 0.5 * (state[(w - 1) // 2, j] + state[w // 2, j])
+        mad[j] = np.inf
+        wider[j] = np.inf
+    for a in range(w - k + 1):
+        for j in range(width):
+            below, above = med[j] - state[a, j], state[a + k - 1, j] - med[j]
+            d = below if below > above else above
+            mad[j] = d if d < mad[j] else mad[j]
+    if w % 2 == 0:
+        for a in range(w - k):
+            for j in range(width):
+                below, above = med[j] - state[a, j], state[a + k, j] - med[j]
+                d = below if below > above else above
+                wider[j] = d if d < wider[j] else wider[j]
+    for j in range(width):
+        size = present[j]
+        history[t, j] = size
+        value = x[t, j]
+        m, scale = np.nan, np.nan
+        if size >= min_history and size > 0 and math.isfinite(value):
+            spread = mad[j] if w % 2 == 1 else 0.5 * (mad[j] + wider[j])
+            if size == w and not math.isinf(med[j]) and spread > 0:
+                m, scale = med[j], spread / CONSISTENCY
+            else:
+                for i in range(size):
+                    column[i] = state[i, j]
+                m, scale = _median_scale(column, size)
+        score = (value - m) / scale
+        median[t, j] = m
+        z[t, j] = np.nan if math.isinf(score) else score
 
-    The history of row t is rows t - step, ..., t - count * step; only finite values count.
-    A cell is scored when it is finite and has at least `min_history` history values.
+
+@compiled
+def sliding_block(x, count, min_history, median, z, history):
+    """The trailing window (step 1) for a block of columns at once, columns innermost.
+
+    Every column's sorted window is a column of `state` (missing values as +inf, sorted
+    last), and each period removes the value leaving and merges in the value arriving with
+    min/max only, the same operations in every column: no branch depends on the data, and
+    the compiler runs four columns per instruction.
     """
     n, width = x.shape
-    buffer = np.empty(count + 1)
-    for c in range(width):
-        size = 0
-        for t in range(n):
-            if step != 1:
-                size = 0
-                for i in range(1, count + 1):
-                    r = t - i * step
-                    if r < 0:
-                        break
-                    if math.isfinite(x[r, c]):
-                        _insert(buffer, size, x[r, c])
-                        size += 1
-            history[t, c] = size
-            value = x[t, c]
-            m, scale = np.nan, np.nan
-            if size >= min_history and size > 0 and math.isfinite(value):
-                m, scale = _median_scale(buffer, size)
-            score = (value - m) / scale
-            median[t, c] = m
-            z[t, c] = np.nan if math.isinf(score) else score
-            if step == 1:  # slide: the value `count` rows back leaves, this one arrives
-                leaving = x[t - count, c] if t >= count else np.nan
-                if math.isfinite(leaving) and math.isfinite(value):
-                    _replace(buffer, size, leaving, value)
-                elif math.isfinite(leaving):
-                    _remove(buffer, size, leaving)
-                    size -= 1
-                elif math.isfinite(value):
-                    _insert(buffer, size, value)
-                    size += 1
+    w = count
+    state = np.full((w, width), np.inf)
+    shorter = np.empty((max(w - 1, 1), width))
+    present = np.zeros(width, dtype=np.int64)
+    scratch = np.empty((4, max(width, w + 1)))
+    leave = np.empty(width)
+    arrive = np.empty(width)
+    for t in range(n):
+        _score_row(t, x, state, present, w, min_history, median, z, history, scratch)
+        # Slide: remove the value leaving (the first entry not below it), merge in the new one.
+        for j in range(width):
+            out = x[t - w, j] if t >= w else np.inf
+            leave[j] = out if math.isfinite(out) else np.inf
+            arrive[j] = x[t, j] if math.isfinite(x[t, j]) else np.inf
+            present[j] += (arrive[j] < np.inf) - (leave[j] < np.inf)
+        for i in range(w - 1):
+            for j in range(width):
+                shorter[i, j] = state[i, j] if state[i, j] < leave[j] else state[i + 1, j]
+        if w == 1:
+            for j in range(width):
+                state[0, j] = arrive[j]
+            continue
+        for j in range(width):
+            first, last, new = shorter[0, j], shorter[w - 2, j], arrive[j]
+            state[0, j] = first if first < new else new
+            state[w - 1, j] = last if last > new else new
+        for i in range(1, w - 1):  # max(shorter[i - 1], min(shorter[i], new)), as selects
+            for j in range(width):
+                low, high, new = shorter[i - 1, j], shorter[i, j], arrive[j]
+                high = high if high < new else new
+                state[i, j] = low if low > high else high
+
+
+@compiled
+def lagged_block(x, step, count, min_history, median, z, history):
+    """The same period of previous years (rows t - step, ..., t - count * step) for a block of
+    columns at once: gathered, sorted by an odd-even transposition network (min/max only,
+    across the columns), then scored like the trailing window."""
+    n, width = x.shape
+    w = count
+    state = np.empty((w, width))
+    present = np.zeros(width, dtype=np.int64)
+    scratch = np.empty((4, max(width, w + 1)))
+    for t in range(n):
+        for j in range(width):
+            present[j] = 0
+        for i in range(w):
+            r = t - (i + 1) * step
+            for j in range(width):
+                v = x[r, j] if r >= 0 else np.inf
+                ok = math.isfinite(v)
+                state[i, j] = v if ok else np.inf
+                present[j] += ok
+        for phase in range(w):
+            for i in range(phase % 2, w - 1, 2):
+                for j in range(width):
+                    lo, hi = state[i, j], state[i + 1, j]
+                    state[i, j] = lo if lo < hi else hi
+                    state[i + 1, j] = hi if lo < hi else lo
+        _score_row(t, x, state, present, w, min_history, median, z, history, scratch)
