@@ -212,14 +212,14 @@ class Changepoint:
                 "slope_before": stats.slope_before,
                 "slope_after": stats.slope_after,
             }
+        with np.errstate(divide="ignore", invalid="ignore"):  # per break, not over the whole panel
+            named["shift_pct"] = np.where(stats.before != 0,
+                                          100.0 * (stats.after - stats.before) / np.abs(stats.before), np.nan)
         evidence: dict[str, np.ndarray] = {}
         for name, per_break in named.items():
             dense = np.full(shape, np.nan)
             dense[cells] = per_break[which]
             evidence[name] = dense
-        with np.errstate(divide="ignore", invalid="ignore"):
-            before, after = evidence["before"], evidence["after"]
-            evidence["shift_pct"] = np.where(before != 0, 100.0 * (after - before) / np.abs(before), np.nan)
         evidence["penalty"] = np.broadcast_to(found.penalty[None, :], shape)
         rows = np.full(shape, -1, dtype=np.int32)
         rows[cells] = row[which]

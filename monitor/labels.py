@@ -70,15 +70,20 @@ def country_code(value: str) -> str:
 
 def normalise_labels(labels: Mapping[str, str]) -> dict[str, str]:
     """Apply the long-frame label conventions; values that are not understood are kept."""
-    out = {key: str(value).strip() for key, value in labels.items()}
-    for key in _COUNTRY_LABELS:
-        if key in out:
-            out[key] = country_code(out[key])
-    if "flow" in out:
-        out["flow"] = _FLOWS.get(out["flow"].lower(), out["flow"].lower())
-    if "commodity" in out and out["commodity"].lower() in {"total", "all", "ttl"}:
-        out["commodity"] = "TOTAL"
-    return out
+    return {key: normalise_label(key, value) for key, value in labels.items()}
+
+
+def normalise_label(key: str, value: object) -> str:
+    """One label's convention (each label is normalised on its own, so a source can do it
+    once per distinct value rather than once per row)."""
+    text = str(value).strip()
+    if key in _COUNTRY_LABELS:
+        return country_code(text)
+    if key == "flow":
+        return _FLOWS.get(text.lower(), text.lower())
+    if key == "commodity" and text.lower() in {"total", "all", "ttl"}:
+        return "TOTAL"
+    return text
 
 
 def series_id(labels: Mapping[str, str]) -> str:

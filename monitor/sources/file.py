@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from monitor.config import FileSource as FileSourceConfig
-from monitor.labels import normalise_labels, series_id
+from monitor.labels import normalise_label, series_id
 from monitor.observations import grouped_and_increasing
 from monitor.periods import pandas_freq, parse_period_span
 from monitor.sources.base import FetchResult, SourceError, empty_long_frame
@@ -166,7 +166,7 @@ def to_long_frame(
         else empty_long_frame()
     rows = len(frame)
     for key, allowed in config.include.items():
-        wanted = [normalise_labels({key: value})[key] for value in allowed]  # Germany -> DEU
+        wanted = [normalise_label(key, value) for value in allowed]  # Germany -> DEU
         frame = frame[frame[key].isin(wanted)] if key in frame else frame.iloc[0:0]
     frame = _last_of_duplicates(frame)
     if len(frame) < rows:  # rows were dropped: so may some labels
@@ -240,9 +240,10 @@ def _series_part(
     codes, texts = _label_codes(table, rows, sources)
     combo, combos = _combinations([c for c in codes.values() if c is not None], size)
     keys = list(sources)
-    per_key = [_texts_at(codes[key], texts[key], combos) for key in keys]
+    # Each label is normalised once per distinct text, then looked up per combination.
+    per_key = [_texts_at(codes[key], [normalise_label(key, t) for t in texts[key]], combos) for key in keys]
     label_keys = tuple(keys)
-    normalised = [_normalised(label_keys, row) for row in zip(*per_key, strict=True)]
+    normalised = [(row, _series_id(label_keys, row)) for row in zip(*per_key, strict=True)]
     series, names = pd.factorize(pd.Index([sid for _, sid in normalised], dtype=object))
     period_codes = periods.codes if rows is None else periods.codes[rows]
     columns: dict[str, Any] = {
@@ -261,11 +262,10 @@ def _series_part(
 
 
 @lru_cache(maxsize=1 << 18)
-def _normalised(keys: tuple[str, ...], row: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
-    """A combination's labels normalised, and its series id; remembered, because every fetch
-    of a source brings the same combinations again."""
-    labels = normalise_labels(dict(zip(keys, row, strict=True)))
-    return tuple(labels[key] for key in keys), series_id(labels)
+def _series_id(keys: tuple[str, ...], row: tuple[str, ...]) -> str:
+    """A combination's series id; remembered, because every fetch of a source brings the
+    same combinations again."""
+    return series_id(dict(zip(keys, row, strict=True)))
 
 
 def _texts_at(codes: np.ndarray | None, texts: list[str], rows: np.ndarray) -> list[str]:
