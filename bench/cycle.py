@@ -49,7 +49,7 @@ from prometheus_client import generate_latest  # noqa: E402
 import monitor.engine as engine_module  # noqa: E402
 from monitor.app import App  # noqa: E402
 from monitor.config import load_config  # noqa: E402
-from monitor.executor import LocalExecutor, RulePlan  # noqa: E402
+from monitor.executor import LOCAL_PARTITION, LocalExecutor, RulePlan  # noqa: E402
 from monitor.store import Store  # noqa: E402
 
 _COUNTRY_TEXT = """
@@ -145,7 +145,7 @@ def write_source(path: Path, labels: pd.DataFrame, values: np.ndarray) -> int:
     return int(present.sum())
 
 
-def config_text(sources: int, alertmanager: str, partition_size: int) -> str:
+def config_text(sources: int, alertmanager: str, partition_size: int | None) -> str:
     parts = ["store: {path: store/tradewatch.db}", "sources:"]
     for k in range(sources):
         parts += [f"  - name: trade_{k}", "    kind: file", f"    path: trade_{k}.parquet",
@@ -156,7 +156,8 @@ def config_text(sources: int, alertmanager: str, partition_size: int) -> str:
     parts += ["notify:", "  receivers:", f"    - {{name: desk, alertmanager: {{url: '{alertmanager}'}}}}",
               "  route: {receiver: desk, group_by: [rule], group_wait: 0s}",
               "metrics: {series_limit: 10000}",
-              f"detection: {{executor: local, partition_size: {partition_size}}}"]
+              "detection: {executor: local}" if partition_size is None
+              else f"detection: {{executor: local, partition_size: {partition_size}}}"]
     return "\n".join(parts) + "\n"
 
 
@@ -336,7 +337,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--series", type=int, default=100_000)
     parser.add_argument("--months", type=int, default=240)
     parser.add_argument("--sources", type=int, default=4, help="file sources sharing the series")
-    parser.add_argument("--partition-size", type=int, default=10_000)
+    parser.add_argument("--partition-size", type=int, default=None,
+                        help=f"series per partition (default: the daemon's, {LOCAL_PARTITION:,})")
     parser.add_argument("--sample", type=int, default=200, help="series the naive peer runs on")
     parser.add_argument("--keep", type=Path, help="work in this directory and keep it")
     args = parser.parse_args(argv)
@@ -411,11 +413,15 @@ def main(argv: list[str] | None = None) -> int:
     panel = app.store.panel(by_frequency, "M")
     print(f"detection alone over the full panel ({panel.shape[1]:,} x {panel.shape[0]}, "
           f"panel built in {time.perf_counter() - started:.2f} s):")
-    executor = LocalExecutor(args.partition_size)
-    started = time.perf_counter()
-    executor.start()
-    print(f"  {'worker processes start':<26}{time.perf_counter() - started:8.2f} s  "
-          f"({executor.workers}; once per daemon, at the first panel over {args.partition_size:,} series)")
+    partition = args.partition_size or LOCAL_PARTITION
+    executor = LocalExecutor(partition)
+    where = "in-process"
+    if panel.shape[1] > partition:
+        started = time.perf_counter()
+        executor.start()
+        print(f"  {'worker processes start':<26}{time.perf_counter() - started:8.2f} s  "
+              f"({executor.workers}; once per daemon, at the first panel over {partition:,} series)")
+        where = "the panel shipped to the workers"
     infos = app.store.series()
     plain_labels = {sid: infos[sid].labels for sid in panel.columns}
     plans = [RulePlan(rule.name, rule.config.transform.kind, rule.config.transform.params(), rule.detector,
@@ -424,11 +430,11 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         [result] = executor.run(panel, [plan], plain_labels)
         print(f"  {rule.name:<26}{time.perf_counter() - started:8.2f} s  {len(result.findings):,} findings "
-              f"({rule.config.transform.kind} + {rule.detector.kind}; the panel shipped to the workers)")
+              f"({rule.config.transform.kind} + {rule.detector.kind}; {where})")
     started = time.perf_counter()
     executor.run(panel, plans, plain_labels)
     detect_total = time.perf_counter() - started
-    print(f"  {'all rules, one pass':<26}{detect_total:8.2f} s  (as a cycle runs them: one transfer)")
+    print(f"  {'all rules, one pass':<26}{detect_total:8.2f} s  (as a cycle runs them, {where})")
     memory("detection alone")
     worker_peak = max(worker_peak, workers_peak_mb())
     executor.close()

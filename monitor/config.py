@@ -596,13 +596,16 @@ class MetricsConfig(Strict):
 class DetectionConfig(Strict):
     """Where detectors run, one partition of `partition_size` series at a time: `local` on
     this machine's cores (`workers` processes, default one per core; a panel of one
-    partition stays in-process), `dask` on a dask.distributed scheduler at `address`
-    (`pip install 'tradewatch[dask]'`). Findings always come back to this process, the only
-    one that alerts. A pass that fails or outlasts `timeout` is redone in-process."""
+    partition stays in-process, where the compiled detectors use every core themselves),
+    `dask` on a dask.distributed scheduler at `address` (`pip install 'tradewatch[dask]'`).
+    Findings always come back to this process, the only one that alerts. A pass that fails
+    or outlasts `timeout` is redone in-process. `partition_size` defaults to 100,000 for
+    `local` (measured: up to that size one process beats shipping partitions to workers)
+    and 10,000 for `dask` (tasks small enough to spread over a cluster)."""
 
     executor: Literal["local", "dask"] = "local"
     address: str | None = None
-    partition_size: int = Field(default=10_000, ge=1)
+    partition_size: int | None = Field(default=None, ge=1)
     workers: int | None = Field(default=None, ge=1)
     timeout: Duration = timedelta(minutes=10)
 
