@@ -18,12 +18,12 @@ where `exact` is True, and the remainder is rare (near-ties, integer data with e
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+
+from detectors.blocks import over_blocks
 
 PeltCost = Literal["l2", "linear"]
 MIN_SIZE: dict[PeltCost, int] = {"l2": 1, "linear": 2}  # ruptures' own floor per cost
@@ -76,21 +76,15 @@ def pelt(
     size = np.full(width, n, dtype=np.int64) if lengths is None else np.asarray(lengths, np.int64)
     t = np.arange(n, dtype=float) if times is None else np.asarray(times, dtype=float)
     ms = max(int(min_size), MIN_SIZE[cost])
-    spans = [(lo, min(lo + _CHUNK, width)) for lo in range(0, width, _CHUNK)]
 
-    def run(span: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        lo, hi = span
+    def run(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         tt = t if t.ndim == 1 else t[:, lo:hi]
         return _segment_block(y[:, lo:hi], size[lo:hi], pen[lo:hi], ms, cost, tt)
 
-    count = workers if workers is not None else min(len(spans), os.cpu_count() or 1)
-    if count > 1 and len(spans) > 1:
-        with ThreadPoolExecutor(max_workers=count) as pool:
-            parts = list(pool.map(run, spans))
-    else:
-        parts = [run(span) for span in spans]
+    parts = over_blocks(width, _CHUNK, run, workers)
+    starts = range(0, width, _CHUNK)
     empty = np.zeros(0, dtype=np.int64)
-    column = np.concatenate([empty, *(p[0] + lo for p, (lo, _) in zip(parts, spans, strict=True))])
+    column = np.concatenate([empty, *(p[0] + lo for p, lo in zip(parts, starts, strict=True))])
     position = np.concatenate([empty, *(p[1] for p in parts)])
     exact = np.concatenate([np.zeros(0, dtype=bool), *(p[2] for p in parts)])
     order = np.lexsort((position, column))

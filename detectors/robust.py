@@ -24,7 +24,6 @@ off the middle and the MAD is the narrowest block of half the values around it
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -33,6 +32,7 @@ import pandas as pd
 
 from detectors import validate
 from detectors.base import Cell, Scan, last_valid_rows
+from detectors.blocks import over_blocks
 from detectors.errors import DetectorConfigError
 from detectors.findings import FindingKind
 from detectors.panel import FreqLike, periods_per_year
@@ -227,28 +227,19 @@ def robust_scores(
     """
     from detectors.robust_kernel import lagged_block, sliding_block
 
-    x = np.asfortranarray(raw, dtype=float)
+    x = np.asarray(raw, dtype=float)
     rows, cols = x.shape
     median, z = np.empty((rows, cols)), np.empty((rows, cols))
     history = np.empty((rows, cols), dtype=np.int32)
-    block = _BLOCK
 
-    def score_block(start: int) -> None:
-        part = slice(start, min(start + block, cols))
+    def score_block(lo: int, hi: int) -> None:
         # The kernels run across the columns of a block: a row-major copy of it in, rows out.
-        rows_first = np.ascontiguousarray(x[:, part])
+        part = np.ascontiguousarray(x[:, lo:hi])
+        out = median[:, lo:hi], z[:, lo:hi], history[:, lo:hi]
         if step == 1:
-            sliding_block(rows_first, count, min_history, median[:, part], z[:, part], history[:, part])
+            sliding_block(part, count, min_history, *out)
         else:
-            lagged_block(rows_first, step, count, min_history, median[:, part], z[:, part], history[:, part])
+            lagged_block(part, step, count, min_history, *out)
 
-    starts = range(0, cols, block)
-    workers = min(_MAX_WORKERS, os.cpu_count() or 1, len(starts))
-    if workers <= 1:
-        for start in starts:
-            score_block(start)
-    else:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for _ in pool.map(score_block, starts):
-                pass  # re-raises the first error of any block
+    over_blocks(cols, _BLOCK, score_block, min(_MAX_WORKERS, os.cpu_count() or 1))
     return median, z, history

@@ -22,28 +22,13 @@ MEAN_AD_FACTOR = 1.253314  # sqrt(pi / 2), the same role for the mean absolute d
 
 @compiled
 def _narrowest(s, n, k, median):
-    """min over a of max(median - s[a], s[a + k - 1] - median): four independent running
-    minima, so the loop is not one long chain of dependent comparisons."""
-    m0 = m1 = m2 = m3 = np.inf
-    last = n - k + 1
-    a = 0
-    while a + 4 <= last:
-        d0 = max(median - s[a], s[a + k - 1] - median)
-        d1 = max(median - s[a + 1], s[a + k] - median)
-        d2 = max(median - s[a + 2], s[a + k + 1] - median)
-        d3 = max(median - s[a + 3], s[a + k + 2] - median)
-        m0 = d0 if d0 < m0 else m0
-        m1 = d1 if d1 < m1 else m1
-        m2 = d2 if d2 < m2 else m2
-        m3 = d3 if d3 < m3 else m3
-        a += 4
-    while a < last:
-        d0 = max(median - s[a], s[a + k - 1] - median)
-        m0 = d0 if d0 < m0 else m0
-        a += 1
-    m0 = m1 if m1 < m0 else m0
-    m2 = m3 if m3 < m2 else m2
-    return m2 if m2 < m0 else m0
+    """min over a of max(median - s[a], s[a + k - 1] - median): the k-th smallest distance
+    from the median (the partial-history and zero-MAD path; full blocks are done in bulk)."""
+    best = np.inf
+    for a in range(n - k + 1):
+        d = max(median - s[a], s[a + k - 1] - median)
+        best = d if d < best else best
+    return best
 
 
 @compiled

@@ -34,6 +34,8 @@ from monitor.labels import subject
 
 log = logging.getLogger(__name__)
 
+LOCAL_PARTITION = 100_000  # series evaluated in-process before worker processes pay off
+DASK_PARTITION = 10_000  # series per task on a cluster
 PlainFinding = tuple[Any, ...]  # Finding's fields, details as a dict: Finding itself does not pickle
 Labels = Mapping[str, Mapping[str, str]]  # series id -> its labels
 
@@ -182,7 +184,7 @@ def merge(plans: Sequence[RulePlan], parts: Sequence[Partition],
 class LocalExecutor:
     """Partitions on this machine: worker processes, started at first need and kept."""
 
-    def __init__(self, partition_size: int = 100_000, workers: int | None = None,
+    def __init__(self, partition_size: int = LOCAL_PARTITION, workers: int | None = None,
                  timeout: float | None = None) -> None:
         self.partition_size = partition_size
         self.workers = workers or os.cpu_count() or 1
@@ -239,7 +241,7 @@ class LocalExecutor:
 class DaskExecutor:
     """Partitions on a dask.distributed cluster; the client connects at first need."""
 
-    def __init__(self, address: str | Any, partition_size: int = 10_000,
+    def __init__(self, address: str | Any, partition_size: int = DASK_PARTITION,
                  timeout: float | None = None) -> None:
         self.address = address  # a scheduler address, or a cluster object (tests)
         self.partition_size = partition_size
@@ -281,10 +283,6 @@ class DaskExecutor:
         if self._client is not None:
             self._client.close()
             self._client = None
-
-
-LOCAL_PARTITION = 100_000  # series evaluated in-process before worker processes pay off
-DASK_PARTITION = 10_000  # series per task on a cluster
 
 
 def build_executor(config: DetectionConfig) -> Executor:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, make_wsgi_app
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.exposition import generate_latest as text_latest
@@ -87,8 +87,6 @@ def metrics_app(base: CollectorRegistry, tables: Callable[[], Sequence[GaugeTabl
             combined = CollectorRegistry(auto_describe=True)  # names known, so name[] filters work
             combined.register(base)
             combined.register(_Tables(tables))
-            from prometheus_client import make_wsgi_app
-
             return make_wsgi_app(combined)(environ, start_response)
         openmetrics = kind == "openmetrics"
         head = encoder(base).decode()

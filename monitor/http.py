@@ -12,8 +12,6 @@ from typing import Any
 from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import CollectorRegistry, make_wsgi_app
-
 from monitor.api import Api
 
 log = logging.getLogger(__name__)
@@ -34,13 +32,11 @@ class _QuietHandler(WSGIRequestHandler):
 Probe = Callable[[], tuple[bool, str]]
 
 
-def build_app(metrics: CollectorRegistry | Callable[..., Iterable[bytes]], healthy: Probe, ready: Probe,
+def build_app(metrics_app: Callable[..., Iterable[bytes]], healthy: Probe, ready: Probe,
               api: Api | None = None, reload: Probe | None = None,
               api_token: str | None = None) -> Callable[..., Iterable[bytes]]:
     """Read-only routes are open; anything that changes state needs `Authorization: Bearer
-    <token>` and is disabled when no token is configured. `metrics` is a registry or a WSGI
-    app that serves /metrics."""
-    metrics_app = make_wsgi_app(metrics) if isinstance(metrics, CollectorRegistry) else metrics
+    <token>` and is disabled when no token is configured. `metrics_app` serves /metrics."""
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")

@@ -7,7 +7,7 @@ the row layout.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -180,8 +180,15 @@ def insert_rows(conn: Connection, table: sa.Table, columns: Sequence[str],
 
 def bind(conn: Connection, column: sa.Column[Any], value: Any) -> Any:
     """`value` as the driver gets it for `column` (SQLite keeps datetimes as text)."""
+    return binder(conn, column)(value)
+
+
+def binder(conn: Connection, column: sa.Column[Any]) -> Callable[[Any], Any]:
+    """`bind` for many values of one column: the type's processor looked up once; None as is."""
     processor = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-    return processor(value) if processor is not None else value
+    if processor is None:
+        return lambda value: value
+    return lambda value: None if value is None else processor(value)
 
 
 def utc(value: datetime | None) -> datetime | None:

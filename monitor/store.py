@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +31,7 @@ from monitor.observations import (
     Block,
     Incoming,
     bind,
+    binder,
     expand,
     has_row_layout,
     insert_rows,
@@ -432,10 +433,10 @@ class Store:
             for chunk in _chunks([*deletes, *rows], 500):
                 conn.execute(alerts.delete().where(alerts.c.fingerprint.in_(chunk)))
             names = [c.name for c in alerts.columns]
-            binders = [_binder(conn, c) for c in alerts.columns]
+            binders = [binder(conn, c) for c in alerts.columns]
             insert_rows(conn, alerts, names, [tuple(b(row[n]) for n, b in zip(names, binders, strict=True))
                                               for row in rows.values()])
-            created = _binder(conn, outbox.c.created_at)(now)
+            created = binder(conn, outbox.c.created_at)(now)
             insert_rows(conn, outbox, ("fingerprint", "episode", "status", "seq", "payload", "created_at"), [
                 (alert.fingerprint, alert.episode, alert.status.value, 0, json.dumps(payload, sort_keys=True),
                  created) for alert, payload in notifications])
@@ -618,14 +619,6 @@ def _alert_to_row(alert: Alert) -> dict[str, Any]:
         "resolved_at": alert.resolved_at, "updated_at": alert.updated_at,
         "event_period": alert.event_period,
     }
-
-
-def _binder(conn: Connection, column: sa.Column[Any]) -> Callable[[Any], Any]:
-    """The driver's form of values of `column` (SQLite keeps datetimes as text); None as is."""
-    processor = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-    if processor is None:
-        return lambda value: value
-    return lambda value: None if value is None else processor(value)
 
 
 def _finite(value: float) -> float | None:
