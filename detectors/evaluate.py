@@ -55,18 +55,21 @@ def evaluate(
     scope: Scope = "latest",
     transform_params: Mapping[str, Any] | None = None,
     now: date | None = None,
+    transformed: pd.DataFrame | None = None,
 ) -> list[Finding]:
     """Findings of `detector` on `transform(panel, **transform_params)`, sorted by (series, period).
 
     `details["held_for"]` counts the consecutive flagged periods ending at the finding's
     period, so the alert book can honour `for: N` in reference periods. `now` (the caller's
     clock, a date or datetime) reaches only detectors that declare `needs_now`.
+    `transformed` is that transform already applied, by a caller that runs several rules
+    with the same transform over one panel.
     """
     if scope not in ("latest", "all"):
         raise ValueError(f"scope must be 'latest' or 'all', got {scope!r}")
     check_panel(panel)
     params_t = check_transform(transform, transform_params)
-    values = apply_transform(transform, panel, **params_t)
+    values = apply_transform(transform, panel, **params_t) if transformed is None else transformed
     raw = panel.to_numpy(dtype=float)
     if scope == "latest" and (start := _newest_start(detector, values, raw)) > 0:
         panel, values, raw = panel.iloc[start:], values.iloc[start:], raw[start:]

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+import numpy as np
 import pandas as pd
 
 from detectors import Detector, Finding, apply_transform, evaluate
@@ -92,28 +93,41 @@ class Executor(Protocol):
 def evaluate_partition(panel: pd.DataFrame, plans: Sequence[RulePlan], labels: Labels,
                        now: datetime | None = None) -> list[RuleResult]:
     """What a worker runs: every plan over one partition. A failing rule is reported, not
-    raised, so the other rules of the partition still count."""
+    raised, so the other rules of the partition still count. Rules with the same transform
+    share one application of it (a YoY rule set transforms the panel once)."""
     subjects = Subjects(labels)
+    transformed: dict[str, pd.DataFrame] = {}
+    newest_rows = last_valid_rows(panel.to_numpy(dtype=float))
     results = []
     for plan in plans:
         try:
+            key = f"{plan.transform} {sorted(plan.transform_params.items())!r}"
+            values = transformed.get(key)
+            if values is None:
+                values = transformed[key] = apply_transform(plan.transform, panel, **plan.transform_params)
             findings = evaluate(panel, rule=plan.name, transform=plan.transform, detector=plan.detector,
                                 severity=plan.severity, subjects=subjects, scope="latest", now=now,
-                                transform_params=plan.transform_params)
-            results.append(RuleResult(findings, _newest(panel, plan, {f.series for f in findings})))
+                                transform_params=plan.transform_params, transformed=values)
+            results.append(RuleResult(findings, _newest(panel, values, newest_rows, plan,
+                                                        {f.series for f in findings})))
         except Exception as exc:
             results.append(RuleResult(error=f"{type(exc).__name__}: {exc}"))
     return results
 
 
-def _newest(panel: pd.DataFrame, plan: RulePlan, found: set[str]) -> dict[str, tuple[pd.Period, float]]:
-    watched = [c for c in panel.columns if c in plan.watch and c not in found]
-    if not watched:
+def _newest(panel: pd.DataFrame, values: pd.DataFrame, rows: np.ndarray, plan: RulePlan,
+            found: set[str]) -> dict[str, tuple[pd.Period, float]]:
+    """Newest period and transformed value of the watched series without a finding;
+    `rows` holds each column's newest row."""
+    columns = [j for j, c in enumerate(panel.columns) if c in plan.watch and c not in found]
+    if not columns:
         return {}
-    values = apply_transform(plan.transform, panel, **plan.transform_params)[watched].to_numpy(dtype=float)
-    rows = last_valid_rows(panel[watched].to_numpy(dtype=float))
-    return {sid: (panel.index[row], float(values[row, j]))
-            for j, (sid, row) in enumerate(zip(watched, rows.tolist(), strict=True)) if row >= 0}
+    at = rows[columns]
+    keep = at >= 0
+    cols, at = np.asarray(columns)[keep], at[keep]
+    picked = values.to_numpy(dtype=float)[at, cols].tolist()
+    return {panel.columns[j]: (panel.index[row], value)
+            for j, row, value in zip(cols.tolist(), at.tolist(), picked, strict=True)}
 
 
 Newest = dict[str, tuple[pd.Period, float]]

@@ -191,6 +191,29 @@ def binder(conn: Connection, column: sa.Column[Any]) -> Callable[[Any], Any]:
     return lambda value: None if value is None else processor(value)
 
 
+def row_binder(conn: Connection, table: sa.Table) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """`bind` for whole rows of `table` (values in column order). Only columns whose type
+    has a processor are converted, each distinct value once: rows written together share
+    most of their timestamps."""
+    processors = [(i, column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect))
+                  for i, column in enumerate(table.columns)]
+    converting: list[tuple[int, Callable[[Any], Any], dict[Any, Any]]] = [
+        (i, processor, {}) for i, processor in processors if processor is not None]
+
+    def to_driver(row: tuple[Any, ...]) -> tuple[Any, ...]:
+        if not converting:
+            return row
+        out = list(row)
+        for i, processor, seen in converting:
+            value = out[i]
+            if value is not None:
+                done = seen.get(value)
+                out[i] = done if done is not None else seen.setdefault(value, processor(value))
+        return tuple(out)
+
+    return to_driver
+
+
 def utc(value: datetime | None) -> datetime | None:
     """SQLite returns naive datetimes; everything in tradewatch is UTC-aware."""
     if value is None or value.tzinfo is not None:

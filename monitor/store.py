@@ -38,6 +38,7 @@ from monitor.observations import (
     migrate_row_layout,
     pack_runs,
     read_blocks,
+    row_binder,
 )
 from monitor.observations import utc as _utc
 from monitor.periods import pandas_freq, periods_per_year
@@ -162,6 +163,7 @@ class Store:
         self._lock = threading.RLock()  # guards _state
         self._writing = threading.Lock()  # one ingest at a time
         self._state: _State | None = None
+        self._labels_text: dict[str, tuple[Mapping[str, str], str]] = {}  # fingerprint -> labels, JSON
 
     def close(self) -> None:
         self.engine.dispose()
@@ -427,19 +429,32 @@ class Store:
     ) -> None:
         """Alert states and the notifications they cause, in one transaction (the outbox).
         Rows go in batches: a first evaluation of a large watch list changes thousands."""
-        rows = {alert.fingerprint: _alert_to_row(alert) for alert in upserts}  # the last state wins
+        latest = {alert.fingerprint: alert for alert in upserts}  # the last state wins
         with self.engine.begin() as conn:
             # An upsert is a delete and an insert: both in bulk, through the driver, in any dialect.
-            for chunk in _chunks([*deletes, *rows], 500):
+            for chunk in _chunks([*deletes, *latest], 500):
                 conn.execute(alerts.delete().where(alerts.c.fingerprint.in_(chunk)))
-            names = [c.name for c in alerts.columns]
-            binders = [binder(conn, c) for c in alerts.columns]
-            insert_rows(conn, alerts, names, [tuple(b(row[n]) for n, b in zip(names, binders, strict=True))
-                                              for row in rows.values()])
+            to_driver = row_binder(conn, alerts)
+            insert_rows(conn, alerts, [c.name for c in alerts.columns],
+                        [to_driver(self._alert_row(alert)) for alert in latest.values()])
             created = binder(conn, outbox.c.created_at)(now)
             insert_rows(conn, outbox, ("fingerprint", "episode", "status", "seq", "payload", "created_at"), [
                 (alert.fingerprint, alert.episode, alert.status.value, 0, json.dumps(payload, sort_keys=True),
                  created) for alert, payload in notifications])
+        for fp in deletes:
+            self._labels_text.pop(fp, None)
+
+    def _alert_row(self, alert: Alert) -> tuple[Any, ...]:
+        """An alert as a row of `alerts`, in column order. Its labels' JSON is remembered per
+        alert: labels rarely change, and a cycle rewrites tens of thousands of alerts."""
+        known = self._labels_text.get(alert.fingerprint)
+        if known is None or known[0] != alert.labels:
+            known = self._labels_text[alert.fingerprint] = (
+                alert.labels, json.dumps(dict(alert.labels), sort_keys=True))
+        return (alert.fingerprint, alert.rule, alert.series, known[1], alert.severity, alert.status.value,
+                alert.episode, alert.period, alert.since_period, _finite(alert.value),
+                _finite(alert.reference), alert.summary, alert.active_at, alert.fired_at, alert.resolved_at,
+                alert.updated_at, alert.event_period)
 
     def pending_outbox(self, limit: int = 1000) -> list[OutboxEntry]:
         with self.engine.connect() as conn:
@@ -606,19 +621,6 @@ def _missing(value: Any) -> bool:
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
-
-
-def _alert_to_row(alert: Alert) -> dict[str, Any]:
-    return {
-        "fingerprint": alert.fingerprint, "rule": alert.rule, "series": alert.series,
-        "labels": json.dumps(dict(alert.labels), sort_keys=True), "severity": alert.severity,
-        "status": alert.status.value, "episode": alert.episode, "period": alert.period,
-        "since_period": alert.since_period, "value": _finite(alert.value),
-        "reference": _finite(alert.reference), "summary": alert.summary,
-        "active_at": alert.active_at, "fired_at": alert.fired_at,
-        "resolved_at": alert.resolved_at, "updated_at": alert.updated_at,
-        "event_period": alert.event_period,
-    }
 
 
 def _finite(value: float) -> float | None:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 from types import MappingProxyType
 
 import pandas as pd
@@ -28,6 +29,7 @@ class Status(StrEnum):
     RESOLVED = "resolved"
 
 
+@lru_cache(maxsize=1 << 19)  # every cycle asks again for the same (rule, series) pairs
 def fingerprint(rule: str, series: str) -> str:
     """Stable across runs and processes: the rule and the series id (itself derived from the
     series' identifying labels), so editing a rule's routing labels keeps its alerts."""

@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -30,6 +31,7 @@ def _rfc3339(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+@lru_cache(maxsize=1024)  # a watch list has a handful of label names, met in every alert
 def _label_name(name: str) -> str:
     cleaned = _LABEL_NAME.sub("_", name)
     return cleaned if cleaned and not cleaned[0].isdigit() else f"_{cleaned}"

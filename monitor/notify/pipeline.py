@@ -18,7 +18,7 @@ from monitor.matchers import matches_all, parse_matcher
 from monitor.notify.alertmanager import AlertmanagerNotifier, system_clock
 from monitor.notify.chart import HistoryFn
 from monitor.notify.console import ConsoleNotifier
-from monitor.notify.routing import Destination, route
+from monitor.notify.routing import Destination, repeats, route
 from monitor.notify.slack import SlackWebhookNotifier, build_slack_notifier
 from monitor.notify.slack_state import ReceiverStateStore
 from monitor.notify.webhook import WebhookNotifier
@@ -138,10 +138,12 @@ class Dispatcher:
             self._enqueue_reminders(firing, at)
             entries = self._store.pending_outbox()
             silences = self._silences.active(at)
+            routes = {entry.id: self._destinations(entry) for entry in entries}
+            handled: dict[int, set[str]] = {entry.id: set(entry.delivered_to) for entry in entries}
             groups: dict[tuple[str, tuple[str, ...]], list[_Item]] = {}
             for entry in entries:
                 labels = entry.payload.get("labels", {})
-                for destination in self._destinations(entry):
+                for destination in routes[entry.id]:
                     if destination.receiver in entry.delivered_to:
                         continue
                     decision = decide(labels, entry.fingerprint, silences, self._notify.inhibit_rules,
@@ -149,6 +151,7 @@ class Dispatcher:
                     if decision is not Decision.SEND:
                         self._store.record_delivery(entry.id, destination.receiver, at, None, decision.value)
                         self._hook(destination.receiver, entry.payload, decision.value)
+                        handled[entry.id].add(destination.receiver)
                         continue
                     key = (destination.receiver, destination.group_key(labels))
                     groups.setdefault(key, []).append(_Item(entry, destination))
@@ -159,9 +162,11 @@ class Dispatcher:
                 if at - oldest < items[0].destination.group_wait:
                     waiting.update(item.entry.id for item in items)
                     continue
-                ok, bad = self._send_group(receiver, items, now)
-                sent, failed = sent + ok, failed + bad
-            self._finish(waiting, now)
+                delivered, bad = self._send_group(receiver, items, now)
+                for item in delivered:
+                    handled[item.entry.id].add(receiver)
+                sent, failed = sent + len(delivered), failed + bad
+            self._finish(entries, routes, handled, waiting, now)
         pending, _ = self._store.outbox_depth()
         return DrainResult(sent, failed, pending)
 
@@ -171,10 +176,11 @@ class Dispatcher:
         return [d for d in destinations if only is None or d.receiver == only]
 
     def _send_group(self, receiver: str, items: Sequence[_Item],
-                    now: Callable[[], datetime]) -> tuple[int, int]:
+                    now: Callable[[], datetime]) -> tuple[list[_Item], int]:
+        """Deliver one group: the items delivered, and how many failed."""
         notifier = self._notifiers.get(receiver)
         if notifier is None:
-            return 0, 0
+            return [], 0
         destination = items[0].destination
         send_group = getattr(notifier, "send_group", None)
         if len(items) > destination.digest_over and send_group is not None:
@@ -186,13 +192,14 @@ class Dispatcher:
             except Exception as exc:  # the whole digest is retried on the next drain
                 for item in items:
                     self._failed(item, exc)
-                return 0, len(items)
+                return [], len(items)
             sent_at = now()  # one request delivered them all: recorded in one transaction
             self._store.record_deliveries([(item.entry.id, receiver, sent_at, None) for item in items])
             for item in items:
                 self._hook(receiver, item.entry.payload, "sent")
-            return len(items), 0
-        sent = failed = 0
+            return list(items), 0
+        delivered: list[_Item] = []
+        failed = 0
         for item in items:
             try:
                 notifier.send(item.entry.payload)
@@ -202,8 +209,8 @@ class Dispatcher:
                 continue
             self._store.record_delivery(item.entry.id, receiver, now(), None)
             self._hook(receiver, item.entry.payload, "sent")
-            sent += 1
-        return sent, failed
+            delivered.append(item)
+        return delivered, failed
 
     def _failed(self, item: _Item, exc: Exception) -> None:
         reason = f"{type(exc).__name__}: {exc}"
@@ -213,18 +220,22 @@ class Dispatcher:
         self._store.record_delivery(item.entry.id, receiver, None, reason)
         self._hook(receiver, item.entry.payload, "failed")
 
-    def _finish(self, waiting: set[int], now: Callable[[], datetime]) -> None:
-        """An entry is done once every destination has it (sent, silenced or inhibited)."""
-        done = [entry.id for entry in self._store.pending_outbox() if entry.id not in waiting and all(
-            d.receiver in entry.delivered_to for d in self._destinations(entry))]
+    def _finish(self, entries: Sequence[OutboxEntry], routes: Mapping[int, Sequence[Destination]],
+                handled: Mapping[int, set[str]], waiting: set[int], now: Callable[[], datetime]) -> None:
+        """An entry is done once every destination has it (sent, silenced or inhibited): the
+        receivers it had before this drain, and those this drain recorded."""
+        done = [entry.id for entry in entries if entry.id not in waiting and all(
+            d.receiver in handled[entry.id] for d in routes[entry.id])]
         if done:
             self._store.mark_done_many(done, now())
 
     def _enqueue_reminders(self, firing: Sequence[Alert], now: datetime) -> None:
         """A firing alert is repeated to a receiver once `repeat_interval` has passed since it
-        last heard of it (wall clock), in the thread where it has one."""
+        last heard of it (wall clock), in the thread where it has one. Without a
+        `repeat_interval` anywhere in the routing tree there is nothing to look at."""
+        if not repeats(self._notify.route):
+            return
         for alert in firing:
-            payload = notification_payload(alert)
             destinations = [d for d in route(self._notify.route, alert.labels) if d.repeat_interval]
             if not destinations:
                 continue
@@ -234,7 +245,8 @@ class Dispatcher:
                 assert destination.repeat_interval is not None
                 if heard is not None and now - heard >= destination.repeat_interval:
                     self._store.enqueue_reminder(alert.fingerprint, alert.episode, {
-                        **payload, "reminder": True, "receiver": destination.receiver}, now)
+                        **notification_payload(alert), "reminder": True, "receiver": destination.receiver},
+                        now)
 
     def _hook(self, receiver: str, payload: Mapping[str, Any], outcome: str) -> None:
         if self._on_delivery is not None:

@@ -46,6 +46,11 @@ def route(tree: Route, labels: Mapping[str, str]) -> list[Destination]:
     return list(unique.values())
 
 
+def repeats(tree: Route) -> bool:
+    """Whether any route of the tree sets `repeat_interval` (only then are reminders due)."""
+    return tree.repeat_interval is not None or any(repeats(child) for child in tree.routes)
+
+
 def _inherit(node: Route, parent: Destination) -> Destination:
     return Destination(
         receiver=node.receiver or parent.receiver,

@@ -101,3 +101,16 @@ def test_deliveries_are_recorded_per_receiver(store: Store) -> None:
     assert store.outbox_depth() == (1, V1)
     store.mark_done(entry.id, V2)
     assert store.pending_outbox() == [] and store.outbox_depth() == (0, None)
+
+
+def test_row_binder_converts_like_bind_and_leaves_other_columns(store: Store) -> None:
+    from monitor.observations import bind, row_binder
+    from monitor.schema import alerts
+
+    row = ("fp", "rule", "s", "{}", "warning", "firing", 1, "2026-01", "2026-01", 1.5, None, "text",
+           V1, None, V1, V2, None)
+    with store.engine.connect() as conn:
+        converted = row_binder(conn, alerts)(row)
+        expected = tuple(bind(conn, column, value) for column, value in zip(alerts.columns, row, strict=True))
+    assert converted == expected
+    assert converted[12] != V1 and converted[12] == converted[14]  # SQLite keeps datetimes as text

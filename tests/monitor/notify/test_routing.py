@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from monitor.config import Route
-from monitor.notify.routing import Destination, route
+from monitor.notify.routing import Destination, repeats, route
 
 TREE = Route.model_validate({
     "receiver": "policy-desk",
@@ -41,3 +41,11 @@ def test_children_inherit_group_by_unless_they_set_it() -> None:
     assert route(TREE, {"team": "energy"}) == [Destination("energy-desk", ("series",))]
     assert route(TREE, {"team": "policy", "partner": "RUS"}) == [
         Destination("russia-desk", ("alertname",))]
+
+
+def test_repeats_finds_a_repeat_interval_anywhere_in_the_tree() -> None:
+    assert not repeats(TREE)
+    nested = Route.model_validate({"receiver": "desk", "routes": [
+        {"match": {"team": "policy"}, "routes": [{"receiver": "ru", "repeat_interval": "24h"}]}]})
+    assert repeats(nested)
+    assert repeats(Route.model_validate({"receiver": "desk", "repeat_interval": "7d"}))
