@@ -6,6 +6,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +22,7 @@ from monitor.alerts.lifecycle import Status
 from monitor.api import Api
 from monitor.config import LoadedConfig, ReleaseCalendar, load_config, parse_listen
 from monitor.configfile import ConfigError, ConfigProblem
-from monitor.engine import CycleResult, Engine, NotifierServices, Runtime
+from monitor.engine import CycleResult, Engine, Fetched, NotifierServices, Runtime
 from monitor.exposition import metrics_app
 from monitor.http import HttpServer, build_app
 from monitor.metrics import Metrics, SeriesExport, StateCollector, build_registry
@@ -113,9 +114,9 @@ class App:
                           firing=lambda: self.book.alerts([Status.FIRING]))
 
     # -- cycles -------------------------------------------------------------------------
-    def run_source(self, name: str) -> CycleResult:
+    def run_source(self, name: str, fetched: Fetched | None = None) -> CycleResult:
         """One cycle of one source (the scheduler's job, and `tradewatch once`)."""
-        result = self.engine.cycle(self.runtime, name, self._clock)
+        result = self.engine.cycle(self.runtime, name, self._clock, fetched)
         with self._progress_lock:
             self._progress.last_cycle_at = self._clock()
             assert self._progress.polled is not None
@@ -123,7 +124,20 @@ class App:
         return result
 
     def run_once(self) -> list[CycleResult]:
-        return [self.run_source(name) for name in self.runtime.sources]
+        """Every source once, in config order. The next source is fetched on another thread
+        while this one is processed, as the scheduler's threads would when several sources
+        are due together; one fetch ahead, so at most two fetched tables are held."""
+        names, runtime = list(self.runtime.sources), self.runtime
+        results: list[CycleResult] = []
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fetch-ahead") as pool:
+            ahead = pool.submit(self.engine.fetch, runtime, names[0], self._clock) if names else None
+            for position, name in enumerate(names):
+                assert ahead is not None
+                fetched = ahead.result()
+                if position + 1 < len(names):
+                    ahead = pool.submit(self.engine.fetch, runtime, names[position + 1], self._clock)
+                results.append(self.run_source(name, fetched))
+        return results
 
     def drain(self) -> None:
         self.engine.drain(self.runtime, self._clock)

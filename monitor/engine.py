@@ -113,6 +113,19 @@ class CycleResult:
     fetch_seconds: float = 0.0  # of which fetching; the rest is ingest, evaluation, notification
 
 
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """Step 1 of a cycle: what the source returned, or why it returned nothing."""
+
+    source: str
+    started: float  # time.monotonic()
+    finished: float
+    result: FetchResult | None = None
+    error: SourceError | None = None
+    crash: str | None = None  # the exception type of a bug in the source
+    missing: bool = False  # the source was removed by a reload
+
+
 class CycleObserver:
     """Hooks the engine calls so that metrics stay out of the engine's logic."""
 
@@ -149,34 +162,50 @@ class Engine:
             self._executor, self._executor_config = build_executor(config), config
         return self._executor
 
-    def cycle(self, runtime: Runtime, source_name: str, now: Callable[[], datetime]) -> CycleResult:
+    def fetch(self, runtime: Runtime, source_name: str, now: Callable[[], datetime]) -> Fetched:
+        """Step 1 alone, outside every lock: a caller polling several sources may fetch the
+        next while this one is processed. Failures are kept for `cycle` to report."""
         started = time.monotonic()
         source = runtime.sources.get(source_name)
         if source is None:  # removed by a reload while its job was due
-            return CycleResult(source_name, True)
+            return Fetched(source_name, started, started, missing=True)
         try:
-            fetched = source.fetch(now=now())  # 1. frame = source.fetch()
-            fetched_at = time.monotonic()
+            result = source.fetch(now=now())  # 1. frame = source.fetch()
         except SourceError as exc:
+            return Fetched(source_name, started, time.monotonic(), error=exc)
+        except Exception as exc:  # a bug in one source must not stop the daemon
+            log.exception("source crashed source=%s", source_name)
+            return Fetched(source_name, started, time.monotonic(), crash=type(exc).__name__)
+        return Fetched(source_name, started, time.monotonic(), result)
+
+    def cycle(self, runtime: Runtime, source_name: str, now: Callable[[], datetime],
+              fetched: Fetched | None = None) -> CycleResult:
+        """One cycle of one source; `fetched` when step 1 already ran (`fetch`)."""
+        fetched = fetched or self.fetch(runtime, source_name, now)
+        started = fetched.started
+        if fetched.missing:
+            return CycleResult(source_name, True)
+        if fetched.error is not None:
+            exc = fetched.error
             log.error("source failed source=%s reason=%s error=%s", source_name, exc.reason, exc)
             self.check_clock_rules(runtime, source_name, now)
             self.drain(runtime, now)
             return self._finish(CycleResult(source_name, False, exc.reason,
                                             duration_seconds=time.monotonic() - started))
-        except Exception as exc:  # a bug in one source must not stop the daemon
-            log.exception("source crashed source=%s", source_name)
-            return self._finish(CycleResult(source_name, False, type(exc).__name__,
+        if fetched.result is None:
+            return self._finish(CycleResult(source_name, False, fetched.crash,
                                             duration_seconds=time.monotonic() - started))
-        for problem in fetched.problems:
+        problems = fetched.result.problems
+        for problem in problems:
             log.warning("skipped row source=%s problem=%s", source_name, problem)
         with self._lock:
-            result = self._process(runtime, source_name, fetched, now())
+            result = self._process(runtime, source_name, fetched.result, now())
         self.check_clock_rules(runtime, source_name, now)
         self.drain(runtime, now)  # 7. outside the store lock: a slow receiver must not stall polls
         return self._finish(CycleResult(
-            source_name, True, "rows" if fetched.problems else None, result[0], result[1],
-            result[2], result[3], tuple(fetched.problems), time.monotonic() - started,
-            fetched_at - started))
+            source_name, True, "rows" if problems else None, result[0], result[1],
+            result[2], result[3], tuple(problems), time.monotonic() - started,
+            fetched.finished - started))
 
     def _process(self, runtime: Runtime, source_name: str, fetched: FetchResult,
                  now: datetime) -> tuple[int, int, int, int]:

@@ -231,3 +231,37 @@ def test_share_of_a_parent_series_loads_the_parent(
     assert capsys.readouterr().out.splitlines() == [
         "[FIRING] decline rus-chn/import/total (warning): Russia's imports from China stood at 55.6% "
         "of the total in 2015-03, above the 50% threshold."]
+
+
+def test_run_once_fetches_the_next_source_while_processing_this_one(config_path: Path) -> None:
+    """Sources are processed in config order; the next one is read on another thread during
+    the processing of the one before, and a failed fetch still reports in its place."""
+    import threading
+    import time
+
+    app = App(load_config(config_path))
+    events: list[tuple[str, str, str]] = []
+    for name, source in app.runtime.sources.items():
+        fetch = source.fetch
+
+        def timed(now: object = None, _fetch: Callable[..., object] = fetch, _name: str = name) -> object:
+            events.append(("fetch start", _name, threading.current_thread().name))
+            return _fetch(now=now)
+
+        source.fetch = timed  # type: ignore[method-assign]
+    process = app.engine._process
+
+    def slow_process(*args: object) -> object:
+        events.append(("process start", str(args[1]), threading.current_thread().name))
+        time.sleep(0.3)  # the next fetch has time to start
+        events.append(("process end", str(args[1]), threading.current_thread().name))
+        return process(*args)  # type: ignore[arg-type]
+
+    app.engine._process = slow_process  # type: ignore[method-assign]
+    results = app.run_once()
+    assert [(r.source, r.ok) for r in results] == [("rosstat", True), ("broken", False)]
+    order = [(what, name) for what, name, _ in events]
+    assert order[0] == ("fetch start", "rosstat") and order[-1] == ("process end", "rosstat")
+    assert set(order[1:3]) == {("process start", "rosstat"), ("fetch start", "broken")}  # together
+    fetch_threads = {thread for what, _, thread in events if what == "fetch start"}
+    assert threading.current_thread().name not in fetch_threads
