@@ -212,18 +212,11 @@ class Store:
             row_of = np.array([-1 if matrix is None else matrix.row.get(sid, -1) for sid in ids] or [-1],
                               dtype=np.int64)
             refused = np.array([sid in conflicts for sid in ids] or [False])
-            rows = row_of[incoming.codes]
-            old = np.full(len(rows), np.nan)
-            if matrix is not None:
-                has = rows >= 0
-                old[has] = matrix.lookup(rows[has], incoming.ordinals[has])
-            with np.errstate(invalid="ignore"):
-                same = np.abs(incoming.values - old) <= REVISION_TOLERANCE * np.abs(old)
-            chosen = np.flatnonzero(~same & ~refused[incoming.codes])
+            chosen, old = changed_entries(matrix, row_of, refused, incoming)
             fresh = [sid for sid in ids if sid not in state.infos and sid not in conflicts]
             new_series = [SeriesInfo(sid, frequency, labels)
                           for sid, labels in zip(fresh, _label_dicts(incoming.labels, fresh), strict=True)]
-        return _Plan(new_series, chosen, old[chosen], conflicts)
+        return _Plan(new_series, chosen, old, conflicts)
 
     _UNIT_LABELS = ("unit", "currency")
 
@@ -616,6 +609,21 @@ def _label_dicts(labels: pd.DataFrame, ids: Sequence[str]) -> list[dict[str, Any
 def _missing(value: Any) -> bool:
     """None, NaN or pd.NA: a label the row does not have."""
     return value is None or (isinstance(value, float) and value != value) or value is pd.NA
+
+
+def changed_entries(matrix: Matrix | None, row_of: np.ndarray, refused: np.ndarray,
+                    incoming: Incoming) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the incoming entries that are new or revised (beyond REVISION_TOLERANCE,
+    relative), skipping refused series, and the current value of each (NaN: new)."""
+    from monitor.current_kernel import compare
+
+    n = len(incoming.codes)
+    chosen, old = np.empty(n, dtype=np.int64), np.empty(n)
+    current = matrix.values if matrix is not None else np.full((0, 0), np.nan)
+    start, width, size = (matrix.start, matrix.width, matrix.size) if matrix is not None else (0, 0, 0)
+    count = compare(current, start, width, size, row_of, refused, incoming.codes, incoming.ordinals,
+                    incoming.values, REVISION_TOLERANCE, chosen, old)
+    return chosen[:count].copy(), old[:count].copy()
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
