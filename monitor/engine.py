@@ -245,9 +245,10 @@ class Engine:
         everything = dict(infos)
         for rule in rules:
             by_frequency: dict[str, list[str]] = {}
-            for info in infos.values():
-                if rule.config.matches(info.labels):
-                    by_frequency.setdefault(info.frequency, []).append(info.id)
+            selected_infos = (infos.values() if not rule.config.select  # `{}` selects all
+                              else (info for info in infos.values() if rule.config.matches(info.labels)))
+            for info in selected_infos:
+                by_frequency.setdefault(info.frequency, []).append(info.id)
             parents = _parent_ids(rule)
             for frequency, selected in by_frequency.items():
                 own = frozenset(selected)
@@ -358,9 +359,11 @@ def rule_evaluations(rule: CompiledRule, result: RuleResult, infos: Mapping[str,
                      subjects: Mapping[str, str]) -> list[Evaluation]:
     """Evaluations only where the book can change: a finding, or an active alert (watched)
     that may resolve. Every other series would step from no alert to no alert."""
+    params = rule.config.transform.params()
     out = [series_evaluation(rule, f.series, f.period, f, f.value, subjects[f.series], infos[f.series],
-                             revised.get(f.series, ())) for f in result.findings]
-    out += [series_evaluation(rule, sid, period, None, value, subjects[sid], infos[sid], revised.get(sid, ()))
+                             revised.get(f.series, ()), params) for f in result.findings]
+    out += [series_evaluation(rule, sid, period, None, value, subjects[sid], infos[sid], revised.get(sid, ()),
+                              params)
             for sid, (period, value) in sorted(result.newest.items())]
     return out
 
@@ -421,13 +424,16 @@ def _evaluate_revisions(rule: CompiledRule, panel: pd.DataFrame, infos: Mapping[
 
 def series_evaluation(rule: CompiledRule, sid: str, period: pd.Period, finding: Finding | None,
                       value: float, subject_text: str, info: SeriesInfo,
-                      revised: Sequence[Revision] = ()) -> Evaluation:
+                      revised: Sequence[Revision] = (),
+                      transform_params: Mapping[str, Any] | None = None) -> Evaluation:
     """What one rule concluded about one series at `period` (its newest), with the sentence
     to send if a firing alert resolves there (naming the revision that caused it, if any).
-    Shared with the backtest."""
+    Shared with the backtest; `transform_params` are the rule's, from a caller that
+    evaluates many series."""
     config = rule.config
     kind = config.transform.kind
-    phrase = f"{subject_text} " + value_phrase(value, kind, period.freq, **config.transform.params())
+    params = config.transform.params() if transform_params is None else transform_params
+    phrase = f"{subject_text} " + value_phrase(value, kind, period.freq, **params)
     resolution = (f"{phrase} in {period}; {config.name} no longer holds."
                   if np.isfinite(value) else
                   f"{subject_text} has no {kind} value for {period}; {config.name} no longer holds.")
