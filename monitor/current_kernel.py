@@ -1,8 +1,9 @@
-"""The comparison at ingest, compiled: every incoming value against the current one.
+"""Passes over every entry a source sends, compiled: the check of its order, and the
+comparison of each value with the current one.
 
 A source re-sends its whole history each poll (24 million values for a large watch list),
-and only the few new or revised ones matter. One pass over the entries finds them, instead
-of a dozen whole-array numpy steps that each allocate as much as the input.
+and only the few new or revised ones matter. One pass over the entries answers each question,
+instead of several whole-array numpy steps that each allocate as much as the input.
 """
 
 from __future__ import annotations
@@ -38,3 +39,22 @@ def compare(current, start, width, size, row_of, refused, codes, ordinals, value
         old[count] = before
         count += 1
     return count
+
+
+@compiled
+def grouped_and_increasing(codes, ordinals, distinct):
+    """Whether each code's entries are consecutive with strictly increasing ordinals; codes
+    are in 0..distinct-1, and any negative code (a missing id) answers False."""
+    seen = np.zeros(distinct, dtype=np.bool_)
+    for i in range(len(codes)):
+        code = codes[i]
+        if code < 0:
+            return False
+        if i > 0 and code == codes[i - 1]:
+            if ordinals[i] <= ordinals[i - 1]:
+                return False
+            continue
+        if seen[code]:  # this code had a run before
+            return False
+        seen[code] = True
+    return True

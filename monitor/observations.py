@@ -95,11 +95,9 @@ def grouped_and_increasing(codes: np.ndarray, ordinals: np.ndarray) -> bool:
     repeats and no sort is needed (checked in one pass, no hashing)."""
     if len(codes) < 2:
         return True
-    change = codes[1:] != codes[:-1]
-    if not bool(np.all(change | (ordinals[1:] > ordinals[:-1]))):
-        return False
-    runs = int(np.count_nonzero(change)) + 1
-    return runs == int(np.count_nonzero(np.bincount(codes[codes >= 0])))
+    from monitor.current_kernel import grouped_and_increasing as check
+
+    return bool(check(codes, ordinals, int(codes.max()) + 1))
 
 
 def _sorted_unique(codes: np.ndarray, ordinals: np.ndarray, values: np.ndarray

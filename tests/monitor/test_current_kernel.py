@@ -68,3 +68,37 @@ def test_no_matrix_yet_means_everything_is_new_except_refused_series() -> None:
     chosen, old = changed_entries(None, np.array([-1, -1]), np.array([False, True]), incoming)
     assert chosen.tolist() == [0, 1]
     assert np.isnan(old).all() and len(old) == 2
+
+
+def numpy_grouped_and_increasing(codes: np.ndarray, ordinals: np.ndarray) -> bool:
+    if len(codes) < 2:
+        return True
+    change = codes[1:] != codes[:-1]
+    if not bool(np.all(change | (ordinals[1:] > ordinals[:-1]))):
+        return False
+    runs = int(np.count_nonzero(change)) + 1
+    return runs == int(np.count_nonzero(np.bincount(codes[codes >= 0])))
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_grouped_and_increasing_equals_the_numpy_check(seed: int) -> None:
+    from monitor.observations import grouped_and_increasing
+
+    rng = np.random.default_rng(seed)
+    series, months = int(rng.integers(1, 6)), int(rng.integers(1, 6))
+    codes = np.repeat(np.arange(series), months)
+    ordinals = np.tile(np.arange(months) + 600, series)
+    kind = seed % 5
+    if kind == 1:  # one series appears again later
+        codes = np.r_[codes, 0]
+        ordinals = np.r_[ordinals, 700]
+    elif kind == 2:  # a period repeats within a series
+        ordinals[-1] = ordinals[-2] if months > 1 else ordinals[-1]
+    elif kind == 3:  # a missing id
+        codes[rng.integers(len(codes))] = -1
+    elif kind == 4:  # shuffled
+        order = rng.permutation(len(codes))
+        codes, ordinals = codes[order], ordinals[order]
+    for dtype in (np.int8, np.int64):
+        typed = codes.astype(dtype)
+        assert grouped_and_increasing(typed, ordinals) == numpy_grouped_and_increasing(typed, ordinals)
