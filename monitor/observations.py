@@ -176,6 +176,19 @@ def insert_rows(conn: Connection, table: sa.Table, columns: Sequence[str],
     conn.exec_driver_sql(sql, list(rows))
 
 
+def delete_rows(conn: Connection, column: sa.Column[Any], keys: Sequence[Any]) -> None:
+    """Delete the rows whose `column` (a key) is one of `keys`: one executemany through the
+    driver, each key an index lookup, instead of compiling an IN list per batch."""
+    if not keys:
+        return
+    mark = _DRIVER_MARKS.get(conn.dialect.paramstyle)
+    if mark is None:
+        conn.execute(column.table.delete().where(column == sa.bindparam("key")), [{"key": k} for k in keys])
+        return
+    sql = f"DELETE FROM {column.table.name} WHERE {column.name} = {mark}"
+    conn.exec_driver_sql(sql, [(key,) for key in keys])
+
+
 def bind(conn: Connection, column: sa.Column[Any], value: Any) -> Any:
     """`value` as the driver gets it for `column` (SQLite keeps datetimes as text)."""
     return binder(conn, column)(value)

@@ -32,6 +32,7 @@ from monitor.observations import (
     Incoming,
     bind,
     binder,
+    delete_rows,
     expand,
     has_row_layout,
     insert_rows,
@@ -425,8 +426,7 @@ class Store:
         latest = {alert.fingerprint: alert for alert in upserts}  # the last state wins
         with self.engine.begin() as conn:
             # An upsert is a delete and an insert: both in bulk, through the driver, in any dialect.
-            for chunk in _chunks([*deletes, *latest], 500):
-                conn.execute(alerts.delete().where(alerts.c.fingerprint.in_(chunk)))
+            delete_rows(conn, alerts.c.fingerprint, [*deletes, *latest])
             to_driver = row_binder(conn, alerts)
             insert_rows(conn, alerts, [c.name for c in alerts.columns],
                         [to_driver(self._alert_row(alert)) for alert in latest.values()])

@@ -114,3 +114,21 @@ def test_row_binder_converts_like_bind_and_leaves_other_columns(store: Store) ->
         expected = tuple(bind(conn, column, value) for column, value in zip(alerts.columns, row, strict=True))
     assert converted == expected
     assert converted[12] != V1 and converted[12] == converted[14]  # SQLite keeps datetimes as text
+
+
+def test_delete_rows_removes_exactly_the_keys_given(store: Store) -> None:
+    from monitor.observations import delete_rows, insert_rows, row_binder
+    from monitor.schema import silences
+
+    columns = [c.name for c in silences.columns]
+    with store.engine.begin() as conn:
+        to_driver = row_binder(conn, silences)
+        rows = []
+        for key in ("a", "b", "c"):
+            row = {"id": key, "matchers": "[]", "starts_at": V1, "ends_at": V2, "created_by": "me",
+                   "comment": "", "created_at": V1, "updated_at": V1}
+            rows.append(to_driver(tuple(row[name] for name in columns)))
+        insert_rows(conn, silences, columns, rows)
+        delete_rows(conn, silences.c.id, ["a", "c", "missing"])
+        left = conn.execute(sa.select(silences.c.id)).scalars().all()
+    assert left == ["b"]
