@@ -111,6 +111,10 @@ class CycleResult:
     problems: Sequence[str] = field(default_factory=tuple)
     duration_seconds: float = 0.0
     fetch_seconds: float = 0.0  # of which fetching; the rest is ingest, evaluation, notification
+    stages: Mapping[str, float] = field(default_factory=dict)  # seconds per stage (STAGES)
+
+
+STAGES = ("fetch", "ingest", "evaluate", "alerts", "notify")  # the parts of a cycle, in order
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +135,7 @@ class CycleObserver:
 
     def poll_finished(self, result: CycleResult) -> None: ...
 
-    def rule_evaluated(self, rule: str, findings: int) -> None: ...
+    def rule_evaluated(self, rule: str, findings: int, seconds: float = 0.0) -> None: ...
 
 
 class Engine:
@@ -198,18 +202,26 @@ class Engine:
         problems = fetched.result.problems
         for problem in problems:
             log.warning("skipped row source=%s problem=%s", source_name, problem)
+        stages = {"fetch": fetched.finished - started}
         with self._lock:
-            result = self._process(runtime, source_name, fetched.result, now())
+            result = self._process(runtime, source_name, fetched.result, now(), stages)
+        clock_rules = time.monotonic()
         self.check_clock_rules(runtime, source_name, now)
+        stages["alerts"] = stages.get("alerts", 0.0) + time.monotonic() - clock_rules
+        notify = time.monotonic()
         self.drain(runtime, now)  # 7. outside the store lock: a slow receiver must not stall polls
+        stages["notify"] = time.monotonic() - notify
         return self._finish(CycleResult(
             source_name, True, "rows" if problems else None, result[0], result[1],
             result[2], result[3], tuple(problems), time.monotonic() - started,
-            fetched.finished - started))
+            fetched.finished - started, stages))
 
     def _process(self, runtime: Runtime, source_name: str, fetched: FetchResult,
-                 now: datetime) -> tuple[int, int, int, int]:
+                 now: datetime, stages: dict[str, float]) -> tuple[int, int, int, int]:
+        """Steps 2 to 6; adds the seconds of ingest, evaluation and alerts to `stages`."""
+        started = time.monotonic()
         ingest = self._store.ingest(fetched.frame, now, runtime.frequency_of(source_name))  # 2.
+        stages["ingest"] = time.monotonic() - started
         for message in ingest.conflicts:
             log.error("refused rows source=%s problem=%s", source_name, message)
         if not ingest.changed:
@@ -221,8 +233,11 @@ class Engine:
         for revision in ingest.revised:
             revised.setdefault(revision.series, []).append(revision)
         rules = [r for r in runtime.rules if not _needs_now(r)]  # clock rules: check_clock_rules
+        evaluated = time.monotonic()
         evaluations = self._evaluate(runtime, rules, infos, revised)  # 3. and 4.
+        booked = time.monotonic()
         transitions = self._book.apply(evaluations, now)  # 5. and 6.
+        stages["evaluate"], stages["alerts"] = booked - evaluated, time.monotonic() - booked
         return len(ingest.changed), ingest.new_observations, len(evaluations), len(transitions)
 
     def check_clock_rules(self, runtime: Runtime, source_name: str, now: Callable[[], datetime]) -> None:
@@ -256,22 +271,24 @@ class Engine:
                 everything.update(context)
                 groups.setdefault((frequency, tuple(sorted(own | set(context)))), []).append((rule, own))
         found = dict.fromkeys((r.name for r in rules), 0)
+        seconds = dict.fromkeys((r.name for r in rules), 0.0)
         per_rule: dict[str, list[Evaluation]] = {r.name: [] for r in rules}
         for (frequency, ids), members in groups.items():
             panel = self._store.panel(ids, frequency)
             if panel.shape[1]:
                 for name, done in self._evaluate_panel(runtime, members, panel, everything, revised, now,
-                                                       found).items():
+                                                       found, seconds).items():
                     per_rule[name] += done
         for name, count in found.items():
-            self._observer.rule_evaluated(name, count)
+            self._observer.rule_evaluated(name, count, seconds[name])
         return [e for rule in rules for e in per_rule[rule.name]]  # in config order, as always
 
     def _evaluate_panel(self, runtime: Runtime, members: Sequence[tuple[CompiledRule, frozenset[str]]],
                         panel: pd.DataFrame, infos: Mapping[str, SeriesInfo],
                         revised: Mapping[str, Sequence[Revision]], now: datetime | None,
-                        found: dict[str, int]) -> dict[str, list[Evaluation]]:
-        """The rules of one panel, each reporting on its own series; counts findings per rule."""
+                        found: dict[str, int], seconds: dict[str, float]) -> dict[str, list[Evaluation]]:
+        """The rules of one panel, each reporting on its own series; counts findings and
+        detection seconds per rule."""
         active = self._book.active_series()
         labels = _LabelsOf(infos)
         columns = set(panel.columns)
@@ -285,7 +302,9 @@ class Engine:
                                                   rule.config.severity, watch)))
                 continue
             try:
+                started = time.monotonic()
                 mine = _evaluate_revisions(rule, panel, infos, revised, Subjects(labels), watch)
+                seconds[rule.name] += time.monotonic() - started
             except Exception:  # one bad rule must not stop the others
                 log.exception("rule failed rule=%s series=%d", rule.name, len(own))
                 continue
@@ -298,6 +317,7 @@ class Engine:
             log.exception("detection executor failed; evaluating in-process series=%d", panel.shape[1])
             results = evaluate_partition(panel, plans, labels, now)
         for (rule, own, _), result in zip(plain, results, strict=True):
+            seconds[rule.name] += result.seconds
             if result.error is not None:
                 log.error("rule failed rule=%s series=%d error=%s", rule.name, len(own), result.error)
                 continue

@@ -62,6 +62,7 @@ class RuleResult:
     findings: list[Finding] = field(default_factory=list)
     newest: dict[str, tuple[pd.Period, float]] = field(default_factory=dict)
     error: str | None = None
+    seconds: float = 0.0  # evaluating the rule, summed over partitions (with a transform it shared)
 
 
 class Subjects(Mapping[str, str]):
@@ -100,6 +101,7 @@ def evaluate_partition(panel: pd.DataFrame, plans: Sequence[RulePlan], labels: L
     newest_rows = last_valid_rows(panel.to_numpy(dtype=float))
     results = []
     for plan in plans:
+        started = time.monotonic()
         try:
             key = f"{plan.transform} {sorted(plan.transform_params.items())!r}"
             values = transformed.get(key)
@@ -108,10 +110,11 @@ def evaluate_partition(panel: pd.DataFrame, plans: Sequence[RulePlan], labels: L
             findings = evaluate(panel, rule=plan.name, transform=plan.transform, detector=plan.detector,
                                 severity=plan.severity, subjects=subjects, scope="latest", now=now,
                                 transform_params=plan.transform_params, transformed=values)
-            results.append(RuleResult(findings, _newest(panel, values, newest_rows, plan,
-                                                        {f.series for f in findings})))
+            newest = _newest(panel, values, newest_rows, plan, {f.series for f in findings})
+            results.append(RuleResult(findings, newest, seconds=time.monotonic() - started))
         except Exception as exc:
-            results.append(RuleResult(error=f"{type(exc).__name__}: {exc}"))
+            failed = f"{type(exc).__name__}: {exc}"
+            results.append(RuleResult(error=failed, seconds=time.monotonic() - started))
     return results
 
 
@@ -131,13 +134,13 @@ def _newest(panel: pd.DataFrame, values: pd.DataFrame, rows: np.ndarray, plan: R
 
 
 Newest = dict[str, tuple[pd.Period, float]]
-PlainResult = tuple[list[PlainFinding], Newest, str | None]
+PlainResult = tuple[list[PlainFinding], Newest, str | None, float]
 
 
 def _plain(results: list[RuleResult]) -> list[PlainResult]:
     """Results in a form pickle can carry back from another process."""
     return [([(f.rule, f.series, f.period, f.kind, f.severity, f.value, f.reference, dict(f.details),
-               f.summary) for f in r.findings], r.newest, r.error) for r in results]
+               f.summary) for f in r.findings], r.newest, r.error, r.seconds) for r in results]
 
 
 def _evaluate_plain(panel: pd.DataFrame, plans: Sequence[RulePlan], labels: Labels,
@@ -146,7 +149,8 @@ def _evaluate_plain(panel: pd.DataFrame, plans: Sequence[RulePlan], labels: Labe
 
 
 def _rebuild(plain: list[PlainResult]) -> list[RuleResult]:
-    return [RuleResult([Finding(*f) for f in findings], newest, error) for findings, newest, error in plain]
+    return [RuleResult([Finding(*f) for f in findings], newest, error, seconds)
+            for findings, newest, error, seconds in plain]
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,13 +189,15 @@ def merge(plans: Sequence[RulePlan], parts: Sequence[Partition],
         findings: list[Finding] = []
         newest: dict[str, tuple[pd.Period, float]] = {}
         error = None
+        seconds = 0.0
         for part, result in zip(parts, results, strict=True):
             one = result[k]
             error = error or one.error
+            seconds += one.seconds
             findings += [f for f in one.findings if f.series in part.own]
             newest.update({sid: v for sid, v in one.newest.items() if sid in part.own})
         findings.sort(key=lambda f: (f.series, f.period.ordinal))
-        merged.append(RuleResult(findings, newest, error))
+        merged.append(RuleResult(findings, newest, error, seconds))
     return merged
 
 

@@ -46,6 +46,14 @@ class Metrics(CycleObserver):
             "tradewatch_cycle_duration_seconds",
             "Time of one cycle after the fetch: ingest, evaluation, alerts and notification.",
             ["source"], buckets=POLL_BUCKETS, registry=registry)
+        self.stage_duration = Histogram(
+            "tradewatch_cycle_stage_duration_seconds",
+            "Time of each stage of a successful poll (fetch, ingest, evaluate, alerts, notify).",
+            ["source", "stage"], buckets=POLL_BUCKETS, registry=registry)
+        self.rule_duration = Histogram(
+            "tradewatch_rule_evaluation_duration_seconds",
+            "Detection time of a rule in one cycle (its transform included, when it computed it).",
+            ["rule"], buckets=POLL_BUCKETS, registry=registry)
         self.poll_errors = Counter(
             "tradewatch_source_errors_total",
             "Failed polls (reason: timeout, http, not_found, parse, ...) and skipped rows (rows).",
@@ -96,6 +104,8 @@ class Metrics(CycleObserver):
         self.poll_duration.labels(result.source).observe(result.duration_seconds)
         if result.ok:
             self.cycle_duration.labels(result.source).observe(result.duration_seconds - result.fetch_seconds)
+            for stage, seconds in result.stages.items():
+                self.stage_duration.labels(result.source, stage).observe(seconds)
         self.source_up.labels(result.source).set(1 if result.ok else 0)
         if result.ok and self._clock is not None:
             self.last_success.labels(result.source).set(self._clock().timestamp())
@@ -103,8 +113,9 @@ class Metrics(CycleObserver):
             amount = len(result.problems) if result.ok else 1
             self.poll_errors.labels(result.source, result.error_reason).inc(amount)
 
-    def rule_evaluated(self, rule: str, findings: int) -> None:
+    def rule_evaluated(self, rule: str, findings: int, seconds: float = 0.0) -> None:
         self.findings.labels(rule).inc(findings)
+        self.rule_duration.labels(rule).observe(seconds)
 
     def delivery(self, receiver: str, rule: str, outcome: str) -> None:
         self.notifications.labels(receiver, rule, outcome).inc()

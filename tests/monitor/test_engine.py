@@ -127,6 +127,18 @@ def test_metrics_show_series_alerts_and_source_health(config_path: Path) -> None
     assert 'tradewatch_source_poll_duration_seconds_count{source="rosstat"} 1.0' in text
     assert 'tradewatch_cycle_duration_seconds_count{source="rosstat"} 1.0' in text
     assert 'tradewatch_cycle_duration_seconds_count{source="broken"}' not in text
+    stage_count = "tradewatch_cycle_stage_duration_seconds_count"
+    for stage in ("fetch", "ingest", "evaluate", "alerts", "notify"):
+        assert f'{stage_count}{{source="rosstat",stage="{stage}"}} 1.0' in text
+    assert f'{stage_count}{{source="broken"' not in text
+    assert 'tradewatch_rule_evaluation_duration_seconds_count{rule="decline"} 1.0' in text
+
+    def value(sample: str) -> float:
+        return float(text.split(sample + " ")[1].split()[0])
+
+    rule_seconds = value('tradewatch_rule_evaluation_duration_seconds_sum{rule="decline"}')
+    evaluate_seconds = value('tradewatch_cycle_stage_duration_seconds_sum{source="rosstat",stage="evaluate"}')
+    assert 0 < rule_seconds <= evaluate_seconds
     assert 'tradewatch_notifications_total{outcome="sent",receiver="console",rule="decline"} 2.0' in text
     assert "tradewatch_outbox_pending 0.0" in text
     assert 'tradewatch_build_info{python="' in text
