@@ -129,8 +129,11 @@ def _newest(panel: pd.DataFrame, values: pd.DataFrame, rows: np.ndarray, plan: R
     keep = at >= 0
     cols, at = np.asarray(columns)[keep], at[keep]
     picked = values.to_numpy(dtype=float)[at, cols].tolist()
-    return {panel.columns[j]: (panel.index[row], value)
-            for j, row, value in zip(cols.tolist(), at.tolist(), picked, strict=True)}
+    rows_at = at.tolist()
+    period = {row: panel.index[row] for row in set(rows_at)}  # most series end on the same row
+    names = panel.columns
+    return {names[j]: (period[row], value)
+            for j, row, value in zip(cols.tolist(), rows_at, picked, strict=True)}
 
 
 Newest = dict[str, tuple[pd.Period, float]]
