@@ -12,6 +12,7 @@ snapshot and the comparison at ingest read arrays instead of millions of rows.
 from __future__ import annotations
 
 import json
+import math
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -632,7 +633,7 @@ def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
 
 
 def _finite(value: float) -> float | None:
-    return None if value is None or not np.isfinite(value) else float(value)
+    return None if value is None or not math.isfinite(value) else float(value)
 
 
 def _alert_from_row(row: Mapping[str, Any]) -> Alert:
