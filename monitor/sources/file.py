@@ -94,7 +94,7 @@ def _read_parquet(raw: bytes) -> pd.DataFrame:
 
     schema = pq.read_schema(io.BytesIO(raw))
     text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
-    return pq.read_table(io.BytesIO(raw), read_dictionary=text).to_pandas()
+    return pq.read_table(io.BytesIO(raw), read_dictionary=text).to_pandas(split_blocks=True)
 
 
 def _read_excel(raw: bytes, sheet: str | int | None, skip_rows: int) -> pd.DataFrame:
@@ -246,14 +246,16 @@ def _series_part(
     normalised = [(row, _series_id(label_keys, row)) for row in zip(*per_key, strict=True)]
     series, names = pd.factorize(pd.Index([sid for _, sid in normalised], dtype=object))
     period_codes = periods.codes if rows is None else periods.codes[rows]
+    per_column: dict[str, tuple[np.ndarray, Any]] = {"series": (series, names)}
+    for k, key in enumerate(keys):
+        per_column[key] = pd.factorize(pd.Index([row[k] for row, _ in normalised], dtype=object))
+    spread = _categoricals(per_column, combo)
     columns: dict[str, Any] = {
-        "series": _categorical(series, combo, names),
+        "series": spread.pop("series"),
         "period": pd.PeriodIndex.from_ordinals(periods.last[period_codes], freq=periods.freq).array,
         "value": number if rows is None else number[rows],
+        **spread,
     }
-    for k, key in enumerate(keys):
-        per_combo, distinct = pd.factorize(pd.Index([row[k] for row, _ in normalised], dtype=object))
-        columns[key] = _categorical(per_combo, combo, distinct)
     out = pd.DataFrame(columns)
     counts = periods.count[period_codes]
     if config.combined == "split" and (counts > 1).any():
@@ -275,12 +277,26 @@ def _texts_at(codes: np.ndarray | None, texts: list[str], rows: np.ndarray) -> l
     return np.asarray(texts, dtype=object)[codes[rows]].tolist()
 
 
-def _categorical(per_combo: np.ndarray, combo: np.ndarray, categories: Any) -> pd.Categorical:
-    """Codes looked up per row in the smallest integer type that holds them."""
-    small = per_combo.astype(np.int8 if len(categories) < 127 else np.int16 if len(categories) < 32_000
-                             else np.int32)
-    return pd.Categorical.from_codes(small[combo], categories=pd.Index(categories, dtype=object),
-                                     validate=False)
+def _categoricals(per_column: dict[str, tuple[np.ndarray, Any]], combo: np.ndarray
+                  ) -> dict[str, pd.Categorical]:
+    """Categorical columns from each column's code per combination and its categories: the
+    codes of every row are spread in one compiled pass per integer width (the smallest that
+    holds each column's categories), not one gather per column."""
+    from monitor.sources.file_kernel import spread_codes
+
+    widths: dict[type[np.signedinteger[Any]], list[str]] = {}
+    for name, (_, categories) in per_column.items():
+        n = len(categories)
+        widths.setdefault(np.int8 if n < 127 else np.int16 if n < 32_000 else np.int32, []).append(name)
+    out: dict[str, pd.Categorical] = {}
+    for dtype, names in widths.items():
+        table: np.ndarray = np.stack([per_column[name][0].astype(dtype) for name in names])
+        rows: np.ndarray = np.empty((len(names), len(combo)), dtype=dtype)
+        spread_codes(table, combo, rows)
+        for k, name in enumerate(names):
+            categories = pd.Index(per_column[name][1], dtype=object)
+            out[name] = pd.Categorical.from_codes(rows[k], categories=categories, validate=False)
+    return {name: out[name] for name in per_column}
 
 
 def _label_codes(table: pd.DataFrame, rows: np.ndarray | None, sources: dict[str, str | tuple[str]]
@@ -317,13 +333,15 @@ def _combinations(codes: list[np.ndarray], size: int) -> tuple[np.ndarray, np.nd
         if bound >= (1 << 62) // width:  # renumber before it overflows
             combined = pd.factorize(combined)[0].astype(np.int64)
             bound = int(combined.max(initial=0)) + 1
-        combined, bound = combined * width + part, bound * width
+        combined *= width
+        combined += part
+        bound *= width
     if bound <= max(4 * size, 1 << 20):  # a table of every possible combination: no hashing
-        present = np.zeros(bound, dtype=bool)
-        present[combined] = True
-        combo = (np.cumsum(present, dtype=np.int32) - 1)[combined]
-    else:
-        combo = pd.factorize(combined)[0]
+        from monitor.sources.file_kernel import number_combinations
+
+        combo = np.empty(size, dtype=np.int32)
+        return combo, number_combinations(combined, bound, combo)
+    combo = pd.factorize(combined)[0]
     rows = np.zeros(int(combo.max(initial=-1)) + 1, dtype=np.int64)
     rows[combo] = np.arange(size)
     return combo, rows
