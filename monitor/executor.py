@@ -95,18 +95,24 @@ def evaluate_partition(panel: pd.DataFrame, plans: Sequence[RulePlan], labels: L
                        now: datetime | None = None) -> list[RuleResult]:
     """What a worker runs: every plan over one partition. A failing rule is reported, not
     raised, so the other rules of the partition still count. Rules with the same transform
-    share one application of it (a YoY rule set transforms the panel once)."""
+    share one application of it (a YoY rule set transforms the panel once), kept until the
+    last of them has run."""
     subjects = Subjects(labels)
+    keys = [f"{plan.transform} {sorted(plan.transform_params.items())!r}" for plan in plans]
+    last_use = {key: position for position, key in enumerate(keys)}
     transformed: dict[str, pd.DataFrame] = {}
     newest_rows = last_valid_rows(panel.to_numpy(dtype=float))
     results = []
-    for plan in plans:
+    for position, (plan, key) in enumerate(zip(plans, keys, strict=True)):
         started = time.monotonic()
         try:
-            key = f"{plan.transform} {sorted(plan.transform_params.items())!r}"
             values = transformed.get(key)
             if values is None:
-                values = transformed[key] = apply_transform(plan.transform, panel, **plan.transform_params)
+                values = apply_transform(plan.transform, panel, **plan.transform_params)
+            if last_use[key] > position:
+                transformed[key] = values
+            else:
+                transformed.pop(key, None)  # a panel-sized array: freed as soon as no rule needs it
             findings = evaluate(panel, rule=plan.name, transform=plan.transform, detector=plan.detector,
                                 severity=plan.severity, subjects=subjects, scope="latest", now=now,
                                 transform_params=plan.transform_params, transformed=values)

@@ -120,6 +120,26 @@ def test_a_failing_rule_is_reported_and_the_others_still_run() -> None:
     assert failed.findings == [] and failed.error is not None and "missing" in failed.error
 
 
+def test_rules_share_a_transform_and_find_what_they_find_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    import monitor.executor as executor_module
+
+    frame = panel(series=20)
+    watch = frozenset(frame.columns[::3])
+    alone = [evaluate_partition(frame, [plan], labels(frame))[0] for plan in plans(watch)]
+    applied: list[str] = []
+    real = executor_module.apply_transform
+
+    def counting(name: str, values: pd.DataFrame, **params: Any) -> pd.DataFrame:
+        applied.append(name)
+        return real(name, values, **params)
+
+    monkeypatch.setattr(executor_module, "apply_transform", counting)
+    together = evaluate_partition(frame, plans(watch), labels(frame))
+    assert sorted(applied) == ["level", "log", "share", "yoy_pct"]  # yoy_pct once for two rules
+    assert plain(together) == plain(alone)
+    assert all(r.seconds > 0 for r in together)
+
+
 @pytest.mark.slow
 def test_worker_processes_find_what_one_process_finds() -> None:
     frame = panel()
