@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from detectors import validate
+from detectors.blocks import over_blocks
 from detectors.errors import DetectorConfigError
 from detectors.panel import FreqLike, PanelError, freq_code, periods_per_year
 from detectors.wording import (
@@ -35,6 +36,7 @@ from detectors.wording import (
 )
 
 Transform = Callable[..., pd.DataFrame]
+_COLUMN_BLOCK = 4096  # series per task in the compiled transforms: a few MB, shared by the threads
 ValueKind = Literal["level", "change", "percent_change", "percent_level"]
 
 
@@ -83,12 +85,18 @@ def yoy_pct(panel: pd.DataFrame) -> pd.DataFrame:
 
 
 def _pct_change(panel: pd.DataFrame, *, lag: int) -> pd.DataFrame:
+    """One compiled pass over the panel (`detectors.transforms_kernel`), blocks of columns on a
+    few threads: the numpy form made five panel-sized temporaries, a large share of a scan."""
+    from detectors.transforms_kernel import pct_change
+
     current = panel.to_numpy(dtype=float)
-    base = _lagged(current, lag)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        change = 100.0 * (current / base - 1.0)
-    change[base == 0.0] = np.nan
-    return _frame(change, panel)
+    out = np.empty(current.shape, order="F")  # column-major, as a DataFrame keeps it: no copy
+
+    def run(lo: int, hi: int) -> None:
+        pct_change(current[:, lo:hi], lag, out[:, lo:hi])
+
+    over_blocks(current.shape[1], _COLUMN_BLOCK, run)
+    return pd.DataFrame(out, index=panel.index, columns=panel.columns, copy=False)
 
 
 def log(panel: pd.DataFrame) -> pd.DataFrame:

@@ -230,6 +230,41 @@ def test_yoy_pct_matches_a_plain_loop(
             assert g == pytest.approx(e, rel=1e-12, abs=1e-9)
 
 
+def _pct_change_by_numpy(values: np.ndarray, lag: int) -> np.ndarray:
+    """The whole-array numpy form the compiled pass replaced: lagged copy, ratio, masks."""
+    base = np.full_like(values, np.nan)
+    if lag < len(values):
+        base[lag:] = values[: len(values) - lag]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        change = 100.0 * (values / base - 1.0)
+    change[base == 0.0] = np.nan
+    change[~np.isfinite(change)] = np.nan
+    return change
+
+
+def _awkward_panel(rng: np.random.Generator, rows: int, cols: int, order: str) -> pd.DataFrame:
+    """Trade-like values with gaps, zeros of both signs, infinities, ties and overflow."""
+    values = np.exp(rng.normal(5.0, 3.0, (rows, cols))) * rng.choice([-1.0, 1.0], (rows, cols), p=[0.1, 0.9])
+    special = np.array([np.nan, 0.0, -0.0, np.inf, -np.inf, 5e-324, 1e308, -1e308, 100.0])
+    pick = rng.random((rows, cols)) < 0.2
+    values[pick] = rng.choice(special, int(pick.sum()))
+    index = pd.period_range("2000-01", periods=rows, freq="M")
+    return pd.DataFrame(np.asarray(values, order=order), index=index, columns=[f"s{i}" for i in range(cols)])
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize(("rows", "cols"), [(40, 5000), (7, 3), (12, 2), (0, 4)])
+def test_percent_changes_match_the_numpy_form_bit_for_bit(rows: int, cols: int, order: str) -> None:
+    panel = _awkward_panel(np.random.default_rng(rows * cols), rows, cols, order)
+    before = panel.copy(deep=True)
+    for transform, lag in ((mom_pct, 1), (yoy_pct, 12)):
+        got = transform(panel).to_numpy()
+        expected = _pct_change_by_numpy(panel.to_numpy(dtype=float), lag)
+        assert got.view(np.int64).tolist() == expected.view(np.int64).tolist()
+        assert not np.shares_memory(got, panel.to_numpy())
+    pd.testing.assert_frame_equal(panel, before)
+
+
 # --- diff, log, rolling windows -------------------------------------------------------------
 
 
