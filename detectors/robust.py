@@ -138,14 +138,13 @@ class RobustZ:
     def scan(self, values: pd.DataFrame) -> Scan:
         """Mask, the history median as reference, and z and the history count as evidence."""
         raw = values.to_numpy(dtype=float)
-        median, z, history = robust_scores(raw, *self._lags(values), min_history=self.history_needed)
-        with np.errstate(invalid="ignore"):
-            if self.direction == "above":
-                mask = z > self.threshold
-            elif self.direction == "below":
-                mask = z < -self.threshold
-            else:
-                mask = np.abs(z) > self.threshold
+        median, z, history, mask = robust_scores(
+            raw,
+            *self._lags(values),
+            min_history=self.history_needed,
+            threshold=self.threshold,
+            direction=self.direction,
+        )
         return Scan(mask=mask, reference=median, evidence={"z": z, "history": history})
 
     def short_history(self, values: pd.DataFrame) -> list[HistoryShortfall]:
@@ -215,15 +214,25 @@ def _history_counts(finite: np.ndarray, step: int, count: int) -> np.ndarray:
     return counts
 
 
-def robust_scores(
-    raw: np.ndarray, step: int, count: int, *, min_history: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(median, z, history) for every cell of a 2-D array; NaN where a cell is not scored.
+_SIDES: dict[RobustDirection, int] = {"above": 1, "below": -1, "both": 0}
 
-    The history of row t is rows t - step, t - 2*step, ... t - count*step of the same column.
-    Compiled loops (`detectors.robust_kernel`) score blocks of columns, working across the
-    columns of a block. Blocks share a few threads (the loops hold no GIL), and no block
-    depends on another.
+
+def robust_scores(
+    raw: np.ndarray,
+    step: int,
+    count: int,
+    *,
+    min_history: int,
+    threshold: float = np.inf,
+    direction: RobustDirection = "both",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(median, z, history, mask) for every cell of a 2-D array; NaN where a cell is not scored.
+
+    The history of row t is rows t - step, t - 2*step, ... t - count*step of the same column;
+    the mask is z beyond `threshold` on the `direction` side. Compiled loops
+    (`detectors.robust_kernel`) score and flag blocks of columns, working across the columns
+    of a block, so no panel-sized temporary follows them. Blocks share a few threads (the
+    loops hold no GIL), and no block depends on another.
     """
     from detectors.robust_kernel import lagged_block, sliding_block
 
@@ -231,15 +240,17 @@ def robust_scores(
     rows, cols = x.shape
     median, z = np.empty((rows, cols)), np.empty((rows, cols))
     history = np.empty((rows, cols), dtype=np.int32)
+    mask = np.empty((rows, cols), dtype=bool)
+    flag = (float(threshold), _SIDES[direction])
 
     def score_block(lo: int, hi: int) -> None:
         # The kernels run across the columns of a block: a row-major copy of it in, rows out.
         part = np.ascontiguousarray(x[:, lo:hi])
-        out = median[:, lo:hi], z[:, lo:hi], history[:, lo:hi]
+        out = median[:, lo:hi], z[:, lo:hi], history[:, lo:hi], mask[:, lo:hi]
         if step == 1:
-            sliding_block(part, count, min_history, *out)
+            sliding_block(part, count, min_history, flag, *out)
         else:
-            lagged_block(part, step, count, min_history, *out)
+            lagged_block(part, step, count, min_history, flag, *out)
 
     over_blocks(cols, _BLOCK, score_block, min(_MAX_WORKERS, os.cpu_count() or 1))
-    return median, z, history
+    return median, z, history, mask

@@ -55,93 +55,152 @@ def _median_scale(s, n):
 
 
 @compiled
-def _score_row(t, x, state, present, w, min_history, median, z, history, scratch):
-    """Score row t of a block whose sorted histories are the columns of `state` (`present[j]`
-    real values first, +inf after). Full histories (all w present) take the vectorized path:
-    median and the MAD as the narrowest block, across the columns at once; the others, and
-    a zero MAD (mean-deviation fallback), go column by column through `_median_scale`."""
-    width = x.shape[1]
+def _spreads(state, w, med, spread, wider):
+    """Median and MAD of every full column of `state`, across the columns at once: the MAD is
+    the narrowest block of k = (w + 1) // 2 values around the median, with w even the mean of
+    that and the narrowest block of k + 1 (both blocks share their lower end, so one pass)."""
+    width = med.shape[0]
     k = (w + 1) // 2
-    med, mad, wider = scratch[0], scratch[1], scratch[2]
-    column = scratch[3]
     for j in range(width):
         med[j] = 0.5 * (state[(w - 1) // 2, j] + state[w // 2, j])
-        mad[j] = np.inf
-        wider[j] = np.inf
-    for a in range(w - k + 1):
-        for j in range(width):
-            below, above = med[j] - state[a, j], state[a + k - 1, j] - med[j]
-            d = below if below > above else above
-            mad[j] = d if d < mad[j] else mad[j]
-    if w % 2 == 0:
-        for a in range(w - k):
+        spread[j] = np.inf
+    if w % 2 == 1:
+        for a in range(w - k + 1):
             for j in range(width):
-                below, above = med[j] - state[a, j], state[a + k, j] - med[j]
+                below, above = med[j] - state[a, j], state[a + k - 1, j] - med[j]
                 d = below if below > above else above
-                wider[j] = d if d < wider[j] else wider[j]
+                spread[j] = d if d < spread[j] else spread[j]
+        return
     for j in range(width):
-        size = present[j]
-        history[t, j] = size
-        value = x[t, j]
-        m, scale = np.nan, np.nan
-        if size >= min_history and size > 0 and math.isfinite(value):
-            spread = mad[j] if w % 2 == 1 else 0.5 * (mad[j] + wider[j])
-            if size == w and not math.isinf(med[j]) and spread > 0:
-                m, scale = med[j], spread / CONSISTENCY
-            else:
-                for i in range(size):
-                    column[i] = state[i, j]
-                m, scale = _median_scale(column, size)
-        score = (value - m) / scale
-        median[t, j] = m
-        z[t, j] = np.nan if math.isinf(score) else score
+        wider[j] = np.inf
+    for a in range(w - k):
+        for j in range(width):
+            below = med[j] - state[a, j]
+            above, further = state[a + k - 1, j] - med[j], state[a + k, j] - med[j]
+            d = below if below > above else above
+            spread[j] = d if d < spread[j] else spread[j]
+            d = below if below > further else further
+            wider[j] = d if d < wider[j] else wider[j]
+    a = w - k
+    for j in range(width):
+        below, above = med[j] - state[a, j], state[a + k - 1, j] - med[j]
+        d = below if below > above else above
+        mad = d if d < spread[j] else spread[j]
+        spread[j] = 0.5 * (mad + wider[j])
 
 
 @compiled
-def sliding_block(x, count, min_history, median, z, history):
+def _score_row(t, x, state, present, w, min_history, flag, median, z, history, mask, scratch):
+    """Score row t of a block whose sorted histories are the columns of `state` (`present[j]`
+    real values first, +inf after), and flag it by `flag` = (threshold, side): side 1 flags z
+    above the threshold, -1 below minus it, 0 either. Full histories with a nonzero MAD take
+    the vectorized path (`_spreads`, then one select-only pass over the columns); the others,
+    and a zero MAD (mean-deviation fallback), are redone column by column through
+    `_median_scale`. A row where no column has `min_history` values skips the statistics:
+    nothing there is scored."""
+    width = x.shape[1]
+    threshold, side = flag
+    most = 0
+    for j in range(width):
+        history[t, j] = present[j]
+        most = present[j] if present[j] > most else most
+    if most < min_history or most == 0:
+        for j in range(width):
+            median[t, j] = np.nan
+            z[t, j] = np.nan
+            mask[t, j] = False
+        return
+    med, spread, column = scratch[0], scratch[1], scratch[3]
+    _spreads(state, w, med[:width], spread[:width], scratch[2, :width])
+    for j in range(width):
+        value = x[t, j]
+        fast = present[j] == w and math.isfinite(value) and not math.isinf(med[j]) and spread[j] > 0
+        m = med[j] if fast else np.nan
+        _put(t, j, value, m, spread[j] / CONSISTENCY, threshold, side, median, z, mask)
+    for j in range(width):
+        size = present[j]
+        value = x[t, j]
+        if size < min_history or size == 0 or not math.isfinite(value) or not math.isnan(z[t, j]):
+            continue
+        if size == w and not math.isinf(med[j]) and spread[j] > 0:
+            continue  # scored above; z is NaN only when the score overflowed
+        for i in range(size):
+            column[i] = state[i, j]
+        m, scale = _median_scale(column, size)
+        _put(t, j, value, m, scale, threshold, side, median, z, mask)
+
+
+@compiled
+def _put(t, j, value, m, scale, threshold, side, median, z, mask):
+    """Write a cell's median, z = (value - m) / scale (NaN when infinite) and flag."""
+    score = (value - m) / scale
+    score = np.nan if math.isinf(score) else score
+    median[t, j] = m
+    z[t, j] = score
+    beyond = abs(score) if side == 0 else side * score
+    mask[t, j] = beyond > threshold
+
+
+@compiled
+def _slide(state, leave, arrive, previous):
+    """Remove `leave` from each sorted column (the first entry not below it) and merge in
+    `arrive`, in one pass down the rows with min/max only, the same operations in every column:
+    entry i becomes max(shorter[i - 1], min(shorter[i], arrive)), where `shorter` is the column
+    without the value leaving (carried one row behind in `previous`)."""
+    w, width = state.shape
+    if w == 1:
+        for j in range(width):
+            state[0, j] = arrive[j]
+        return
+    for j in range(width):
+        first = state[0, j] if state[0, j] < leave[j] else state[1, j]
+        previous[j] = first
+        state[0, j] = first if first < arrive[j] else arrive[j]
+    for i in range(1, w - 1):
+        for j in range(width):
+            shorter = state[i, j] if state[i, j] < leave[j] else state[i + 1, j]
+            high = shorter if shorter < arrive[j] else arrive[j]
+            low = previous[j]
+            state[i, j] = low if low > high else high
+            previous[j] = shorter
+    for j in range(width):
+        last, new = previous[j], arrive[j]
+        state[w - 1, j] = last if last > new else new
+
+
+@compiled
+def sliding_block(x, count, min_history, flag, median, z, history, mask):
     """The trailing window (step 1) for a block of columns at once, columns innermost.
 
     Every column's sorted window is a column of `state` (missing values as +inf, sorted
     last), and each period removes the value leaving and merges in the value arriving with
     min/max only, the same operations in every column: no branch depends on the data, and
-    the compiler runs four columns per instruction.
+    the compiler runs four columns per instruction. A period where no value arrives or
+    leaves in any column of the block leaves the windows as they are.
     """
     n, width = x.shape
     w = count
     state = np.full((w, width), np.inf)
-    shorter = np.empty((max(w - 1, 1), width))
     present = np.zeros(width, dtype=np.int64)
     scratch = np.empty((4, max(width, w + 1)))
     leave = np.empty(width)
     arrive = np.empty(width)
+    previous = np.empty(width)
     for t in range(n):
-        _score_row(t, x, state, present, w, min_history, median, z, history, scratch)
-        # Slide: remove the value leaving (the first entry not below it), merge in the new one.
+        _score_row(t, x, state, present, w, min_history, flag, median, z, history, mask, scratch)
+        moving = False
         for j in range(width):
             out = x[t - w, j] if t >= w else np.inf
             leave[j] = out if math.isfinite(out) else np.inf
             arrive[j] = x[t, j] if math.isfinite(x[t, j]) else np.inf
             present[j] += (arrive[j] < np.inf) - (leave[j] < np.inf)
-        for i in range(w - 1):
-            for j in range(width):
-                shorter[i, j] = state[i, j] if state[i, j] < leave[j] else state[i + 1, j]
-        if w == 1:
-            for j in range(width):
-                state[0, j] = arrive[j]
-            continue
-        for j in range(width):
-            first, last, new = shorter[0, j], shorter[w - 2, j], arrive[j]
-            state[0, j] = first if first < new else new
-            state[w - 1, j] = last if last > new else new
-        for i in range(1, w - 1):  # max(shorter[i - 1], min(shorter[i], new)), as selects
-            for j in range(width):
-                low, high, new = shorter[i - 1, j], shorter[i, j], arrive[j]
-                high = high if high < new else new
-                state[i, j] = low if low > high else high
+            moving |= (arrive[j] < np.inf) | (leave[j] < np.inf)
+        if moving:
+            _slide(state, leave, arrive, previous)
 
 
 @compiled
-def lagged_block(x, step, count, min_history, median, z, history):
+def lagged_block(x, step, count, min_history, flag, median, z, history, mask):
     """The same period of previous years (rows t - step, ..., t - count * step) for a block of
     columns at once: gathered, sorted by an odd-even transposition network (min/max only,
     across the columns), then scored like the trailing window."""
@@ -166,4 +225,4 @@ def lagged_block(x, step, count, min_history, median, z, history):
                     lo, hi = state[i, j], state[i + 1, j]
                     state[i, j] = lo if lo < hi else hi
                     state[i + 1, j] = hi if lo < hi else lo
-        _score_row(t, x, state, present, w, min_history, median, z, history, scratch)
+        _score_row(t, x, state, present, w, min_history, flag, median, z, history, mask, scratch)

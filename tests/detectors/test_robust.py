@@ -394,3 +394,73 @@ def test_robust_z_on_a_transformed_panel_is_finite(rc_panel: pd.DataFrame) -> No
     scan = RobustZ(window=12, min_history=10).scan(values)
     assert np.isfinite(scan.evidence["z"][~np.isnan(scan.evidence["z"])]).all()
     assert scan.mask.shape == values.shape
+
+
+# --- the compiled blocks against a per-cell numpy computation -------------------------------
+
+
+def _scores_by_numpy(values: np.ndarray, lags: list[int], min_history: int) -> tuple[np.ndarray, ...]:
+    """(median, z, history) cell by cell with np.median; non-finite values are missing history."""
+    rows, cols = values.shape
+    median, z = np.full((rows, cols), np.nan), np.full((rows, cols), np.nan)
+    history = np.zeros((rows, cols), dtype=np.int32)
+    for t in range(rows):
+        for j in range(cols):
+            past = np.array([values[t - lag, j] for lag in lags if t - lag >= 0])
+            past = np.sort(past[np.isfinite(past)])
+            history[t, j] = len(past)
+            if len(past) < min_history or not np.isfinite(values[t, j]):
+                continue
+            m = np.median(past)
+            deviation = np.abs(past - m)
+            mad = np.median(deviation)
+            scale = mad / 0.6745 if mad > 0 else 1.253314 * deviation.mean()
+            if np.isinf(m):
+                continue
+            median[t, j] = m  # kept where a constant history leaves z undefined
+            score = (values[t, j] - m) / scale if scale > 0 else np.nan
+            z[t, j] = score if np.isfinite(score) else np.nan
+    return median, z, history
+
+
+def _awkward(rng: np.random.Generator, rows: int, cols: int) -> np.ndarray:
+    """Noise and small integers (ties, zero MADs) with gaps, zeros and infinities."""
+    values = np.where(rng.random((rows, cols)) < 0.5, rng.normal(0.0, 10.0, (rows, cols)), 0.0)
+    values += rng.integers(-2, 3, (rows, cols))
+    special = rng.random((rows, cols))
+    values[special < 0.08] = np.nan
+    values[(special >= 0.08) & (special < 0.10)] = np.inf
+    values[(special >= 0.10) & (special < 0.11)] = -np.inf
+    values[:, :3] = 5.0  # constant series: never scored
+    values[:, rng.random(cols) < 0.3] += (100.0 * (np.arange(rows) % 7))[:, None]  # jumps
+    return np.asfortranarray(values)
+
+
+@pytest.mark.parametrize(
+    ("detector", "step"),
+    [
+        (RobustZ(window=6, min_history=4), 1),
+        (RobustZ(window=7), 1),
+        (RobustZ(seasonal=True, years=3), 4),
+        (RobustZ(seasonal=True, years=4, min_history=3), 4),
+    ],
+    ids=["trailing-even", "trailing-odd", "seasonal", "seasonal-partial"],
+)
+def test_scan_matches_numpy_cell_by_cell_across_blocks(detector: RobustZ, step: int) -> None:
+    values = _awkward(np.random.default_rng(detector.span + step), 40, 300)  # two blocks of columns
+    panel = pd.DataFrame(values, index=pd.period_range("2000Q1", periods=40, freq="Q"))
+    panel.columns = [f"s{j}" for j in range(300)]
+    lags = [step * k for k in range(1, detector.span + 1)]
+    median, z, history = _scores_by_numpy(values, lags, detector.history_needed)
+    assert np.isfinite(z).sum() > 1000
+    for direction in ("both", "above", "below"):
+        flagging = RobustZ(**{**detector.params(), "direction": direction})
+        scan = flagging.scan(panel)
+        np.testing.assert_array_equal(scan.evidence["history"], history)
+        np.testing.assert_allclose(scan.reference, median, rtol=1e-14, atol=0)
+        np.testing.assert_allclose(scan.evidence["z"], z, rtol=1e-12, atol=1e-12)
+        got = scan.evidence["z"]
+        with np.errstate(invalid="ignore"):
+            expected = {"both": np.abs(got) > 3.5, "above": got > 3.5, "below": got < -3.5}[direction]
+        np.testing.assert_array_equal(scan.mask, expected)
+        assert scan.mask.any()
