@@ -242,15 +242,16 @@ def robust_scores(
     history = np.empty((rows, cols), dtype=np.int32)
     mask = np.empty((rows, cols), dtype=bool)
     flag = (float(threshold), _SIDES[direction])
+    out = median, z, history, mask
 
     def score_block(lo: int, hi: int) -> None:
-        # The kernels run across the columns of a block: a row-major copy of it in, rows out.
+        # The kernels run across the columns of a block: a row-major copy of it in, its columns
+        # of the row-major results out.
         part = np.ascontiguousarray(x[:, lo:hi])
-        out = median[:, lo:hi], z[:, lo:hi], history[:, lo:hi], mask[:, lo:hi]
         if step == 1:
-            sliding_block(part, count, min_history, flag, *out)
+            sliding_block(part, count, min_history, flag, out, lo)
         else:
-            lagged_block(part, step, count, min_history, flag, *out)
+            lagged_block(part, step, count, min_history, flag, out, lo)
 
     over_blocks(cols, _BLOCK, score_block, min(_MAX_WORKERS, os.cpu_count() or 1))
     return median, z, history, mask

@@ -90,25 +90,27 @@ def _spreads(state, w, med, spread, wider):
 
 
 @compiled
-def _score_row(t, x, state, present, w, min_history, flag, median, z, history, mask, scratch):
+def _score_row(t, x, state, present, w, min_history, flag, out, lo, scratch):
     """Score row t of a block whose sorted histories are the columns of `state` (`present[j]`
     real values first, +inf after), and flag it by `flag` = (threshold, side): side 1 flags z
     above the threshold, -1 below minus it, 0 either. Full histories with a nonzero MAD take
     the vectorized path (`_spreads`, then one select-only pass over the columns); the others,
     and a zero MAD (mean-deviation fallback), are redone column by column through
     `_median_scale`. A row where no column has `min_history` values skips the statistics:
-    nothing there is scored."""
+    nothing there is scored. Results go to columns lo, lo + 1, ... of the whole-panel arrays
+    `out` = (median, z, history, mask): row-major, their rows are written with vector stores."""
     width = x.shape[1]
     threshold, side = flag
+    median, z, history, mask = out
     most = 0
     for j in range(width):
-        history[t, j] = present[j]
+        history[t, lo + j] = present[j]
         most = present[j] if present[j] > most else most
     if most < min_history or most == 0:
         for j in range(width):
-            median[t, j] = np.nan
-            z[t, j] = np.nan
-            mask[t, j] = False
+            median[t, lo + j] = np.nan
+            z[t, lo + j] = np.nan
+            mask[t, lo + j] = False
         return
     med, spread, column = scratch[0], scratch[1], scratch[3]
     _spreads(state, w, med[:width], spread[:width], scratch[2, :width])
@@ -116,29 +118,30 @@ def _score_row(t, x, state, present, w, min_history, flag, median, z, history, m
         value = x[t, j]
         fast = present[j] == w and math.isfinite(value) and not math.isinf(med[j]) and spread[j] > 0
         m = med[j] if fast else np.nan
-        _put(t, j, value, m, spread[j] / CONSISTENCY, threshold, side, median, z, mask)
+        _put(t, lo + j, value, m, spread[j] / CONSISTENCY, threshold, side, out)
     for j in range(width):
         size = present[j]
         value = x[t, j]
-        if size < min_history or size == 0 or not math.isfinite(value) or not math.isnan(z[t, j]):
+        if size < min_history or size == 0 or not math.isfinite(value) or not math.isnan(z[t, lo + j]):
             continue
         if size == w and not math.isinf(med[j]) and spread[j] > 0:
             continue  # scored above; z is NaN only when the score overflowed
         for i in range(size):
             column[i] = state[i, j]
         m, scale = _median_scale(column, size)
-        _put(t, j, value, m, scale, threshold, side, median, z, mask)
+        _put(t, lo + j, value, m, scale, threshold, side, out)
 
 
 @compiled
-def _put(t, j, value, m, scale, threshold, side, median, z, mask):
-    """Write a cell's median, z = (value - m) / scale (NaN when infinite) and flag."""
+def _put(t, c, value, m, scale, threshold, side, out):
+    """Write cell (t, c)'s median, z = (value - m) / scale (NaN when infinite) and flag."""
+    median, z, _, mask = out
     score = (value - m) / scale
     score = np.nan if math.isinf(score) else score
-    median[t, j] = m
-    z[t, j] = score
+    median[t, c] = m
+    z[t, c] = score
     beyond = abs(score) if side == 0 else side * score
-    mask[t, j] = beyond > threshold
+    mask[t, c] = beyond > threshold
 
 
 @compiled
@@ -169,7 +172,7 @@ def _slide(state, leave, arrive, previous):
 
 
 @compiled
-def sliding_block(x, count, min_history, flag, median, z, history, mask):
+def sliding_block(x, count, min_history, flag, out, lo):
     """The trailing window (step 1) for a block of columns at once, columns innermost.
 
     Every column's sorted window is a column of `state` (missing values as +inf, sorted
@@ -187,11 +190,11 @@ def sliding_block(x, count, min_history, flag, median, z, history, mask):
     arrive = np.empty(width)
     previous = np.empty(width)
     for t in range(n):
-        _score_row(t, x, state, present, w, min_history, flag, median, z, history, mask, scratch)
+        _score_row(t, x, state, present, w, min_history, flag, out, lo, scratch)
         moving = False
         for j in range(width):
-            out = x[t - w, j] if t >= w else np.inf
-            leave[j] = out if math.isfinite(out) else np.inf
+            gone = x[t - w, j] if t >= w else np.inf
+            leave[j] = gone if math.isfinite(gone) else np.inf
             arrive[j] = x[t, j] if math.isfinite(x[t, j]) else np.inf
             present[j] += (arrive[j] < np.inf) - (leave[j] < np.inf)
             moving |= (arrive[j] < np.inf) | (leave[j] < np.inf)
@@ -200,7 +203,7 @@ def sliding_block(x, count, min_history, flag, median, z, history, mask):
 
 
 @compiled
-def lagged_block(x, step, count, min_history, flag, median, z, history, mask):
+def lagged_block(x, step, count, min_history, flag, out, lo):
     """The same period of previous years (rows t - step, ..., t - count * step) for a block of
     columns at once: gathered, sorted by an odd-even transposition network (min/max only,
     across the columns), then scored like the trailing window."""
@@ -222,7 +225,7 @@ def lagged_block(x, step, count, min_history, flag, median, z, history, mask):
         for phase in range(w):
             for i in range(phase % 2, w - 1, 2):
                 for j in range(width):
-                    lo, hi = state[i, j], state[i + 1, j]
-                    state[i, j] = lo if lo < hi else hi
-                    state[i + 1, j] = hi if lo < hi else lo
-        _score_row(t, x, state, present, w, min_history, flag, median, z, history, mask, scratch)
+                    low, high = state[i, j], state[i + 1, j]
+                    state[i, j] = low if low < high else high
+                    state[i + 1, j] = high if low < high else low
+        _score_row(t, x, state, present, w, min_history, flag, out, lo, scratch)
