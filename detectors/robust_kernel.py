@@ -171,7 +171,21 @@ def _slide(state, leave, arrive, previous):
         first = state[0, j] if state[0, j] < leave[j] else state[1, j]
         previous[j] = first
         state[0, j] = first if first < arrive[j] else arrive[j]
-    for i in range(1, w - 1):
+    i = 1
+    while i + 1 < w - 1:  # two entries a pass: fewer loads and stores of the carried values
+        for j in range(width):
+            gone, new = leave[j], arrive[j]
+            here, next1, next2 = state[i, j], state[i + 1, j], state[i + 2, j]
+            shorter0 = here if here < gone else next1
+            shorter1 = next1 if next1 < gone else next2
+            high = shorter0 if shorter0 < new else new
+            low = previous[j]
+            state[i, j] = low if low > high else high
+            high = shorter1 if shorter1 < new else new
+            state[i + 1, j] = shorter0 if shorter0 > high else high
+            previous[j] = shorter1
+        i += 2
+    if i < w - 1:
         for j in range(width):
             shorter = state[i, j] if state[i, j] < leave[j] else state[i + 1, j]
             high = shorter if shorter < arrive[j] else arrive[j]
