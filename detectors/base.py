@@ -91,9 +91,17 @@ def run_lengths(flags: np.ndarray) -> np.ndarray:
     """Length of the run of True ending at each cell, counted down each column.
 
     One pass down the rows, each a whole-row operation: run = (run above + 1) where True,
-    else 0. Rows are few (periods) and wide (series), so the Python loop costs nothing.
+    else 0. Rows are few (periods) and wide (series), so the Python loop costs nothing. A
+    column-major array (a DataFrame's values) is walked down its columns by a compiled loop
+    instead, in memory order, and the runs come out column-major too.
     """
     flags = np.asarray(flags, dtype=bool)
+    if flags.ndim == 2 and flags.flags.f_contiguous and not flags.flags.c_contiguous:
+        from detectors.runs_kernel import column_runs
+
+        columns = np.empty(flags.shape, dtype=np.int32, order="F")
+        column_runs(flags, columns)
+        return columns
     runs = np.empty(flags.shape, dtype=np.int32)  # a run is at most the number of periods
     above = np.zeros(flags.shape[1:], dtype=np.int32)
     for row in range(flags.shape[0]):

@@ -72,6 +72,19 @@ def test_run_lengths_reset_trick() -> None:
     assert run_lengths(np.zeros((0, 2), dtype=bool)).shape == (0, 2)
 
 
+@pytest.mark.parametrize("shape", [(240, 500), (3, 4), (12, 2), (1, 7), (0, 3)])
+def test_run_lengths_down_columns_match_the_row_by_row_form(shape: tuple[int, int]) -> None:
+    flags = np.random.default_rng(sum(shape)).random(shape) < 0.7
+    by_rows = run_lengths(np.ascontiguousarray(flags))
+    by_columns = run_lengths(np.asfortranarray(flags))
+    expected = np.zeros(shape, dtype=np.int32)
+    for r in range(shape[0]):
+        expected[r] = np.where(flags[r], (expected[r - 1] if r else 0) + 1, 0)
+    assert by_rows.dtype == by_columns.dtype == np.int32
+    np.testing.assert_array_equal(by_rows, expected)
+    np.testing.assert_array_equal(by_columns, expected)
+
+
 def test_scan_evidence_and_reference(make_panel: PanelFactory) -> None:
     values = make_panel("M", "2020-01", a=[-6, -6, 0])
     scan = Consecutive("below", -5, 2).scan(values)
