@@ -17,8 +17,8 @@ Both statistics are exact. The sorted history of every cell comes from a sliding
 (remove the value leaving, merge in the value arriving) or, for the short seasonal history,
 a sorting network per period, both with min/max only, for a block of series at once; the median is read
 off the middle and the MAD is the narrowest block of half the values around it
-(`detectors.robust_kernel`). The cost grows with `window`; the seasonal form reads only
-`years` values per cell.
+(`detectors.robust_kernel`), which flags each cell as it scores it. The cost grows with
+`window`; the seasonal form reads only `years` values per cell.
 """
 
 from __future__ import annotations

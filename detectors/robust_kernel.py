@@ -5,7 +5,9 @@ min/max operations in every column and the compiler runs several columns per ins
 Each column of `state` is one series' history, sorted, missing values as +inf (sorted last):
 the trailing window slides (remove the value leaving, merge in the value arriving), the
 same period of previous years is gathered and put in order by a sorting network. The median
-is read off the middle; the MAD is the narrowest block of half the values around it.
+is read off the middle; the MAD is the narrowest block of half the values around it. The
+same pass writes the median, z, the history count and the flag of every cell, so a scan
+leaves no panel-sized temporary behind it.
 """
 
 from __future__ import annotations
