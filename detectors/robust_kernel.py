@@ -130,20 +130,24 @@ def _score_row(t, x, state, present, w, min_history, flag, out, lo, scratch):
     _spreads(state, w, med[:width], spread[:width], scratch[2, :width])
     for j in range(width):
         value = x[t, j]
-        fast = present[j] == w and math.isfinite(value) and not math.isinf(med[j]) and spread[j] > 0
+        fast = math.isfinite(value) and _full(present[j], w, med[j], spread[j])
         m = med[j] if fast else np.nan
         _put(t, lo + j, value, m, spread[j] / CONSISTENCY, threshold, side, out)
     for j in range(width):
         size = present[j]
         value = x[t, j]
-        if size < min_history or size == 0 or not math.isfinite(value) or not math.isnan(z[t, lo + j]):
+        if size < min_history or size == 0 or not math.isfinite(value) or _full(size, w, med[j], spread[j]):
             continue
-        if size == w and not math.isinf(med[j]) and spread[j] > 0:
-            continue  # scored above; z is NaN only when the score overflowed
         for i in range(size):
             column[i] = state[i, j]
         m, scale = _median_scale(column, size)
         _put(t, lo + j, value, m, scale, threshold, side, out)
+
+
+@compiled
+def _full(size, w, median, spread):
+    """Whether the vectorized statistics stand: a full history, a finite median, a nonzero MAD."""
+    return size == w and not math.isinf(median) and spread > 0
 
 
 @compiled
