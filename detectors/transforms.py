@@ -36,8 +36,8 @@ from detectors.wording import (
 )
 
 Transform = Callable[..., pd.DataFrame]
-_COLUMN_BLOCK = 4096  # series per task in the compiled transforms: a few MB, shared by the threads
 ValueKind = Literal["level", "change", "percent_change", "percent_level"]
+_COLUMN_BLOCK = 4096  # series per task in the compiled transforms: a few MB, shared by the threads
 
 
 class UnknownTransformError(KeyError, ValueError):
