@@ -128,12 +128,15 @@ def _score_row(t, x, state, present, w, min_history, flag, out, lo, scratch):
         return
     med, spread, column = scratch[0], scratch[1], scratch[3]
     _spreads(state, w, med[:width], spread[:width], scratch[2, :width])
+    pending = 0  # columns to score one by one
     for j in range(width):
         value = x[t, j]
-        fast = math.isfinite(value) and _full(present[j], w, med[j], spread[j])
+        size = present[j]
+        fast = math.isfinite(value) and _full(size, w, med[j], spread[j])
         m = med[j] if fast else np.nan
         _put(t, lo + j, value, m, spread[j] / CONSISTENCY, threshold, side, out)
-    for j in range(width):
+        pending += size >= min_history and size > 0 and math.isfinite(value) and not fast
+    for j in range(width if pending else 0):
         size = present[j]
         value = x[t, j]
         if size < min_history or size == 0 or not math.isfinite(value) or _full(size, w, med[j], spread[j]):
