@@ -19,6 +19,52 @@ import pandas as pd
 from detectors.findings import FindingKind
 
 
+class CellValues:
+    """A panel-shaped array that has values at a few cells and `fill` everywhere else.
+
+    Event detectors report evidence only where they found something (a break, the newest
+    period after it); writing it into dense panel-sized arrays cost more than finding it.
+    Indexing with a pair of integer arrays (what `evaluate` does) looks the cells up;
+    anything else (`np.asarray`, slices) works on the dense array, built on demand."""
+
+    __slots__ = ("_fill", "_keys", "_values", "dtype", "shape")
+
+    def __init__(self, shape: tuple[int, int], rows: np.ndarray, cols: np.ndarray, values: np.ndarray,
+                 fill: Any = np.nan) -> None:
+        self.shape = shape
+        values = np.asarray(values)
+        self.dtype = values.dtype
+        keys = np.asarray(rows, dtype=np.int64) * shape[1] + np.asarray(cols, dtype=np.int64)
+        order = np.argsort(keys, kind="stable")
+        keys, values = keys[order], values[order]
+        last = np.r_[keys[1:] != keys[:-1], True] if len(keys) else np.zeros(0, dtype=bool)
+        self._keys, self._values, self._fill = keys[last], values[last], fill  # a cell set twice: the last
+
+    @property
+    def ndim(self) -> int:
+        return 2
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, tuple) and len(index) == 2 and all(
+                isinstance(i, np.ndarray) and i.dtype.kind in "iu" for i in index):
+            rows, cols = (np.asarray(i, dtype=np.int64) for i in index)
+            wanted = rows * self.shape[1] + cols
+            at = np.minimum(np.searchsorted(self._keys, wanted), max(len(self._keys) - 1, 0))
+            found = self._keys[at] == wanted if len(self._keys) else np.zeros(len(wanted), dtype=bool)
+            out = np.full(len(wanted), self._fill, dtype=self.dtype)
+            out[found] = self._values[at[found]]
+            return out
+        return np.asarray(self)[index]
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        dense = np.full(self.shape, self._fill, dtype=self.dtype)
+        dense.reshape(-1)[self._keys] = self._values
+        return dense if dtype is None else dense.astype(dtype)
+
+
+Evidence = np.ndarray | CellValues  # per cell, aligned with the panel
+
+
 @dataclass(frozen=True, slots=True)
 class Scan:
     """Whole-panel output of a detector, aligned with the panel's (rows, columns).
@@ -29,10 +75,10 @@ class Scan:
     """
 
     mask: np.ndarray
-    reference: np.ndarray
-    evidence: Mapping[str, np.ndarray]
+    reference: Evidence
+    evidence: Mapping[str, Evidence]
     latest: np.ndarray | None = None
-    periods: Mapping[str, np.ndarray] = field(default_factory=dict)
+    periods: Mapping[str, Evidence] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ import ruptures as rpt
 from ruptures.exceptions import BadSegmentationParameters
 
 from detectors import validate
-from detectors.base import Cell, Scan
+from detectors.base import Cell, CellValues, Evidence, Scan
 from detectors.errors import DetectorConfigError
 from detectors.findings import FindingKind
 from detectors.pelt import MIN_SIZE, PeltCost, pelt
@@ -215,14 +215,11 @@ class Changepoint:
         with np.errstate(divide="ignore", invalid="ignore"):  # per break, not over the whole panel
             named["shift_pct"] = np.where(stats.before != 0,
                                           100.0 * (stats.after - stats.before) / np.abs(stats.before), np.nan)
-        evidence: dict[str, np.ndarray] = {}
-        for name, per_break in named.items():
-            dense = np.full(shape, np.nan)
-            dense[cells] = per_break[which]
-            evidence[name] = dense
+        # Evidence only at the cells reported (breaks and the newest periods after them).
+        evidence: dict[str, Evidence] = {name: CellValues(shape, cells[0], cells[1], per_break[which])
+                                         for name, per_break in named.items()}
         evidence["penalty"] = np.broadcast_to(found.penalty[None, :], shape)
-        rows = np.full(shape, -1, dtype=np.int32)
-        rows[cells] = row[which]
+        rows = CellValues(shape, cells[0], cells[1], row[which].astype(np.int32), fill=-1)
         reference = evidence["line_before" if self.cost == "linear" else "before"]
         return Scan(
             mask=mask, reference=reference, evidence=evidence, latest=latest, periods={"break_period": rows}
