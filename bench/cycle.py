@@ -218,6 +218,24 @@ STAGES = (
 )
 
 
+def cpu_seconds() -> float:
+    """User and system CPU time of this process so far (all threads)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def rule_seconds(app: App) -> dict[str, float]:
+    """Detection seconds per rule so far, as the daemon exports them."""
+    return {rule.name: app.registry.get_sample_value(
+        "tradewatch_rule_evaluation_duration_seconds_sum", {"rule": rule.name}) or 0.0
+        for rule in app.runtime.rules}
+
+
+def report_rules(before: dict[str, float], after: dict[str, float]) -> None:
+    print("    of detect, per rule: " + ", ".join(f"{name} {after[name] - before.get(name, 0.0):.2f} s"
+                                                  for name in after))
+
+
 def report(title: str, stages: Stages, total: float, extra: str = "", fetch_ahead: bool = True) -> None:
     """Stages as timed. In `App.run_once` fetches run on their own thread, one source ahead
     of the one being processed: their time overlaps processing, and what the cycle waited for
@@ -392,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     stages.wrap(app, "run_source", "process")
 
     # 1. Everything new.
-    started = time.perf_counter()
+    started, cpu, per_rule = time.perf_counter(), cpu_seconds(), rule_seconds(app)
     results = app.run_once()
     cycle_s = time.perf_counter() - started
     alerts = len(app.book.alerts())
@@ -400,6 +418,8 @@ def main(argv: list[str] | None = None) -> int:
            f": {sum(r.new_observations for r in results):,} observations, "
            f"{sum(r.transitions for r in results):,} alert transitions, {alerts:,} alerts, "
            f"{Sink.received:,} notifications sent in the first drain")
+    report_rules(per_rule, rule_seconds(app))
+    print(f"  cpu         {cpu_seconds() - cpu:8.2f} s  (all threads)")
     pending, _ = app.store.outbox_depth()
     print(f"  outbox still pending: {pending:,} (a drain sends 1,000 at a time)")
     memory("the first cycle")
@@ -458,13 +478,15 @@ def main(argv: list[str] | None = None) -> int:
                      values[mine, :months + 1])
     stages.reset()
     now[0] += timedelta(days=30)
-    started = time.perf_counter()
+    started, cpu, per_rule = time.perf_counter(), cpu_seconds(), rule_seconds(app)
     results = app.run_once()
     total = time.perf_counter() - started
     report("incremental cycle, one new month for every series", stages, total,
            f": {sum(r.new_observations for r in results):,} new observations, "
            f"{sum(r.changed_series for r in results):,} series evaluated, "
            f"{sum(r.evaluations for r in results):,} evaluations reached the book")
+    report_rules(per_rule, rule_seconds(app))
+    print(f"  cpu         {cpu_seconds() - cpu:8.2f} s  (all threads)")
     incremental_s = total
 
     # 5. One new month for one source only.
