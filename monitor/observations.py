@@ -74,6 +74,8 @@ def _series_codes(series: pd.Series) -> tuple[list[str], np.ndarray]:
         raw_codes = np.asarray(raw_codes, dtype=np.int64)
         names = [str(u) for u in uniques]
     merged, distinct = pd.factorize(pd.Index(names, dtype=object))  # 1 and "1" are one id
+    if len(distinct) == len(names):  # the usual case: nothing merged, codes stand as they are
+        return names, raw_codes
     lookup = np.r_[np.asarray(merged, dtype=np.int64), -1]
     return [str(d) for d in distinct], lookup[raw_codes]
 
