@@ -184,9 +184,15 @@ class Engine:
 
     def cycle(self, runtime: Runtime, source_name: str, now: Callable[[], datetime],
               fetched: Fetched | None = None) -> CycleResult:
-        """One cycle of one source; `fetched` when step 1 already ran (`fetch`)."""
+        """One cycle of one source; `fetched` when step 1 already ran (`fetch`). Its duration
+        is the fetch's plus this call's: a fetch done ahead does not count its wait."""
         fetched = fetched or self.fetch(runtime, source_name, now)
-        started = fetched.started
+        fetch_seconds = fetched.finished - fetched.started
+        began = time.monotonic()
+
+        def elapsed() -> float:
+            return fetch_seconds + time.monotonic() - began
+
         if fetched.missing:
             return CycleResult(source_name, True)
         if fetched.error is not None:
@@ -194,15 +200,13 @@ class Engine:
             log.error("source failed source=%s reason=%s error=%s", source_name, exc.reason, exc)
             self.check_clock_rules(runtime, source_name, now)
             self.drain(runtime, now)
-            return self._finish(CycleResult(source_name, False, exc.reason,
-                                            duration_seconds=time.monotonic() - started))
+            return self._finish(CycleResult(source_name, False, exc.reason, duration_seconds=elapsed()))
         if fetched.result is None:
-            return self._finish(CycleResult(source_name, False, fetched.crash,
-                                            duration_seconds=time.monotonic() - started))
+            return self._finish(CycleResult(source_name, False, fetched.crash, duration_seconds=elapsed()))
         problems = fetched.result.problems
         for problem in problems:
             log.warning("skipped row source=%s problem=%s", source_name, problem)
-        stages = {"fetch": fetched.finished - started}
+        stages = {"fetch": fetch_seconds}
         with self._lock:
             result = self._process(runtime, source_name, fetched.result, now(), stages)
         clock_rules = time.monotonic()
@@ -213,8 +217,7 @@ class Engine:
         stages["notify"] = time.monotonic() - notify
         return self._finish(CycleResult(
             source_name, True, "rows" if problems else None, result[0], result[1],
-            result[2], result[3], tuple(problems), time.monotonic() - started,
-            fetched.finished - started, stages))
+            result[2], result[3], tuple(problems), elapsed(), fetch_seconds, stages))
 
     def _process(self, runtime: Runtime, source_name: str, fetched: FetchResult,
                  now: datetime, stages: dict[str, float]) -> tuple[int, int, int, int]:
