@@ -70,8 +70,8 @@ def tune_gc() -> None:
     objects (alerts, series, labels) and a large cycle allocates millions more; at Python's
     default thresholds the collector rescans the old ones hundreds of times per cycle (1.9 s
     of a 100,000-series cycle, measured), at these a few times (0.2 s)."""
-    _, middle, old = gc.get_threshold()
-    gc.set_threshold(max(GC_YOUNG_THRESHOLD, gc.get_threshold()[0]), max(middle, 20), old)
+    young, middle, old = gc.get_threshold()
+    gc.set_threshold(max(GC_YOUNG_THRESHOLD, young), max(middle, 20), old)
 
 
 @dataclass

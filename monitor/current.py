@@ -94,17 +94,6 @@ class Matrix:
         self.values, self.vintage, self.first, self.last = values, vintage, first, last
 
     # -- reading and writing cells --------------------------------------------------------
-    def lookup(self, rows: np.ndarray, ordinals: np.ndarray) -> np.ndarray:
-        """Current values at (row, ordinal); NaN where there is none (or outside the matrix)."""
-        cols = ordinals - self.start
-        inside = (rows < self.size) & (cols >= 0) & (cols < self.width)
-        flat = rows * self.values.shape[1] + cols  # one gather from the flat buffer
-        if inside.all():
-            return self.values.reshape(-1).take(flat)
-        out = np.full(len(rows), np.nan)
-        out[inside] = self.values.reshape(-1).take(flat[inside])
-        return out
-
     def apply(self, cells: Cells) -> None:
         """Write cells (see `Cells` for the order they come in)."""
         if len(cells.rows) == 0:

@@ -111,10 +111,7 @@ class CycleResult:
     problems: Sequence[str] = field(default_factory=tuple)
     duration_seconds: float = 0.0
     fetch_seconds: float = 0.0  # of which fetching; the rest is ingest, evaluation, notification
-    stages: Mapping[str, float] = field(default_factory=dict)  # seconds per stage (STAGES)
-
-
-STAGES = ("fetch", "ingest", "evaluate", "alerts", "notify")  # the parts of a cycle, in order
+    stages: Mapping[str, float] = field(default_factory=dict)  # seconds per stage (fetch ... notify)
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,11 +399,11 @@ def evaluate_panel(rule: CompiledRule, panel: pd.DataFrame, infos: Mapping[str, 
     revised = revised or {}
     if getattr(rule.detector, "needs_previous", False):
         return _evaluate_revisions(rule, panel, infos, revised, subjects)
+    transformed = apply_transform(config.transform.kind, panel, **config.transform.params())
     findings = {f.series: f for f in evaluate(
         panel, rule=config.name, transform=config.transform.kind, detector=rule.detector,
         severity=config.severity, subjects=subjects, scope="latest", now=now,
-        transform_params=config.transform.params())}
-    transformed = apply_transform(config.transform.kind, panel, **config.transform.params())
+        transform_params=config.transform.params(), transformed=transformed)}
     return [series_evaluation(rule, sid, period, findings.get(sid), float(transformed.at[period, sid]),
                               subjects[sid], infos[sid], revised.get(sid, ()))
             for sid, period in latest_periods(panel).items()]

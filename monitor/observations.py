@@ -196,9 +196,14 @@ def bind(conn: Connection, column: sa.Column[Any], value: Any) -> Any:
     return binder(conn, column)(value)
 
 
+def _processor(conn: Connection, column: sa.Column[Any]) -> Callable[[Any], Any] | None:
+    """The driver-side conversion of `column`'s type, None when values pass as they are."""
+    return column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+
+
 def binder(conn: Connection, column: sa.Column[Any]) -> Callable[[Any], Any]:
     """`bind` for many values of one column: the type's processor looked up once; None as is."""
-    processor = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    processor = _processor(conn, column)
     if processor is None:
         return lambda value: value
     return lambda value: None if value is None else processor(value)
@@ -208,8 +213,7 @@ def row_binder(conn: Connection, table: sa.Table) -> Callable[[tuple[Any, ...]],
     """`bind` for whole rows of `table` (values in column order). Only columns whose type
     has a processor are converted, each distinct value once: rows written together share
     most of their timestamps."""
-    processors = [(i, column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect))
-                  for i, column in enumerate(table.columns)]
+    processors = [(i, _processor(conn, column)) for i, column in enumerate(table.columns)]
     converting: list[tuple[int, Callable[[Any], Any], dict[Any, Any]]] = [
         (i, processor, {}) for i, processor in processors if processor is not None]
 

@@ -11,12 +11,21 @@ from monitor.observations import Incoming
 from monitor.store import REVISION_TOLERANCE, changed_entries
 
 
+def lookup(matrix: Matrix, rows: np.ndarray, ordinals: np.ndarray) -> np.ndarray:
+    """Current values at (row, ordinal); NaN where there is none (or outside the matrix)."""
+    cols = ordinals - matrix.start
+    inside = (rows < matrix.size) & (cols >= 0) & (cols < matrix.width)
+    out = np.full(len(rows), np.nan)
+    out[inside] = matrix.values[rows[inside], cols[inside]]
+    return out
+
+
 def numpy_changed(matrix: Matrix, row_of: np.ndarray, refused: np.ndarray,
                   incoming: Incoming) -> tuple[np.ndarray, np.ndarray]:
     rows = row_of[incoming.codes]
     old = np.full(len(rows), np.nan)
     has = rows >= 0
-    old[has] = matrix.lookup(rows[has], incoming.ordinals[has])
+    old[has] = lookup(matrix, rows[has], incoming.ordinals[has])
     with np.errstate(invalid="ignore"):
         same = np.abs(incoming.values - old) <= REVISION_TOLERANCE * np.abs(old)
     chosen = np.flatnonzero(~same & ~refused[incoming.codes])
