@@ -4,9 +4,9 @@ It reproduces `ruptures.Pelt(model=..., min_size=m, jump=1).fit(x).predict(pen=p
 column: the same admissible points ({0} and every t >= m, a segment at least m long), the
 same pruning after every step (keep t while F[t] + cost(t, b) <= F[b], which is what ruptures
 does, including its inexactness when m > 1), the same first-minimum tie-break. Segment costs
-come from cumulative sums (O(1) per candidate, prepared here in numpy, in extended precision);
-the recursion runs in a compiled loop per column (`detectors.pelt_kernel`) over blocks of
-columns shared by a few threads.
+come from cumulative sums (O(1) per candidate, each accumulated with its rounding error carried
+along); the recursion runs in a compiled loop per column (`detectors.pelt_kernel`) over blocks
+of columns shared by a few threads.
 
 Cumulative sums do not round like ruptures' per-segment `var`. A decision is trusted only when
 its margin exceeds a bound on the rounding of both computations (`_tolerance`): a pruning
@@ -29,6 +29,7 @@ PeltCost = Literal["l2", "linear"]
 MIN_SIZE: dict[PeltCost, int] = {"l2": 1, "linear": 2}  # ruptures' own floor per cost
 _CHUNK = 1024  # columns per block: one block per task, enough blocks to share the cores
 _EPS = float(np.finfo(float).eps)
+_LARGE = 1e100  # values beyond this (or not finite) could overflow a squared sum: left to ruptures
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,24 +92,6 @@ def pelt(
     return Breaks(column[order].astype(np.int64), position[order].astype(np.int64), exact)
 
 
-@dataclass(slots=True)
-class _Sums:
-    """Cumulative sums of one block (row k holds the sum of the first k values)."""
-
-    P: np.ndarray  # y
-    T1: np.ndarray | None  # t            (linear only; (n+1, 1) when times are shared)
-    T2: np.ndarray | None  # t**2
-    TY: np.ndarray | None  # t*y
-
-
-def _cumsum(a: np.ndarray) -> np.ndarray:
-    """Cumulative sums with a zero first row, accumulated in extended precision where the
-    platform has it: each sum is then within one rounding of its exact value."""
-    out = np.zeros((a.shape[0] + 1, a.shape[1]))
-    out[1:] = np.cumsum(a, axis=0, dtype=np.longdouble)
-    return out
-
-
 def _centre(a: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Subtract the mean of the valid entries; invalid entries become 0."""
     mean = np.where(valid, a, 0.0).sum(axis=0) / np.maximum(valid.sum(axis=0), 1)
@@ -117,17 +100,15 @@ def _centre(a: np.ndarray, valid: np.ndarray) -> np.ndarray:
 
 def _prepare(
     x: np.ndarray, valid: np.ndarray, pen: np.ndarray, ms: int, cost: PeltCost, t: np.ndarray
-) -> tuple[_Sums, np.ndarray]:
-    """Sums of the centred data (both costs ignore a shift of y or t) and the tolerance."""
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """The centred data and times (both costs ignore a shift of y or t; the kernel sums them)
+    and the tolerance."""
     y = _centre(x, valid)
-    if cost == "l2":
-        sums = _Sums(_cumsum(y), None, None, None)
-        tt = None
-    else:
+    tt = None
+    if cost == "linear":
         tt = t.reshape(len(t), -1)
         tt = _centre(tt, valid if tt.shape[1] > 1 else np.ones(tt.shape, dtype=bool))
-        sums = _Sums(_cumsum(y), _cumsum(tt), _cumsum(tt * tt), _cumsum(tt * y))
-    return sums, _tolerance(x, y, valid, pen, ms, tt)
+    return y, tt, _tolerance(x, y, valid, pen, ms, tt)
 
 
 def _tolerance(
@@ -173,16 +154,14 @@ def _segment_block(
 
     n, width = x.shape
     valid = np.arange(n)[:, None] < size[None, :]
-    sums, tol = _prepare(np.where(valid, x, 0.0), valid, pen, ms, cost, t)
-    none = np.zeros((1, 1))
+    with np.errstate(over="ignore", invalid="ignore"):  # only in columns left to ruptures (below)
+        y, tt, tol = _prepare(np.where(valid, x, 0.0), valid, pen, ms, cost, t)
     breaks = np.zeros((width, n // ms + 1), dtype=np.int64)
     counts = np.zeros(width, dtype=np.int64)
     exact = np.zeros(width, dtype=bool)
     segment_block(
-        sums.P,
-        none if sums.T1 is None else sums.T1,
-        none if sums.T2 is None else sums.T2,
-        none if sums.TY is None else sums.TY,
+        y,
+        np.zeros((1, 1)) if tt is None else tt,
         np.minimum(size, n).astype(np.int64),
         np.ascontiguousarray(pen, dtype=float),
         np.ascontiguousarray(tol, dtype=float),
@@ -192,6 +171,9 @@ def _segment_block(
         counts,
         exact,
     )
+    tame = (np.abs(np.where(valid, x, 0.0)) <= _LARGE).all(axis=0)  # False for NaN too
+    if not tame.all():  # no rounding bound holds (or a sum of squares overflows): ruptures decides
+        counts[~tame], exact[~tame] = 0, False
     column = np.repeat(np.arange(width, dtype=np.int64), counts)
     position = breaks[np.arange(breaks.shape[1])[None, :] < counts[:, None]]
     return column, position, exact

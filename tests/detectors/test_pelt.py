@@ -170,6 +170,18 @@ def test_lengths_beyond_the_data_are_ignored_and_short_columns_have_no_break() -
     assert result == [[10, 20], [10, 15], [4]]
 
 
+def test_columns_that_could_overflow_are_handed_to_ruptures() -> None:
+    rng = np.random.default_rng(3)
+    step = np.r_[np.zeros(15), np.full(15, 4.0)]
+    x = np.column_stack([step + rng.normal(size=30), (step + rng.normal(size=30)) * 1e200, step.copy()])
+    x[7, 2] = np.inf
+    fast = pelt(x, np.full(3, 2.0), min_size=3)
+    assert fast.exact.tolist() == [True, False, False]
+    assert set(fast.column.tolist()) == {0}  # nothing reported for the columns it cannot certify
+    _assert_same(x[:, :1], np.array([2.0]), 3)
+    assert fast.ends(np.full(3, 30))[0] == _ruptures(x[:, 0], 2.0, 3)
+
+
 def test_input_is_not_modified() -> None:
     x = np.random.default_rng(1).normal(size=(30, 5))
     before = x.copy()
