@@ -6,8 +6,8 @@ import gc
 import hashlib
 import logging
 import threading
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Collection, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -130,28 +130,45 @@ class App:
     # -- cycles -------------------------------------------------------------------------
     def run_source(self, name: str, fetched: Fetched | None = None) -> CycleResult:
         """One cycle of one source (the scheduler's job, and `tradewatch once`)."""
-        result = self.engine.cycle(self.runtime, name, self._clock, fetched)
+        return self._polled(self.engine.cycle(self.runtime, name, self._clock, fetched))
+
+    def _polled(self, result: CycleResult) -> CycleResult:
         with self._progress_lock:
             self._progress.last_cycle_at = self._clock()
             assert self._progress.polled is not None
-            self._progress.polled.add(name)
+            self._progress.polled.add(result.source)
         return result
 
     def run_once(self) -> list[CycleResult]:
-        """Every source once, in config order. The next source is fetched on another thread
-        while this one is processed, as the scheduler's threads would when several sources
-        are due together; one fetch ahead, so at most two fetched tables are held."""
-        names, runtime = list(self.runtime.sources), self.runtime
-        results: list[CycleResult] = []
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fetch-ahead") as pool:
-            ahead = pool.submit(self.engine.fetch, runtime, names[0], self._clock) if names else None
-            for position, name in enumerate(names):
+        """Every source once, in config order, in three overlapping steps, as the scheduler's
+        threads would overlap them when several sources are due together: the next source is
+        fetched on one thread while this one is ingested and evaluated, and the one before
+        updates its alerts and notifies on another (first, if this one has series it has
+        alerts for). One ahead each way: at most two fetched tables and one source's
+        evaluations wait."""
+        names, runtime, engine = list(self.runtime.sources), self.runtime, self.engine
+        results: list[Future[CycleResult]] = []
+        before: set[str] = set()  # series the source before has evaluations for
+
+        def settle(series: Collection[str]) -> None:
+            if results and not before.isdisjoint(series):
+                results[-1].result()
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fetch-ahead") as fetching, \
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="alerts") as alerting:
+            ahead = fetching.submit(engine.fetch, runtime, names[0], self._clock) if names else None
+            for position in range(len(names)):
                 assert ahead is not None
                 fetched = ahead.result()
                 if position + 1 < len(names):
-                    ahead = pool.submit(self.engine.fetch, runtime, names[position + 1], self._clock)
-                results.append(self.run_source(name, fetched))
-        return results
+                    ahead = fetching.submit(engine.fetch, runtime, names[position + 1], self._clock)
+                detected = engine.detect(runtime, fetched, self._clock, settle)
+                if results:
+                    results[-1].result()  # the alerts of the source before are done (its error raised)
+                results.append(alerting.submit(
+                    lambda d: self._polled(engine.conclude(runtime, d, self._clock)), detected))
+                before = {e.series for evaluations, _ in detected.steps for e in evaluations}
+            return [future.result() for future in results]
 
     def drain(self) -> None:
         self.engine.drain(self.runtime, self._clock)

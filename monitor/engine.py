@@ -1,7 +1,9 @@
 """One cycle of one source: fetch, ingest, evaluate what changed, update alerts, notify.
 
 The numbered steps of the design, in order, and nothing else. Fetching happens outside the
-lock (it is slow I/O); everything that touches the store happens under it.
+lock (it is slow I/O); the rest under it, from ingest to the alert book. `detect` and `conclude`
+split a cycle where the alert book starts, so that a caller polling several sources can update
+the alerts of one while the next is ingested and evaluated.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -127,6 +129,25 @@ class Fetched:
     missing: bool = False  # the source was removed by a reload
 
 
+@dataclass(frozen=True, slots=True)
+class Detected:
+    """Steps 1 to 4 of a cycle: the evaluations for the alert book, each batch with the time
+    it was made at, or (`done`) the cycle's whole outcome."""
+
+    source: str
+    fetch_seconds: float
+    seconds: float  # steps 2 to 4
+    outcome: CycleResult  # its counts and durations are completed by `Engine.conclude`
+    done: bool = False  # nothing for the book: a crashed or removed source
+    observe: bool = True  # whether the outcome counts as a poll (not for a removed source)
+    counts: tuple[int, int, int] = (0, 0, 0)  # changed series, new observations, evaluations
+    steps: Sequence[tuple[Sequence[Evaluation], datetime]] = ()
+    stages: Mapping[str, float] = field(default_factory=dict)
+
+
+Settle = Callable[[Collection[str]], None]  # called with series about to be read from the alert book
+
+
 class CycleObserver:
     """Hooks the engine calls so that metrics stay out of the engine's logic."""
 
@@ -144,6 +165,8 @@ class Engine:
         self._observer = observer or CycleObserver()
         self._lock = threading.Lock()
         self._drain_lock = threading.Lock()
+        self._alerting = threading.Lock()  # the alert book's changes, one batch at a time
+        self._retired: set[str] = set()  # rules a reload removed, until a config has them again
         self._executor: Executor | None = None
         self._executor_config: DetectionConfig | None = None
 
@@ -182,75 +205,138 @@ class Engine:
     def cycle(self, runtime: Runtime, source_name: str, now: Callable[[], datetime],
               fetched: Fetched | None = None) -> CycleResult:
         """One cycle of one source; `fetched` when step 1 already ran (`fetch`). Its duration
-        is the fetch's plus this call's: a fetch done ahead does not count its wait."""
+        is the fetch's plus this call's: a fetch done ahead does not count its wait. Ingest to
+        alert book is one piece under the store lock: a concurrent poll of another source
+        (which may publish the same series) evaluates against alerts this one has updated."""
         fetched = fetched or self.fetch(runtime, source_name, now)
-        fetch_seconds = fetched.finished - fetched.started
+        with self._lock:
+            detected = self._detect(runtime, fetched, now, None)
+            applied = self._apply(detected)
+        return self._deliver(runtime, detected, applied, now)
+
+    def detect(self, runtime: Runtime, fetched: Fetched, now: Callable[[], datetime],
+               settle: Settle | None = None) -> Detected:
+        """Steps 2 to 4 of a fetched source: what its alerts are to be given. With `conclude`,
+        a caller may update the alerts of one source on another thread while the next is
+        evaluated; it keeps the order of the sources and, through `settle` (called with the
+        series about to be evaluated against the alert book), finishes the alerts of the
+        source before first when the two share series."""
+        with self._lock:
+            return self._detect(runtime, fetched, now, settle)
+
+    def conclude(self, runtime: Runtime, detected: Detected, now: Callable[[], datetime]) -> CycleResult:
+        """Steps 5 to 7 of a detected source: the alert book, then the outbox."""
+        return self._deliver(runtime, detected, self._apply(detected), now)
+
+    def _detect(self, runtime: Runtime, fetched: Fetched, now: Callable[[], datetime],
+                settle: Settle | None) -> Detected:
         began = time.monotonic()
-
-        def elapsed() -> float:
-            return fetch_seconds + time.monotonic() - began
-
-        if fetched.missing:
-            return CycleResult(source_name, True)
+        name = fetched.source
+        fetch_seconds = fetched.finished - fetched.started
+        if fetched.missing:  # removed by a reload while its job was due
+            return Detected(name, fetch_seconds, 0.0, CycleResult(name, True), done=True, observe=False)
+        if fetched.error is None and fetched.result is None:  # a bug in the source: reported as is
+            crashed = CycleResult(name, False, fetched.crash, duration_seconds=fetch_seconds)
+            return Detected(name, fetch_seconds, 0.0, crashed, done=True)
+        self._retired.difference_update(rule.name for rule in runtime.rules)  # (back) in the config
+        stages: dict[str, float] = {"fetch": fetch_seconds}
+        counts, steps = (0, 0, 0), []
         if fetched.error is not None:
             exc = fetched.error
-            log.error("source failed source=%s reason=%s error=%s", source_name, exc.reason, exc)
-            self.check_clock_rules(runtime, source_name, now)
-            self.drain(runtime, now)
-            return self._finish(CycleResult(source_name, False, exc.reason, duration_seconds=elapsed()))
-        if fetched.result is None:
-            return self._finish(CycleResult(source_name, False, fetched.crash, duration_seconds=elapsed()))
-        problems = fetched.result.problems
-        for problem in problems:
-            log.warning("skipped row source=%s problem=%s", source_name, problem)
-        stages = {"fetch": fetch_seconds}
-        with self._lock:
-            result = self._process(runtime, source_name, fetched.result, now(), stages)
+            log.error("source failed source=%s reason=%s error=%s", name, exc.reason, exc)
+            outcome = CycleResult(name, False, exc.reason)
+        else:
+            assert fetched.result is not None
+            problems = tuple(fetched.result.problems)
+            for problem in problems:
+                log.warning("skipped row source=%s problem=%s", name, problem)
+            at = now()
+            counts, evaluations = self._process(runtime, name, fetched.result, at, stages, settle)
+            outcome = CycleResult(name, True, "rows" if problems else None, problems=problems)
+            steps.append((evaluations, at))
         clock_rules = time.monotonic()
-        self.check_clock_rules(runtime, source_name, now)
-        stages["alerts"] = stages.get("alerts", 0.0) + time.monotonic() - clock_rules
+        steps += self._clock_rule_evaluations(runtime, name, now, settle)
+        stages["alerts"] = time.monotonic() - clock_rules
+        return Detected(name, fetch_seconds, time.monotonic() - began, outcome, counts=counts, steps=steps,
+                        stages=stages)
+
+    def _apply(self, detected: Detected) -> tuple[int, float]:
+        """Steps 5 and 6: transitions made, and the seconds it took."""
+        began = time.monotonic()
+        transitions = 0
+        with self._alerting:
+            for evaluations, at in detected.steps:
+                if evaluations:
+                    kept = [e for e in evaluations if e.rule not in self._retired]  # a reload removed it
+                    transitions += len(self._book.apply(kept, at))
+        return transitions, time.monotonic() - began
+
+    def _deliver(self, runtime: Runtime, detected: Detected, applied: tuple[int, float],
+                 now: Callable[[], datetime]) -> CycleResult:
+        """Step 7, and the cycle's outcome."""
+        outcome = detected.outcome
+        if detected.done:
+            return self._finish(outcome) if detected.observe else outcome
+        transitions, alerts = applied
         notify = time.monotonic()
         self.drain(runtime, now)  # 7. outside the store lock: a slow receiver must not stall polls
-        stages["notify"] = time.monotonic() - notify
-        return self._finish(CycleResult(
-            source_name, True, "rows" if problems else None, result[0], result[1],
-            result[2], result[3], tuple(problems), elapsed(), fetch_seconds, stages))
+        notified = time.monotonic() - notify
+        seconds = detected.fetch_seconds + detected.seconds + alerts + notified
+        if not outcome.ok:
+            return self._finish(replace(outcome, duration_seconds=seconds))
+        stages = dict(detected.stages)
+        stages["alerts"] = stages.get("alerts", 0.0) + alerts
+        stages["notify"] = notified
+        changed, new_observations, evaluated = detected.counts
+        return self._finish(replace(
+            outcome, changed_series=changed, new_observations=new_observations, evaluations=evaluated,
+            transitions=transitions, duration_seconds=seconds, fetch_seconds=detected.fetch_seconds,
+            stages=stages))
 
-    def _process(self, runtime: Runtime, source_name: str, fetched: FetchResult,
-                 now: datetime, stages: dict[str, float]) -> tuple[int, int, int, int]:
-        """Steps 2 to 6; adds the seconds of ingest, evaluation and alerts to `stages`."""
+    def _process(self, runtime: Runtime, source_name: str, fetched: FetchResult, now: datetime,
+                 stages: dict[str, float], settle: Settle | None
+                 ) -> tuple[tuple[int, int, int], list[Evaluation]]:
+        """Steps 2 to 4; adds the seconds of ingest and evaluation to `stages`."""
         started = time.monotonic()
         ingest = self._store.ingest(fetched.frame, now, runtime.frequency_of(source_name))  # 2.
         stages["ingest"] = time.monotonic() - started
         for message in ingest.conflicts:
             log.error("refused rows source=%s problem=%s", source_name, message)
         if not ingest.changed:
-            return 0, 0, 0, 0
+            return (0, 0, 0), []
         log.info("ingested source=%s changed_series=%d observations=%d revisions=%d",
                  source_name, len(ingest.changed), ingest.new_observations, ingest.revisions)
         infos = self._store.series(ingest.changed)
         revised: dict[str, list[Revision]] = {}
         for revision in ingest.revised:
             revised.setdefault(revision.series, []).append(revision)
-        rules = [r for r in runtime.rules if not _needs_now(r)]  # clock rules: check_clock_rules
+        rules = [r for r in runtime.rules if not _needs_now(r)]  # clock rules: _clock_rule_evaluations
         evaluated = time.monotonic()
+        if settle is not None:
+            settle(infos.keys())
         evaluations = self._evaluate(runtime, rules, infos, revised)  # 3. and 4.
-        booked = time.monotonic()
-        transitions = self._book.apply(evaluations, now)  # 5. and 6.
-        stages["evaluate"], stages["alerts"] = booked - evaluated, time.monotonic() - booked
-        return len(ingest.changed), ingest.new_observations, len(evaluations), len(transitions)
+        stages["evaluate"] = time.monotonic() - evaluated
+        return (len(ingest.changed), ingest.new_observations, len(evaluations)), evaluations
 
     def check_clock_rules(self, runtime: Runtime, source_name: str, now: Callable[[], datetime]) -> None:
+        """Rules that depend on the date (staleness), over all series of a source, now."""
+        with self._lock:
+            self._apply(Detected(source_name, 0.0, 0.0, CycleResult(source_name, True),
+                                 steps=self._clock_rule_evaluations(runtime, source_name, now, None)))
+
+    def _clock_rule_evaluations(self, runtime: Runtime, source_name: str, now: Callable[[], datetime],
+                                settle: Settle | None) -> list[tuple[list[Evaluation], datetime]]:
         """Rules that depend on the date (staleness) are evaluated on every poll of a source,
         over all of its series, because their point is data that did not arrive."""
         rules = [r for r in runtime.rules if _needs_now(r)]
         if not rules:
-            return
-        with self._lock:
-            at = now()
-            infos = {sid: info for sid, info in self._store.series().items()
-                     if info.labels.get("source") == source_name}
-            self._book.apply(self._evaluate(runtime, rules, infos, {}, at), at)
+            return []
+        at = now()
+        infos = {sid: info for sid, info in self._store.series().items()
+                 if info.labels.get("source") == source_name}
+        if settle is not None:
+            settle(infos.keys())
+        return [(self._evaluate(runtime, rules, infos, {}, at), at)]
 
     def _evaluate(self, runtime: Runtime, rules: Sequence[CompiledRule], infos: Mapping[str, SeriesInfo],
                   revised: Mapping[str, Sequence[Revision]], now: datetime | None = None) -> list[Evaluation]:
@@ -336,8 +422,9 @@ class Engine:
         """Resolve the alerts of rules a reload removed, saying why, and notify."""
         if not names:
             return
-        with self._lock:
+        with self._lock, self._alerting:
             self._book.retire(names, now())
+            self._retired.update(names)  # evaluations already made for them are dropped
         self.drain(runtime, now)
 
     def drain(self, runtime: Runtime, now: Callable[[], datetime]) -> None:

@@ -14,7 +14,8 @@ from __future__ import annotations
 import json
 import math
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -163,12 +164,20 @@ class Store:
                 migrate_row_layout(conn)
         metadata.create_all(self.engine)
         self._lock = threading.RLock()  # guards _state
-        self._writing = threading.Lock()  # one ingest at a time
+        self._writing = threading.Lock()  # one write transaction at a time (see _write)
         self._state: _State | None = None
         self._labels_text: dict[str, tuple[Mapping[str, str], str]] = {}  # fingerprint -> labels, JSON
 
     def close(self) -> None:
         self.engine.dispose()
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction, one at a time across the daemon's threads: SQLite has one
+        writer, and a transaction that read before writing cannot wait for another to commit
+        (it fails at once), so they queue here instead."""
+        with self._writing, self.engine.begin() as conn:
+            yield conn
 
     # -- observations -------------------------------------------------------------------
     def ingest(self, frame: pd.DataFrame, vintage: datetime, frequency: str) -> IngestResult:
@@ -178,7 +187,7 @@ class Store:
         if frame.empty:
             return IngestResult(frozenset(), 0, 0)
         incoming = Incoming.from_frame(frame, frequency)
-        with self._writing:
+        with self._writing:  # as _write, and the state is remembered before the next writer
             with self.engine.begin() as conn:
                 state = self._synced(conn)
                 plan = self._plan(state, incoming, frequency)
@@ -425,7 +434,7 @@ class Store:
         """Alert states and the notifications they cause, in one transaction (the outbox).
         Rows go in batches: a first evaluation of a large watch list changes thousands."""
         latest = {alert.fingerprint: alert for alert in upserts}  # the last state wins
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             # An upsert is a delete and an insert: both in bulk, through the driver, in any dialect.
             delete_rows(conn, alerts.c.fingerprint, [*deletes, *latest])
             to_driver = row_binder(conn, alerts)
@@ -470,7 +479,7 @@ class Store:
         """Record one attempt; sent_at None means it failed and will be retried. A silenced
         or inhibited notification is recorded as handled (sent_at set) with that outcome."""
         outcome = outcome or ("sent" if sent_at is not None else "failed")
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             updated = conn.execute(
                 deliveries.update()
                 .where(deliveries.c.outbox_id == outbox_id, deliveries.c.receiver == receiver)
@@ -486,7 +495,7 @@ class Store:
         "sent") in one transaction: a digest delivers hundreds of notifications at once."""
         if not sent:
             return
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             existing: set[tuple[int, str]] = set()
             for chunk in _chunks(sorted({outbox_id for outbox_id, *_ in sent}), 500):
                 existing.update((r.outbox_id, r.receiver) for r in conn.execute(
@@ -510,7 +519,7 @@ class Store:
     def enqueue_reminder(self, fingerprint: str, episode: int, payload: Mapping[str, Any],
                          now: datetime) -> None:
         """A reminder of a still-firing alert, numbered after the previous ones."""
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             last = conn.execute(sa.select(sa.func.max(outbox.c.seq)).where(
                 outbox.c.fingerprint == fingerprint, outbox.c.episode == episode,
                 outbox.c.status == "reminder")).scalar()
@@ -529,11 +538,11 @@ class Store:
             return {receiver: _utc(at) or at for receiver, at in conn.execute(query)}
 
     def mark_done(self, outbox_id: int, now: datetime) -> None:
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             conn.execute(outbox.update().where(outbox.c.id == outbox_id).values(done_at=now))
 
     def mark_done_many(self, outbox_ids: Sequence[int], now: datetime) -> None:
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             for chunk in _chunks(list(outbox_ids), 500):
                 conn.execute(outbox.update().where(outbox.c.id.in_(chunk)).values(done_at=now))
 
@@ -556,7 +565,7 @@ class Store:
 
     def save_receiver_states(self, states: Sequence[ReceiverState]) -> None:
         """Upsert in one transaction (a digest records hundreds at once)."""
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             for state in states:
                 key = (receiver_state.c.receiver == state.receiver,
                        receiver_state.c.fingerprint == state.fingerprint,

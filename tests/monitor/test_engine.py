@@ -279,3 +279,119 @@ def test_run_once_fetches_the_next_source_while_processing_this_one(config_path:
     fetch_threads = {thread for what, _, thread in events if what == "fetch start"}
     assert threading.current_thread().name not in fetch_threads
     assert results[1].duration_seconds < 0.5  # the wait of a fetch done ahead is not its poll's time
+
+
+
+def _two_sources(copy_labels: str) -> str:
+    return CONFIG.replace("""  - name: broken
+    kind: file
+    path: missing.csv
+    value_column: value
+""", f"""  - name: second
+    kind: file
+    path: second.csv
+    labels: {{{copy_labels}}}
+    columns:
+      ru_exports_to_cn_musd: {{flow: export}}
+      ru_imports_from_cn_musd: {{flow: import}}
+""")
+
+
+def _book_and_outbox(app: App) -> tuple[list[tuple[str, str, str, str]], list[tuple[str, int, str]]]:
+    alerts = [(a.rule, a.series, a.status.value, a.summary) for a in app.book.alerts()]
+    outbox = [(e.fingerprint, e.episode, e.status) for e in app.store.pending_outbox()]
+    return alerts, outbox
+
+
+def _pipelined_and_sequential(path: Path, tmp_path: Path) -> tuple[App, list[tuple[str, str, str]], App]:
+    """The config's sources through run_once, the book slowed and every step recorded; and
+    the same files one source after the other in a separate state directory."""
+    import threading
+    import time
+
+    sequential_dir = tmp_path / "sequential"
+    shutil.copytree(path.parent, sequential_dir, ignore=shutil.ignore_patterns("state"))
+    sequential = App(load_config(sequential_dir / path.name))
+    for name in sequential.runtime.sources:
+        sequential.run_source(name)
+
+    app = App(load_config(path))
+    events: list[tuple[str, str, str]] = []
+    evaluate, apply = app.engine._evaluate, app.book.apply
+
+    def recorded_evaluate(*args: object, **kwargs: object) -> object:
+        events.append(("evaluate", str(len([e for e in events if e[0] == "evaluate"])),
+                       threading.current_thread().name))
+        return evaluate(*args, **kwargs)  # type: ignore[arg-type]
+
+    def slow_apply(evaluations: list, now: object) -> object:  # type: ignore[type-arg]
+        events.append(("book start", str(len(evaluations)), threading.current_thread().name))
+        time.sleep(0.5)  # the next source has time to be evaluated meanwhile
+        events.append(("book end", str(len(evaluations)), threading.current_thread().name))
+        return apply(evaluations, now)  # type: ignore[arg-type]
+
+    app.engine._evaluate = recorded_evaluate  # type: ignore[method-assign]
+    app.book.apply = slow_apply  # type: ignore[method-assign]
+    return app, events, sequential
+
+
+def test_run_once_updates_the_alerts_of_a_source_while_the_next_is_evaluated(
+    write_config: Callable[[str], Path], russia_china_csv: Path, tmp_path: Path
+) -> None:
+    """The alert book takes each source's evaluations on its own thread, in config order,
+    while the next source is ingested and evaluated; the outcome is that of one source after
+    the other."""
+    import threading
+
+    truncate_csv(russia_china_csv, "2015-03")
+    shutil.copy(russia_china_csv, russia_china_csv.parent / "second.csv")
+    path = write_config(_two_sources("reporter: KAZ, partner: CHN, commodity: TOTAL, unit: USD_M"))
+    app, events, sequential = _pipelined_and_sequential(path, tmp_path)
+    results = app.run_once()
+
+    assert [(r.source, r.ok, r.transitions) for r in results] == [("rosstat", True, 2), ("second", True, 2)]
+    order = [what for what, _, _ in events]
+    assert order == ["evaluate", "book start", "evaluate", "book end", "book start", "book end"]
+    assert {thread for what, _, thread in events if what.startswith("book")} != {threading.current_thread().name}
+    assert results[0].duration_seconds < 1.5 and results[0].stages["alerts"] >= 0.5
+    assert _book_and_outbox(app) == _book_and_outbox(sequential)
+    assert len(app.book.alerts()) == 4
+
+
+def test_run_once_finishes_the_alerts_of_a_source_before_the_next_evaluates_the_same_series(
+    write_config: Callable[[str], Path], russia_china_csv: Path, tmp_path: Path
+) -> None:
+    """Two sources publishing the same series: the second (a month newer, the decline over)
+    is evaluated against the alerts the first has raised, and resolves them, as one source
+    after the other would."""
+    truncate_csv(russia_china_csv, "2015-03")
+    second = russia_china_csv.parent / "second.csv"
+    second.write_text(russia_china_csv.read_text() + "2015-04,9000.0,9000.0,18000.0\n")
+    path = write_config(_two_sources("reporter: RUS, partner: CHN, commodity: TOTAL, unit: USD_M"))
+    app, events, sequential = _pipelined_and_sequential(path, tmp_path)
+    results = app.run_once()
+
+    assert [(r.source, r.ok, r.transitions) for r in results] == [("rosstat", True, 2), ("second", True, 2)]
+    assert [what for what, _, _ in events] == [
+        "evaluate", "book start", "book end", "evaluate", "book start", "book end"]
+    assert _book_and_outbox(app) == _book_and_outbox(sequential)
+    assert [a.status.value for a in app.book.alerts()] == ["resolved", "resolved"]
+
+
+def test_evaluations_of_a_rule_removed_before_they_reach_the_book_are_dropped(config_path: Path) -> None:
+    """A reload that removes a rule between evaluation and the alert book: the rule's alerts
+    are not brought back by evaluations made under the old config; once a config has the
+    rule again, its evaluations count."""
+    app = App(load_config(config_path))
+    engine, runtime, clock = app.engine, app.runtime, app._clock
+    detected = engine.detect(runtime, engine.fetch(runtime, "rosstat", clock), clock)
+    assert sum(len(evaluations) for evaluations, _ in detected.steps) == 2
+    engine.retire_rules(["decline"], runtime, clock)
+    result = engine.conclude(runtime, detected, clock)
+    assert result.ok and result.transitions == 0 and app.book.alerts() == []
+
+    shutil.copy(DEMO_CSV, config_path.parent / "russia_china.csv")
+    truncate_csv(config_path.parent / "russia_china.csv", "2015-04")
+    again = engine.detect(runtime, engine.fetch(runtime, "rosstat", clock), clock)  # the rule is configured
+    assert engine.conclude(runtime, again, clock).transitions == 2
+    assert {a.rule for a in app.book.alerts()} == {"decline"}
