@@ -51,7 +51,8 @@ class AlertBook:
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._lock = threading.Lock()
+        self._committing = threading.Lock()  # one batch of changes at a time, persisted first
+        self._lock = threading.Lock()  # the in-memory alerts: held only to read or swap them
         self._alerts: dict[str, Alert] = store.load_alerts()
 
     def apply(self, evaluations: Iterable[Evaluation], now: datetime) -> list[Transition]:
@@ -80,8 +81,10 @@ class AlertBook:
                         f"applies (last: {alert.summary})")
 
     def _commit(self, changes: Changes, now: datetime) -> list[Transition]:
-        """Consume `changes` (lazily, under the lock) and persist them in one transaction."""
-        with self._lock:
+        """Consume `changes` (lazily) and persist them in one transaction, then show them.
+        Readers are not held up by the transaction: they see the alerts before it until the
+        alerts after it replace them."""
+        with self._committing:  # only this thread changes _alerts meanwhile: reads need no lock
             upserts: list[Alert] = []
             deletes: list[str] = []
             transitions: list[Transition] = []
@@ -99,10 +102,11 @@ class AlertBook:
             notifications = [(t.alert, notification_payload(t.alert)) for t in transitions if t.notify]
             if upserts or deletes:
                 self._store.commit_transitions(upserts, deletes, notifications, now)
-            for fp in deletes:
-                self._alerts.pop(fp, None)
-            for alert in upserts:
-                self._alerts[alert.fingerprint] = alert
+            with self._lock:
+                for fp in deletes:
+                    self._alerts.pop(fp, None)
+                for alert in upserts:
+                    self._alerts[alert.fingerprint] = alert
         for change in transitions:
             if change.notify or change.previous_status is None:
                 log.info("alert %s rule=%s series=%s period=%s", change.alert.status.value,

@@ -1,0 +1,40 @@
+"""The alert book against a real SQLite store."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from monitor.alerts.book import AlertBook
+from monitor.store import Store
+from tests.monitor.alerts.test_lifecycle import evaluation, finding
+
+NOW = datetime(2026, 3, 25, 6, 0, tzinfo=UTC)
+
+
+def test_readers_see_the_alerts_before_a_commit_until_it_is_done(tmp_path: Path) -> None:
+    """A slow transaction (tens of thousands of alerts) does not hold up readers such as the
+    next source's evaluation or a /metrics scrape: they see the state before it, then after."""
+    store = Store(f"sqlite:///{tmp_path / 'tw.db'}")
+    book = AlertBook(store)
+    in_transaction, release = threading.Event(), threading.Event()
+    commit = store.commit_transitions
+
+    def slow_commit(*args: Any) -> None:
+        in_transaction.set()
+        assert release.wait(10)
+        commit(*args)
+
+    store.commit_transitions = slow_commit  # type: ignore[method-assign]
+    worker = threading.Thread(target=book.apply, args=([evaluation("2015-03", finding("2015-03"))], NOW))
+    worker.start()
+    assert in_transaction.wait(10)
+    assert book.active_series() == {} and book.alerts() == []  # not blocked, and nothing half-done
+    release.set()
+    worker.join(10)
+    assert not worker.is_alive()
+    assert book.active_series() == {"decline": {"rus-chn/import/total"}}
+    assert [a.status.value for a in AlertBook(store).alerts()] == ["firing"]  # persisted as shown
+    store.close()
