@@ -28,7 +28,7 @@ def latest_periods(panel: pd.DataFrame) -> dict[str, pd.Period]:
     rows = last_valid_rows(panel.to_numpy(dtype=float))
     return {
         str(series): panel.index[row]
-        for series, row in zip(panel.columns, rows, strict=True)
+        for series, row in zip(panel.columns.tolist(), rows.tolist(), strict=True)
         if row >= 0
     }
 
@@ -78,7 +78,7 @@ def evaluate(
     rows, cols = _selected_cells(raw, selected, scope)
     if len(rows) == 0:
         return []
-    names = [str(c) for c in panel.columns]
+    names = [str(c) for c in panel.columns.tolist()]  # tolist: iterating an Index is slow
     order = np.lexsort((rows, np.asarray(names, dtype=object)[cols]))
     rows, cols = rows[order], cols[order]
     # Gather every selected cell with one fancy-index per array, as plain Python numbers.

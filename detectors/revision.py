@@ -77,7 +77,7 @@ class Revision:
         moved = np.where(np.isfinite(moved), moved, -1.0)  # a figure that (dis)appeared is not a revision
         findings = []
         label = transform_label(transform, index.freq, **params)
-        for j, series in enumerate(after.columns):
+        for j, series in enumerate(after.columns.tolist()):
             i = int(np.argmax(moved[:, j])) if len(index) else 0
             if not len(index) or moved[i, j] <= self.threshold or moved[i, j] < 0:
                 continue

@@ -377,7 +377,7 @@ class Engine:
         detection seconds per rule."""
         active = self._book.active_series()
         labels = _LabelsOf(infos)
-        columns = set(panel.columns)
+        columns = set(panel.columns.tolist())
         done: dict[str, list[Evaluation]] = {}
         plain = []
         for rule, own in members:

@@ -128,7 +128,7 @@ def _newest(panel: pd.DataFrame, values: pd.DataFrame, rows: np.ndarray, plan: R
             found: set[str]) -> dict[str, tuple[pd.Period, float]]:
     """Newest period and transformed value of the watched series without a finding;
     `rows` holds each column's newest row."""
-    columns = [j for j, c in enumerate(panel.columns) if c in plan.watch and c not in found]
+    columns = [j for j, c in enumerate(panel.columns.tolist()) if c in plan.watch and c not in found]
     if not columns:
         return {}
     at = rows[columns]
@@ -173,7 +173,7 @@ def partitions(panel: pd.DataFrame, plans: Sequence[RulePlan], labels: Labels,
                size: int) -> list[Partition]:
     """Consecutive groups of `size` columns, each with the parent series of a `share`
     transform added as context."""
-    columns = list(panel.columns)
+    columns = panel.columns.tolist()
     context: list[str] = []
     for plan in plans:
         parent = plan.transform_params.get("parent")
