@@ -311,9 +311,9 @@ class Engine:
         for revision in ingest.revised:
             revised.setdefault(revision.series, []).append(revision)
         rules = [r for r in runtime.rules if not _needs_now(r)]  # clock rules: _clock_rule_evaluations
-        evaluated = time.monotonic()
         if settle is not None:
-            settle(infos.keys())
+            settle(infos.keys())  # not counted as evaluation: it waits for another source's alerts
+        evaluated = time.monotonic()
         evaluations = self._evaluate(runtime, rules, infos, revised)  # 3. and 4.
         stages["evaluate"] = time.monotonic() - evaluated
         return (len(ingest.changed), ingest.new_observations, len(evaluations)), evaluations
