@@ -6,7 +6,7 @@ import gc
 import hashlib
 import logging
 import threading
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -141,19 +141,13 @@ class App:
 
     def run_once(self) -> list[CycleResult]:
         """Every source once, in config order, in three overlapping steps, as the scheduler's
-        threads would overlap them when several sources are due together: the next source is
+        threads overlap them when several sources are due together: the next source is
         fetched on one thread while this one is ingested and evaluated, and the one before
         updates its alerts and notifies on another (first, if this one has series it has
-        alerts for). One ahead each way: at most two fetched tables and one source's
+        evaluations for). One ahead each way: at most two fetched tables and one source's
         evaluations wait."""
         names, runtime, engine = list(self.runtime.sources), self.runtime, self.engine
         results: list[Future[CycleResult]] = []
-        before: set[str] = set()  # series the source before has evaluations for
-
-        def settle(series: Collection[str]) -> None:
-            if results and not before.isdisjoint(series):
-                results[-1].result()
-
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fetch-ahead") as fetching, \
                 ThreadPoolExecutor(max_workers=1, thread_name_prefix="alerts") as alerting:
             ahead = fetching.submit(engine.fetch, runtime, names[0], self._clock) if names else None
@@ -162,12 +156,15 @@ class App:
                 fetched = ahead.result()
                 if position + 1 < len(names):
                     ahead = fetching.submit(engine.fetch, runtime, names[position + 1], self._clock)
-                detected = engine.detect(runtime, fetched, self._clock, settle)
-                if results:
-                    results[-1].result()  # the alerts of the source before are done (its error raised)
+                detected = engine.detect(runtime, fetched, self._clock)
+                try:
+                    if results:
+                        results[-1].result()  # the alerts of the source before are done (its error raised)
+                except BaseException:
+                    engine.release(detected)  # never concluded: nothing may wait for it
+                    raise
                 results.append(alerting.submit(
                     lambda d: self._polled(engine.conclude(runtime, d, self._clock)), detected))
-                before = {e.series for evaluations, _ in detected.steps for e in evaluations}
             return [future.result() for future in results]
 
     def drain(self) -> None:

@@ -1,9 +1,9 @@
 """One cycle of one source: fetch, ingest, evaluate what changed, update alerts, notify.
 
 The numbered steps of the design, in order, and nothing else. Fetching happens outside the
-lock (it is slow I/O); the rest under it, from ingest to the alert book. `detect` and `conclude`
-split a cycle where the alert book starts, so that a caller polling several sources can update
-the alerts of one while the next is ingested and evaluated.
+lock (it is slow I/O); ingest and evaluation under it (`detect`); the alert book and delivery
+after it (`conclude`), so that the alerts of one source are updated while the next is ingested
+and evaluated. A detection waits for the alerts of an earlier one only where they share series.
 """
 
 from __future__ import annotations
@@ -143,9 +143,7 @@ class Detected:
     counts: tuple[int, int, int] = (0, 0, 0)  # changed series, new observations, evaluations
     steps: Sequence[tuple[Sequence[Evaluation], datetime]] = ()
     stages: Mapping[str, float] = field(default_factory=dict)
-
-
-Settle = Callable[[Collection[str]], None]  # called with series about to be read from the alert book
+    series: frozenset[str] = frozenset()  # those with evaluations: later detections wait on them
 
 
 class CycleObserver:
@@ -167,6 +165,8 @@ class Engine:
         self._drain_lock = threading.Lock()
         self._alerting = threading.Lock()  # the alert book's changes, one batch at a time
         self._retired: set[str] = set()  # rules a reload removed, until a config has them again
+        self._pending: dict[int, tuple[frozenset[str], threading.Event]] = {}  # detected, not yet booked
+        self._pending_lock = threading.Lock()
         self._executor: Executor | None = None
         self._executor_config: DetectionConfig | None = None
 
@@ -206,30 +206,47 @@ class Engine:
               fetched: Fetched | None = None) -> CycleResult:
         """One cycle of one source; `fetched` when step 1 already ran (`fetch`). Its duration
         is the fetch's plus this call's: a fetch done ahead does not count its wait. Ingest to
-        alert book is one piece under the store lock: a concurrent poll of another source
-        (which may publish the same series) evaluates against alerts this one has updated."""
+        alert book is `detect` then `conclude`: a concurrent poll of another source that has
+        series in common waits for this one's alerts before it evaluates them."""
         fetched = fetched or self.fetch(runtime, source_name, now)
-        with self._lock:
-            detected = self._detect(runtime, fetched, now, None)
-            applied = self._apply(detected)
-        return self._deliver(runtime, detected, applied, now)
+        return self.conclude(runtime, self.detect(runtime, fetched, now), now)
 
-    def detect(self, runtime: Runtime, fetched: Fetched, now: Callable[[], datetime],
-               settle: Settle | None = None) -> Detected:
-        """Steps 2 to 4 of a fetched source: what its alerts are to be given. With `conclude`,
-        a caller may update the alerts of one source on another thread while the next is
-        evaluated; it keeps the order of the sources and, through `settle` (called with the
-        series about to be evaluated against the alert book), finishes the alerts of the
-        source before first when the two share series."""
+    def detect(self, runtime: Runtime, fetched: Fetched, now: Callable[[], datetime]) -> Detected:
+        """Steps 2 to 4 of a fetched source, under the store lock: what its alerts are to be
+        given. Series that an earlier detection has evaluations for are evaluated only once
+        those have reached the alert book (its `conclude`, or `release`), so a caller may
+        update the alerts of one source on another thread while the next is detected. Every
+        detection must be concluded or released."""
         with self._lock:
-            return self._detect(runtime, fetched, now, settle)
+            detected = self._detect(runtime, fetched, now)
+            if detected.series:
+                with self._pending_lock:
+                    self._pending[id(detected)] = (detected.series, threading.Event())
+            return detected
 
     def conclude(self, runtime: Runtime, detected: Detected, now: Callable[[], datetime]) -> CycleResult:
         """Steps 5 to 7 of a detected source: the alert book, then the outbox."""
-        return self._deliver(runtime, detected, self._apply(detected), now)
+        try:
+            applied = self._apply(detected)
+        finally:
+            self.release(detected)
+        return self._deliver(runtime, detected, applied, now)
 
-    def _detect(self, runtime: Runtime, fetched: Fetched, now: Callable[[], datetime],
-                settle: Settle | None) -> Detected:
+    def release(self, detected: Detected) -> None:
+        """Detections waiting for this one's alerts may go on (it was concluded, or dropped)."""
+        with self._pending_lock:
+            held = self._pending.pop(id(detected), None)
+        if held is not None:
+            held[1].set()
+
+    def _settle(self, series: Collection[str]) -> None:
+        """Wait until the alerts of earlier detections that share these series are booked."""
+        with self._pending_lock:
+            waits = [event for names, event in self._pending.values() if not names.isdisjoint(series)]
+        for event in waits:
+            event.wait()
+
+    def _detect(self, runtime: Runtime, fetched: Fetched, now: Callable[[], datetime]) -> Detected:
         began = time.monotonic()
         name = fetched.source
         fetch_seconds = fetched.finished - fetched.started
@@ -251,19 +268,22 @@ class Engine:
             for problem in problems:
                 log.warning("skipped row source=%s problem=%s", name, problem)
             at = now()
-            counts, evaluations = self._process(runtime, name, fetched.result, at, stages, settle)
+            counts, evaluations = self._process(runtime, name, fetched.result, at, stages)
             outcome = CycleResult(name, True, "rows" if problems else None, problems=problems)
             steps.append((evaluations, at))
         clock_rules = time.monotonic()
-        steps += self._clock_rule_evaluations(runtime, name, now, settle)
+        steps += self._clock_rule_evaluations(runtime, name, now)
         stages["alerts"] = time.monotonic() - clock_rules
+        series = frozenset(e.series for evaluations, _ in steps for e in evaluations)
         return Detected(name, fetch_seconds, time.monotonic() - began, outcome, counts=counts, steps=steps,
-                        stages=stages)
+                        stages=stages, series=series)
 
     def _apply(self, detected: Detected) -> tuple[int, float]:
         """Steps 5 and 6: transitions made, and the seconds it took."""
         began = time.monotonic()
         transitions = 0
+        if not any(evaluations for evaluations, _ in detected.steps):
+            return 0, 0.0  # nothing to wait for the alert book for
         with self._alerting:
             for evaluations, at in detected.steps:
                 if evaluations:
@@ -294,8 +314,7 @@ class Engine:
             stages=stages))
 
     def _process(self, runtime: Runtime, source_name: str, fetched: FetchResult, now: datetime,
-                 stages: dict[str, float], settle: Settle | None
-                 ) -> tuple[tuple[int, int, int], list[Evaluation]]:
+                 stages: dict[str, float]) -> tuple[tuple[int, int, int], list[Evaluation]]:
         """Steps 2 to 4; adds the seconds of ingest and evaluation to `stages`."""
         started = time.monotonic()
         ingest = self._store.ingest(fetched.frame, now, runtime.frequency_of(source_name))  # 2.
@@ -311,8 +330,7 @@ class Engine:
         for revision in ingest.revised:
             revised.setdefault(revision.series, []).append(revision)
         rules = [r for r in runtime.rules if not _needs_now(r)]  # clock rules: _clock_rule_evaluations
-        if settle is not None:
-            settle(infos.keys())  # not counted as evaluation: it waits for another source's alerts
+        self._settle(infos.keys())  # not counted as evaluation: it waits for another source's alerts
         evaluated = time.monotonic()
         evaluations = self._evaluate(runtime, rules, infos, revised)  # 3. and 4.
         stages["evaluate"] = time.monotonic() - evaluated
@@ -322,10 +340,10 @@ class Engine:
         """Rules that depend on the date (staleness), over all series of a source, now."""
         with self._lock:
             self._apply(Detected(source_name, 0.0, 0.0, CycleResult(source_name, True),
-                                 steps=self._clock_rule_evaluations(runtime, source_name, now, None)))
+                                 steps=self._clock_rule_evaluations(runtime, source_name, now)))
 
-    def _clock_rule_evaluations(self, runtime: Runtime, source_name: str, now: Callable[[], datetime],
-                                settle: Settle | None) -> list[tuple[list[Evaluation], datetime]]:
+    def _clock_rule_evaluations(self, runtime: Runtime, source_name: str,
+                                now: Callable[[], datetime]) -> list[tuple[list[Evaluation], datetime]]:
         """Rules that depend on the date (staleness) are evaluated on every poll of a source,
         over all of its series, because their point is data that did not arrive."""
         rules = [r for r in runtime.rules if _needs_now(r)]
@@ -334,8 +352,7 @@ class Engine:
         at = now()
         infos = {sid: info for sid, info in self._store.series().items()
                  if info.labels.get("source") == source_name}
-        if settle is not None:
-            settle(infos.keys())
+        self._settle(infos.keys())
         return [(self._evaluate(runtime, rules, infos, {}, at), at)]
 
     def _evaluate(self, runtime: Runtime, rules: Sequence[CompiledRule], infos: Mapping[str, SeriesInfo],

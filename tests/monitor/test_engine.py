@@ -378,6 +378,40 @@ def test_run_once_finishes_the_alerts_of_a_source_before_the_next_evaluates_the_
     assert [a.status.value for a in app.book.alerts()] == ["resolved", "resolved"]
 
 
+@pytest.mark.parametrize(("second_reporter", "waits"), [("KAZ", False), ("RUS", True)])
+def test_concurrent_polls_wait_for_each_others_alerts_only_on_shared_series(
+    write_config: Callable[[str], Path], russia_china_csv: Path, tmp_path: Path, second_reporter: str,
+    waits: bool,
+) -> None:
+    """Two scheduler jobs at once: the second source is ingested and evaluated while the first
+    updates its alerts, unless it publishes the same series (then it waits for those alerts,
+    and resolves them as one poll after the other would)."""
+    import threading
+
+    truncate_csv(russia_china_csv, "2015-03")
+    second = russia_china_csv.parent / "second.csv"
+    second.write_text(russia_china_csv.read_text() + "2015-04,9000.0,9000.0,18000.0\n")
+    path = write_config(_two_sources(f"reporter: {second_reporter}, partner: CHN, commodity: TOTAL, "
+                                     "unit: USD_M"))
+    app, events, sequential = _pipelined_and_sequential(path, tmp_path)
+    first = threading.Thread(target=app.run_source, args=("rosstat",), name="job-rosstat")
+    first.start()
+    while not any(what == "book start" for what, _, _ in events):
+        threading.Event().wait(0.01)
+    result = app.run_source("second")
+    first.join(10)
+
+    order = [what for what, _, _ in events]
+    if waits:  # the new month ends the decline of both series: their alerts resolve
+        assert result.ok and result.transitions == 2
+        assert order == ["evaluate", "book start", "book end", "evaluate", "book start", "book end"]
+    else:  # series of their own, no decline: nothing for the book
+        assert result.ok and result.transitions == 0
+        assert order == ["evaluate", "book start", "evaluate", "book end"]
+        assert result.duration_seconds < 0.4  # it did not wait for the first poll's alerts
+    assert _book_and_outbox(app) == _book_and_outbox(sequential)
+
+
 def test_evaluations_of_a_rule_removed_before_they_reach_the_book_are_dropped(config_path: Path) -> None:
     """A reload that removes a rule between evaluation and the alert book: the rule's alerts
     are not brought back by evaluations made under the old config; once a config has the
