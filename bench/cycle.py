@@ -258,7 +258,7 @@ def report(title: str, stages: Stages, total: float, extra: str = "", pipelined:
         elif pipelined and name in ("book", "outbox"):
             note = "; on the alerts thread, overlapping the processing of the source after"
         print(f"  {name:<12}{seconds:8.2f} s  ({calls} calls; {what}{note})")
-    processing = stages.seconds.get("process", total)
+    processing = stages.seconds.get("main" if pipelined else "process", total)
     print(f"  {'other':<12}{max(processing - counted, 0.0):8.2f} s  (selection, clock rules, logging)")
     if pipelined:
         print(f"  {'waiting':<12}{max(total - processing, 0.0):8.2f} s  (main thread: for the first fetch, "
@@ -418,7 +418,7 @@ def main(argv: list[str] | None = None) -> int:
     stages.wrap(LocalExecutor, "run", "detect")
     stages.wrap(engine_module, "rule_evaluations", "evaluations")
     stages.wrap(app, "run_source", "process")  # one source: the whole cycle
-    stages.wrap(app.engine, "detect", "process")  # run_once: the main thread's part of a cycle
+    stages.wrap(app.engine, "detect", "main")  # run_once: the main thread's part of a cycle
 
     # 1. Everything new.
     started, cpu, per_rule = time.perf_counter(), cpu_seconds(), rule_seconds(app)

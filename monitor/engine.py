@@ -34,6 +34,7 @@ from monitor.alerts.lifecycle import Evaluation
 from monitor.config import DetectionConfig, LoadedConfig, Rule
 from monitor.executor import Executor, RulePlan, RuleResult, Subjects, build_executor, evaluate_partition
 from monitor.notify.pipeline import Dispatcher, Notifier, build_notifiers
+from monitor.observations import Incoming
 from monitor.sources import build_source
 from monitor.sources.base import FetchResult, Source, SourceError
 from monitor.store import Revision, SeriesInfo, Store
@@ -127,6 +128,7 @@ class Fetched:
     error: SourceError | None = None
     crash: str | None = None  # the exception type of a bug in the source
     missing: bool = False  # the source was removed by a reload
+    prepared: Incoming | None = None  # the frame as ingest compares it (`Store.prepare`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +202,13 @@ class Engine:
         except Exception as exc:  # a bug in one source must not stop the daemon
             log.exception("source crashed source=%s", source_name)
             return Fetched(source_name, started, time.monotonic(), crash=type(exc).__name__)
-        return Fetched(source_name, started, time.monotonic(), result)
+        prepared = None
+        if not result.frame.empty:
+            try:  # the part of ingest that needs no store: here, off the processing thread
+                prepared = self._store.prepare(result.frame, runtime.frequency_of(source_name))
+            except Exception:  # ingest prepares it again and reports what is wrong
+                prepared = None
+        return Fetched(source_name, started, time.monotonic(), result, prepared=prepared)
 
     def cycle(self, runtime: Runtime, source_name: str, now: Callable[[], datetime],
               fetched: Fetched | None = None) -> CycleResult:
@@ -268,7 +276,7 @@ class Engine:
             for problem in problems:
                 log.warning("skipped row source=%s problem=%s", name, problem)
             at = now()
-            counts, evaluations = self._process(runtime, name, fetched.result, at, stages)
+            counts, evaluations = self._process(runtime, name, fetched.result, fetched.prepared, at, stages)
             outcome = CycleResult(name, True, "rows" if problems else None, problems=problems)
             steps.append((evaluations, at))
         clock_rules = time.monotonic()
@@ -313,11 +321,11 @@ class Engine:
             transitions=transitions, duration_seconds=seconds, fetch_seconds=detected.fetch_seconds,
             stages=stages))
 
-    def _process(self, runtime: Runtime, source_name: str, fetched: FetchResult, now: datetime,
-                 stages: dict[str, float]) -> tuple[tuple[int, int, int], list[Evaluation]]:
+    def _process(self, runtime: Runtime, source_name: str, fetched: FetchResult, prepared: Incoming | None,
+                 now: datetime, stages: dict[str, float]) -> tuple[tuple[int, int, int], list[Evaluation]]:
         """Steps 2 to 4; adds the seconds of ingest and evaluation to `stages`."""
         started = time.monotonic()
-        ingest = self._store.ingest(fetched.frame, now, runtime.frequency_of(source_name))  # 2.
+        ingest = self._store.ingest(fetched.frame, now, runtime.frequency_of(source_name), prepared)  # 2.
         stages["ingest"] = time.monotonic() - started
         for message in ingest.conflicts:
             log.error("refused rows source=%s problem=%s", source_name, message)

@@ -180,13 +180,20 @@ class Store:
             yield conn
 
     # -- observations -------------------------------------------------------------------
-    def ingest(self, frame: pd.DataFrame, vintage: datetime, frequency: str) -> IngestResult:
+    @staticmethod
+    def prepare(frame: pd.DataFrame, frequency: str) -> Incoming:
+        """A long frame as the arrays `ingest` compares: reads no state, so a caller may do it
+        on another thread (while the source before is being ingested)."""
+        return Incoming.from_frame(frame, frequency)
+
+    def ingest(self, frame: pd.DataFrame, vintage: datetime, frequency: str,
+               prepared: Incoming | None = None) -> IngestResult:
         """Write the new and revised values of a long frame as one vintage; unchanged values
         are no-ops, so ingest is idempotent. Series whose unit (or frequency) differs from
-        the stored one are refused, never mixed."""
+        the stored one are refused, never mixed. `prepared`: `prepare(frame, frequency)`."""
         if frame.empty:
             return IngestResult(frozenset(), 0, 0)
-        incoming = Incoming.from_frame(frame, frequency)
+        incoming = prepared if prepared is not None else Incoming.from_frame(frame, frequency)
         with self._writing:  # as _write, and the state is remembered before the next writer
             with self.engine.begin() as conn:
                 state = self._synced(conn)

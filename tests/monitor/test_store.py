@@ -57,6 +57,22 @@ def test_revision_keeps_the_old_vintage(store: Store) -> None:
     assert store.panel(["a/import"], "M").loc[pd.Period("2015-03", "M"), "a/import"] == -4.0
 
 
+def test_a_frame_prepared_beforehand_ingests_as_the_frame_itself(store: Store, tmp_path: Path) -> None:
+    """`prepare` (done on the fetch thread) reads no state: ingesting its result is ingesting
+    the frame, revisions and new series included."""
+    plain = Store(f"sqlite:///{tmp_path / 'plain' / 'tw.db'}")
+    first = long_frame([("a/import", "2015-01", 1.0), ("b/export", "2015-01", 5.0)])
+    second = long_frame([("a/import", "2015-01", 1.5), ("a/import", "2015-02", 2.0),
+                         ("c/import", "2015-02", 7.0), ("b/export", "2015-01", 5.0)])
+    for frame, vintage in ((first, V1), (second, V2)):
+        prepared = Store.prepare(frame, "M")
+        assert store.ingest(frame, vintage, "M", prepared) == plain.ingest(frame, vintage, "M")
+    ids = ["a/import", "b/export", "c/import"]
+    pd.testing.assert_frame_equal(store.panel(ids, "M"), plain.panel(ids, "M"))
+    assert store.vintages("a/import").equals(plain.vintages("a/import"))
+    plain.close()
+
+
 def test_panel_is_sorted_full_and_float_with_gaps_as_nan(store: Store) -> None:
     store.ingest(long_frame([("b/export", "2015-01", 5.0), ("a/import", "2015-04", 4.0),
                              ("a/import", "2015-01", 1.0)]), V1, "M")
