@@ -154,8 +154,9 @@ def _segment_block(
 
     n, width = x.shape
     valid = np.arange(n)[:, None] < size[None, :]
+    x = np.where(valid, x, 0.0)
     with np.errstate(over="ignore", invalid="ignore"):  # only in columns left to ruptures (below)
-        y, tt, tol = _prepare(np.where(valid, x, 0.0), valid, pen, ms, cost, t)
+        y, tt, tol = _prepare(x, valid, pen, ms, cost, t)
     breaks = np.zeros((width, n // ms + 1), dtype=np.int64)
     counts = np.zeros(width, dtype=np.int64)
     exact = np.zeros(width, dtype=bool)
@@ -171,7 +172,7 @@ def _segment_block(
         counts,
         exact,
     )
-    tame = (np.abs(np.where(valid, x, 0.0)) <= _LARGE).all(axis=0)  # False for NaN too
+    tame = (np.abs(x) <= _LARGE).all(axis=0)  # False for NaN too
     if not tame.all():  # no rounding bound holds (or a sum of squares overflows): ruptures decides
         counts[~tame], exact[~tame] = 0, False
     column = np.repeat(np.arange(width, dtype=np.int64), counts)

@@ -8,6 +8,7 @@ and evaluated. A detection waits for the alerts of an earlier one only where the
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -145,7 +146,6 @@ class Detected:
     counts: tuple[int, int, int] = (0, 0, 0)  # changed series, new observations, evaluations
     steps: Sequence[tuple[Sequence[Evaluation], datetime]] = ()
     stages: Mapping[str, float] = field(default_factory=dict)
-    series: frozenset[str] = frozenset()  # those with evaluations: later detections wait on them
 
 
 class CycleObserver:
@@ -203,11 +203,11 @@ class Engine:
             log.exception("source crashed source=%s", source_name)
             return Fetched(source_name, started, time.monotonic(), crash=type(exc).__name__)
         prepared = None
-        if not result.frame.empty:
-            try:  # the part of ingest that needs no store: here, off the processing thread
+        # The part of ingest that needs no store, here, off the processing thread; should it
+        # fail, ingest prepares the frame again and reports what is wrong.
+        with contextlib.suppress(Exception):
+            if not result.frame.empty:
                 prepared = self._store.prepare(result.frame, runtime.frequency_of(source_name))
-            except Exception:  # ingest prepares it again and reports what is wrong
-                prepared = None
         return Fetched(source_name, started, time.monotonic(), result, prepared=prepared)
 
     def cycle(self, runtime: Runtime, source_name: str, now: Callable[[], datetime],
@@ -227,15 +227,16 @@ class Engine:
         detection must be concluded or released."""
         with self._lock:
             detected = self._detect(runtime, fetched, now)
-            if detected.series:
+            series = frozenset(e.series for evaluations, _ in detected.steps for e in evaluations)
+            if series:
                 with self._pending_lock:
-                    self._pending[id(detected)] = (detected.series, threading.Event())
+                    self._pending[id(detected)] = (series, threading.Event())
             return detected
 
     def conclude(self, runtime: Runtime, detected: Detected, now: Callable[[], datetime]) -> CycleResult:
         """Steps 5 to 7 of a detected source: the alert book, then the outbox."""
         try:
-            applied = self._apply(detected)
+            applied = self._apply(detected.steps)
         finally:
             self.release(detected)
         return self._deliver(runtime, detected, applied, now)
@@ -282,18 +283,17 @@ class Engine:
         clock_rules = time.monotonic()
         steps += self._clock_rule_evaluations(runtime, name, now)
         stages["alerts"] = time.monotonic() - clock_rules
-        series = frozenset(e.series for evaluations, _ in steps for e in evaluations)
         return Detected(name, fetch_seconds, time.monotonic() - began, outcome, counts=counts, steps=steps,
-                        stages=stages, series=series)
+                        stages=stages)
 
-    def _apply(self, detected: Detected) -> tuple[int, float]:
-        """Steps 5 and 6: transitions made, and the seconds it took."""
+    def _apply(self, steps: Sequence[tuple[Sequence[Evaluation], datetime]]) -> tuple[int, float]:
+        """Steps 5 and 6 for batches of evaluations: transitions made, and the seconds it took."""
+        if not any(evaluations for evaluations, _ in steps):
+            return 0, 0.0  # nothing to wait for the alert book for
         began = time.monotonic()
         transitions = 0
-        if not any(evaluations for evaluations, _ in detected.steps):
-            return 0, 0.0  # nothing to wait for the alert book for
         with self._alerting:
-            for evaluations, at in detected.steps:
+            for evaluations, at in steps:
                 if evaluations:
                     kept = [e for e in evaluations if e.rule not in self._retired]  # a reload removed it
                     transitions += len(self._book.apply(kept, at))
@@ -347,8 +347,7 @@ class Engine:
     def check_clock_rules(self, runtime: Runtime, source_name: str, now: Callable[[], datetime]) -> None:
         """Rules that depend on the date (staleness), over all series of a source, now."""
         with self._lock:
-            self._apply(Detected(source_name, 0.0, 0.0, CycleResult(source_name, True),
-                                 steps=self._clock_rule_evaluations(runtime, source_name, now)))
+            self._apply(self._clock_rule_evaluations(runtime, source_name, now))
 
     def _clock_rule_evaluations(self, runtime: Runtime, source_name: str,
                                 now: Callable[[], datetime]) -> list[tuple[list[Evaluation], datetime]]:

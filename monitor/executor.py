@@ -128,7 +128,8 @@ def _newest(panel: pd.DataFrame, values: pd.DataFrame, rows: np.ndarray, plan: R
             found: set[str]) -> dict[str, tuple[pd.Period, float]]:
     """Newest period and transformed value of the watched series without a finding;
     `rows` holds each column's newest row."""
-    columns = [j for j, c in enumerate(panel.columns.tolist()) if c in plan.watch and c not in found]
+    names = panel.columns.tolist()
+    columns = [j for j, c in enumerate(names) if c in plan.watch and c not in found]
     if not columns:
         return {}
     at = rows[columns]
@@ -137,7 +138,6 @@ def _newest(panel: pd.DataFrame, values: pd.DataFrame, rows: np.ndarray, plan: R
     picked = values.to_numpy(dtype=float)[at, cols].tolist()
     rows_at = at.tolist()
     period = {row: panel.index[row] for row in set(rows_at)}  # most series end on the same row
-    names = panel.columns
     return {names[j]: (period[row], value)
             for j, row, value in zip(cols.tolist(), rows_at, picked, strict=True)}
 
