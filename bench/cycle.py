@@ -49,7 +49,7 @@ sys.path.insert(0, str(REPO))
 
 from prometheus_client import generate_latest  # noqa: E402
 
-import monitor.engine as engine_module  # noqa: E402
+import monitor.evaluation as evaluation_module  # noqa: E402
 from monitor.app import App  # noqa: E402
 from monitor.config import load_config  # noqa: E402
 from monitor.executor import LOCAL_PARTITION, LocalExecutor, RulePlan  # noqa: E402
@@ -416,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
     stages.wrap(app.book, "apply", "book")
     stages.wrap(app.engine, "drain", "outbox")
     stages.wrap(LocalExecutor, "run", "detect")
-    stages.wrap(engine_module, "rule_evaluations", "evaluations")
+    stages.wrap(evaluation_module, "rule_evaluations", "evaluations")
     stages.wrap(app, "run_source", "process")  # one source: the whole cycle
     stages.wrap(app.engine, "detect", "main")  # run_once: the main thread's part of a cycle
 

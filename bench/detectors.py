@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import ruptures as rpt
 
-from detectors import DETECTORS, Changepoint, apply_transform, build_detector
+from detectors import DETECTORS, Changepoint, Needs, apply_transform, build_detector, needs
 from detectors.segments import compact, standardize
 
 # Parameters and transform for the kinds known here; other kinds run with their defaults.
@@ -130,7 +130,7 @@ def per_series(detector: Any, values: pd.DataFrame) -> None:
 
 
 def scan(detector: Any, values: pd.DataFrame) -> Any:
-    if getattr(detector, "needs_now", False):
+    if needs(detector, Needs.CLOCK):
         return detector.scan(values, now=NOW)
     return detector.scan(values)
 

@@ -1,15 +1,11 @@
 """Pure detectors: a panel in, findings out. No clock, no I/O, inputs never mutated.
 
-`DETECTORS` maps a config `kind` to its class; `build_detector` validates parameters by
-name so a bad rule fails at load time with a message naming the parameter.
+`KINDS` (in `registry.py`) maps a config `kind` to its class and declares what it needs
+besides a panel; `build_detector` validates parameters by name so a bad rule fails at load
+time with a message naming the parameter.
 """
 
 from __future__ import annotations
-
-import dataclasses
-from collections.abc import Mapping
-from types import MappingProxyType
-from typing import Any
 
 from detectors.base import Cell, Detector, Scan
 from detectors.changepoint import Changepoint
@@ -17,6 +13,7 @@ from detectors.errors import DetectorConfigError
 from detectors.evaluate import evaluate, latest_periods
 from detectors.findings import Finding
 from detectors.panel import PanelError, check_panel, periods_per_year
+from detectors.registry import DETECTORS, KINDS, DetectorKind, Needs, build_detector, kind_of, needs
 from detectors.revision import Revision
 from detectors.robust import HistoryShortfall, RobustZ
 from detectors.staleness import Staleness
@@ -31,54 +28,19 @@ from detectors.transforms import (
     value_kind,
 )
 
-DETECTORS: Mapping[str, type] = MappingProxyType(
-    {
-        "threshold": Threshold,
-        "consecutive": Consecutive,
-        "robust_z": RobustZ,
-        "staleness": Staleness,
-        "changepoint": Changepoint,
-        "revision": Revision,
-    }
-)
-
-
-def build_detector(kind: str, params: Mapping[str, Any]) -> Detector:
-    """Construct the detector registered as `kind` from config parameters."""
-    if kind not in DETECTORS:
-        known = ", ".join(sorted(DETECTORS))
-        raise DetectorConfigError(f"unknown detector kind {kind!r}; known kinds: {known}")
-    cls = DETECTORS[kind]
-    fields = dataclasses.fields(cls)
-    names = {f.name for f in fields}
-    unknown = sorted(set(params) - names, key=str)
-    if unknown:
-        raise DetectorConfigError(
-            f"{kind}: unknown parameter(s) {', '.join(map(repr, unknown))}; "
-            f"known: {', '.join(sorted(names))}"
-        )
-    required = [
-        f.name
-        for f in fields
-        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-    ]
-    missing = [name for name in required if name not in params]
-    if missing:
-        raise DetectorConfigError(f"{kind}: missing parameter(s) {', '.join(map(repr, missing))}")
-    detector: Detector = cls(**params)
-    return detector
-
-
 __all__ = [
     "DETECTORS",
+    "KINDS",
     "TRANSFORMS",
     "Cell",
     "Changepoint",
     "Consecutive",
     "Detector",
     "DetectorConfigError",
+    "DetectorKind",
     "Finding",
     "HistoryShortfall",
+    "Needs",
     "PanelError",
     "Revision",
     "RobustZ",
@@ -92,7 +54,9 @@ __all__ = [
     "check_transform",
     "evaluate",
     "is_percent_change",
+    "kind_of",
     "latest_periods",
+    "needs",
     "periods_per_year",
     "transform_label",
     "value_kind",

@@ -98,7 +98,8 @@ class Detector(Protocol):
     """A pure, parameterised test over a transformed panel.
 
     `finding_kind` says whether its findings are conditions (they hold while the data says
-    so) or events (they happen once, like a break); evaluate reads "condition" if absent.
+    so) or events (they happen once, like a break). What else it needs (a clock, the previous
+    vintage) is declared in the registry (`detectors/registry.py`).
     """
 
     kind: ClassVar[str]
@@ -122,14 +123,21 @@ class Detector(Protocol):
 
 
 class ClockedDetector(Detector, Protocol):
-    """A detector whose verdict depends on the date (late data): it declares `needs_now` and
-    `evaluate` passes the caller's clock reading in, so the detector itself stays pure.
+    """A detector whose verdict depends on the date (late data): registered with
+    `Needs.CLOCK`, it is given the caller's clock reading, so the detector itself stays pure.
     """
-
-    needs_now: ClassVar[bool]
 
     def scan(self, values: pd.DataFrame, now: date | None = None) -> Scan:
         """Mask, reference and evidence as of `now` (a date or datetime)."""
+        ...
+
+
+class Windowed(Detector, Protocol):
+    """A causal detector that reads a bounded number of periods before each flag (registered
+    with `windowed=True`)."""
+
+    def lookback(self, freq: Any) -> int:
+        """Periods before t that the flag at t reads."""
         ...
 
 

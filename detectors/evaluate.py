@@ -14,9 +14,10 @@ from typing import Any, Literal, cast
 import numpy as np
 import pandas as pd
 
-from detectors.base import Cell, ClockedDetector, Detector, Scan, last_valid_rows, run_lengths
+from detectors.base import Cell, ClockedDetector, Detector, Scan, Windowed, last_valid_rows, run_lengths
 from detectors.findings import Finding, FindingKind
 from detectors.panel import check_panel
+from detectors.registry import Needs, kind_of, needs
 from detectors.transforms import apply_transform, check_transform
 
 Scope = Literal["latest", "all"]
@@ -61,7 +62,7 @@ def evaluate(
 
     `details["held_for"]` counts the consecutive flagged periods ending at the finding's
     period, so the alert book can honour `for: N` in reference periods. `now` (the caller's
-    clock, a date or datetime) reaches only detectors that declare `needs_now`.
+    clock, a date or datetime) reaches only detectors registered with `Needs.CLOCK`.
     `transformed` is that transform already applied, by a caller that runs several rules
     with the same transform over one panel.
     """
@@ -89,7 +90,7 @@ def evaluate(
     evidence = {name: array[rows, cols].tolist() for name, array in scan.evidence.items()}
     for name, array in scan.periods.items():
         evidence[name] = [str(panel.index[r]) if r >= 0 else None for r in array[rows, cols].tolist()]
-    finding_kind: FindingKind = getattr(detector, "finding_kind", "condition")
+    finding_kind: FindingKind = detector.finding_kind
     params = detector.params()
     subjects = subjects or {}
     findings = []
@@ -143,19 +144,20 @@ def _newest_start(detector: Detector, values: pd.DataFrame, raw: np.ndarray) -> 
     before the oldest newest period, minus its lookback: scoring those instead of the whole
     history makes a 36-month rolling median several times cheaper on 20 years of data, with
     the same flags on the rows kept. 0 means "score everything"."""
-    lookback = getattr(detector, "lookback", None)
-    if not callable(lookback) or not getattr(detector, "causal", False):
+    registered = kind_of(detector)
+    if not (registered.causal and registered.windowed):
         return 0
     newest = last_valid_rows(raw)
     newest = newest[newest >= 0]
     if not len(newest):
         return 0
-    return max(int(newest.min()) - (LATEST_TAIL - 1) - int(lookback(values.index.freq)), 0)
+    lookback = int(cast(Windowed, detector).lookback(values.index.freq))
+    return max(int(newest.min()) - (LATEST_TAIL - 1) - lookback, 0)
 
 
 def _scan(detector: Detector, values: pd.DataFrame, now: date | None) -> Scan:
     """Scan, handing `now` to the detectors that need a clock reading and to no others."""
-    if not getattr(detector, "needs_now", False):
+    if not needs(detector, Needs.CLOCK):
         return detector.scan(values)
     if now is None:
         raise ValueError(f"detector {detector.kind!r} needs `now`: pass the evaluation time")

@@ -17,7 +17,7 @@ import pandas as pd
 
 from detectors.base import Cell, Scan
 from detectors.errors import DetectorConfigError
-from detectors.findings import Finding
+from detectors.findings import Finding, FindingKind
 from detectors.panel import check_panel, freq_code
 from detectors.transforms import apply_transform, bound_phrase, transform_label, value_kind
 from detectors.wording import format_level
@@ -29,9 +29,7 @@ class Revision:
     (percentage points for percent transforms, source units for levels)."""
 
     kind: ClassVar[str] = "revision"
-    finding_kind: ClassVar[str] = "event"
-    needs_previous: ClassVar[bool] = True  # compares two vintages; see `find`
-    causal: ClassVar[bool] = False
+    finding_kind: ClassVar[FindingKind] = "event"
 
     threshold: float = 0.0
 

@@ -69,7 +69,6 @@ class RobustZ:
     """Fires where |z| (or z, or -z, by `direction`) exceeds `threshold`."""
 
     kind: ClassVar[str] = "robust_z"
-    causal: ClassVar[bool] = True  # the flag at t reads data up to t only (backtests rely on it)
     finding_kind: ClassVar[FindingKind] = "condition"
     threshold: float = 3.5
     direction: RobustDirection = "both"

@@ -34,7 +34,6 @@ class Staleness:
 
     kind: ClassVar[str] = "staleness"
     finding_kind: ClassVar[FindingKind] = "condition"
-    needs_now: ClassVar[bool] = True
     lag: int = 1
     day: int = 20
     grace_days: int = 0

@@ -56,7 +56,6 @@ class Threshold:
     """Fires wherever the value is beyond the threshold, or outside the `lower`..`upper` band."""
 
     kind: ClassVar[str] = "threshold"
-    causal: ClassVar[bool] = True  # the flag at t reads data up to t only (backtests rely on it)
     finding_kind: ClassVar[FindingKind] = "condition"
     direction: BandDirection
     threshold: float | None = None
@@ -146,7 +145,6 @@ class Consecutive:
     """
 
     kind: ClassVar[str] = "consecutive"
-    causal: ClassVar[bool] = True  # the flag at t reads data up to t only (backtests rely on it)
     finding_kind: ClassVar[FindingKind] = "condition"
     direction: Direction
     threshold: float

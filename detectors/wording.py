@@ -6,6 +6,8 @@ Percent changes read as verbs ("fell 21.6% YoY"), thresholds compactly with thei
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from detectors.panel import FreqLike, freq_code
 
 _FREQ_WORD = {"M": "monthly", "Q": "quarterly", "Y": "annual"}
@@ -145,3 +147,27 @@ def trend_break_phrase(expected: float, actual: float, period: str, *, kind: str
     else:
         gap = format_signed_level(actual - expected)
     return f"broke trend in {period}: {show(actual)} against {show(expected)} on the old trend ({gap})"
+
+
+def resolution_sentence(subject: str, predicate: str | None, period: str, rule: str, kind: str,
+                        revisions: Sequence[tuple[str, float, float]] = ()) -> str:
+    """What a firing alert's resolution says: the value that no longer meets the rule (or
+    that there is none), and the revision that caused it, if one did.
+
+    `predicate` is `value_phrase(...)` of the newest value, None when it is missing;
+    `revisions` are (period, before, after), newest first as the store reports them."""
+    if predicate is not None:
+        sentence = f"{subject} {predicate} in {period}; {rule} no longer holds."
+    else:
+        sentence = f"{subject} has no {kind} value for {period}; {rule} no longer holds."
+    if not revisions:
+        return sentence
+    changes = "; ".join(f"{p} from {format_level(before)} to {format_level(after)}"
+                        for p, before, after in revisions[:3])
+    more = f" and {len(revisions) - 3} more" if len(revisions) > 3 else ""
+    return f"After a revision ({changes}{more}), {sentence}"
+
+
+def retired_rule_sentence(rule: str, last: str) -> str:
+    """A firing alert resolved because its rule left the config."""
+    return f"Rule {rule} was removed from the config; this alert no longer applies (last: {last})"

@@ -23,12 +23,13 @@ from monitor.alerts.lifecycle import Status
 from monitor.api import Api
 from monitor.config import LoadedConfig, ReleaseCalendar, load_config, parse_listen
 from monitor.configfile import ConfigError, ConfigProblem
-from monitor.engine import CycleResult, Engine, Fetched, NotifierServices, Runtime
+from monitor.engine import CycleResult, Engine, Fetched
 from monitor.exposition import metrics_app
 from monitor.http import HttpServer, build_app
 from monitor.metrics import Metrics, SeriesExport, StateCollector, build_registry
 from monitor.notify.pipeline import Dispatcher
 from monitor.periods import pandas_freq
+from monitor.runtime import NotifierServices, Runtime
 from monitor.scheduler import SourceScheduler
 from monitor.store import Store
 

@@ -145,7 +145,7 @@ class _Context:
 
     def replay(self, loaded: LoadedConfig, offset: float = 0.0, share: float = 1.0) -> list[RuleRun]:
         from monitor.backtest.replay import PathChoice, replay_rule
-        from monitor.engine import Runtime
+        from monitor.runtime import Runtime
 
         history = self.history(loaded)
         rules = [r for r in Runtime.build(loaded).rules if r.name in self.names]

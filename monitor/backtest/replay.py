@@ -28,10 +28,11 @@ from monitor.alerts.lifecycle import Alert, Evaluation, Status, Transition, fing
 from monitor.backtest.history import NO_VINTAGE, History
 from monitor.backtest.timeline import Timeline, Window, build_timeline
 from monitor.config import Route
-from monitor.engine import CompiledRule, evaluate_panel, series_evaluation
+from monitor.evaluation import evaluate_panel, series_evaluation
 from monitor.labels import subject
 from monitor.notify.routing import route
 from monitor.periods import periods_per_year
+from monitor.runtime import CompiledRule
 from monitor.store import SeriesInfo
 
 PathChoice = Literal["auto", "fast", "slow"]
@@ -43,8 +44,8 @@ ValueAt = Callable[[str], float]
 
 
 def is_causal(rule: CompiledRule) -> bool:
-    """Whether a flag at period t depends only on data up to t (missing attribute: no)."""
-    return bool(getattr(rule.detector, "causal", False)) and (
+    """Whether a flag at period t depends only on data up to t (as the registry declares)."""
+    return rule.registered.causal and (
         rule.config.transform.kind in CAUSAL_TRANSFORMS)
 
 

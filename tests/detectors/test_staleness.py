@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from detectors import DetectorConfigError, Staleness, Threshold, build_detector, evaluate
+from detectors import KINDS, DetectorConfigError, Needs, Staleness, Threshold, build_detector, evaluate
 
 PanelFactory = Callable[..., pd.DataFrame]
 IMPORTS = "ru_imports_from_cn_musd"
@@ -163,7 +163,7 @@ def test_now_is_required_and_reaches_only_clocked_detectors(make_panel: PanelFac
         panel, rule="r", transform="level", detector=Threshold("above", 2), severity="w", now=date(2030, 1, 1)
     )
     assert [str(f.period) for f in findings] == ["2025-07"]
-    assert Staleness.needs_now and not getattr(Threshold, "needs_now", False)
+    assert KINDS["staleness"].needs == {Needs.CLOCK} and not KINDS["threshold"].needs
 
 
 @pytest.mark.parametrize(

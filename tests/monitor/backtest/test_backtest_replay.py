@@ -5,20 +5,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 
-from detectors import Threshold
+from detectors import DetectorKind, Threshold
 from monitor.backtest.history import load_history
 from monitor.backtest.replay import _fast_steps, _per_step, replay_rule, run_rules, sort_events
 from monitor.backtest.timeline import Window, build_timeline
 from monitor.cli import main
 from monitor.config import load_config
-from monitor.engine import CompiledRule, Runtime
+from monitor.runtime import CompiledRule, Runtime
 from monitor.sources import build_source
 from monitor.store import Store
 from tests.conftest import REPO
@@ -79,13 +77,6 @@ def test_the_one_pass_path_equals_evaluating_every_step_on_the_demo_data() -> No
     assert {e.series for e in sort_events(runs)} == set(ids)
 
 
-@dataclass(frozen=True, slots=True)
-class LookingAhead(Threshold):
-    """A threshold that does not promise causality, as a change-point detector would not."""
-
-    causal: ClassVar[bool] = False
-
-
 def test_causal_detectors_take_the_one_pass_path_others_replay_step_by_step(rc_config: Path) -> None:
     loaded = load_config(rc_config)
     history = load_history(loaded, "auto", FETCHED_AT)
@@ -94,7 +85,10 @@ def test_causal_detectors_take_the_one_pass_path_others_replay_step_by_step(rc_c
     tree = loaded.config.notify.route
     fast = [replay_rule(rule, history, window, tree) for rule in rules]
     slow = [replay_rule(rule, history, window, tree, path="slow") for rule in rules]
-    ahead = replay_rule(CompiledRule(rules[1].config, LookingAhead("below", -20.0)), history, window, tree)
+    # A threshold registered as not causal, as a change-point detector is.
+    looking_ahead = DetectorKind(Threshold, causal=False)
+    ahead_rule = CompiledRule(rules[1].config, Threshold("below", -20.0), looking_ahead)
+    ahead = replay_rule(ahead_rule, history, window, tree)
     assert [r.paths for r in fast] == [("fast",), ("fast",)]
     assert [r.paths for r in slow] == [("per-step",), ("per-step",)]
     assert ahead.paths == ("per-step",)

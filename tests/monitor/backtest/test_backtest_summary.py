@@ -14,7 +14,7 @@ from monitor.backtest.summary import EventsFileError, read_known_events, summari
 from monitor.backtest.timeline import Window
 from monitor.cli import main
 from monitor.config import load_config
-from monitor.engine import Runtime
+from monitor.runtime import Runtime
 
 CONFIG = """
 store: {path: none.db}
