@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from detectors.wording import retired_rule_sentence
 from monitor.alerts.lifecycle import (
     Alert,
     Evaluation,
@@ -77,8 +78,7 @@ class AlertBook:
                 continue
             yield alert.fingerprint, replace(
                 alert, status=Status.RESOLVED, resolved_at=now, updated_at=now,
-                summary=f"Rule {alert.rule} was removed from the config; this alert no longer "
-                        f"applies (last: {alert.summary})")
+                summary=retired_rule_sentence(alert.rule, alert.summary))
 
     def _commit(self, changes: Changes, now: datetime) -> list[Transition]:
         """Consume `changes` (lazily) and persist them in one transaction, then show them.
