@@ -16,8 +16,9 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
-from monitor.notify.retry import Gate, RetryPolicy
+from monitor.notify.retry import Gate
 from monitor.notify.webhook import post_json
+from monitor.retry import RetryPolicy
 
 _LABEL_NAME = re.compile(r"[^A-Za-z0-9_]")
 

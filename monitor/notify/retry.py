@@ -1,5 +1,5 @@
-"""One retry policy for every receiver: an attempt cap, a deadline, and the server's
-Retry-After honoured.
+"""Receivers' retries: the one policy (`monitor/retry.py`) run with an attempt cap, a
+deadline, and the server's Retry-After honoured.
 
 A drain runs under the engine's lock, so a receiver must give up in bounded time; what it
 gives up on stays in the outbox and the next drain tries again. tenacity rather than
@@ -9,10 +9,8 @@ slack_sdk's RetryHandlers because the same policy covers the httpx receivers too
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TypeVar
 
 from tenacity import (
@@ -23,17 +21,9 @@ from tenacity import (
     stop_before_delay,
 )
 
+from monitor.retry import RetryPolicy
+
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    attempts: int = 4
-    deadline: float = 30.0  # seconds for the whole call, waits included
-    backoff: float = 0.5  # first wait; doubles, with jitter
-    max_backoff: float = 8.0
-    cooloff: float = 15.0  # after giving up, fail fast this long (or the server's Retry-After)
-    sleep: Callable[[float], None] = time.sleep
 
 
 class Transient(Exception):
@@ -91,8 +81,7 @@ def call_with_retries(fn: Callable[[], T], policy: RetryPolicy,
         exc = state.outcome.exception() if state.outcome is not None else None
         if isinstance(exc, Transient) and exc.retry_after is not None:
             return exc.retry_after
-        doubled = policy.backoff * 2 ** (state.attempt_number - 1)
-        return min(policy.max_backoff, doubled) + random.uniform(0, policy.backoff)
+        return policy.delay(state.attempt_number)
 
     retrying = Retrying(
         stop=stop_after_attempt(policy.attempts) | stop_before_delay(policy.deadline),

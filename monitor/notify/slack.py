@@ -29,7 +29,7 @@ from monitor.configfile import ConfigError, ConfigProblem
 from monitor.notify import render
 from monitor.notify.alertmanager import system_clock
 from monitor.notify.chart import HistoryFn, SeriesData
-from monitor.notify.retry import Gate, RetryPolicy, Transient, call_with_retries, retry_after_seconds
+from monitor.notify.retry import Gate, Transient, call_with_retries, retry_after_seconds
 from monitor.notify.slack_state import (
     ALERT_EVENT,
     LOOKUP_LIMIT,
@@ -41,6 +41,7 @@ from monitor.notify.slack_state import (
     search_oldest,
     shares_file,
 )
+from monitor.retry import RetryPolicy
 from monitor.store import ReceiverState
 
 if TYPE_CHECKING:

@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 
 from monitor.notify.render import webhook_body
-from monitor.notify.retry import Gate, RetryPolicy, Transient, call_with_retries, retry_after_seconds
+from monitor.notify.retry import Gate, Transient, call_with_retries, retry_after_seconds
+from monitor.retry import RetryPolicy
 
 
 class DeliveryError(RuntimeError):

@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import email.utils
 import logging
-import random
 import re
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, timedelta
-from typing import Any
+from datetime import UTC
 
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type
 
+from monitor.retry import RetryPolicy
 from monitor.sources.base import SourceError
 
 log = logging.getLogger(__name__)
@@ -35,25 +33,7 @@ _SECRET_PARAM = re.compile(
 _USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s]+@", re.IGNORECASE)
 _MAX_BODY_IN_ERROR = 200
 
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Attempt cap, exponential backoff (with jitter) and a deadline over all attempts."""
-
-    attempts: int = 4
-    backoff: float = 1.0
-    max_backoff: float = 60.0
-    deadline: float = 300.0
-
-    @classmethod
-    def of(cls, retry: Any) -> RetryPolicy:
-        """From the config model (`retry:` of a source)."""
-        return cls(retry.attempts, _seconds(retry.backoff), _seconds(retry.max_backoff),
-                   _seconds(retry.deadline))
-
-
-def _seconds(value: float | timedelta) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+__all__ = ["REDACTED", "HttpClient", "Redactor", "RetryPolicy"]
 
 
 class Redactor:
@@ -161,9 +141,7 @@ class HttpClient:
                 if isinstance(exc, _Retryable) and exc.retry_after is not None:
                     delays[state.attempt_number] = exc.retry_after
                 else:
-                    base = min(self.retry.max_backoff,
-                               self.retry.backoff * 2 ** (state.attempt_number - 1))
-                    delays[state.attempt_number] = base * random.uniform(0.5, 1.0)
+                    delays[state.attempt_number] = self.retry.delay(state.attempt_number)
             return delays[state.attempt_number]
 
         def stop(state: RetryCallState) -> bool:

@@ -15,8 +15,8 @@ import pytest
 from monitor.config import Notify
 from monitor.notify.alertmanager import AlertmanagerNotifier, alertmanager_alert
 from monitor.notify.pipeline import build_notifiers
-from monitor.notify.retry import RetryPolicy
 from monitor.notify.webhook import DeliveryError
+from monitor.retry import RetryPolicy
 from tests.conftest import require_binary
 from tests.fakes.payloads import FIRING_SUMMARY, alert, payload, resolved
 

@@ -23,8 +23,8 @@ from monitor.config import Notify, slack_mention
 from monitor.configfile import ConfigError
 from monitor.notify.pipeline import Dispatcher, build_notifiers
 from monitor.notify.render import TRUNCATED
-from monitor.notify.retry import RetryPolicy
 from monitor.notify.slack import SlackDeliveryError, SlackNotifier
+from monitor.retry import RetryPolicy
 from monitor.store import ReceiverState, Store, deliveries
 from tests.fakes.payloads import FIRING_SUMMARY, SERIES, alert, demo_store, payload, resolved
 from tests.fakes.slack_server import Channel, FakeSlack, iter_blocks_text

@@ -10,8 +10,8 @@ import pytest
 
 from monitor.config import Notify
 from monitor.notify.pipeline import build_notifiers
-from monitor.notify.retry import RetryPolicy
 from monitor.notify.slack import SlackDeliveryError, SlackWebhookNotifier
+from monitor.retry import RetryPolicy
 from tests.fakes.payloads import FIRING_SUMMARY, alert, payload, resolved
 from tests.fakes.slack_server import FakeSlack
 

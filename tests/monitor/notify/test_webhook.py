@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from monitor.notify.retry import RetryPolicy
 from monitor.notify.webhook import DeliveryError, WebhookNotifier
+from monitor.retry import RetryPolicy
 from tests.fakes.payloads import payload
 
 FAST = RetryPolicy(attempts=3, deadline=10.0, backoff=0.01, max_backoff=0.05)

@@ -8,8 +8,9 @@ import time
 
 import pytest
 
+from monitor.retry import RetryPolicy
 from monitor.sources.base import SourceError
-from monitor.sources.http import HttpClient, Redactor, RetryPolicy
+from monitor.sources.http import HttpClient, Redactor
 from tests.monitor.httpserver import LocalServer, Reply
 
 FAST = RetryPolicy(attempts=3, backoff=0.01, max_backoff=0.05, deadline=5.0)
