@@ -18,21 +18,27 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Protocol
 
 from monitor.notify import render
 from monitor.notify.chart import HistoryFn, SeriesData, alt_text, chart_filename, chart_or_none
 from monitor.store import ReceiverState
 
-# How far a send got, per (receiver, fingerprint, episode); a digest is (receiver, "group:...", 0).
-POSTING = "posting"  # parent or digest about to be posted (it may be in the channel); ts = the intent's time
-POSTED = "posted"  # parent posted, chart not yet (it may be in the thread); digest: CSV not yet
-FIRING = "firing"  # parent and chart done
-RESOLVING = "resolving"  # resolution reply about to be posted (it may be in the thread), then the edit
-RESOLVED = "resolved"
-DIGEST = "digest"  # the alert went out inside a digest: replies thread there, no parent edit
-DIGEST_RESOLVING = "digest-resolving"  # resolution reply about to be posted in the digest's thread
-GROUP_DONE = "done"
+
+class Progress(StrEnum):
+    """How far a send got, per (receiver, fingerprint, episode); a digest is (receiver,
+    "group:...", 0). Stored by value in `receiver_state.progress`."""
+
+    POSTING = "posting"  # parent or digest about to be posted (it may be in the channel); ts: the intent's
+    POSTED = "posted"  # parent posted, chart not yet (it may be in the thread); digest: CSV not yet
+    FIRING = "firing"  # parent and chart done
+    RESOLVING = "resolving"  # resolution reply about to be posted (it may be in the thread), then the edit
+    RESOLVED = "resolved"
+    DIGEST = "digest"  # the alert went out inside a digest: replies thread there, no parent edit
+    DIGEST_RESOLVING = "digest-resolving"  # resolution reply about to be posted in the digest's thread
+    GROUP_DONE = "done"  # a digest and its CSV are posted
+
 
 # Slack metadata event types: one per kind of message that must exist once.
 ALERT_EVENT = "tradewatch_alert"
@@ -106,17 +112,17 @@ class SlackThreads:
         data = SeriesData(self._history, str(payload["series"]))
         if payload.get("status") == "resolved":
             self._resolve(payload, state, data)
-        elif state is None or state.progress in (POSTING, POSTED):
+        elif state is None or state.progress in (Progress.POSTING, Progress.POSTED):
             self._fire(payload, state, data)
-        elif payload.get("reminder") and state.progress in (FIRING, DIGEST):
+        elif payload.get("reminder") and state.progress in (Progress.FIRING, Progress.DIGEST):
             self._remind(payload, state, data)
 
     def _fire(self, payload: Mapping[str, Any], state: ReceiverState | None, data: SeriesData) -> None:
         """The parent, then its chart in the thread; the chart is uploaded only once the
-        parent is saved, so only a POSTED send may have shared it already."""
-        chart_maybe_sent = state is not None and state.progress == POSTED
+        parent is saved, so only a Progress.POSTED send may have shared it already."""
+        chart_maybe_sent = state is not None and state.progress == Progress.POSTED
         state = self._parent(state or self._intend(payload), data, maybe_sent=state is not None)
-        if state.progress != POSTED:
+        if state.progress != Progress.POSTED:
             return
         parent = state.parent
         png = chart_or_none(data, parent) if self._chart else None
@@ -124,33 +130,34 @@ class SlackThreads:
             self._calls.upload_once(state, chart_filename(parent), chart_maybe_sent, file=png,
                                     title=f"{parent['series']} ({render.period_span(parent)})",
                                     alt_txt=alt_text(parent))
-        self._save(replace(state, progress=FIRING))
+        self._save(replace(state, progress=Progress.FIRING))
 
     def _resolve(self, payload: Mapping[str, Any], state: ReceiverState | None, data: SeriesData) -> None:
         """A reply in the thread, then the parent edited (an alert of a digest: the reply only).
         An episode whose firing never reached this receiver gets a message of its own."""
-        if state is None or (state.progress == POSTING and state.parent.get("status") == "resolved"):
+        if state is None or (state.progress == Progress.POSTING and state.parent.get("status") == "resolved"):
             self._parent(state or self._intend(payload), data, maybe_sent=state is not None)
             return
         state = self._parent(state, data, maybe_sent=True)  # a firing parent left half-posted
-        if state.progress == RESOLVED:
+        if state.progress == Progress.RESOLVED:
             return
-        digest = state.progress in (DIGEST, DIGEST_RESOLVING)
-        maybe_sent = state.progress in (RESOLVING, DIGEST_RESOLVING)
+        digest = state.progress in (Progress.DIGEST, Progress.DIGEST_RESOLVING)
+        maybe_sent = state.progress in (Progress.RESOLVING, Progress.DIGEST_RESOLVING)
         if not maybe_sent:
-            state = self._save(replace(state, progress=DIGEST_RESOLVING if digest else RESOLVING))
+            resolving = Progress.DIGEST_RESOLVING if digest else Progress.RESOLVING
+            state = self._save(replace(state, progress=resolving))
         self._calls.post_once(state, RESOLUTION_EVENT, render.thread_blocks(payload, data.at),
                               render.fallback_text(payload), thread_ts=state.ts, maybe_sent=maybe_sent)
         if not digest:
             self._calls.edit(state, render.resolved_parent_blocks(state.parent, payload, data.at),
                              render.fallback_text(payload))
-        self._save(replace(state, progress=RESOLVED))
+        self._save(replace(state, progress=Progress.RESOLVED))
 
     def _remind(self, payload: Mapping[str, Any], state: ReceiverState, data: SeriesData) -> None:
         """A reply, and the parent refreshed. Not looked for after a crash: a reminder said
         twice does no harm, so reminders are delivered at least once."""
         self._calls.reply(state, render.thread_blocks(payload, data.at), render.fallback_text(payload))
-        if state.progress == DIGEST:
+        if state.progress == Progress.DIGEST:
             return
         self._calls.edit(state, render.alert_blocks(payload, data.at), render.fallback_text(payload))
         self._save(replace(state, parent=dict(payload)))
@@ -158,18 +165,18 @@ class SlackThreads:
     def _intend(self, payload: Mapping[str, Any]) -> ReceiverState:
         """The intent to post the episode's first message, saved before Slack is called."""
         return self._save(ReceiverState(self.name, str(payload["fingerprint"]), int(payload["episode"]),
-                                        self._calls.channel_id(), intent_ts(self._clock()), POSTING,
+                                        self._calls.channel_id(), intent_ts(self._clock()), Progress.POSTING,
                                         dict(payload)))
 
     def _parent(self, state: ReceiverState, data: SeriesData, maybe_sent: bool) -> ReceiverState:
         """Make sure an intended parent exists: found (an earlier attempt posted it) or posted."""
-        if state.progress != POSTING:
+        if state.progress != Progress.POSTING:
             return state
         parent = state.parent
         ts = self._calls.post_once(state, ALERT_EVENT, render.alert_blocks(parent, data.at, self._mention),
                                    render.fallback_text(parent), maybe_sent=maybe_sent)
-        return self._save(replace(state, ts=ts, progress=RESOLVED if parent.get("status") == "resolved"
-                                  else POSTED))
+        done = Progress.RESOLVED if parent.get("status") == "resolved" else Progress.POSTED
+        return self._save(replace(state, ts=ts, progress=done))
 
     # -- digests -----------------------------------------------------------------------------
     def send_group(self, payloads: Sequence[Mapping[str, Any]], group_labels: Mapping[str, str]) -> None:
@@ -183,7 +190,7 @@ class SlackThreads:
                 self.send(p)
             return
         key = group_key(payloads)
-        state = self._state.receiver_state(self.name, key, 0)
+        state = self._load(key, 0)
         maybe_sent = state is not None
         if state is None:
             begun = [said_before(p, self._known(p)) for p in payloads]
@@ -193,24 +200,29 @@ class SlackThreads:
                 self.send_group([p for p, b in zip(payloads, begun, strict=True) if not b], group_labels)
                 return
             state = self._save(ReceiverState(
-                self.name, key, 0, self._calls.channel_id(), intent_ts(self._clock()), POSTING,
+                self.name, key, 0, self._calls.channel_id(), intent_ts(self._clock()), Progress.POSTING,
                 {"count": len(payloads), "labels": dict(group_labels)}))
-        if state.progress == POSTING:
+        if state.progress == Progress.POSTING:
             data = SeriesData(self._history, str(render.order_by_move(payloads)[0]["series"]))
             blocks = render.digest_blocks(payloads, group_labels, self.digest_size, data.at)
             text = render.digest_text(payloads, group_labels)
             ts = self._calls.post_once(state, DIGEST_EVENT, blocks, text, maybe_sent=maybe_sent)
-            state = replace(state, ts=ts, progress=POSTED)
+            state = replace(state, ts=ts, progress=Progress.POSTED)
             members = digest_members(payloads, state, [self._known(p) for p in payloads])
             self._state.save_receiver_states([state, *members])
             maybe_sent = False
-        if state.progress == POSTED:
+        if state.progress == Progress.POSTED:
             self._calls.upload_once(state, DIGEST_CSV, maybe_sent, content=render.digest_csv(payloads),
                                     title=f"All {len(payloads)} alerts")
-            self._save(replace(state, progress=GROUP_DONE))
+            self._save(replace(state, progress=Progress.GROUP_DONE))
 
     def _known(self, payload: Mapping[str, Any]) -> ReceiverState | None:
-        return self._state.receiver_state(self.name, str(payload["fingerprint"]), int(payload["episode"]))
+        return self._load(str(payload["fingerprint"]), int(payload["episode"]))
+
+    def _load(self, fingerprint: str, episode: int) -> ReceiverState | None:
+        """The saved state, its progress read back as a `Progress`."""
+        state = self._state.receiver_state(self.name, fingerprint, episode)
+        return None if state is None else replace(state, progress=Progress(state.progress))
 
     def _save(self, state: ReceiverState) -> ReceiverState:
         self._state.save_receiver_states([state])
@@ -258,7 +270,8 @@ def said_before(payload: Mapping[str, Any], known: ReceiverState | None) -> bool
     resolution). Reminders may be said again."""
     if payload.get("reminder") or known is None:
         return False
-    return payload.get("status") != "resolved" or known.progress in (RESOLVING, DIGEST_RESOLVING, RESOLVED)
+    return payload.get("status") != "resolved" or known.progress in (
+        Progress.RESOLVING, Progress.DIGEST_RESOLVING, Progress.RESOLVED)
 
 
 def digest_members(payloads: Sequence[Mapping[str, Any]], digest: ReceiverState,
@@ -268,9 +281,9 @@ def digest_members(payloads: Sequence[Mapping[str, Any]], digest: ReceiverState,
     states = []
     for p, before in zip(payloads, known, strict=True):
         here = ReceiverState(digest.receiver, str(p["fingerprint"]), int(p["episode"]), digest.channel,
-                             digest.ts, DIGEST, dict(p))
+                             digest.ts, Progress.DIGEST, dict(p))
         if p.get("status") == "resolved":
-            states.append(replace(before or here, progress=RESOLVED))
+            states.append(replace(before or here, progress=Progress.RESOLVED))
         elif before is None and not p.get("reminder"):
             states.append(here)
     return states
