@@ -61,7 +61,7 @@ notify:
 
 
 class Comtrade(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+    def do_GET(self) -> None:
         body = FIXTURE.read_bytes()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")

@@ -13,9 +13,10 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
+from monitor.alerts.notification import Notification
 from monitor.notify.retry import Gate
 from monitor.notify.webhook import post_json
 from monitor.retry import RetryPolicy
@@ -44,36 +45,38 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def alertmanager_alert(payload: Mapping[str, Any], now: datetime, resolve_timeout: timedelta,
+def alertmanager_alert(payload: Notification, now: datetime, resolve_timeout: timedelta,
                        generator_url: str | None = None) -> dict[str, Any]:
     """One postable alert. Labels are the alert's identity (the same on firing and resolved);
     what changes between notifications goes into annotations."""
-    labels = {_label_name(str(k)): str(v) for k, v in (payload.get("labels") or {}).items()}
-    labels.update({"alertname": str(payload["rule"]), "series": str(payload["series"]),
-                   "severity": str(payload["severity"])})
+    labels = {_label_name(str(k)): str(v) for k, v in (payload.labels).items()}
+    labels.update({"alertname": str(payload.rule), "series": str(payload.series),
+                   "severity": str(payload.severity)})
     annotations = {
-        "summary": _text(payload.get("summary")),
-        "period": _text(payload.get("period")),
-        "since_period": _text(payload.get("since_period")),
-        "value": _text(payload.get("value")),
-        "threshold": _text(payload.get("reference")),
-        "event_period": _text(payload.get("event_period")),
-        "episode": _text(payload.get("episode")),
-        "fingerprint": _text(payload.get("fingerprint")),
+        "summary": _text(payload.summary),
+        "period": _text(payload.period),
+        "since_period": _text(payload.since_period),
+        "value": _text(payload.value),
+        "threshold": _text(payload.reference),
+        "event_period": _text(payload.event_period),
+        "episode": _text(payload.episode),
+        "fingerprint": _text(payload.fingerprint),
     }
     alert: dict[str, Any] = {"labels": labels, "annotations": {k: v for k, v in annotations.items() if v}}
-    if payload.get("status") == "resolved":
+    if payload.resolved:
         alert["endsAt"] = _rfc3339(now)  # startsAt left out: Alertmanager keeps the firing one's
     else:
         alert["startsAt"] = _rfc3339(now)
         alert["endsAt"] = _rfc3339(now + resolve_timeout)
     if generator_url:
-        series = quote(str(payload["series"]), safe="")
+        series = quote(str(payload.series), safe="")
         alert["generatorURL"] = f"{generator_url.rstrip('/')}/api/v1/series/{series}"
     return alert
 
 
 class AlertmanagerNotifier:
+    digests: ClassVar[bool] = True
+
     def __init__(self, name: str, url: str, timeout: float = 10.0, *, generator_url: str | None = None,
                  resolve_timeout: timedelta = timedelta(days=365),
                  clock: Callable[[], datetime] = system_clock, retry: RetryPolicy | None = None) -> None:
@@ -86,10 +89,10 @@ class AlertmanagerNotifier:
         self._retry = retry or RetryPolicy()
         self._gate = Gate()
 
-    def send(self, payload: Mapping[str, Any]) -> None:
+    def send(self, payload: Notification) -> None:
         self.send_group([payload], {})
 
-    def send_group(self, payloads: Sequence[Mapping[str, Any]], group_labels: Mapping[str, str]) -> None:
+    def send_group(self, payloads: Sequence[Notification], group_labels: Mapping[str, str]) -> None:
         """One request for many alerts; Alertmanager does its own grouping."""
         if not payloads:
             return

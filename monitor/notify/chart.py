@@ -6,12 +6,13 @@ from __future__ import annotations
 import io
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import pandas as pd
 
+from monitor.alerts.notification import Notification
 from monitor.labels import subject
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ class SeriesData:
             log.warning("no history for the chart series=%s", series, exc_info=True)
 
 
-def chart_or_none(data: SeriesData, payload: Mapping[str, Any]) -> bytes | None:
+def chart_or_none(data: SeriesData, payload: Notification) -> bytes | None:
     """The chart, or None when there is no history or it cannot be drawn: the alert goes
     out without one."""
     if data.values is None:
@@ -45,15 +46,15 @@ def chart_or_none(data: SeriesData, payload: Mapping[str, Any]) -> bytes | None:
     try:
         return chart_png(data.values, payload)
     except Exception:
-        log.warning("chart not drawn series=%s", payload.get("series"), exc_info=True)
+        log.warning("chart not drawn series=%s", payload.series, exc_info=True)
         return None
 
 
-def chart_filename(payload: Mapping[str, Any]) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", f"{payload['series']}-{payload['period']}") + ".png"
+def chart_filename(payload: Notification) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", f"{payload.series}-{payload.period}") + ".png"
 
 
-def chart_png(history: pd.Series, payload: Mapping[str, Any]) -> bytes:
+def chart_png(history: pd.Series, payload: Notification) -> bytes:
     """PNG bytes; `history` is the series' current values on a PeriodIndex."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -64,7 +65,7 @@ def chart_png(history: pd.Series, payload: Mapping[str, Any]) -> bytes:
     freq = history.index.freq
     per_year = {"M": 12, "Q": 4}.get(str(freq.freqstr)[0], 1) if freq is not None else 12
     history = history.iloc[-WINDOW_YEARS * per_year:]
-    start, end = _period(payload.get("since_period"), freq), _period(payload.get("period"), freq)
+    start, end = _period(payload.since_period, freq), _period(payload.period, freq)
     flagged = history[(history.index >= start) & (history.index <= end)] if start and end else \
         history.iloc[0:0]
 
@@ -78,14 +79,14 @@ def chart_png(history: pd.Series, payload: Mapping[str, Any]) -> bytes:
         fx = flagged.index.to_timestamp(how="start")
         ax.axvspan(fx[0], flagged.index[-1].end_time, color="#d62728", alpha=0.12, linewidth=0)
         ax.scatter(fx, flagged.to_numpy(), color="#d62728", s=18, zorder=3, label="flagged")
-    event = _period(payload.get("event_period"), freq)
+    event = _period(payload.event_period, freq)
     if event is not None:
         ax.axvline(event.to_timestamp(how="start"), color="#444444", linestyle="--", linewidth=1.2,
                    label=f"change point {event}")
-    labels = payload.get("labels") or {}
-    title = subject({**labels, "series": str(payload.get("series", history.name or ""))})
+    labels = payload.labels
+    title = subject({**labels, "series": str(payload.series)})
     ax.set_title(title, loc="left", fontsize=11, parse_math=False)
-    flagged_text = f"{payload.get('rule')}: {start}" + (f" to {end}" if start != end else "")
+    flagged_text = f"{payload.rule}: {start}" + (f" to {end}" if start != end else "")
     ax.set_title(flagged_text, loc="right", fontsize=8, color="#666666", parse_math=False)
     unit = labels.get("unit")
     if unit:
@@ -107,10 +108,10 @@ def _period(value: Any, freq: Any) -> pd.Period | None:
         return None
 
 
-def alt_text(payload: Mapping[str, Any]) -> str:
+def alt_text(payload: Notification) -> str:
     """What a screen reader says instead of the picture."""
-    text = (f"Line chart of {payload.get('series')} with the flagged periods "
-            f"{payload.get('since_period')} to {payload.get('period')} marked")
-    if payload.get("event_period"):
-        text += f" and a change point at {payload['event_period']}"
+    text = (f"Line chart of {payload.series} with the flagged periods "
+            f"{payload.since_period} to {payload.period} marked")
+    if payload.event_period:
+        text += f" and a change point at {payload.event_period}"
     return text[:1000]

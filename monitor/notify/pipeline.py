@@ -9,10 +9,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import ClassVar, Protocol, cast
 
-from monitor.alerts.book import notification_payload
 from monitor.alerts.lifecycle import Alert
+from monitor.alerts.notification import Notification
 from monitor.config import InhibitRule, Notify
 from monitor.matchers import matches_all, parse_matcher
 from monitor.notify.alertmanager import AlertmanagerNotifier, system_clock
@@ -29,15 +29,18 @@ log = logging.getLogger(__name__)
 
 
 class Notifier(Protocol):
-    name: str
+    """A receiver. One that declares `digests` says many alerts of one routing group at once
+    (`GroupNotifier.send_group`: a Slack digest, one Alertmanager request) past a route's
+    `digest_over`; the others are sent one notification at a time."""
 
-    def send(self, payload: Mapping[str, Any]) -> None: ...
+    name: str
+    digests: ClassVar[bool]
+
+    def send(self, payload: Notification) -> None: ...
 
 
 class GroupNotifier(Notifier, Protocol):
-    """A receiver that can say many alerts in one message (Slack digests, Alertmanager)."""
-
-    def send_group(self, payloads: Sequence[Mapping[str, Any]], group_labels: Mapping[str, str]) -> None: ...
+    def send_group(self, payloads: Sequence[Notification], group_labels: Mapping[str, str]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +112,7 @@ def decide(labels: Mapping[str, str], fingerprint: str, silences: Sequence[Silen
 @dataclass(frozen=True, slots=True)
 class _Item:
     entry: OutboxEntry
+    notification: Notification
     destination: Destination
 
 
@@ -138,11 +142,13 @@ class Dispatcher:
             self._enqueue_reminders(firing, at)
             entries = self._store.pending_outbox()
             silences = self._silences.active(at)
-            routes = {entry.id: self._destinations(entry) for entry in entries}
+            notifications = {entry.id: Notification.from_json(entry.payload) for entry in entries}
+            routes = {entry.id: self._destinations(notifications[entry.id]) for entry in entries}
             handled: dict[int, set[str]] = {entry.id: set(entry.delivered_to) for entry in entries}
             groups: dict[tuple[str, tuple[str, ...]], list[_Item]] = {}
             for entry in entries:
-                labels = entry.payload.get("labels", {})
+                notification = notifications[entry.id]
+                labels = notification.labels
                 for destination in routes[entry.id]:
                     if destination.receiver in entry.delivered_to:
                         continue
@@ -150,11 +156,11 @@ class Dispatcher:
                                       firing, at)
                     if decision is not Decision.SEND:
                         self._store.record_delivery(entry.id, destination.receiver, at, None, decision.value)
-                        self._hook(destination.receiver, entry.payload, decision.value)
+                        self._hook(destination.receiver, notification, decision.value)
                         handled[entry.id].add(destination.receiver)
                         continue
                     key = (destination.receiver, destination.group_key(labels))
-                    groups.setdefault(key, []).append(_Item(entry, destination))
+                    groups.setdefault(key, []).append(_Item(entry, notification, destination))
             sent = failed = 0
             waiting: set[int] = set()
             for (receiver, _key), items in groups.items():
@@ -170,9 +176,9 @@ class Dispatcher:
         pending, _ = self._store.outbox_depth()
         return DrainResult(sent, failed, pending)
 
-    def _destinations(self, entry: OutboxEntry) -> list[Destination]:
-        destinations = route(self._notify.route, entry.payload.get("labels", {}))
-        only = entry.payload.get("receiver")  # a reminder is for one receiver
+    def _destinations(self, notification: Notification) -> list[Destination]:
+        destinations = route(self._notify.route, notification.labels)
+        only = notification.receiver  # a reminder is for one receiver
         return [d for d in destinations if only is None or d.receiver == only]
 
     def _send_group(self, receiver: str, items: Sequence[_Item],
@@ -182,13 +188,11 @@ class Dispatcher:
         if notifier is None:
             return [], 0
         destination = items[0].destination
-        send_group = getattr(notifier, "send_group", None)
-        if len(items) > destination.digest_over and send_group is not None:
-            payloads = [item.entry.payload for item in items]
-            labels = dict(zip(destination.group_by, destination.group_key(payloads[0].get("labels", {})),
-                              strict=True))
+        if len(items) > destination.digest_over and notifier.digests:
+            payloads = [item.notification for item in items]
+            labels = dict(zip(destination.group_by, destination.group_key(payloads[0].labels), strict=True))
             try:
-                send_group(payloads, labels)
+                cast(GroupNotifier, notifier).send_group(payloads, labels)
             except Exception as exc:  # the whole digest is retried on the next drain
                 for item in items:
                     self._failed(item, exc)
@@ -196,19 +200,19 @@ class Dispatcher:
             sent_at = now()  # one request delivered them all: recorded in one transaction
             self._store.record_deliveries([(item.entry.id, receiver, sent_at, None) for item in items])
             for item in items:
-                self._hook(receiver, item.entry.payload, "sent")
+                self._hook(receiver, item.notification, "sent")
             return list(items), 0
         delivered: list[_Item] = []
         failed = 0
         for item in items:
             try:
-                notifier.send(item.entry.payload)
+                notifier.send(item.notification)
             except Exception as exc:  # a receiver's failure must not stop the others
                 self._failed(item, exc)
                 failed += 1
                 continue
             self._store.record_delivery(item.entry.id, receiver, now(), None)
-            self._hook(receiver, item.entry.payload, "sent")
+            self._hook(receiver, item.notification, "sent")
             delivered.append(item)
         return delivered, failed
 
@@ -216,9 +220,9 @@ class Dispatcher:
         reason = f"{type(exc).__name__}: {exc}"
         receiver = item.destination.receiver
         log.warning("delivery failed receiver=%s rule=%s series=%s error=%s", receiver,
-                    item.entry.payload.get("rule"), item.entry.payload.get("series"), reason)
+                    item.notification.rule, item.notification.series, reason)
         self._store.record_delivery(item.entry.id, receiver, None, reason)
-        self._hook(receiver, item.entry.payload, "failed")
+        self._hook(receiver, item.notification, "failed")
 
     def _finish(self, entries: Sequence[OutboxEntry], routes: Mapping[int, Sequence[Destination]],
                 handled: Mapping[int, set[str]], waiting: set[int], now: Callable[[], datetime]) -> None:
@@ -244,10 +248,9 @@ class Dispatcher:
                 heard = last.get(destination.receiver)
                 assert destination.repeat_interval is not None
                 if heard is not None and now - heard >= destination.repeat_interval:
-                    self._store.enqueue_reminder(alert.fingerprint, alert.episode, {
-                        **notification_payload(alert), "reminder": True, "receiver": destination.receiver},
-                        now)
+                    reminder = Notification.of(alert).reminding(destination.receiver)
+                    self._store.enqueue_reminder(alert.fingerprint, alert.episode, reminder.to_json(), now)
 
-    def _hook(self, receiver: str, payload: Mapping[str, Any], outcome: str) -> None:
+    def _hook(self, receiver: str, notification: Notification, outcome: str) -> None:
         if self._on_delivery is not None:
-            self._on_delivery(receiver, str(payload.get("rule", "")), outcome)
+            self._on_delivery(receiver, notification.rule, outcome)

@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from monitor.alerts.notification import Notification
+
 # Slack's documented Block Kit limits.
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -32,20 +34,20 @@ _ICON = {"critical": ":red_circle:", "warning": ":large_orange_circle:", "info":
 _RESOLVED_ICON = ":white_check_mark:"
 
 
-def status_tag(payload: Mapping[str, Any]) -> str:
-    return f"[{str(payload['status']).upper()}]"
+def status_tag(payload: Notification) -> str:
+    return f"[{str(payload.status).upper()}]"
 
 
-def console_line(payload: Mapping[str, Any]) -> str:
+def console_line(payload: Notification) -> str:
     """`[FIRING] rule series (severity): sentence` on one line; reminders say so."""
-    summary = " ".join(str(payload["summary"]).split())
-    reminder = " (reminder, still firing)" if payload.get("reminder") else ""
-    return (f"{status_tag(payload)} {payload['rule']} {payload['series']} "
-            f"({payload['severity']}){reminder}: {summary}")
+    summary = " ".join(str(payload.summary).split())
+    reminder = " (reminder, still firing)" if payload.reminder else ""
+    return (f"{status_tag(payload)} {payload.rule} {payload.series} "
+            f"({payload.severity}){reminder}: {summary}")
 
 
-def webhook_body(payload: Mapping[str, Any], receiver: str) -> dict[str, Any]:
-    return {"version": "1", "receiver": receiver, "status": payload["status"], "alert": dict(payload)}
+def webhook_body(payload: Notification, receiver: str) -> dict[str, Any]:
+    return {"version": "1", "receiver": receiver, "status": payload.status.value, "alert": payload.to_json()}
 
 
 # -- text helpers --------------------------------------------------------------------------
@@ -79,9 +81,9 @@ def format_number(value: Any) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def move(payload: Mapping[str, Any]) -> float:
+def move(payload: Notification) -> float:
     """Size of a move, for ordering a digest: |value - reference|, else |value|, else 0."""
-    value, reference = _float(payload.get("value")), _float(payload.get("reference"))
+    value, reference = _float(payload.value), _float(payload.reference)
     if value is None:
         return 0.0
     return abs(value - reference) if reference is not None else abs(value)
@@ -95,8 +97,8 @@ def _float(value: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def period_span(payload: Mapping[str, Any]) -> str:
-    since, period = payload.get("since_period"), payload.get("period")
+def period_span(payload: Notification) -> str:
+    since, period = payload.since_period, payload.period
     return f"{since} – {period}" if since and since != period else str(period)
 
 
@@ -127,105 +129,105 @@ def fit_blocks(blocks: list[Block]) -> list[Block]:
 
 
 # -- Slack alert messages ------------------------------------------------------------------
-def _icon(payload: Mapping[str, Any]) -> str:
-    if payload.get("status") == "resolved":
+def _icon(payload: Notification) -> str:
+    if payload.resolved:
         return _RESOLVED_ICON
-    return _ICON.get(str(payload.get("severity")), ":red_circle:")
+    return _ICON.get(str(payload.severity), ":red_circle:")
 
 
-def _fields(payload: Mapping[str, Any]) -> Block:
-    pairs = [("Series", payload.get("series")), ("Period", period_span(payload)),
-             ("Value", format_number(payload.get("value"))),
-             ("Threshold", format_number(payload.get("reference"))),
-             ("Severity", payload.get("severity"))]
-    if payload.get("event_period"):
-        pairs.append(("Change point", payload["event_period"]))
+def _fields(payload: Notification) -> Block:
+    pairs = [("Series", payload.series), ("Period", period_span(payload)),
+             ("Value", format_number(payload.value)),
+             ("Threshold", format_number(payload.reference)),
+             ("Severity", payload.severity)]
+    if payload.event_period:
+        pairs.append(("Change point", payload.event_period))
     return {"type": "section", "fields": [
         _mrkdwn(f"*{name}*\n{escape_mrkdwn(value)}", MAX_FIELD_TEXT) for name, value in pairs
     ][:MAX_FIELDS]}
 
 
-def context_line(payload: Mapping[str, Any], vintage: datetime | None) -> Block:
+def context_line(payload: Notification, vintage: datetime | None) -> Block:
     """Where the numbers come from: source, vintage, rule and the routing labels."""
-    labels = payload.get("labels") or {}
+    labels = payload.labels
     source = labels.get("source")
     shown = {k: v for k, v in labels.items()
              if k not in ("source", "series", "alertname", "severity")}
     parts = [f"Source: *{escape_mrkdwn(source)}*" if source else "",
              f"Data as of {vintage:%Y-%m-%d %H:%M} UTC" if vintage else "",
-             f"Rule: {escape_mrkdwn(payload.get('rule'))}",
+             f"Rule: {escape_mrkdwn(payload.rule)}",
              escape_mrkdwn(", ".join(f"{k}={v}" for k, v in sorted(shown.items()))) if shown else ""]
     return _context([" · ".join(p for p in parts if p)])
 
 
-def fallback_text(payload: Mapping[str, Any]) -> str:
+def fallback_text(payload: Notification) -> str:
     """The plain notification line (phones, screen readers): escaped like the blocks."""
-    text = f"{status_tag(payload)} {payload.get('rule')}: {payload.get('summary')}"
+    text = f"{status_tag(payload)} {payload.rule}: {payload.summary}"
     return truncate(escape_mrkdwn(text), MAX_FALLBACK_TEXT)
 
 
-def alert_blocks(payload: Mapping[str, Any], vintage: datetime | None = None,
+def alert_blocks(payload: Notification, vintage: datetime | None = None,
                  mention: str | None = None) -> list[Block]:
     """A parent message: header, the sentence, the numbers, where they come from."""
-    status = str(payload.get("status", "firing")).upper()
-    summary = escape_mrkdwn(payload.get("summary", ""))
-    lead = f"{mention} " if mention and payload.get("status") == "firing" else ""
+    status = str(payload.status).upper()
+    summary = escape_mrkdwn(payload.summary)
+    lead = f"{mention} " if mention and payload.status == "firing" else ""
     return fit_blocks([
-        _header(f"{_icon(payload)} {status} · {payload.get('rule')}"),
+        _header(f"{_icon(payload)} {status} · {payload.rule}"),
         _section(lead + summary),
         _fields(payload),
         context_line(payload, vintage),
     ])
 
 
-def resolved_parent_blocks(firing: Mapping[str, Any], resolved: Mapping[str, Any],
+def resolved_parent_blocks(firing: Notification, resolved: Notification,
                            vintage: datetime | None = None) -> list[Block]:
     """The parent edited once resolved: the original facts struck through under a resolved
     header, with the resolving sentence on top."""
     return fit_blocks([
-        _header(f"{_RESOLVED_ICON} RESOLVED · {firing.get('rule')}"),
-        _section(f"*Resolved in {escape_mrkdwn(resolved.get('period'))}:* "
-                 f"{escape_mrkdwn(resolved.get('summary', ''))}"),
-        _section(f"~{escape_mrkdwn(firing.get('summary', ''))}~"),
+        _header(f"{_RESOLVED_ICON} RESOLVED · {firing.rule}"),
+        _section(f"*Resolved in {escape_mrkdwn(resolved.period)}:* "
+                 f"{escape_mrkdwn(resolved.summary)}"),
+        _section(f"~{escape_mrkdwn(firing.summary)}~"),
         _fields(firing),
         context_line(resolved, vintage),
     ])
 
 
-def thread_blocks(payload: Mapping[str, Any], vintage: datetime | None = None) -> list[Block]:
+def thread_blocks(payload: Notification, vintage: datetime | None = None) -> list[Block]:
     """A reply in the episode's thread: a resolution, a reminder or a revision."""
-    if payload.get("status") == "resolved":
-        lead = f"{_RESOLVED_ICON} *Resolved* in {escape_mrkdwn(payload.get('period'))}: "
+    if payload.resolved:
+        lead = f"{_RESOLVED_ICON} *Resolved* in {escape_mrkdwn(payload.period)}: "
     else:
-        lead = f"{_icon(payload)} *Update* for {escape_mrkdwn(payload.get('period'))}: "
-    blocks = [_section(lead + escape_mrkdwn(payload.get("summary", "")))]
-    if payload.get("status") != "resolved":
+        lead = f"{_icon(payload)} *Update* for {escape_mrkdwn(payload.period)}: "
+    blocks = [_section(lead + escape_mrkdwn(payload.summary))]
+    if not payload.resolved:
         blocks.append(_fields(payload))
     blocks.append(context_line(payload, vintage))
     return fit_blocks(blocks)
 
 
 # -- digests ---------------------------------------------------------------------------------
-def order_by_move(payloads: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    return sorted(payloads, key=lambda p: (-move(p), str(p.get("series"))))
+def order_by_move(payloads: Sequence[Notification]) -> list[Notification]:
+    return sorted(payloads, key=lambda p: (-move(p), str(p.series)))
 
 
-def digest_blocks(payloads: Sequence[Mapping[str, Any]], group_labels: Mapping[str, str],
+def digest_blocks(payloads: Sequence[Notification], group_labels: Mapping[str, str],
                   size: int, vintage: datetime | None = None) -> list[Block]:
     """One message for a release that moved many series: the largest moves first, the rest
     counted; the full list goes into the thread as CSV."""
     ordered = order_by_move(payloads)
     counts: dict[str, int] = {}
     for p in payloads:
-        counts[str(p.get("status"))] = counts.get(str(p.get("status")), 0) + 1
+        counts[str(p.status)] = counts.get(str(p.status), 0) + 1
     tally = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     blocks: list[Block] = [_header(f":package: {len(payloads)} alerts ({tally})")]
     if group_labels:
         blocks.append(_section("*Group:* " + escape_mrkdwn(
             ", ".join(f"{k}={v}" for k, v in sorted(group_labels.items())))))
-    lines = [truncate(f"{_icon(p)} *{escape_mrkdwn(p.get('series'))}* "
-                      f"({escape_mrkdwn(period_span(p))}, {format_number(p.get('value'))}): "
-                      f"{escape_mrkdwn(p.get('summary', ''))}", DIGEST_LINE)
+    lines = [truncate(f"{_icon(p)} *{escape_mrkdwn(p.series)}* "
+                      f"({escape_mrkdwn(period_span(p))}, {format_number(p.value)}): "
+                      f"{escape_mrkdwn(p.summary)}", DIGEST_LINE)
              for p in ordered[:size]]
     chunk: list[str] = []
     for line in lines:
@@ -238,12 +240,12 @@ def digest_blocks(payloads: Sequence[Mapping[str, Any]], group_labels: Mapping[s
     rest = len(ordered) - min(size, len(ordered))
     if rest:
         blocks.append(_section(f"_… and {rest} more; the full list is in the thread (CSV)._"))
-    first = ordered[0] if ordered else {}
-    blocks.append(context_line(first, vintage))
+    if ordered:
+        blocks.append(context_line(ordered[0], vintage))
     return fit_blocks(blocks)
 
 
-def digest_text(payloads: Sequence[Mapping[str, Any]], group_labels: Mapping[str, str]) -> str:
+def digest_text(payloads: Sequence[Notification], group_labels: Mapping[str, str]) -> str:
     group = ", ".join(f"{k}={v}" for k, v in sorted(group_labels.items()))
     return truncate(escape_mrkdwn(f"{len(payloads)} alerts {group}".strip()), MAX_FALLBACK_TEXT)
 
@@ -252,7 +254,7 @@ _CSV_COLUMNS = ("status", "rule", "series", "severity", "since_period", "period"
                 "reference", "move", "summary", "labels")
 
 
-def digest_csv(payloads: Sequence[Mapping[str, Any]]) -> str:
+def digest_csv(payloads: Sequence[Notification]) -> str:
     """Every alert of a digest, largest move first. Text cells that a spreadsheet would read
     as a formula are prefixed with a quote."""
     out = io.StringIO()
@@ -260,10 +262,10 @@ def digest_csv(payloads: Sequence[Mapping[str, Any]]) -> str:
     writer.writerow(_CSV_COLUMNS)
     for p in order_by_move(payloads):
         writer.writerow([
-            _cell(p.get("status")), _cell(p.get("rule")), _cell(p.get("series")),
-            _cell(p.get("severity")), _cell(p.get("since_period")), _cell(p.get("period")),
-            _number_cell(p.get("value")), _number_cell(p.get("reference")), f"{move(p):g}",
-            _cell(p.get("summary")), _cell(json.dumps(p.get("labels") or {}, sort_keys=True)),
+            _cell(p.status), _cell(p.rule), _cell(p.series),
+            _cell(p.severity), _cell(p.since_period), _cell(p.period),
+            _number_cell(p.value), _number_cell(p.reference), f"{move(p):g}",
+            _cell(p.summary), _cell(json.dumps(dict(p.labels), sort_keys=True)),
         ])
     return out.getvalue()
 

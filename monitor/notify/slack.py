@@ -19,12 +19,13 @@ import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web import SlackResponse, WebClient
 from slack_sdk.webhook import WebhookClient
 
+from monitor.alerts.notification import Notification
 from monitor.configfile import ConfigError, ConfigProblem
 from monitor.notify import render
 from monitor.notify.alertmanager import system_clock
@@ -89,6 +90,8 @@ def build_slack_notifier(name: str, config: SlackReceiver, env: Mapping[str, str
 
 class SlackNotifier(SlackThreads):
     """A `slack:` receiver: threads per alert episode over the Web API."""
+
+    digests: ClassVar[bool] = True
 
     def __init__(self, name: str, *, token: str, channel: str, api_url: str = DEFAULT_API_URL,
                  state: ReceiverStateStore | None = None, history: HistoryFn | None = None,
@@ -270,6 +273,8 @@ class _WebApi:
 class SlackWebhookNotifier:
     """An incoming webhook: the same Block Kit in one message per notification."""
 
+    digests: ClassVar[bool] = False
+
     def __init__(self, name: str, url: str, timeout: float = 10.0, history: HistoryFn | None = None,
                  mention: str | None = None, retry: RetryPolicy | None = None) -> None:
         self.name = name
@@ -279,12 +284,12 @@ class SlackWebhookNotifier:
         self._retry = retry or RetryPolicy()
         self._gate = Gate()
 
-    def send(self, payload: Mapping[str, Any]) -> None:
-        data = SeriesData(self._history, str(payload["series"]))
+    def send(self, payload: Notification) -> None:
+        data = SeriesData(self._history, str(payload.series))
         blocks = render.alert_blocks(payload, data.at, self._mention)
         self._deliver(blocks, render.fallback_text(payload))
 
-    def send_group(self, payloads: Sequence[Mapping[str, Any]], group_labels: Mapping[str, str]) -> None:
+    def send_group(self, payloads: Sequence[Notification], group_labels: Mapping[str, str]) -> None:
         """A digest without its CSV (webhooks cannot upload files)."""
         if payloads:
             self._deliver(render.digest_blocks(payloads, group_labels, 10),

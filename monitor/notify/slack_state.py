@@ -21,6 +21,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from monitor.alerts.notification import Notification
 from monitor.notify import render
 from monitor.notify.chart import HistoryFn, SeriesData, alt_text, chart_filename, chart_or_none
 from monitor.store import ReceiverState
@@ -104,35 +105,35 @@ class SlackThreads:
         self._clock = clock
 
     # -- alerts ------------------------------------------------------------------------------
-    def send(self, payload: Mapping[str, Any]) -> None:
+    def send(self, payload: Notification) -> None:
         """One notification of an episode. A firing this receiver already has (a drain that
         stopped before recording it), or one arriving after its episode resolved, changes
         nothing; a reminder is a reply in the thread."""
         state = self._known(payload)
-        data = SeriesData(self._history, str(payload["series"]))
-        if payload.get("status") == "resolved":
+        data = SeriesData(self._history, str(payload.series))
+        if payload.resolved:
             self._resolve(payload, state, data)
         elif state is None or state.progress in (Progress.POSTING, Progress.POSTED):
             self._fire(payload, state, data)
-        elif payload.get("reminder") and state.progress in (Progress.FIRING, Progress.DIGEST):
+        elif payload.reminder and state.progress in (Progress.FIRING, Progress.DIGEST):
             self._remind(payload, state, data)
 
-    def _fire(self, payload: Mapping[str, Any], state: ReceiverState | None, data: SeriesData) -> None:
+    def _fire(self, payload: Notification, state: ReceiverState | None, data: SeriesData) -> None:
         """The parent, then its chart in the thread; the chart is uploaded only once the
-        parent is saved, so only a Progress.POSTED send may have shared it already."""
+        parent is saved, so only a POSTED send may have shared it already."""
         chart_maybe_sent = state is not None and state.progress == Progress.POSTED
         state = self._parent(state or self._intend(payload), data, maybe_sent=state is not None)
         if state.progress != Progress.POSTED:
             return
-        parent = state.parent
+        parent = Notification.from_json(state.parent)
         png = chart_or_none(data, parent) if self._chart else None
         if png is not None:
             self._calls.upload_once(state, chart_filename(parent), chart_maybe_sent, file=png,
-                                    title=f"{parent['series']} ({render.period_span(parent)})",
+                                    title=f"{parent.series} ({render.period_span(parent)})",
                                     alt_txt=alt_text(parent))
         self._save(replace(state, progress=Progress.FIRING))
 
-    def _resolve(self, payload: Mapping[str, Any], state: ReceiverState | None, data: SeriesData) -> None:
+    def _resolve(self, payload: Notification, state: ReceiverState | None, data: SeriesData) -> None:
         """A reply in the thread, then the parent edited (an alert of a digest: the reply only).
         An episode whose firing never reached this receiver gets a message of its own."""
         if state is None or (state.progress == Progress.POSTING and state.parent.get("status") == "resolved"):
@@ -149,37 +150,38 @@ class SlackThreads:
         self._calls.post_once(state, RESOLUTION_EVENT, render.thread_blocks(payload, data.at),
                               render.fallback_text(payload), thread_ts=state.ts, maybe_sent=maybe_sent)
         if not digest:
-            self._calls.edit(state, render.resolved_parent_blocks(state.parent, payload, data.at),
+            firing = Notification.from_json(state.parent)
+            self._calls.edit(state, render.resolved_parent_blocks(firing, payload, data.at),
                              render.fallback_text(payload))
         self._save(replace(state, progress=Progress.RESOLVED))
 
-    def _remind(self, payload: Mapping[str, Any], state: ReceiverState, data: SeriesData) -> None:
+    def _remind(self, payload: Notification, state: ReceiverState, data: SeriesData) -> None:
         """A reply, and the parent refreshed. Not looked for after a crash: a reminder said
         twice does no harm, so reminders are delivered at least once."""
         self._calls.reply(state, render.thread_blocks(payload, data.at), render.fallback_text(payload))
         if state.progress == Progress.DIGEST:
             return
         self._calls.edit(state, render.alert_blocks(payload, data.at), render.fallback_text(payload))
-        self._save(replace(state, parent=dict(payload)))
+        self._save(replace(state, parent=payload.to_json()))
 
-    def _intend(self, payload: Mapping[str, Any]) -> ReceiverState:
+    def _intend(self, payload: Notification) -> ReceiverState:
         """The intent to post the episode's first message, saved before Slack is called."""
-        return self._save(ReceiverState(self.name, str(payload["fingerprint"]), int(payload["episode"]),
+        return self._save(ReceiverState(self.name, str(payload.fingerprint), int(payload.episode),
                                         self._calls.channel_id(), intent_ts(self._clock()), Progress.POSTING,
-                                        dict(payload)))
+                                        payload.to_json()))
 
     def _parent(self, state: ReceiverState, data: SeriesData, maybe_sent: bool) -> ReceiverState:
         """Make sure an intended parent exists: found (an earlier attempt posted it) or posted."""
         if state.progress != Progress.POSTING:
             return state
-        parent = state.parent
+        parent = Notification.from_json(state.parent)
         ts = self._calls.post_once(state, ALERT_EVENT, render.alert_blocks(parent, data.at, self._mention),
                                    render.fallback_text(parent), maybe_sent=maybe_sent)
-        done = Progress.RESOLVED if parent.get("status") == "resolved" else Progress.POSTED
+        done = Progress.RESOLVED if parent.resolved else Progress.POSTED
         return self._save(replace(state, ts=ts, progress=done))
 
     # -- digests -----------------------------------------------------------------------------
-    def send_group(self, payloads: Sequence[Mapping[str, Any]], group_labels: Mapping[str, str]) -> None:
+    def send_group(self, payloads: Sequence[Notification], group_labels: Mapping[str, str]) -> None:
         """One message for many alerts (a release that moved hundreds of series): the largest
         moves first, the rest counted, the full list as CSV in the thread. Later updates of
         the firing alerts in it thread under it. A notification this receiver has begun to
@@ -203,7 +205,7 @@ class SlackThreads:
                 self.name, key, 0, self._calls.channel_id(), intent_ts(self._clock()), Progress.POSTING,
                 {"count": len(payloads), "labels": dict(group_labels)}))
         if state.progress == Progress.POSTING:
-            data = SeriesData(self._history, str(render.order_by_move(payloads)[0]["series"]))
+            data = SeriesData(self._history, render.order_by_move(payloads)[0].series)
             blocks = render.digest_blocks(payloads, group_labels, self.digest_size, data.at)
             text = render.digest_text(payloads, group_labels)
             ts = self._calls.post_once(state, DIGEST_EVENT, blocks, text, maybe_sent=maybe_sent)
@@ -216,8 +218,8 @@ class SlackThreads:
                                     title=f"All {len(payloads)} alerts")
             self._save(replace(state, progress=Progress.GROUP_DONE))
 
-    def _known(self, payload: Mapping[str, Any]) -> ReceiverState | None:
-        return self._load(str(payload["fingerprint"]), int(payload["episode"]))
+    def _known(self, payload: Notification) -> ReceiverState | None:
+        return self._load(str(payload.fingerprint), int(payload.episode))
 
     def _load(self, fingerprint: str, episode: int) -> ReceiverState | None:
         """The saved state, its progress read back as a `Progress`."""
@@ -259,31 +261,31 @@ def shares_file(message: Mapping[str, Any], filename: str) -> bool:
     return any(isinstance(f, Mapping) and f.get("name") == filename for f in message.get("files") or [])
 
 
-def group_key(payloads: Sequence[Mapping[str, Any]]) -> str:
+def group_key(payloads: Sequence[Notification]) -> str:
     """A digest's key: the same notifications make the same digest, drain after drain."""
-    members = sorted((str(p["fingerprint"]), int(p["episode"]), str(p["status"])) for p in payloads)
+    members = sorted((str(p.fingerprint), int(p.episode), str(p.status)) for p in payloads)
     return "group:" + hashlib.sha256(json.dumps(members).encode()).hexdigest()[:20]
 
 
-def said_before(payload: Mapping[str, Any], known: ReceiverState | None) -> bool:
+def said_before(payload: Notification, known: ReceiverState | None) -> bool:
     """Whether the receiver has begun to say this notification (the episode's firing, or its
     resolution). Reminders may be said again."""
-    if payload.get("reminder") or known is None:
+    if payload.reminder or known is None:
         return False
-    return payload.get("status") != "resolved" or known.progress in (
+    return not payload.resolved or known.progress in (
         Progress.RESOLVING, Progress.DIGEST_RESOLVING, Progress.RESOLVED)
 
 
-def digest_members(payloads: Sequence[Mapping[str, Any]], digest: ReceiverState,
+def digest_members(payloads: Sequence[Notification], digest: ReceiverState,
                    known: Sequence[ReceiverState | None]) -> list[ReceiverState]:
     """What a posted digest said for each alert (`known`: its state before): a firing threads
     under the digest from now on, a resolution is done."""
     states = []
     for p, before in zip(payloads, known, strict=True):
-        here = ReceiverState(digest.receiver, str(p["fingerprint"]), int(p["episode"]), digest.channel,
-                             digest.ts, Progress.DIGEST, dict(p))
-        if p.get("status") == "resolved":
+        here = ReceiverState(digest.receiver, str(p.fingerprint), int(p.episode), digest.channel,
+                             digest.ts, Progress.DIGEST, p.to_json())
+        if p.resolved:
             states.append(replace(before or here, progress=Progress.RESOLVED))
-        elif before is None and not p.get("reminder"):
+        elif before is None and not p.reminder:
             states.append(here)
     return states

@@ -4,11 +4,11 @@ the outbox. Errors never quote the URL: webhook URLs often carry a secret."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
+from monitor.alerts.notification import Notification
 from monitor.notify.render import webhook_body
 from monitor.notify.retry import Gate, Transient, call_with_retries, retry_after_seconds
 from monitor.retry import RetryPolicy
@@ -43,6 +43,8 @@ def post_json(url: str, body: Any, timeout: float, policy: RetryPolicy, who: str
 
 
 class WebhookNotifier:
+    digests: ClassVar[bool] = False
+
     def __init__(self, name: str, url: str, timeout_seconds: float, retry: RetryPolicy | None = None) -> None:
         self.name = name
         self._url = url
@@ -50,6 +52,6 @@ class WebhookNotifier:
         self._retry = retry or RetryPolicy()
         self._gate = Gate()
 
-    def send(self, payload: Mapping[str, Any]) -> None:
+    def send(self, payload: Notification) -> None:
         post_json(self._url, webhook_body(payload, self.name), self._timeout, self._retry,
                   f"webhook {self.name}", self._gate)

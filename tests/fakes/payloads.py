@@ -11,8 +11,8 @@ from typing import Any
 
 import pandas as pd
 
-from monitor.alerts.book import notification_payload
 from monitor.alerts.lifecycle import Alert, Status, fingerprint
+from monitor.alerts.notification import Notification
 from monitor.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
@@ -39,14 +39,14 @@ def alert(rule: str = "yoy_consecutive_decline", series: str = SERIES, *, status
         updated_at=VINTAGE, event_period=event_period)
 
 
-def payload(**kwargs: Any) -> dict[str, Any]:
-    return notification_payload(alert(**kwargs))
+def payload(**kwargs: Any) -> Notification:
+    return Notification.of(alert(**kwargs))
 
 
-def resolved(firing: Alert, period: str = "2015-09", summary: str | None = None) -> dict[str, Any]:
+def resolved(firing: Alert, period: str = "2015-09", summary: str | None = None) -> Notification:
     text = summary or ("Russia's imports from China fell 2.1% YoY in 2015-09; "
                        "yoy_consecutive_decline no longer holds.")
-    return notification_payload(replace(firing, status=Status.RESOLVED, period=period, summary=text))
+    return Notification.of(replace(firing, status=Status.RESOLVED, period=period, summary=text))
 
 
 def demo_store(path: Path, last_period: str = "2015-03") -> Store:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from monitor.alerts.lifecycle import Alert, Status
+from monitor.alerts.notification import Notification
 from monitor.config import Notify
 from monitor.notify.pipeline import Dispatcher
 from monitor.store import Store, outbox
@@ -22,12 +22,14 @@ NOTIFY = Notify.model_validate({
 
 
 class Recorder:
+    digests = False
+
     def __init__(self, name: str, failures: int = 0) -> None:
         self.name = name
         self.failures = failures
-        self.sent: list[Mapping[str, Any]] = []
+        self.sent: list[Notification] = []
 
-    def send(self, payload: Mapping[str, Any]) -> None:
+    def send(self, payload: Notification) -> None:
         if self.failures:
             self.failures -= 1
             raise ConnectionError("receiver down")
@@ -50,8 +52,8 @@ def test_each_receiver_gets_each_notification_once(tmp_path: Path) -> None:
     add_outbox_row(store, "b", "warning")
     result = Dispatcher(store, NOTIFY, {"desk": desk, "ops": ops}).drain(lambda: NOW)
     assert (result.sent, result.failed, result.pending) == (3, 0, 0)
-    assert [p["summary"] for p in desk.sent] == ["a", "b"]
-    assert [p["summary"] for p in ops.sent] == ["a"]
+    assert [p.summary for p in desk.sent] == ["a", "b"]
+    assert [p.summary for p in ops.sent] == ["a"]
     Dispatcher(store, NOTIFY, {"desk": desk, "ops": ops}).drain(lambda: NOW)
     assert len(desk.sent) == 2 and len(ops.sent) == 1
 
@@ -66,19 +68,21 @@ def test_a_failing_receiver_keeps_the_row_and_does_not_resend_to_the_others(tmp_
     assert dispatcher.drain(lambda: NOW).pending == 1
     assert dispatcher.drain(lambda: NOW).pending == 1
     assert dispatcher.drain(lambda: NOW).pending == 0
-    assert [p["summary"] for p in desk.sent] == ["a"]
-    assert [p["summary"] for p in ops.sent] == ["a"]
+    assert [p.summary for p in desk.sent] == ["a"]
+    assert [p.summary for p in ops.sent] == ["a"]
     assert outcomes == [("ops", "failed"), ("desk", "sent"), ("ops", "failed"), ("ops", "sent")]
 
 
 
 class GroupRecorder(Recorder):
+    digests = True
+
     def __init__(self, name: str) -> None:
         super().__init__(name)
         self.groups: list[tuple[list[str], dict[str, str]]] = []
 
-    def send_group(self, payloads: list[Mapping[str, Any]], group_labels: Mapping[str, str]) -> None:
-        self.groups.append(([str(p["summary"]) for p in payloads], dict(group_labels)))
+    def send_group(self, payloads: list[Notification], group_labels: Mapping[str, str]) -> None:
+        self.groups.append(([str(p.summary) for p in payloads], dict(group_labels)))
 
 
 def add_alert_row(store: Store, fingerprint: str, labels: dict[str, str], status: str = "firing",
@@ -121,7 +125,7 @@ def test_silenced_alerts_are_recorded_not_sent(tmp_path: Path) -> None:
     outcomes: list[str] = []
     result = Dispatcher(store, one_receiver(), {"desk": desk},
                         on_delivery=lambda _r, _rule, outcome: outcomes.append(outcome)).drain(lambda: NOW)
-    assert [p["summary"] for p in desk.sent] == ["fb"]
+    assert [p.summary for p in desk.sent] == ["fb"]
     assert sorted(outcomes) == ["sent", "silenced"] and result.pending == 0
 
 
@@ -147,7 +151,7 @@ def test_a_firing_parent_inhibits_its_children_with_equal_labels(tmp_path: Path)
     desk = Recorder("desk")
     Dispatcher(store, notify, {"desk": desk},
                firing=lambda: [firing_alert("p", parent)]).drain(lambda: NOW)
-    assert sorted(p["summary"] for p in desk.sent) == ["k", "o", "p"]
+    assert sorted(p.summary for p in desk.sent) == ["k", "o", "p"]
 
 
 def test_a_big_group_goes_out_as_one_digest_after_group_wait(tmp_path: Path) -> None:
@@ -163,7 +167,7 @@ def test_a_big_group_goes_out_as_one_digest_after_group_wait(tmp_path: Path) -> 
     late = dispatcher.drain(lambda: NOW + timedelta(seconds=30))
     assert late.sent == 6 and late.pending == 0
     assert desk.groups == [([f"d{i}" for i in range(5)], {"alertname": "decline"})]
-    assert [p["summary"] for p in desk.sent] == ["x"]  # a group of one is a normal message
+    assert [p.summary for p in desk.sent] == ["x"]  # a group of one is a normal message
 
 
 def test_reminders_repeat_a_firing_alert_after_repeat_interval(tmp_path: Path) -> None:
@@ -178,6 +182,6 @@ def test_reminders_repeat_a_firing_alert_after_repeat_interval(tmp_path: Path) -
     assert len(desk.sent) == 1
     dispatcher.drain(lambda: NOW + timedelta(hours=1))
     dispatcher.drain(lambda: NOW + timedelta(hours=1, minutes=30))
-    assert [(p["summary"], p.get("reminder", False)) for p in desk.sent] == [("fa", False), ("fa", True)]
+    assert [(p.summary, p.reminder) for p in desk.sent] == [("fa", False), ("fa", True)]
     dispatcher.drain(lambda: NOW + timedelta(hours=2))
     assert len(desk.sent) == 3

@@ -147,8 +147,8 @@ def test_a_half_done_send_resumes_without_a_second_parent(fake: FakeSlack, store
 def test_a_reminder_of_a_firing_episode_goes_into_the_thread(fake: FakeSlack, store: Store) -> None:
     slack = notifier(fake, store, chart=False)
     slack.send(payload())
-    slack.send({**payload(period="2015-04", value=-25.0, summary="Still falling: 6th month."),
-                "reminder": True, "receiver": "policy-desk"})
+    later = payload(period="2015-04", value=-25.0, summary="Still falling: 6th month.")
+    slack.send(later.reminding("policy-desk"))
     [parent] = fake.parents(CHANNEL)
     [reply] = fake.replies(CHANNEL, parent.ts)
     assert "Still falling" in texts(reply.blocks)[0]
@@ -191,7 +191,7 @@ def test_after_giving_up_later_sends_fail_fast_until_the_retry_after(fake: FakeS
 
 def test_persistent_500s_raise_and_the_row_stays_in_the_outbox(fake: FakeSlack, store: Store) -> None:
     firing = alert()
-    store.commit_transitions([firing], [], [(firing, payload())], NOW)
+    store.commit_transitions([firing], [], [(firing, payload().to_json())], NOW)
     notify = Notify.model_validate(DESK)
     dispatcher = Dispatcher(store, notify, {"policy-desk": notifier(fake, store, chart=False)})
     fake.fail_next(1000, status=500)
@@ -395,13 +395,13 @@ def test_a_crash_anywhere_leaves_one_parent_one_chart_one_resolution(
     restarted.send(resolution)
     [parent] = fake.parents(CHANNEL)
     assert parent.metadata == {"event_type": "tradewatch_alert", "event_payload": {
-        "fingerprint": firing["fingerprint"], "episode": 1, "receiver": "policy-desk"}}
+        "fingerprint": firing.fingerprint, "episode": 1, "receiver": "policy-desk"}}
     assert len(fake.files_in_thread(CHANNEL, parent.ts)) == 1
     [reply] = fake.replies(CHANNEL, parent.ts)
     assert resolution_replies(fake) == [reply]
     assert "RESOLVED" in parent.blocks[0]["text"]["text"]
     assert len(fake.calls("chat.postMessage")) == 2  # nothing was ever posted twice
-    state = store.receiver_state("policy-desk", firing["fingerprint"], 1)
+    state = store.receiver_state("policy-desk", firing.fingerprint, 1)
     assert state is not None and (state.ts, state.progress) == (parent.ts, "resolved")
 
 
@@ -414,7 +414,7 @@ def test_a_parent_whose_answer_is_lost_is_found_not_posted_again(fake: FakeSlack
     [lookup] = fake.calls("conversations.history")
     assert lookup.params["include_all_metadata"] in ("1", "true") and lookup.params["oldest"]
     assert len(fake.files_in_thread(CHANNEL, parent.ts)) == 1
-    state = store.receiver_state("policy-desk", payload()["fingerprint"], 1)
+    state = store.receiver_state("policy-desk", payload().fingerprint, 1)
     assert state is not None and (state.ts, state.progress) == (parent.ts, "firing")
 
 
@@ -433,13 +433,13 @@ def test_a_resolution_reply_whose_answer_is_lost_is_found_not_posted_again(
 def test_a_posting_intent_adopts_the_message_slack_has_among_others(store: Store) -> None:
     with FakeSlack(history_page_size=2) as fake:
         firing = payload()
-        intent = ReceiverState("policy-desk", firing["fingerprint"], 1, CHANNEL, f"{time.time():.6f}",
-                               "posting", firing)
+        intent = ReceiverState("policy-desk", firing.fingerprint, 1, CHANNEL, f"{time.time():.6f}",
+                               "posting", firing.to_json())
         store.save_receiver_states([intent])
         client = WebClient(token=fake.token, base_url=fake.api_url)
 
         def post(text: str, **event_payload: Any) -> str:
-            event = {"fingerprint": firing["fingerprint"], "episode": 1, "receiver": "policy-desk",
+            event = {"fingerprint": firing.fingerprint, "episode": 1, "receiver": "policy-desk",
                      **event_payload}
             response = client.chat_postMessage(channel=CHANNEL, text=text, metadata={
                 "event_type": "tradewatch_alert", "event_payload": event})
@@ -457,19 +457,19 @@ def test_a_posting_intent_adopts_the_message_slack_has_among_others(store: Store
         assert len(pages) == 3 and all(p.params["limit"] == "200" for p in pages)  # newest first, 2 a page
         assert "cursor" not in pages[0].params and all(p.params["cursor"] for p in pages[1:])
         assert len(fake.files_in_thread(CHANNEL, ts)) == 1
-        state = store.receiver_state("policy-desk", firing["fingerprint"], 1)
+        state = store.receiver_state("policy-desk", firing.fingerprint, 1)
         assert state is not None and (state.ts, state.progress) == (ts, "firing")
 
 
 def test_a_posting_intent_without_its_message_posts_once(fake: FakeSlack, store: Store) -> None:
     firing = payload()
-    store.save_receiver_states([ReceiverState("policy-desk", firing["fingerprint"], 1, CHANNEL,
-                                              f"{time.time():.6f}", "posting", firing)])
+    store.save_receiver_states([ReceiverState("policy-desk", firing.fingerprint, 1, CHANNEL,
+                                              f"{time.time():.6f}", "posting", firing.to_json())])
     notifier(fake, store, chart=False).send(firing)
     [parent] = fake.parents(CHANNEL)
     assert len(fake.calls("conversations.history")) == 1 and len(fake.calls("chat.postMessage")) == 1
     assert parent.metadata is not None
-    assert parent.metadata["event_payload"]["fingerprint"] == firing["fingerprint"]
+    assert parent.metadata["event_payload"]["fingerprint"] == firing.fingerprint
 
 
 @pytest.mark.parametrize(("progress", "written"), [
