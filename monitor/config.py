@@ -246,7 +246,7 @@ def _check_period(value: str | None, frequency: str, key: str) -> None:
 
 
 def _area_codes(value: Any) -> list[str]:
-    from monitor.sources.m49 import area_code
+    from monitor.m49 import area_code
 
     return [area_code(v) for v in (value if isinstance(value, list) else [value])]
 
