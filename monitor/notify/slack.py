@@ -25,7 +25,7 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web import SlackResponse, WebClient
 from slack_sdk.webhook import WebhookClient
 
-from monitor.configfile import ConfigError, ConfigProblem
+from monitor.config import ConfigError, ConfigProblem
 from monitor.notify import render
 from monitor.notify.alertmanager import system_clock
 from monitor.notify.chart import HistoryFn, SeriesData
