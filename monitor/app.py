@@ -21,8 +21,14 @@ from detectors import Staleness
 from monitor.alerts.book import AlertBook
 from monitor.alerts.lifecycle import Status
 from monitor.api import Api
-from monitor.config import LoadedConfig, ReleaseCalendar, load_config, parse_listen
-from monitor.configfile import ConfigError, ConfigProblem
+from monitor.config import (
+    ConfigError,
+    ConfigProblem,
+    LoadedConfig,
+    ReleaseCalendar,
+    load_config,
+    parse_listen,
+)
 from monitor.engine import CycleResult, Engine, Fetched
 from monitor.exposition import metrics_app
 from monitor.http import HttpServer, build_app

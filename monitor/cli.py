@@ -17,7 +17,7 @@ from types import FrameType
 from monitor import __version__, admin
 from monitor import detect as detect_command
 from monitor.backtest import command as backtest_command
-from monitor.configfile import ConfigError
+from monitor.config import ConfigError
 
 DEFAULT_CONFIG = "config/tradewatch.yaml"
 EXIT_OK, EXIT_SOURCE_FAILED, EXIT_BAD_CONFIG = 0, 1, 2

@@ -23,14 +23,6 @@ log = logging.getLogger(__name__)
 MISFIRE_GRACE_SECONDS = 3600
 
 
-def validate_cron(expression: str) -> None:
-    """Raise ValueError with the reason when a crontab expression is not valid."""
-    try:
-        CronTrigger.from_crontab(expression, timezone="UTC")
-    except ValueError as exc:
-        raise ValueError(f"invalid cron expression {expression!r}: {exc}") from None
-
-
 def trigger_for(every: timedelta | None, cron: str | None) -> CronTrigger | IntervalTrigger:
     if cron is not None:
         return CronTrigger.from_crontab(cron, timezone="UTC")

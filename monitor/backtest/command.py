@@ -65,8 +65,7 @@ def run(args: argparse.Namespace) -> int:
     from monitor.backtest.summary import DEFAULT_TOLERANCE, EventsFileError, read_known_events
     from monitor.backtest.sweep import OverrideError, parse_override, touched_rules, variants
     from monitor.backtest.timeline import Window, WindowError
-    from monitor.config import load_config
-    from monitor.configfile import ConfigError
+    from monitor.config import ConfigError, load_config
 
     try:
         window = Window(args.start, args.end)

@@ -18,8 +18,7 @@ from typing import Any
 
 import yaml
 
-from monitor.config import LoadedConfig, validate_data
-from monitor.configfile import ConfigError, LoadedYaml, load_yaml
+from monitor.config import ConfigError, LoadedConfig, LoadedYaml, load_yaml, validate_data
 
 
 class OverrideError(ValueError):

@@ -26,7 +26,7 @@ from slack_sdk.web import SlackResponse, WebClient
 from slack_sdk.webhook import WebhookClient
 
 from monitor.alerts.notification import Notification
-from monitor.configfile import ConfigError, ConfigProblem
+from monitor.config import ConfigError, ConfigProblem
 from monitor.notify import render
 from monitor.notify.alertmanager import system_clock
 from monitor.notify.chart import HistoryFn, SeriesData

@@ -35,7 +35,7 @@ def _http_json(config: Any, loaded: LoadedConfig) -> Source:
     return HttpJsonSource(config)
 
 
-# kind -> factory; explicit, so adding a kind is one line here and one model in config.py.
+# kind -> factory; explicit, so adding a kind is one line here and one model in config/sources.py.
 # Each factory imports its module when used, so a config without SDMX never loads sdmx1.
 SOURCE_KINDS: dict[str, SourceFactory] = {
     "file": _file,

@@ -19,10 +19,10 @@ from typing import Any
 import pandas as pd
 
 from monitor.config import ComtradeSource as ComtradeConfig
+from monitor.m49 import iso3
 from monitor.periods import pandas_freq, parse_period
 from monitor.sources.base import FetchResult, Observation, SourceError, long_frame
 from monitor.sources.http import HttpClient, RetryPolicy
-from monitor.sources.m49 import iso3
 
 KEY_HEADER = "Ocp-Apim-Subscription-Key"
 PREVIEW_RECORDS = 500

@@ -13,7 +13,6 @@ deadlines and redaction are the same. Two provider behaviours matter to a daemon
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import io
 import json
 import re
@@ -22,8 +21,6 @@ import warnings
 import zipfile
 from collections.abc import Callable
 from datetime import datetime
-from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
@@ -47,18 +44,6 @@ _MAX_REPORTED = 20
 _NOT_READY_STATUS = frozenset({202, 204, 404})
 # SDMX REST answers a query that matches nothing with 404 and error 100 "No Results Found".
 _NO_RESULTS = re.compile(rb'code="100"|"code"\s*:\s*100\b|No\s*Results?\s*Found|NoRecordsFound', re.I)
-
-
-@cache
-def known_providers() -> frozenset[str]:
-    """Provider ids sdmx1 ships, read from its sources.json without importing sdmx (slow)."""
-    spec = importlib.util.find_spec("sdmx")
-    locations = list(spec.submodule_search_locations or []) if spec else []
-    for location in locations:
-        path = Path(location) / "sources.json"
-        if path.exists():
-            return frozenset(str(item["id"]) for item in json.loads(path.read_text("utf-8")))
-    return frozenset()
 
 
 class SdmxSource:

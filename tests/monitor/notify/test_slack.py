@@ -19,8 +19,7 @@ import sqlalchemy as sa
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import WebClient
 
-from monitor.config import Notify, slack_mention
-from monitor.configfile import ConfigError
+from monitor.config import ConfigError, Notify, slack_mention
 from monitor.notify.pipeline import Dispatcher, build_notifiers
 from monitor.notify.render import TRUNCATED
 from monitor.notify.slack import SlackDeliveryError, SlackNotifier

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from monitor.configfile import (
+from monitor.config.yamlfile import (
     ConfigError,
     ConfigProblem,
     LoadedYaml,

@@ -1,0 +1,68 @@
+"""The models of where tradewatch runs: the store, the HTTP listener, the metrics guard and
+the executor of detection."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from monitor.config.base import Duration, Strict
+
+DEFAULT_LISTEN = "127.0.0.1:9470"
+
+
+class StoreConfig(Strict):
+    """SQLite file by default; a SQLAlchemy URL for anything else."""
+
+    path: str = "tradewatch.db"
+    url: str | None = None
+
+
+class HttpConfig(Strict):
+    listen: str = DEFAULT_LISTEN
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        parse_listen(value)
+        return value
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"invalid listen address {value!r}: use HOST:PORT, e.g. {DEFAULT_LISTEN}")
+    return host, int(port)
+
+
+class MetricsConfig(Strict):
+    """Cardinality guard: per-series metrics only for series of rules with
+    `export_metrics: true`, and at most `series_limit` of them."""
+
+    series_limit: int = Field(default=1000, ge=0)
+
+
+class DetectionConfig(Strict):
+    """Where detectors run, one partition of `partition_size` series at a time: `local` on
+    this machine's cores (`workers` processes, default one per core; a panel of one
+    partition stays in-process, where the compiled detectors use every core themselves),
+    `dask` on a dask.distributed scheduler at `address` (`pip install 'tradewatch[dask]'`).
+    Findings always come back to this process, the only one that alerts. A pass that fails
+    or outlasts `timeout` is redone in-process. `partition_size` defaults to 100,000 for
+    `local` (measured: up to that size one process beats shipping partitions to workers)
+    and 10,000 for `dask` (tasks small enough to spread over a cluster)."""
+
+    executor: Literal["local", "dask"] = "local"
+    address: str | None = None
+    partition_size: int | None = Field(default=None, ge=1)
+    workers: int | None = Field(default=None, ge=1)
+    timeout: Duration = timedelta(minutes=10)
+
+    @model_validator(mode="after")
+    def _dask_needs_an_address(self) -> DetectionConfig:
+        if self.executor == "dask" and not self.address:
+            raise ValueError("executor dask needs an address, e.g. tcp://scheduler:8786")
+        return self
+

@@ -1,0 +1,151 @@
+"""The models of notification: receivers (one kind each), the Alertmanager-style routing tree
+and inhibition rules."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, field_validator, model_validator
+
+from monitor.config.base import NAME_PATTERN, Duration, Strict
+from monitor.matchers import Matcher, parse_matcher
+
+
+class ConsoleReceiver(Strict):
+    """One line per notification on stdout."""
+
+
+class WebhookReceiver(Strict):
+    url: str
+    timeout: Duration = timedelta(seconds=10)
+
+
+_MENTION = re.compile(r"^<?@?(here|channel|everyone|[UW][A-Z0-9]{2,}|!(?:here|channel|everyone)"
+                      r"|!subteam\^[A-Z0-9]{2,})>?$")
+
+
+def slack_mention(value: str) -> str:
+    """`@here`, `<!here>`, a user id `U123ABC` or `<!subteam^S123>` -> Slack's `<...>` syntax."""
+    match = _MENTION.match(value.strip())
+    if match is None:
+        raise ValueError(f"invalid mention {value!r}: use @here, @channel, a user id (U0123ABC) "
+                         "or <!subteam^ID>")
+    target = match.group(1)
+    if target in ("here", "channel", "everyone"):
+        return f"<!{target}>"
+    return f"<{target}>" if target.startswith("!") else f"<@{target}>"
+
+
+class SlackReceiver(Strict):
+    """A channel through the Web API; the bot token comes from SLACK_BOT_TOKEN, the API URL
+    from `api_url`, else SLACK_API_URL, else Slack's own."""
+
+    channel: str = Field(min_length=2)
+    api_url: str | None = None
+    digest_size: int = Field(default=10, ge=1, le=100)
+    chart: bool = True
+    mention: str | None = None
+    timeout: Duration = timedelta(seconds=10)
+
+    @field_validator("mention")
+    @classmethod
+    def _mention(cls, value: str | None) -> str | None:
+        return None if value is None else slack_mention(value)
+
+
+class SlackWebhookReceiver(Strict):
+    """An incoming webhook: one message per notification, no threads, no charts."""
+
+    url: str
+    timeout: Duration = timedelta(seconds=10)
+
+
+class AlertmanagerReceiver(Strict):
+    """An Alertmanager (v2 API). A firing alert carries an endsAt `resolve_timeout` ahead, so
+    Alertmanager keeps it firing between monthly releases until tradewatch resolves it."""
+
+    url: str
+    timeout: Duration = timedelta(seconds=10)
+    generator_url: str | None = None
+    resolve_timeout: Duration = timedelta(days=365)
+
+
+RECEIVER_KINDS = ("console", "webhook", "slack", "slack_webhook", "alertmanager")
+
+
+class Receiver(Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    console: ConsoleReceiver | None = None
+    webhook: WebhookReceiver | None = None
+    slack: SlackReceiver | None = None
+    slack_webhook: SlackWebhookReceiver | None = None
+    alertmanager: AlertmanagerReceiver | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Receiver:
+        kinds = [k for k in RECEIVER_KINDS if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            known = ", ".join(RECEIVER_KINDS[:-1]) + f" or {RECEIVER_KINDS[-1]}"
+            raise ValueError(f"give exactly one receiver kind: {known}"
+                             + (f" (got {' and '.join(kinds)})" if kinds else ""))
+        return self
+
+
+def _matcher_list(value: Any) -> list[str]:
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list):
+        raise ValueError("give a list of matchers such as [\"severity=critical\", \"commodity=~84.*\"]")
+    for text in values:
+        parse_matcher(str(text))
+    return [str(text) for text in values]
+
+
+Matchers = Annotated[list[str], BeforeValidator(_matcher_list)]
+
+
+class Route(Strict):
+    """Alertmanager-style routing tree: a matching child takes the alert (later siblings are
+    tried too with `continue`); children inherit what they do not set."""
+
+    receiver: str | None = None
+    match: dict[str, str] = Field(default_factory=dict)
+    match_re: dict[str, str] = Field(default_factory=dict)
+    matchers: Matchers = Field(default_factory=list)
+    group_by: list[str] | None = None
+    group_wait: Duration | None = None
+    repeat_interval: Duration | None = None
+    digest_over: int | None = Field(default=None, ge=1)
+    continue_: bool = Field(default=False, alias="continue")
+    routes: list[Route] = Field(default_factory=list)
+
+    @field_validator("match_re")
+    @classmethod
+    def _regexes(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, pattern in value.items():
+            parse_matcher(f"{name}=~{pattern}")
+        return value
+
+    def all_matchers(self) -> list[Matcher]:
+        return ([Matcher(k, "=", v) for k, v in self.match.items()]
+                + [Matcher(k, "=~", v) for k, v in self.match_re.items()]
+                + [parse_matcher(m) for m in self.matchers])
+
+
+class InhibitRule(Strict):
+    """While an alert matching `source_matchers` fires, alerts matching `target_matchers`
+    with the same values of the `equal` labels are not notified (e.g. the all-goods alert
+    suppresses the same rule's alerts on HS chapters of the same country pair)."""
+
+    source_matchers: Matchers
+    target_matchers: Matchers
+    equal: list[str] = Field(default_factory=list)
+
+
+class Notify(Strict):
+    receivers: list[Receiver] = Field(
+        default_factory=lambda: [Receiver(name="console", console=ConsoleReceiver())]
+    )
+    route: Route = Route(receiver="console")
+    inhibit_rules: list[InhibitRule] = Field(default_factory=list)

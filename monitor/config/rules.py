@@ -1,0 +1,82 @@
+"""The model of a rule: which series it selects, the transform it looks through, the detector
+it runs (checked by building it) and what its alerts carry."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from detectors import TRANSFORMS, DetectorConfigError, build_detector, check_transform
+from monitor.config.base import NAME_PATTERN, Strict
+
+
+class TransformSpec(Strict):
+    """What a rule looks at: `level`, `yoy_pct`, `mom_pct`, `diff`, `log`, `ytd_sum`,
+    `from_ytd`, `rolling_sum`/`rolling_mean` (with `window`), `share` (with `parent`)."""
+
+    kind: str = "level"
+    window: int | None = None
+    parent: str | dict[str, str] | None = None
+
+    @field_validator("kind")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in TRANSFORMS:
+            raise ValueError(f"unknown transform {value!r}; known: {', '.join(sorted(TRANSFORMS))}")
+        return value
+
+    @model_validator(mode="after")
+    def _params_fit(self) -> TransformSpec:
+        try:
+            check_transform(self.kind, self.params())
+        except DetectorConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
+    def params(self) -> dict[str, Any]:
+        """The parameters given, as the transform takes them."""
+        return {k: v for k, v in (("window", self.window), ("parent", self.parent)) if v is not None}
+
+
+Severity = Literal["info", "warning", "critical"]
+
+
+class Rule(Strict):
+    """A selector, a transform, a detector and what the alert carries."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    select: dict[str, str | list[str]] = Field(default_factory=dict)
+    transform: TransformSpec = TransformSpec()
+    detector: dict[str, Any]
+    severity: Severity = "warning"
+    for_: int = Field(default=1, alias="for", ge=1)
+    keep_firing_for: int = Field(default=0, ge=0)
+    export_metrics: bool = False
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("detector")
+    @classmethod
+    def _buildable(cls, value: dict[str, Any]) -> dict[str, Any]:
+        params = dict(value)
+        kind = params.pop("kind", None)
+        if kind is None:
+            raise ValueError("missing 'kind' (e.g. threshold, consecutive)")
+        try:
+            build_detector(str(kind), params)
+        except DetectorConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        """Equality matchers; a list matches any of its values; `{}` selects all."""
+        for key, wanted in self.select.items():
+            have = labels.get(key)
+            if isinstance(wanted, list):
+                if have not in wanted:
+                    return False
+            elif have != wanted:
+                return False
+        return True
