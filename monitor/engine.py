@@ -35,10 +35,10 @@ from monitor.alerts.lifecycle import Evaluation
 from monitor.config import DetectionConfig, LoadedConfig, Rule
 from monitor.executor import Executor, RulePlan, RuleResult, Subjects, build_executor, evaluate_partition
 from monitor.notify.pipeline import Dispatcher, Notifier, build_notifiers
-from monitor.observations import Incoming
 from monitor.sources import build_source
 from monitor.sources.base import FetchResult, Source, SourceError
 from monitor.store import Revision, SeriesInfo, Store
+from monitor.store.frames import Incoming
 
 log = logging.getLogger(__name__)
 

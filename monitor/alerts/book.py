@@ -18,6 +18,7 @@ from monitor.alerts.lifecycle import (
     step,
     transition,
 )
+from monitor.alerts.persist import AlertRows
 from monitor.store import Store
 
 log = logging.getLogger(__name__)
@@ -50,10 +51,10 @@ class AlertBook:
     Only evaluated (rule, series) pairs change: a series no source touched keeps its state."""
 
     def __init__(self, store: Store) -> None:
-        self._store = store
+        self._rows = AlertRows(store)
         self._committing = threading.Lock()  # one batch of changes at a time, persisted first
         self._lock = threading.Lock()  # the in-memory alerts: held only to read or swap them
-        self._alerts: dict[str, Alert] = store.load_alerts()
+        self._alerts: dict[str, Alert] = self._rows.load()
 
     def apply(self, evaluations: Iterable[Evaluation], now: datetime) -> list[Transition]:
         return self._commit(self._steps(evaluations, now), now)
@@ -101,7 +102,7 @@ class AlertBook:
                 transitions.append(change)
             notifications = [(t.alert, notification_payload(t.alert)) for t in transitions if t.notify]
             if upserts or deletes:
-                self._store.commit_transitions(upserts, deletes, notifications, now)
+                self._rows.commit(upserts, deletes, notifications, now)
             with self._lock:
                 for fp in deletes:
                     self._alerts.pop(fp, None)
