@@ -1,5 +1,5 @@
 """The store sits below alerts, notify, sources, the engine and the face: it imports only
-itself, the config models, the small shared helpers and the detectors."""
+itself, the config models, labels, periods and matchers, and the detectors."""
 
 from __future__ import annotations
 
