@@ -50,6 +50,7 @@ sys.path.insert(0, str(REPO))
 from prometheus_client import generate_latest  # noqa: E402
 
 import monitor.evaluation as evaluation_module  # noqa: E402
+from monitor.alerts.persist import AlertRows  # noqa: E402
 from monitor.app import App  # noqa: E402
 from monitor.config import load_config  # noqa: E402
 from monitor.executor import LOCAL_PARTITION, LocalExecutor, RulePlan  # noqa: E402
@@ -412,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
         del name
     stages.wrap(app.store, "ingest", "ingest")
     stages.wrap(app.store, "panel", "panel")
-    stages.wrap(app.store, "commit_transitions", "persist")
+    stages.wrap(AlertRows, "commit", "persist")
     stages.wrap(app.book, "apply", "book")
     stages.wrap(app.engine, "drain", "outbox")
     stages.wrap(LocalExecutor, "run", "detect")

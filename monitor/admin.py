@@ -12,8 +12,8 @@ from typing import Any
 
 from monitor.config import LoadedConfig, parse_duration
 from monitor.notify.routing import route
-from monitor.silences import SilenceError, SilenceStore
 from monitor.store import Store
+from monitor.store.silences import SilenceError, SilenceStore
 
 EXIT_OK, EXIT_USAGE = 0, 2
 

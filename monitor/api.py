@@ -14,8 +14,8 @@ import pandas as pd
 from monitor.alerts.book import AlertBook
 from monitor.alerts.lifecycle import Alert, Status
 from monitor.periods import pandas_freq
-from monitor.silences import SilenceError, SilenceStore
 from monitor.store import Store
+from monitor.store.silences import SilenceError, SilenceStore
 
 
 def _number(value: float | None) -> float | None:

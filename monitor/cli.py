@@ -172,13 +172,14 @@ def _run(loaded: object, listen: str | None) -> int:
 
 def _alerts(loaded: object, fmt: str, include_resolved: bool) -> int:
     from monitor.alerts.lifecycle import Status
+    from monitor.alerts.persist import load_alerts
     from monitor.config import LoadedConfig
     from monitor.store import Store
 
     assert isinstance(loaded, LoadedConfig)
     store = Store(loaded.store_url)
     try:
-        items = sorted(store.load_alerts().values(), key=lambda a: (a.rule, a.series))
+        items = sorted(load_alerts(store).values(), key=lambda a: (a.rule, a.series))
     finally:
         store.close()
     if not include_resolved:

@@ -23,10 +23,10 @@ from monitor.config import DetectionConfig
 from monitor.evaluation import RuleEvaluator
 from monitor.executor import Executor, build_executor
 from monitor.notify.pipeline import Dispatcher
-from monitor.observations import Incoming
 from monitor.runtime import CompiledRule, Runtime
 from monitor.sources.base import FetchResult, SourceError
 from monitor.store import Revision, SeriesInfo, Store
+from monitor.store.frames import Incoming
 
 log = logging.getLogger(__name__)
 

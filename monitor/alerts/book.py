@@ -7,7 +7,6 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 from detectors.wording import retired_rule_sentence
 from monitor.alerts.lifecycle import (
@@ -19,30 +18,13 @@ from monitor.alerts.lifecycle import (
     step,
     transition,
 )
+from monitor.alerts.notification import Notification
+from monitor.alerts.persist import AlertRows
 from monitor.store import Store
 
 log = logging.getLogger(__name__)
 
 Changes = Iterator[tuple[str, Alert | None]]  # fingerprint -> next state (None: drop it)
-
-
-def notification_payload(alert: Alert) -> dict[str, Any]:
-    """What receivers are given: everything needed to render, nothing to look up."""
-    return {
-        "status": alert.status.value,
-        "rule": alert.rule,
-        "series": alert.series,
-        "labels": dict(alert.labels),
-        "severity": alert.severity,
-        "period": alert.period,
-        "since_period": alert.since_period,
-        "value": alert.value,
-        "reference": alert.reference,
-        "summary": alert.summary,
-        "episode": alert.episode,
-        "event_period": alert.event_period,
-        "fingerprint": alert.fingerprint,
-    }
 
 
 class AlertBook:
@@ -51,10 +33,10 @@ class AlertBook:
     Only evaluated (rule, series) pairs change: a series no source touched keeps its state."""
 
     def __init__(self, store: Store) -> None:
-        self._store = store
+        self._rows = AlertRows(store)
         self._committing = threading.Lock()  # one batch of changes at a time, persisted first
         self._lock = threading.Lock()  # the in-memory alerts: held only to read or swap them
-        self._alerts: dict[str, Alert] = store.load_alerts()
+        self._alerts: dict[str, Alert] = self._rows.load()
 
     def apply(self, evaluations: Iterable[Evaluation], now: datetime) -> list[Transition]:
         return self._commit(self._steps(evaluations, now), now)
@@ -99,9 +81,9 @@ class AlertBook:
                     continue
                 upserts.append(nxt)
                 transitions.append(change)
-            notifications = [(t.alert, notification_payload(t.alert)) for t in transitions if t.notify]
+            notifications = [Notification.of(t.alert) for t in transitions if t.notify]
             if upserts or deletes:
-                self._store.commit_transitions(upserts, deletes, notifications, now)
+                self._rows.commit(upserts, deletes, notifications, now)
             with self._lock:
                 for fp in deletes:
                     self._alerts.pop(fp, None)

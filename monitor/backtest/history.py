@@ -22,10 +22,11 @@ import pandas as pd
 import sqlalchemy as sa
 
 from monitor.config import LoadedConfig, SourceConfig
-from monitor.observations import read_versions
 from monitor.sources import build_source
 from monitor.sources.base import SourceError
-from monitor.store import SeriesInfo, Store, series_table
+from monitor.store import SeriesInfo, Store
+from monitor.store.migrate import read_versions
+from monitor.store.schema import series_table
 
 DataMode = Literal["auto", "store", "fetch"]
 DATA_MODES: tuple[DataMode, ...] = ("auto", "store", "fetch")

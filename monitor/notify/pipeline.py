@@ -22,8 +22,8 @@ from monitor.notify.routing import Destination, repeats, route
 from monitor.notify.slack import SlackWebhookNotifier, build_slack_notifier
 from monitor.notify.slack_state import ReceiverStateStore
 from monitor.notify.webhook import WebhookNotifier
-from monitor.silences import Silence, SilenceStore
 from monitor.store import OutboxEntry, Store
+from monitor.store.silences import Silence, SilenceStore
 
 log = logging.getLogger(__name__)
 

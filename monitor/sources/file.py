@@ -21,10 +21,10 @@ import pandas as pd
 
 from monitor.config import FileSource as FileSourceConfig
 from monitor.labels import normalise_label, series_id
-from monitor.observations import grouped_and_increasing
 from monitor.periods import pandas_freq, parse_period_span
 from monitor.sources.base import FetchResult, SourceError, empty_long_frame
 from monitor.sources.http import HttpClient, RetryPolicy
+from monitor.store.frames import grouped_and_increasing
 
 DEMO_SCHEME = "demo://"
 _MAX_REPORTED = 20

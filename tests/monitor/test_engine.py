@@ -7,10 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from prometheus_client import generate_latest
 
 from monitor.app import App
 from monitor.config import load_config
+from monitor.store.schema import deliveries, outbox
 from tests.conftest import DEMO_CSV, truncate_csv
 
 CONFIG = """
@@ -78,7 +80,10 @@ def test_nothing_new_means_nothing_sent_even_after_a_restart(
     restarted, _ = run_once(config_path)
     restarted.store.close()
     assert capsys.readouterr().out.splitlines() == [EXPORTS_FIRING, IMPORTS_FIRING]
-    assert len(restarted.store.sent_notifications()) == 2
+    sent = (sa.select(outbox.c.fingerprint, outbox.c.episode, outbox.c.status, deliveries.c.receiver)
+            .join(deliveries, deliveries.c.outbox_id == outbox.c.id).where(deliveries.c.sent_at.is_not(None)))
+    with restarted.store.engine.connect() as conn:
+        assert len(conn.execute(sent).all()) == 2
 
 
 def test_a_new_month_resolves_only_the_series_that_recovered(

@@ -7,27 +7,32 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from monitor.alerts.book import AlertBook
+from monitor.alerts.persist import AlertRows
 from monitor.store import Store
 from tests.monitor.alerts.test_lifecycle import evaluation, finding
 
 NOW = datetime(2026, 3, 25, 6, 0, tzinfo=UTC)
 
 
-def test_readers_see_the_alerts_before_a_commit_until_it_is_done(tmp_path: Path) -> None:
+def test_readers_see_the_alerts_before_a_commit_until_it_is_done(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A slow transaction (tens of thousands of alerts) does not hold up readers such as the
     next source's evaluation or a /metrics scrape: they see the state before it, then after."""
     store = Store(f"sqlite:///{tmp_path / 'tw.db'}")
     book = AlertBook(store)
     in_transaction, release = threading.Event(), threading.Event()
-    commit = store.commit_transitions
+    commit = AlertRows.commit
 
-    def slow_commit(*args: Any) -> None:
+    def slow_commit(self: AlertRows, *args: Any) -> None:
         in_transaction.set()
         assert release.wait(10)
-        commit(*args)
+        commit(self, *args)
 
-    store.commit_transitions = slow_commit  # type: ignore[method-assign]
+    monkeypatch.setattr(AlertRows, "commit", slow_commit)
     worker = threading.Thread(target=book.apply, args=([evaluation("2015-03", finding("2015-03"))], NOW))
     worker.start()
     assert in_transaction.wait(10)

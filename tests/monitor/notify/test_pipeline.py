@@ -10,7 +10,8 @@ from monitor.alerts.lifecycle import Alert, Status
 from monitor.alerts.notification import Notification
 from monitor.config import Notify
 from monitor.notify.pipeline import Dispatcher
-from monitor.store import Store, outbox
+from monitor.store import Store
+from monitor.store.schema import outbox
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 NOTIFY = Notify.model_validate({
@@ -115,7 +116,7 @@ def one_receiver(extra: str = "") -> Notify:
 
 
 def test_silenced_alerts_are_recorded_not_sent(tmp_path: Path) -> None:
-    from monitor.silences import SilenceStore
+    from monitor.store.silences import SilenceStore
 
     store = Store(f"sqlite:///{tmp_path / 'tw.db'}")
     SilenceStore(store).add(["series=a"], NOW, NOW + timedelta(hours=1), "ana", "known", NOW)

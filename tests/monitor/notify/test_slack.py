@@ -19,12 +19,14 @@ import sqlalchemy as sa
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import WebClient
 
+from monitor.alerts.persist import AlertRows
 from monitor.config import ConfigError, Notify, slack_mention
 from monitor.notify.pipeline import Dispatcher, build_notifiers
 from monitor.notify.render import TRUNCATED
 from monitor.notify.slack import SlackDeliveryError, SlackNotifier
 from monitor.retry import RetryPolicy
-from monitor.store import ReceiverState, Store, deliveries
+from monitor.store import ReceiverState, Store
+from monitor.store.schema import deliveries
 from tests.fakes.payloads import FIRING_SUMMARY, SERIES, alert, demo_store, payload, resolved
 from tests.fakes.slack_server import Channel, FakeSlack, iter_blocks_text
 
@@ -190,7 +192,7 @@ def test_after_giving_up_later_sends_fail_fast_until_the_retry_after(fake: FakeS
 
 def test_persistent_500s_raise_and_the_row_stays_in_the_outbox(fake: FakeSlack, store: Store) -> None:
     firing = alert()
-    store.commit_transitions([firing], [], [(firing, payload().to_json())], NOW)
+    AlertRows(store).commit([firing], [], [payload()], NOW)
     notify = Notify.model_validate(DESK)
     dispatcher = Dispatcher(store, notify, {"policy-desk": notifier(fake, store, chart=False)})
     fake.fail_next(1000, status=500)

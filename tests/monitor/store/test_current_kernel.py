@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from monitor.current import Cells, Matrix
-from monitor.observations import Incoming
-from monitor.store import REVISION_TOLERANCE, changed_entries
+from monitor.store.current import Cells, Matrix
+from monitor.store.frames import Incoming
+from monitor.store.ingest import REVISION_TOLERANCE, changed_entries
 
 
 def lookup(matrix: Matrix, rows: np.ndarray, ordinals: np.ndarray) -> np.ndarray:
@@ -91,7 +91,7 @@ def numpy_grouped_and_increasing(codes: np.ndarray, ordinals: np.ndarray) -> boo
 
 @pytest.mark.parametrize("seed", range(30))
 def test_grouped_and_increasing_equals_the_numpy_check(seed: int) -> None:
-    from monitor.observations import grouped_and_increasing
+    from monitor.store.frames import grouped_and_increasing
 
     rng = np.random.default_rng(seed)
     series, months = int(rng.integers(1, 6)), int(rng.integers(1, 6))

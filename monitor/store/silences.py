@@ -11,13 +11,16 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from monitor.matchers import Matcher, matches_all, parse_matcher
-from monitor.observations import utc as _utc
-from monitor.store import Store, silences
+from monitor.store.schema import silences
+from monitor.store.sql import utc as _utc
+
+if TYPE_CHECKING:
+    from monitor.store import Store
 
 
 class SilenceError(ValueError):

@@ -1,3 +1,5 @@
+"""Silences kept in the store: matching, their window, expiry, and what is refused."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -5,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.silences import SilenceError, SilenceStore
 from monitor.store import Store
+from monitor.store.silences import SilenceError, SilenceStore
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 HOUR = timedelta(hours=1)

@@ -1,0 +1,22 @@
+"""What the tables themselves guarantee."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from monitor.store import Store
+from monitor.store.schema import outbox
+from tests.monitor.store.support import V1
+
+
+def test_an_outbox_row_is_unique_per_alert_episode_and_status(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'state' / 'tw.db'}")
+    row = {"fingerprint": "f", "episode": 1, "status": "firing", "payload": "{}", "created_at": V1}
+    with store.engine.begin() as conn:
+        conn.execute(outbox.insert().values(**row))
+    with pytest.raises(sa.exc.IntegrityError), store.engine.begin() as conn:
+        conn.execute(outbox.insert().values(**row))
+    store.close()
