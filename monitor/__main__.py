@@ -1,3 +1,5 @@
+"""`python -m monitor` is the `tradewatch` command."""
+
 import sys
 
 from monitor.cli import main

@@ -1,0 +1,1 @@
+"""The embedded demo data: real monthly trade series the demo config replays."""
