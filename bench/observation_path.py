@@ -7,7 +7,8 @@ tests/fixtures) over loopback, runs one cycle of the real daemon (`App.run_once`
 that fires on every series and a Slack receiver pointed at the fake Slack Web API server of
 the tests, and records, with a profiler hook on every thread, each project module whose code
 runs from the fetch to the last Slack call, and how many times the store is entered from
-outside it (a call from a module outside `monitor.store` into one inside it). Prints the
+outside it (a call from a project module outside the store into one inside it; calls made
+by libraries, such as a compiled kernel's dispatcher, do not count), through which doors. Prints the
 modules in the order first entered; the last line is machine-readable:
     modules=<int> store_entries=<int> store_doors=<int> slack_posts=<int>
 Run by hand: a measure of the code's shape, not of its speed.
@@ -34,6 +35,7 @@ from tests.fakes.slack_server import FakeSlack  # noqa: E402
 
 FIXTURE = REPO / "tests" / "fixtures" / "comtrade_v1_data_get_C_A_HS_china_2010.json"
 ROOTS = (str(REPO / "monitor") + os.sep, str(REPO / "detectors") + os.sep)
+# The store's modules, in this layout and in the one before it (a single module and its helpers).
 STORE = ("monitor.store", "monitor.schema", "monitor.observations", "monitor.current", "monitor.silences")
 
 CONFIG = """
@@ -103,7 +105,7 @@ class Trace:
         with self._lock:
             self.order.setdefault(module, len(self.order))
             self.calls[module] += 1
-            if in_store(module) and not in_store(caller_module):
+            if in_store(module) and caller_module is not None and not in_store(caller_module):
                 self.store_entries += 1
                 self.store_doors.add(f"{module}.{frame.f_code.co_name}")
 

@@ -22,9 +22,7 @@ from monitor.alerts.notification import Notification
 from monitor.store import Store
 from monitor.store.outbox import OutboxRow, enqueue
 from monitor.store.schema import alerts
-from monitor.store.sql import delete_rows, insert_rows, row_binder, utc
-
-_COLUMNS = [c.name for c in alerts.columns]
+from monitor.store.sql import replace_rows, utc
 
 
 def load_alerts(store: Store) -> dict[str, Alert]:
@@ -55,10 +53,7 @@ class AlertRows:
         """Alert states and the notifications they cause, in one transaction."""
         latest = {alert.fingerprint: alert for alert in upserts}  # the last state wins
         with self._store.write() as conn:
-            # An upsert is a delete and an insert: both in bulk, through the driver, in any dialect.
-            delete_rows(conn, alerts.c.fingerprint, [*deletes, *latest])
-            to_driver = row_binder(conn, alerts)
-            insert_rows(conn, alerts, _COLUMNS, [to_driver(self.row(alert)) for alert in latest.values()])
+            replace_rows(conn, alerts, alerts.c.fingerprint, deletes, (self.row(a) for a in latest.values()))
             enqueue(conn, [OutboxRow(n.fingerprint, n.episode, n.status.value, n.to_json())
                            for n in notifications], now)
         for fp in deletes:

@@ -86,6 +86,18 @@ def row_binder(conn: Connection, table: sa.Table) -> Callable[[tuple[Any, ...]],
     return to_driver
 
 
+def replace_rows(conn: Connection, table: sa.Table, key: sa.Column[Any], deleted: Sequence[Any],
+                 rows: Iterable[tuple[Any, ...]]) -> None:
+    """Rows of `table` (values in column order) written over those with the same `key`, and
+    the rows keyed `deleted` removed: an upsert as a delete and an insert, both in bulk,
+    through the driver, in any dialect."""
+    kept = list(rows)
+    index = [c.name for c in table.columns].index(key.name)
+    delete_rows(conn, key, [*deleted, *(row[index] for row in kept)])
+    to_driver = row_binder(conn, table)
+    insert_rows(conn, table, [c.name for c in table.columns], [to_driver(row) for row in kept])
+
+
 def utc(value: datetime | None) -> datetime | None:
     """SQLite returns naive datetimes; everything in tradewatch is UTC-aware."""
     if value is None or value.tzinfo is not None:
