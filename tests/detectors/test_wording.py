@@ -12,6 +12,8 @@ from detectors.wording import (
     freq_word,
     ordinal,
     period_noun,
+    resolution_sentence,
+    retired_rule_sentence,
 )
 
 
@@ -112,3 +114,24 @@ def test_format_level_change(value: float, label: str, text: str) -> None:
 @pytest.mark.parametrize(("value", "text"), [(12.3, "12.3%"), (100, "100%"), (0.25, "0.25%"), (0, "0%")])
 def test_format_percent_level(value: float, text: str) -> None:
     assert format_percent_level(value) == text
+
+
+def test_a_resolution_names_the_value_that_no_longer_meets_the_rule() -> None:
+    assert resolution_sentence("Russia's imports from China", "fell 2.1% YoY", "2015-09", "decline",
+                               "yoy_pct") == (
+        "Russia's imports from China fell 2.1% YoY in 2015-09; decline no longer holds.")
+    assert resolution_sentence("Russia's imports from China", None, "2015-09", "decline", "yoy_pct") == (
+        "Russia's imports from China has no yoy_pct value for 2015-09; decline no longer holds.")
+
+
+def test_a_resolution_caused_by_revisions_names_three_of_them_and_counts_the_rest() -> None:
+    revisions = [("2015-0" + str(m), 1000.0 + m, 900.0 + m) for m in range(1, 6)]
+    assert resolution_sentence("China's exports to Russia", "rose 0.4% YoY", "2015-09", "decline", "yoy_pct",
+                               revisions) == (
+        "After a revision (2015-01 from 1,001 to 901; 2015-02 from 1,002 to 902; 2015-03 from 1,003 to "
+        "903 and 2 more), China's exports to Russia rose 0.4% YoY in 2015-09; decline no longer holds.")
+
+
+def test_a_retired_rule_says_so_and_keeps_the_last_sentence() -> None:
+    assert retired_rule_sentence("decline", "It fell.") == (
+        "Rule decline was removed from the config; this alert no longer applies (last: It fell.)")
