@@ -109,6 +109,16 @@ class Api:
             statuses = [Status.PENDING, Status.FIRING]
         return 200, {"status": "success", "data": [alert_json(a) for a in self._book.alerts(statuses)]}
 
+    def outbox(self, query: Mapping[str, str]) -> tuple[int, Any]:
+        """Undelivered notifications: how many, the oldest, and the deliveries a receiver
+        refused for good (parked until a config reload), with the reason."""
+        depth, oldest = self._store.outbox_depth()
+        parked = [{"outboxId": p.outbox_id, "fingerprint": p.fingerprint, "episode": p.episode,
+                   "status": p.status, "receiver": p.receiver, "reason": p.reason, "attempts": p.attempts,
+                   "createdAt": p.created_at.isoformat()} for p in self._store.parked_deliveries()]
+        return 200, {"status": "success", "data": {
+            "pending": depth, "oldestCreatedAt": oldest.isoformat() if oldest else None, "parked": parked}}
+
     def series_list(self, query: Mapping[str, str]) -> tuple[int, Any]:
         infos = self._store.series()
         snapshot = self._store.latest_snapshot()

@@ -33,6 +33,7 @@ from monitor.engine import CycleResult, Engine, Fetched
 from monitor.exposition import metrics_app
 from monitor.http import HttpServer, build_app
 from monitor.metrics import Metrics, SeriesExport, StateCollector, build_registry
+from monitor.notify.outage import DeliveryLog
 from monitor.notify.pipeline import Dispatcher
 from monitor.periods import pandas_freq
 from monitor.runtime import NotifierServices, Runtime
@@ -115,6 +116,7 @@ class App:
         self.registry = CollectorRegistry()  # everything, for any prometheus_client consumer
         self.registry.register(self._base_registry)
         self.registry.register(self._state)
+        self._delivery_log = DeliveryLog()
         self.engine = Engine(self.store, self.book, self._dispatcher, observer=self.metrics)
         self._listen = listen or loaded.config.http.listen
         self._http: HttpServer | None = None
@@ -132,7 +134,7 @@ class App:
     def _dispatcher(self, runtime: Runtime) -> Dispatcher:
         return Dispatcher(self.store, runtime.loaded.config.notify, runtime.notifiers,
                           on_delivery=self.metrics.delivery,
-                          firing=lambda: self.book.alerts([Status.FIRING]))
+                          firing=lambda: self.book.alerts([Status.FIRING]), delivery_log=self._delivery_log)
 
     # -- cycles -------------------------------------------------------------------------
     def run_source(self, name: str, fetched: Fetched | None = None) -> CycleResult:
@@ -258,6 +260,9 @@ class App:
                 return False, str(exc)
             self._seen_config_digest = loaded.sha256
             self.runtime = runtime
+            unparked = self.store.unpark()  # the new config may have fixed what a receiver refused
+            if unparked:
+                log.info("config reload retries parked deliveries count=%d", unparked)
             removed = sorted({r.name for r in old.rules} - {r.name for r in runtime.rules})
             self.engine.retire_rules(removed, runtime, self._clock)
             if self._scheduler is not None:

@@ -87,6 +87,8 @@ def _api_route(api: Api, route: str, environ: dict[str, Any], query: dict[str, s
             return api.alerts(query)
         if route == "silences":
             return api.silences(query)
+        if route == "outbox":
+            return api.outbox(query)
         if route == "series":
             return api.series_list(query)
         if route.startswith("series/"):

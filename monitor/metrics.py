@@ -70,8 +70,13 @@ class Metrics(CycleObserver):
             registry=registry)
         self.notifications = Counter(
             "tradewatch_notifications_total",
-            "Notifications by receiver, rule and outcome (sent, failed, silenced, inhibited).",
+            "Notifications by receiver, rule and outcome (sent, failed, parked, silenced, inhibited); "
+            "failed counts attempts that failed, once each; a send held back while a receiver cools off "
+            "after failing is not an attempt.",
             ["receiver", "rule", "outcome"], registry=registry)
+        self.retries = Counter(
+            "tradewatch_notification_retries_total",
+            "Delivery attempts that repeat a failed one, by receiver.", ["receiver"], registry=registry)
         self.cycles = Counter(
             "tradewatch_cycles_total", "Completed polls, successful or not.", ["source"],
             registry=registry)
@@ -118,6 +123,9 @@ class Metrics(CycleObserver):
         self.rule_duration.labels(rule).observe(seconds)
 
     def delivery(self, receiver: str, rule: str, outcome: str) -> None:
+        if outcome == "retried":
+            self.retries.labels(receiver).inc()
+            return
         self.notifications.labels(receiver, rule, outcome).inc()
 
 
@@ -208,10 +216,18 @@ class StateCollector(Collector):
     def _outbox(self) -> list[GaugeTable]:
         depth, oldest = self._store.outbox_depth()
         age = (self._clock() - oldest).total_seconds() if oldest is not None else 0.0
+        parked = GaugeTable("tradewatch_outbox_parked",
+                            "Deliveries a receiver refused for good (credentials, scope, channel), by "
+                            "receiver; retried after a config reload.", ("receiver",), [])
+        counts: dict[str, int] = {}
+        for row in self._store.parked_deliveries():
+            counts[row.receiver] = counts.get(row.receiver, 0) + 1
+        parked.rows.extend(((receiver,), float(n)) for receiver, n in sorted(counts.items()))
         return [_scalar("tradewatch_outbox_pending",
                         "Notifications recorded but not yet delivered to every receiver.", depth),
                 _scalar("tradewatch_outbox_oldest_age_seconds",
-                        "Age of the oldest undelivered notification (0 when none).", max(age, 0.0))]
+                        "Age of the oldest undelivered notification (0 when none).", max(age, 0.0)),
+                parked]
 
 
 def _scalar(name: str, documentation: str, value: float) -> GaugeTable:

@@ -18,11 +18,14 @@ from monitor.matchers import matches_all, parse_matcher
 from monitor.notify.alertmanager import AlertmanagerNotifier, system_clock
 from monitor.notify.chart import HistoryFn
 from monitor.notify.console import ConsoleNotifier
+from monitor.notify.outage import DeliveryLog
+from monitor.notify.retry import Deferred, Refused
 from monitor.notify.routing import Destination, repeats, route
 from monitor.notify.slack import SlackWebhookNotifier, build_slack_notifier
 from monitor.notify.slack_state import ReceiverStateStore
 from monitor.notify.webhook import WebhookNotifier
 from monitor.store import OutboxEntry, Store
+from monitor.store.outbox import PARKED
 from monitor.store.silences import Silence, SilenceStore
 
 log = logging.getLogger(__name__)
@@ -126,8 +129,10 @@ class Dispatcher:
 
     def __init__(self, store: Store, notify: Notify, notifiers: Mapping[str, Notifier],
                  on_delivery: DeliveryHook | None = None,
-                 firing: Callable[[], Sequence[Alert]] | None = None) -> None:
+                 firing: Callable[[], Sequence[Alert]] | None = None,
+                 delivery_log: DeliveryLog | None = None) -> None:
         self._store = store
+        self._log = delivery_log or DeliveryLog()
         self._notify = notify
         self._notifiers = dict(notifiers)
         self._on_delivery = on_delivery
@@ -150,8 +155,8 @@ class Dispatcher:
                 notification = notifications[entry.id]
                 labels = notification.labels
                 for destination in routes[entry.id]:
-                    if destination.receiver in entry.delivered_to:
-                        continue
+                    if destination.receiver in entry.delivered_to or destination.receiver in entry.parked:
+                        continue  # parked: refused for good, until a reload retries it
                     decision = decide(labels, entry.fingerprint, silences, self._notify.inhibit_rules,
                                       firing, at)
                     if decision is not Decision.SEND:
@@ -173,6 +178,7 @@ class Dispatcher:
                     handled[item.entry.id].add(receiver)
                 sent, failed = sent + len(delivered), failed + bad
             self._finish(entries, routes, handled, waiting, now)
+            self._log.flush()
         pending, _ = self._store.outbox_depth()
         return DrainResult(sent, failed, pending)
 
@@ -194,13 +200,13 @@ class Dispatcher:
             try:
                 cast(GroupNotifier, notifier).send_group(payloads, labels)
             except Exception as exc:  # the whole digest is retried on the next drain
-                for item in items:
-                    self._failed(item, exc)
-                return [], len(items)
+                return [], sum(self._not_sent(item, exc) for item in items)
+            self._retried(items)
             sent_at = now()  # one request delivered them all: recorded in one transaction
             self._store.record_deliveries([(item.entry.id, receiver, sent_at, None) for item in items])
             for item in items:
                 self._hook(receiver, item.notification, "sent")
+            self._log.sent(receiver)
             return list(items), 0
         delivered: list[_Item] = []
         failed = 0
@@ -208,21 +214,41 @@ class Dispatcher:
             try:
                 notifier.send(item.notification)
             except Exception as exc:  # a receiver's failure must not stop the others
-                self._failed(item, exc)
-                failed += 1
+                failed += self._not_sent(item, exc)
                 continue
+            self._retried([item])
             self._store.record_delivery(item.entry.id, receiver, now(), None)
             self._hook(receiver, item.notification, "sent")
+            self._log.sent(receiver)
             delivered.append(item)
         return delivered, failed
 
-    def _failed(self, item: _Item, exc: Exception) -> None:
+    def _not_sent(self, item: _Item, exc: Exception) -> int:
+        """Record why `item` was not delivered; 1 if it counts as a failed attempt. A deferred
+        send (the receiver's gate is closed after a failure) was not attempted: it is neither
+        counted nor logged. A refusal parks the delivery until a reload; anything else is
+        retried on the next drain."""
+        if isinstance(exc, Deferred):
+            return 0
+        receiver, notification = item.destination.receiver, item.notification
+        self._retried([item])
+        if isinstance(exc, Refused):
+            reason = str(exc)
+            self._store.record_delivery(item.entry.id, receiver, None, reason, PARKED)
+            self._hook(receiver, notification, PARKED)
+            self._log.parked(receiver, notification.rule, notification.series, reason)
+            return 1
         reason = f"{type(exc).__name__}: {exc}"
-        receiver = item.destination.receiver
-        log.warning("delivery failed receiver=%s rule=%s series=%s error=%s", receiver,
-                    item.notification.rule, item.notification.series, reason)
         self._store.record_delivery(item.entry.id, receiver, None, reason)
-        self._hook(receiver, item.notification, "failed")
+        self._hook(receiver, notification, "failed")
+        self._log.failed(receiver, notification.rule, notification.series, reason)
+        return 1
+
+    def _retried(self, items: Sequence[_Item]) -> None:
+        """Count the attempts that repeat a failed one."""
+        for item in items:
+            if item.entry.attempts.get(item.destination.receiver, 0) > 0:
+                self._hook(item.destination.receiver, item.notification, "retried")
 
     def _finish(self, entries: Sequence[OutboxEntry], routes: Mapping[int, Sequence[Destination]],
                 handled: Mapping[int, set[str]], waiting: set[int], now: Callable[[], datetime]) -> None:

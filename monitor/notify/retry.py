@@ -26,6 +26,17 @@ from monitor.retry import RetryPolicy
 T = TypeVar("T")
 
 
+class Deferred(Exception):
+    """Not attempted: the receiver gave up on an earlier call and its gate is closed until the
+    cool-off has passed. Nothing was sent, so nothing counts as a failed attempt."""
+
+
+class Refused(Exception):
+    """The receiver refused for a reason no retry can fix (credentials, a missing scope, a
+    channel that is gone, a request it rejects): the delivery is parked with this reason until
+    the config is reloaded."""
+
+
 class Transient(Exception):
     """A failure worth another attempt; `retry_after` is the server's hint in seconds."""
 
@@ -60,7 +71,7 @@ class Gate:
     def check(self) -> None:
         left = self._closed_until - self._monotonic()
         if left > 0:
-            raise Transient(f"not retried for another {left:.0f}s after the last failure")
+            raise Deferred(f"not retried for another {left:.0f}s after the last failure")
 
     def close(self, seconds: float) -> None:
         self._closed_until = max(self._closed_until, self._monotonic() + seconds)

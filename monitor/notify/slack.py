@@ -30,7 +30,7 @@ from monitor.config import ConfigError, ConfigProblem
 from monitor.notify import render
 from monitor.notify.alertmanager import system_clock
 from monitor.notify.chart import HistoryFn, SeriesData
-from monitor.notify.retry import Gate, Transient, call_with_retries, retry_after_seconds
+from monitor.notify.retry import Gate, Refused, Transient, call_with_retries, retry_after_seconds
 from monitor.notify.slack_state import (
     ALERT_EVENT,
     LOOKUP_LIMIT,
@@ -62,6 +62,10 @@ T = TypeVar("T")
 
 class SlackDeliveryError(RuntimeError):
     """A notification Slack did not take; never carries the token."""
+
+
+class SlackRefused(SlackDeliveryError, Refused):
+    """Slack refused for a reason no retry can fix (token, scope, channel, request)."""
 
 
 def api_base_url(configured: str | None, env: Mapping[str, str]) -> str:
@@ -120,6 +124,7 @@ class _WebApi:
         self._gate = Gate()
         self._channel_id: str | None = None
         self._lock = threading.Lock()
+        self._refused_lookups: set[str] = set()  # errors a look-up got, told once each
 
     def channel_id(self) -> str:
         """The configured channel as an ID: names are looked up once (conversations.list,
@@ -193,13 +198,33 @@ class _WebApi:
 
         def attempt() -> T:
             nonlocal tried
-            found = find() if tried else None
+            found = self._look(method, find) if tried else None
             if found is not None:
                 return found
             tried = True
             return act()
 
         return self._call(method, attempt)
+
+    def _look(self, method: str, find: Callable[[], T | None]) -> T | None:
+        """`find`, or None when Slack refuses the look-up itself (a bot without
+        channels:history, say): the message is then sent again without looking, so the
+        delivery goes on (at least once instead of exactly once), and the log says why once."""
+        try:
+            return find()
+        except SlackApiError as exc:
+            status = int(exc.response.status_code)
+            data = exc.response.data if isinstance(exc.response.data, dict) else {}
+            error = str(data.get("error") or "")
+            if status == 429 or status >= 500 or error in _TRANSIENT:
+                raise  # an outage: the look-up is retried like any call
+            if error not in self._refused_lookups:
+                self._refused_lookups.add(error)
+                log.warning("slack receiver %s cannot look for messages an earlier attempt may have posted "
+                            "(%s); sending again without looking. Grant channels:history (and "
+                            "groups:history for a private channel) to send exactly once", self.name,
+                            self._explain("conversations.history", status, error, data))
+            return None
 
     def _post(self, channel: str, blocks: list[render.Block], text: str, *, thread_ts: str | None = None,
               metadata: dict[str, Any] | None = None) -> str:
@@ -241,12 +266,12 @@ class _WebApi:
                                     1.0 if after is None else after) from None
                 if status >= 500 or error in _TRANSIENT:
                     raise Transient(f"{method} answered HTTP {status} {error}".rstrip()) from None
-                raise SlackDeliveryError(self._explain(method, status, error, data)) from None
+                raise SlackRefused(self._explain(method, status, error, data)) from None
             except (OSError, http.client.HTTPException) as exc:
                 reason = getattr(exc, "reason", None) or type(exc).__name__
                 raise Transient(f"{method} could not reach Slack ({reason})") from None
             except SlackRequestError as exc:
-                raise SlackDeliveryError(f"slack receiver {self.name}: {method} failed: {exc}") from None
+                raise SlackRefused(f"slack receiver {self.name}: {method} failed: {exc}") from None
 
         try:
             return call_with_retries(attempt, self._retry, gate=self._gate)
@@ -273,7 +298,7 @@ class _WebApi:
 class SlackWebhookNotifier:
     """An incoming webhook: the same Block Kit in one message per notification."""
 
-    digests: ClassVar[bool] = False
+    digests: ClassVar[bool] = True
 
     def __init__(self, name: str, url: str, timeout: float = 10.0, history: HistoryFn | None = None,
                  mention: str | None = None, retry: RetryPolicy | None = None) -> None:
@@ -310,7 +335,7 @@ class SlackWebhookNotifier:
                 raise Transient(f"HTTP {response.status_code}")
             if response.status_code != 200:
                 body = str(response.body or "")[:200]
-                raise SlackDeliveryError(f"slack webhook {self.name}: HTTP {response.status_code} {body}")
+                raise SlackRefused(f"slack webhook {self.name}: HTTP {response.status_code} {body}")
 
         try:
             call_with_retries(attempt, self._retry, gate=self._gate)

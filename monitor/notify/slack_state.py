@@ -186,7 +186,14 @@ class SlackThreads:
         moves first, the rest counted, the full list as CSV in the thread. Later updates of
         the firing alerts in it thread under it. A notification this receiver has begun to
         say already (a drain stopped while recording a digest) goes on alone, never into a
-        second digest."""
+        second digest. A resolution whose episode has a parent message of its own goes to that
+        parent's thread and edits it, never into a digest, where the parent would stay FIRING."""
+        own = [p for p in payloads if p.resolved and has_own_parent(self._known(p))]
+        if own:
+            for p in own:
+                self.send(p)
+            said = {id(p) for p in own}
+            payloads = [p for p in payloads if id(p) not in said]
         if len(payloads) <= 1:
             for p in payloads:
                 self.send(p)
@@ -265,6 +272,12 @@ def group_key(payloads: Sequence[Notification]) -> str:
     """A digest's key: the same notifications make the same digest, drain after drain."""
     members = sorted((str(p.fingerprint), int(p.episode), str(p.status)) for p in payloads)
     return "group:" + hashlib.sha256(json.dumps(members).encode()).hexdigest()[:20]
+
+
+def has_own_parent(known: ReceiverState | None) -> bool:
+    """Whether an episode's firing went out as a parent message of its own (or is about to),
+    rather than inside a digest."""
+    return known is not None and known.progress not in (Progress.DIGEST, Progress.DIGEST_RESOLVING)
 
 
 def said_before(payload: Notification, known: ReceiverState | None) -> bool:

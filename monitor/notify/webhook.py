@@ -10,12 +10,17 @@ import httpx
 
 from monitor.alerts.notification import Notification
 from monitor.notify.render import webhook_body
-from monitor.notify.retry import Gate, Transient, call_with_retries, retry_after_seconds
+from monitor.notify.retry import Gate, Refused, Transient, call_with_retries, retry_after_seconds
 from monitor.retry import RetryPolicy
 
 
 class DeliveryError(RuntimeError):
     """The receiver did not take the notification (after retries where they made sense)."""
+
+
+class DeliveryRefused(DeliveryError, Refused):
+    """The receiver answered with a client error (4xx other than 408 and 429): sending the
+    same request again would get the same answer."""
 
 
 def post_json(url: str, body: Any, timeout: float, policy: RetryPolicy, who: str,
@@ -27,12 +32,14 @@ def post_json(url: str, body: Any, timeout: float, policy: RetryPolicy, who: str
             response = httpx.post(url, json=body, timeout=timeout)
         except httpx.TransportError as exc:
             raise Transient(f"could not connect ({type(exc).__name__})") from None
-        if response.status_code == 429 or response.status_code >= 500:
+        if response.status_code in (408, 429) or response.status_code >= 500:
             raise Transient(f"answered HTTP {response.status_code}", retry_after_seconds(response.headers))
         if response.status_code >= 300:
             detail = " ".join(response.text.split())[:200]
-            raise DeliveryError(f"{who} answered HTTP {response.status_code}"
-                                + (f": {detail}" if detail else ""))
+            message = f"{who} answered HTTP {response.status_code}" + (f": {detail}" if detail else "")
+            if response.status_code >= 400:
+                raise DeliveryRefused(message)
+            raise DeliveryError(message)
         return response
 
     try:

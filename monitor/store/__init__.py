@@ -30,13 +30,13 @@ from monitor.store import series as _series
 from monitor.store.database import Database
 from monitor.store.frames import Incoming, prepare
 from monitor.store.ingest import IngestResult, Revision
-from monitor.store.outbox import OutboxEntry, OutboxRow
+from monitor.store.outbox import OutboxEntry, OutboxRow, Parked
 from monitor.store.receivers import ReceiverState
 from monitor.store.state import Memory, SeriesInfo
 
 __all__ = [
-    "Incoming", "IngestResult", "OutboxEntry", "OutboxRow", "ReceiverState", "Revision", "SeriesInfo",
-    "Store",
+    "Incoming", "IngestResult", "OutboxEntry", "OutboxRow", "Parked", "ReceiverState", "Revision",
+    "SeriesInfo", "Store",
 ]
 
 
@@ -134,6 +134,13 @@ class Store:
 
     def mark_done_many(self, outbox_ids: Sequence[int], now: datetime) -> None:
         _outbox.mark_done_many(self._database, outbox_ids, now)
+
+    def parked_deliveries(self) -> list[Parked]:
+        return _outbox.parked_deliveries(self._database)
+
+    def unpark(self) -> int:
+        """Parked deliveries are retried from the next drain on (after a config reload)."""
+        return _outbox.unpark(self._database)
 
     def outbox_depth(self) -> tuple[int, datetime | None]:
         """Undelivered notifications and the creation time of the oldest."""

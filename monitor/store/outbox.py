@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ from monitor.store.schema import deliveries, outbox
 from monitor.store.sql import binder, chunks, insert_rows, utc
 
 _NEW_COLUMNS = ("fingerprint", "episode", "status", "seq", "payload", "created_at")
+PARKED = "parked"  # a delivery's outcome when the receiver refused it for good
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,22 @@ class OutboxEntry:
     payload: Mapping[str, Any]
     created_at: datetime
     delivered_to: frozenset[str]
+    attempts: Mapping[str, int] = field(default_factory=dict)  # receiver -> attempts that failed so far
+    parked: Mapping[str, str] = field(default_factory=dict)  # receiver -> why it refused for good
+
+
+@dataclass(frozen=True, slots=True)
+class Parked:
+    """A delivery a receiver refused for good, kept until a config reload retries it."""
+
+    outbox_id: int
+    fingerprint: str
+    episode: int
+    status: str
+    receiver: str
+    reason: str
+    attempts: int
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,15 +78,44 @@ def pending(database: Database, limit: int = 1000) -> list[OutboxEntry]:
         rows = conn.execute(sa.select(outbox).where(outbox.c.done_at.is_(None))
                             .order_by(outbox.c.id).limit(limit)).mappings().all()
         sent: dict[int, set[str]] = {}
+        failed: dict[int, dict[str, int]] = {}
+        parked: dict[int, dict[str, str]] = {}
         ids = [r["id"] for r in rows]
         for chunk in chunks(ids, 500):
-            for d in conn.execute(sa.select(deliveries.c.outbox_id, deliveries.c.receiver)
-                                  .where(deliveries.c.outbox_id.in_(chunk))
-                                  .where(deliveries.c.sent_at.is_not(None))):
-                sent.setdefault(d.outbox_id, set()).add(d.receiver)
+            d_ = deliveries.c
+            for d in conn.execute(sa.select(d_.outbox_id, d_.receiver, d_.sent_at, d_.attempts, d_.outcome,
+                                            d_.last_error).where(d_.outbox_id.in_(chunk))):
+                if d.sent_at is not None:
+                    sent.setdefault(d.outbox_id, set()).add(d.receiver)
+                    continue
+                failed.setdefault(d.outbox_id, {})[d.receiver] = int(d.attempts or 0)
+                if d.outcome == PARKED:
+                    parked.setdefault(d.outbox_id, {})[d.receiver] = str(d.last_error or "")
     return [OutboxEntry(r["id"], r["fingerprint"], r["episode"], r["status"],
                         json.loads(r["payload"]), utc(r["created_at"]) or r["created_at"],
-                        frozenset(sent.get(r["id"], set()))) for r in rows]
+                        frozenset(sent.get(r["id"], set())), failed.get(r["id"], {}), parked.get(r["id"], {}))
+            for r in rows]
+
+
+def parked_deliveries(database: Database) -> list[Parked]:
+    """Deliveries parked by a receiver's refusal, oldest notification first."""
+    o, d = outbox.c, deliveries.c
+    query = (sa.select(o.id, o.fingerprint, o.episode, o.status, d.receiver, d.last_error, d.attempts,
+                       o.created_at)
+             .join(outbox, deliveries.c.outbox_id == outbox.c.id)
+             .where(deliveries.c.outcome == PARKED, outbox.c.done_at.is_(None))
+             .order_by(outbox.c.id, deliveries.c.receiver))
+    with database.read() as conn:
+        return [Parked(r.id, r.fingerprint, r.episode, r.status, r.receiver, str(r.last_error or ""),
+                       int(r.attempts or 0), utc(r.created_at) or r.created_at) for r in conn.execute(query)]
+
+
+def unpark(database: Database) -> int:
+    """Parked deliveries become ordinary failed ones, retried on the next drain (a reload may
+    have fixed the credentials, scope or channel). Returns how many."""
+    with database.write() as conn:
+        return int(conn.execute(deliveries.update().where(deliveries.c.outcome == PARKED)
+                                .values(outcome="failed")).rowcount or 0)
 
 
 def record_delivery(database: Database, outbox_id: int, receiver: str, sent_at: datetime | None,

@@ -141,6 +141,8 @@ class FakeSlack:
         self.webhook_messages: list[dict[str, Any]] = []
         self._faults: list[_Fault] = []
         self._holds: list[_Hold] = []
+        self._refusals: dict[str, tuple[str, dict[str, Any]]] = {}  # method -> Slack error, extra fields
+        self.down = False  # unreachable: every connection is dropped without an answer
         self._lock = threading.Lock()
         self._counter = 0
         self._last_ts = Decimal(0)
@@ -196,6 +198,17 @@ class FakeSlack:
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
+
+    def refuse(self, method: str, error: str, **extra: Any) -> None:
+        """Every later `method` call answers as Slack does when it refuses one: HTTP 200 with
+        `ok: false` and `error` (e.g. missing_scope with needed=channels:history), until
+        allow(method)."""
+        with self._lock:
+            self._refusals[method] = (error, dict(extra))
+
+    def allow(self, method: str) -> None:
+        with self._lock:
+            self._refusals.pop(method, None)
 
     def hold_responses(self, seconds: float, method: str = "chat.postMessage",
                        match: Callable[[dict[str, Any]], bool] | None = None) -> threading.Event:
@@ -288,6 +301,9 @@ class FakeSlack:
         }.get(method)
         if handler is None:
             raise SlackError("unknown_method")
+        if method in self._refusals:
+            error, extra = self._refusals[method]
+            raise SlackError(error, **extra)
         return handler(params)
 
     def _auth_test(self, _params: dict[str, Any]) -> dict[str, Any]:
@@ -586,6 +602,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         fake: FakeSlack = self.server.fake  # type: ignore[attr-defined]
+        if fake.down:  # as if Slack were unreachable: the connection closes with no answer
+            self.close_connection = True
+            return
         url = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""

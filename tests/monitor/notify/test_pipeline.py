@@ -71,7 +71,8 @@ def test_a_failing_receiver_keeps_the_row_and_does_not_resend_to_the_others(tmp_
     assert dispatcher.drain(lambda: NOW).pending == 0
     assert [p.summary for p in desk.sent] == ["a"]
     assert [p.summary for p in ops.sent] == ["a"]
-    assert outcomes == [("ops", "failed"), ("desk", "sent"), ("ops", "failed"), ("ops", "sent")]
+    assert outcomes == [("ops", "failed"), ("desk", "sent"), ("ops", "retried"), ("ops", "failed"),
+                        ("ops", "retried"), ("ops", "sent")]
 
 
 
