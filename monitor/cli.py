@@ -18,35 +18,11 @@ from monitor import __version__, admin
 from monitor import detect as detect_command
 from monitor.backtest import command as backtest_command
 from monitor.config import ConfigError
+from monitor.logs import LOG_FORMATS, LOG_LEVELS, SecretFilter, setup_logging
+from monitor.secrets import Masker, env_secrets
 
 DEFAULT_CONFIG = "config/tradewatch.yaml"
 EXIT_OK, EXIT_SOURCE_FAILED, EXIT_BAD_CONFIG = 0, 1, 2
-
-
-class _LogfmtFormatter(logging.Formatter):
-    """`ts=... level=info logger=... msg="..."`: one structured line per event."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        message = record.getMessage().replace('"', "'")
-        line = (f'ts={self.formatTime(record, "%Y-%m-%dT%H:%M:%S")}Z level={record.levelname.lower()} '
-                f'logger={record.name} msg="{message}"')
-        if record.exc_info:
-            line += " exc=" + json.dumps(self.formatException(record.exc_info))
-        return line
-
-
-def _setup_logging(level: str) -> None:
-    import time
-
-    handler = logging.StreamHandler(sys.stderr)
-    formatter = _LogfmtFormatter()
-    formatter.converter = time.gmtime
-    handler.setFormatter(formatter)
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    for noisy in ("apscheduler", "httpx", "httpcore"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -57,7 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     def config_options(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--config", default=os.environ.get("TRADEWATCH_CONFIG", DEFAULT_CONFIG),
                          help=f"config file (default: $TRADEWATCH_CONFIG or {DEFAULT_CONFIG})")
-        sub.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+        sub.add_argument("--log-level", default="info", choices=LOG_LEVELS)
+        sub.add_argument("--log-format", default="logfmt", choices=LOG_FORMATS,
+                         help="stderr log lines: logfmt (default) or json, one event per line")
 
     def with_config(name: str, help_text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text)
@@ -71,7 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     config_cmd = commands.add_parser("config", help="config helpers")
     config_sub = config_cmd.add_subparsers(dest="config_command", required=True)
     schema = config_sub.add_parser("schema", help="print the JSON Schema of the config file (for editors)")
-    schema.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    schema.add_argument("--log-level", default="warning", choices=LOG_LEVELS)
+    schema.add_argument("--log-format", default="logfmt", choices=LOG_FORMATS)
     alerts = with_config("alerts", "list current alerts from the store")
     alerts.add_argument("--format", choices=["table", "json"], default="table")
     alerts.add_argument("--all", action="store_true", help="include resolved alerts")
@@ -85,7 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "detect":  # a file in, findings out: no config, no logging setup
         return detect_command.run(args)
-    _setup_logging(args.log_level)
+    secret_filter = setup_logging(args.log_level, getattr(args, "log_format", "logfmt"),
+                                  env_secrets(os.environ))
     if args.command == "backtest":
         return backtest_command.run(args)
     from monitor.config import config_json_schema, load_config
@@ -94,15 +74,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(config_json_schema(), indent=2))
         return EXIT_OK
 
+    mask = Masker(env_secrets(os.environ))
     try:
         loaded = load_config(args.config)
-    except ConfigError as exc:
-        print(f"tradewatch: invalid config\n{exc}", file=sys.stderr)
+    except ConfigError as exc:  # its messages are masked with the config's own secrets
+        print(mask(f"tradewatch: invalid config\n{exc}"), file=sys.stderr)
         return EXIT_BAD_CONFIG
+    secret_filter.add(loaded.secrets)
+    mask = mask.with_secrets(loaded.secrets)
     if args.command == "check":
         config = loaded.config
-        print(f"{args.config}: ok ({len(config.sources)} sources, {len(config.rules)} rules, "
-              f"{len(config.notify.receivers)} receivers)")
+        print(mask(f"{args.config}: ok ({len(config.sources)} sources, {len(config.rules)} rules, "
+                   f"{len(config.notify.receivers)} receivers)"))
         return EXIT_OK
     if args.command == "alerts":
         return _alerts(loaded, args.format, args.all)
@@ -118,17 +101,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             app = App(loaded, env=os.environ)
         except ConfigError as exc:
-            print(f"tradewatch: invalid config\n{exc}", file=sys.stderr)
+            print(mask(f"tradewatch: invalid config\n{exc}"), file=sys.stderr)
             return EXIT_BAD_CONFIG
         try:
             results = app.run_once()
         finally:
             app.store.close()
         return EXIT_OK if all(r.ok for r in results) else EXIT_SOURCE_FAILED
-    return _run(loaded, args.listen)
+    return _run(loaded, args.listen, secret_filter, mask)
 
 
-def _run(loaded: object, listen: str | None) -> int:
+def _run(loaded: object, listen: str | None, secret_filter: SecretFilter, mask: Masker) -> int:
     from monitor.app import App
     from monitor.config import LoadedConfig
 
@@ -149,9 +132,10 @@ def _run(loaded: object, listen: str | None) -> int:
     try:
         app = App(loaded, listen=listen, api_token=os.environ.get("TRADEWATCH_API_TOKEN") or None,
                   env=os.environ)
+        secret_filter.follow(lambda: app.runtime.loaded.secrets)  # a reload's secrets too
         url = app.start()
     except ConfigError as exc:
-        print(f"tradewatch: invalid config\n{exc}", file=sys.stderr)
+        print(mask(f"tradewatch: invalid config\n{exc}"), file=sys.stderr)
         return EXIT_BAD_CONFIG
     except OSError as exc:
         print(f"tradewatch: cannot listen on {listen or loaded.config.http.listen}: {exc.strerror}",

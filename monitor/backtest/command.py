@@ -37,6 +37,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     sub.add_argument("--config", default=os.environ.get("TRADEWATCH_CONFIG", DEFAULT_CONFIG),
                      help=f"config file (default: $TRADEWATCH_CONFIG or {DEFAULT_CONFIG})")
     sub.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    sub.add_argument("--log-format", default="logfmt", choices=["logfmt", "json"])
     sub.add_argument("--from", dest="start", metavar="PERIOD", help="first period (YYYY-MM, YYYY-Qn, YYYY)")
     sub.add_argument("--to", dest="end", metavar="PERIOD", help="last period (default: the newest data)")
     sub.add_argument("--rule", action="append", default=[], metavar="NAME",

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from monitor.config.rules import Severity as Severity
     from monitor.config.rules import TransformSpec as TransformSpec
     from monitor.config.schema import config_json_schema as config_json_schema
+    from monitor.config.sources import DEFAULT_MAX_RESPONSE_BYTES as DEFAULT_MAX_RESPONSE_BYTES
     from monitor.config.sources import ComtradeFlow as ComtradeFlow
     from monitor.config.sources import ComtradeSource as ComtradeSource
     from monitor.config.sources import FileSource as FileSource
@@ -81,8 +82,9 @@ _HOMES: dict[str, tuple[str, ...]] = {
                "slack_mention"),
     "rules": ("Rule", "Severity", "TransformSpec"),
     "schema": ("config_json_schema",),
-    "sources": ("ComtradeFlow", "ComtradeSource", "FileSource", "HttpJsonSource", "NotReady",
-                "ReleaseCalendar", "Replay", "Retry", "Schedule", "SdmxSource", "SourceBase", "SourceConfig",
+    "sources": ("DEFAULT_MAX_RESPONSE_BYTES", "ComtradeFlow", "ComtradeSource", "FileSource",
+                "HttpJsonSource", "NotReady", "ReleaseCalendar", "Replay", "Retry", "Schedule", "SdmxSource",
+                "SourceBase", "SourceConfig",
                 "known_providers", "validate_cron"),
     "yamlfile": ("ConfigError", "ConfigProblem", "LoadedYaml", "Loc", "Suggest", "dotted", "load_yaml",
                  "problems_from_validation"),

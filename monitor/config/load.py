@@ -9,7 +9,7 @@ import hashlib
 import types
 import typing
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,16 +24,21 @@ from monitor.config.yamlfile import (
     load_yaml,
     problems_from_validation,
 )
+from monitor.secrets import Masker
 
 
 @dataclass(frozen=True, slots=True)
 class LoadedConfig:
-    """A validated config and where it came from (relative paths resolve against `base_dir`)."""
+    """A validated config and where it came from (relative paths resolve against `base_dir`).
+
+    `secrets` are the values taken from the environment through `${VAR}`: whatever prints a
+    URL, an error or a log line masks them."""
 
     config: Config
     path: Path
     base_dir: Path
     sha256: str
+    secrets: frozenset[str] = frozenset()
 
     def resolve(self, path: str) -> str:
         if "://" in path or Path(path).is_absolute():
@@ -54,9 +59,13 @@ def load_config(path: Path | str, env: Mapping[str, str] | None = None) -> Loade
     if not isinstance(loaded.data, dict):
         problem = ConfigProblem(loaded.file, loaded.line_of(()), "", "the config must be a mapping")
         raise ConfigError([problem])
-    config = validate_data(loaded)
+    try:
+        config = validate_data(loaded)
+    except ConfigError as exc:  # a message may quote a value that came from the environment
+        mask = Masker(loaded.secrets)
+        raise ConfigError([replace(p, message=mask(p.message)) for p in exc.problems]) from None
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return LoadedConfig(config, path, path.resolve().parent, digest)
+    return LoadedConfig(config, path, path.resolve().parent, digest, loaded.secrets)
 
 
 def validate_data(located: LoadedYaml) -> Config:

@@ -120,15 +120,22 @@ class ReleaseCalendar(Strict):
         return value
 
 
+# 256 MiB: far above any real release (a full Comtrade or Eurostat answer is tens of MiB),
+# far below what would exhaust a small host's memory.
+DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024
+
+
 class SourceBase(Strict):
     """What every source kind has: a name, a frequency, constant labels, a schedule, a
-    timeout for each external call, a retry policy and optionally a release calendar."""
+    timeout for each external call, a retry policy, a cap on the size of an HTTP answer
+    (`max_response_bytes`, bytes after decompression) and optionally a release calendar."""
 
     name: str = Field(pattern=NAME_PATTERN)
     frequency: Literal["M", "Q", "A"] = "M"
     labels: dict[str, str] = Field(default_factory=dict)
     timeout: Duration = timedelta(seconds=30)
     retry: Retry = Retry()
+    max_response_bytes: int = Field(default=DEFAULT_MAX_RESPONSE_BYTES, ge=1)
     schedule: Schedule = Schedule(every=timedelta(hours=1))
     release: ReleaseCalendar | None = None
 

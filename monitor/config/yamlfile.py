@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,7 @@ class LoadedYaml:
     data: Any
     lines: Mapping[Loc, int]
     file: str
+    secrets: frozenset[str] = field(default=frozenset())  # values taken from the environment
 
     def line_of(self, loc: Loc) -> int | None:
         """Line of ``loc`` or of its nearest ancestor that has one."""
@@ -71,13 +72,32 @@ class LoadedYaml:
         return self.lines.get((), None)
 
 
+class _Recording(Mapping[str, str]):
+    """The environment, remembering every value read from it: those are secrets to mask."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+        self.used: set[str] = set()
+
+    def __getitem__(self, name: str) -> str:
+        value = self._env[name]
+        self.used.add(value)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._env)
+
+    def __len__(self) -> int:
+        return len(self._env)
+
+
 class _Loader(yaml.SafeLoader):
     """Safe loader; kept separate so that changes here never leak into yaml.SafeLoader."""
 
 
 def load_yaml(path: Path, env: Mapping[str, str] | None = None) -> LoadedYaml:
     """Parse ``path`` into plain data plus a line map; raise ConfigError on any problem."""
-    env = os.environ if env is None else env
+    recording = _Recording(os.environ if env is None else env)
     file = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -90,7 +110,7 @@ def load_yaml(path: Path, env: Mapping[str, str] | None = None) -> LoadedYaml:
     problems: list[ConfigProblem] = []
     try:
         root = yaml.compose(text, Loader=_Loader)
-        data = {} if root is None else _convert(root, (), lines, problems, env, file)
+        data = {} if root is None else _convert(root, (), lines, problems, recording, file)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -98,7 +118,7 @@ def load_yaml(path: Path, env: Mapping[str, str] | None = None) -> LoadedYaml:
         raise ConfigError([ConfigProblem(file, line, "", f"invalid YAML: {problem}")]) from None
     if problems:
         raise ConfigError(problems)
-    return LoadedYaml(data, lines, file)
+    return LoadedYaml(data, lines, file, frozenset(recording.used))
 
 
 def _convert(

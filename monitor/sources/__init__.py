@@ -14,25 +14,25 @@ SourceFactory = Callable[[Any, LoadedConfig], Source]
 def _file(config: Any, loaded: LoadedConfig) -> Source:
     from monitor.sources.file import FileSource
 
-    return FileSource(config, loaded.resolve(config.path))
+    return FileSource(config, loaded.resolve(config.path), secrets=loaded.secrets)
 
 
 def _comtrade(config: Any, loaded: LoadedConfig) -> Source:
     from monitor.sources.comtrade import ComtradeSource
 
-    return ComtradeSource(config)
+    return ComtradeSource(config, secrets=loaded.secrets)
 
 
 def _sdmx(config: Any, loaded: LoadedConfig) -> Source:
     from monitor.sources.sdmx import SdmxSource
 
-    return SdmxSource(config)
+    return SdmxSource(config, secrets=loaded.secrets)
 
 
 def _http_json(config: Any, loaded: LoadedConfig) -> Source:
     from monitor.sources.http_json import HttpJsonSource
 
-    return HttpJsonSource(config)
+    return HttpJsonSource(config, secrets=loaded.secrets)
 
 
 # kind -> factory; explicit, so adding a kind is one line here and one model in config/sources.py.

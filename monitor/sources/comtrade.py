@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -45,14 +45,16 @@ class ComtradeSource:
     """Reads the configured history on the first poll, then only the last
     `revision_window` periods and anything newer (Comtrade revises recent data)."""
 
-    def __init__(self, config: ComtradeConfig, *, sleep: Callable[[float], None] = time.sleep,
+    def __init__(self, config: ComtradeConfig, *, secrets: Iterable[str] = (),
+                 sleep: Callable[[float], None] = time.sleep,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.name = config.name
         self.config = config
         key = config.subscription_key
         self._http = HttpClient(config.name, timeout=config.timeout.total_seconds(),
                                 retry=RetryPolicy.of(config.retry),
-                                headers={KEY_HEADER: key} if key else {}, secrets=[key],
+                                headers={KEY_HEADER: key} if key else {}, secrets=[key, *secrets],
+                                max_response_bytes=config.max_response_bytes,
                                 sleep=sleep, monotonic=monotonic)
         self._latest: pd.Period | None = None  # newest period with data seen so far
 

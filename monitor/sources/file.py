@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -33,19 +34,21 @@ _MAX_REPORTED = 20
 class FileSource:
     """Reads a whole file each poll; with `replay`, reveals it one period per poll."""
 
-    def __init__(self, config: FileSourceConfig, location: str) -> None:
+    def __init__(self, config: FileSourceConfig, location: str, *, secrets: Iterable[str] = ()) -> None:
         self.name = config.name
         self.config = config
         self.location = location
         self._polls = 0
         self._http = HttpClient(config.name, timeout=config.timeout.total_seconds(),
-                                retry=RetryPolicy.of(config.retry))
+                                retry=RetryPolicy.of(config.retry), secrets=secrets,
+                                max_response_bytes=config.max_response_bytes)
+        self._shown = self._http.redact(location)
 
     def fetch(self, now: datetime | None = None) -> FetchResult:
         """The whole file (`now` is unused: a file says what it holds)."""
         raw = self._read_bytes()
         table = self._parse_table(raw)
-        frame, problems = to_long_frame(table, self.config, self.location)
+        frame, problems = to_long_frame(table, self.config, self._shown)
         if self.config.replay is not None:
             frame = self._replay_window(frame)
         return FetchResult(frame, tuple(problems))
@@ -58,15 +61,14 @@ class FileSource:
         return frame[frame["period"] <= visible_until].reset_index(drop=True)
 
     def _read_bytes(self) -> bytes:
-        location = self.location
-        if location.startswith(("http://", "https://")):
-            return self._http.get(location).content
+        if self.location.startswith(("http://", "https://")):
+            return self._http.get(self.location).content
         try:
-            return _local_path(location).read_bytes()
+            return _local_path(self.location).read_bytes()
         except FileNotFoundError:
-            raise SourceError(self.name, "not_found", f"file not found: {location}") from None
+            raise SourceError(self.name, "not_found", f"file not found: {self._shown}") from None
         except OSError as exc:
-            raise SourceError(self.name, "io", f"cannot read {location}: {exc.strerror}") from None
+            raise SourceError(self.name, "io", f"cannot read {self._shown}: {exc.strerror}") from None
 
     def _parse_table(self, raw: bytes) -> pd.DataFrame:
         fmt = self.config.format or _format_from_name(self.location)
@@ -83,7 +85,7 @@ class FileSource:
         except (ValueError, KeyError, pd.errors.ParserError, OSError, ImportError) as exc:
             detail = str(exc).strip("'\"") if isinstance(exc, KeyError) else str(exc)
             raise SourceError(self.name, "parse",
-                              f"cannot parse {self.location} as {fmt}: {detail}") from None
+                              f"cannot parse {self._shown} as {fmt}: {detail}") from None
 
 
 def _read_parquet(raw: bytes) -> pd.DataFrame:
@@ -120,8 +122,7 @@ def _excel_cell(value: Any) -> Any:
 
 def _local_path(location: str) -> Path:
     if location.startswith(DEMO_SCHEME):
-        name = location.removeprefix(DEMO_SCHEME)
-        return Path(str(resources.files("monitor.demo").joinpath(name)))
+        return Path(str(resources.files("monitor.demo").joinpath(location.removeprefix(DEMO_SCHEME))))
     return Path(location.removeprefix("file://"))
 
 

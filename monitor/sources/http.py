@@ -3,7 +3,9 @@ a deadline over all attempts, Retry-After honoured, and errors that never show a
 
 Publishers fail in the same few ways (slow, overloaded, rate limiting, briefly down); handling
 them once here keeps every source kind's module about its format, and keeps `reason` the same
-short metrics label everywhere: timeout, connect, http_4xx, http_5xx, rate_limited.
+short metrics label everywhere: timeout, connect, http_4xx, http_5xx, rate_limited,
+too_large. A response is read as a stream and refused past the source's size cap, so a
+runaway or hostile answer cannot fill the daemon's memory.
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type
 
 from monitor.retry import RetryPolicy
+from monitor.secrets import REDACTED, Masker
 from monitor.sources.base import SourceError
 
 log = logging.getLogger(__name__)
 
-REDACTED = "***"
 # Query parameters whose values are credentials, whatever the publisher calls them.
 _SECRET_PARAM = re.compile(
     r"(?P<name>[?&;](?:[^=&#;\s]*(?:key|token|secret|password|passwd|signature|auth)[^=&#;\s]*|sig)=)"
@@ -32,6 +34,7 @@ _SECRET_PARAM = re.compile(
 )
 _USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s]+@", re.IGNORECASE)
 _MAX_BODY_IN_ERROR = 200
+_ERROR_BODY_READ = 16 * 1024  # bytes of an error answer read for its explanation
 
 __all__ = ["REDACTED", "HttpClient", "Redactor", "RetryPolicy"]
 
@@ -41,17 +44,15 @@ class Redactor:
     key/token-like query parameters, and user:password@ in URLs."""
 
     def __init__(self, secrets: Iterable[str | None] = ()) -> None:
-        # Longest first, so that a secret containing another is hidden whole.
-        self._secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+        self._mask = Masker(secrets)
 
     def __call__(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
+        text = self._mask(text)
         text = _SECRET_PARAM.sub(lambda m: m["name"] + REDACTED, text)
         return _USERINFO.sub(lambda m: m["scheme"] + REDACTED + "@", text)
 
     def with_secrets(self, secrets: Iterable[str | None]) -> Redactor:
-        return Redactor([*self._secrets, *secrets])
+        return Redactor([*self._mask.secrets, *secrets])
 
 
 class _RedactHttpxLog(logging.Filter):
@@ -101,12 +102,14 @@ class HttpClient:
         retry: RetryPolicy,
         headers: Mapping[str, str] | None = None,
         secrets: Iterable[str | None] = (),
+        max_response_bytes: int | None = None,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.source = source
         self.timeout = timeout
         self.retry = retry
+        self.max_response_bytes = max_response_bytes
         self.headers = dict(headers or {})
         # Every configured header value may be a credential (Authorization, X-Api-Key, ...),
         # and so may each word of it ("Bearer TOKEN": a server may echo TOKEN alone).
@@ -176,15 +179,22 @@ class HttpClient:
         if self._client is None:
             self._client = httpx.Client(follow_redirects=True)
         try:
-            response = self._client.get(url, headers={**self.headers, **(headers or {})}, timeout=timeout)
+            with self._client.stream("GET", url, headers={**self.headers, **(headers or {})},
+                                     timeout=timeout) as streamed:
+                return self._answer(streamed, shown, accept_status)
         except httpx.TimeoutException:
             raise _Retryable(SourceError(self.source, "timeout", f"timed out reading {shown}")) from None
         except httpx.HTTPError as exc:
             message = f"cannot read {shown}: {self.redact(str(exc) or type(exc).__name__)}"
             raise _Retryable(SourceError(self.source, "connect", message)) from None
-        status = response.status_code
+
+    def _answer(self, streamed: httpx.Response, shown: str,
+                accept_status: Collection[int]) -> httpx.Response:
+        """The response read whole (within the cap) when wanted, else the error it means."""
+        status = streamed.status_code
         if 200 <= status < 300 or status in accept_status:
-            return response
+            return _whole(streamed, self._read_capped(streamed, shown))
+        response = _whole(streamed, _read_prefix(streamed, _ERROR_BODY_READ))
         retry_after = _retry_after(response.headers)
         if status == 429 or (status == 403 and retry_after is not None):
             message = f"{shown} answered HTTP {status} (rate limited)"
@@ -197,6 +207,29 @@ class HttpClient:
         if status != 404 and (snippet := self._snippet(response)):
             message += f": {snippet}"
         raise SourceError(self.source, "http_4xx", message)
+
+    def _read_capped(self, response: httpx.Response, shown: str) -> bytes:
+        """The body, refused as soon as it is known to pass `max_response_bytes`: from
+        Content-Length when the server sends one, else while it streams in (decoded, so a
+        compressed bomb is caught too)."""
+        cap = self.max_response_bytes
+        if cap is None:
+            return response.read()
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > cap:
+            raise self._too_large(shown, cap, int(declared))
+        chunks, size = [], 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > cap:
+                raise self._too_large(shown, cap)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_large(self, shown: str, cap: int, declared: int | None = None) -> SourceError:
+        sent = f"announced {declared:,} bytes, more" if declared is not None else "sent more"
+        return SourceError(self.source, "too_large",
+                           f"{shown} {sent} than the cap of {cap:,} bytes (max_response_bytes)")
 
     def _final(self, exc: _Retryable, attempts: int, shown: str) -> SourceError:
         error = exc.error
@@ -216,6 +249,26 @@ class HttpClient:
         if len(text) > _MAX_BODY_IN_ERROR:
             text = text[:_MAX_BODY_IN_ERROR] + "…"
         return self.redact(text)
+
+
+def _read_prefix(response: httpx.Response, limit: int) -> bytes:
+    """At most about `limit` bytes of the body (an error page's start, not all of it)."""
+    chunks, size = [], 0
+    for chunk in response.iter_bytes():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= limit:
+            break
+    return b"".join(chunks)[:limit]
+
+
+def _whole(streamed: httpx.Response, body: bytes) -> httpx.Response:
+    """A complete response holding `body` (already decoded, so no Content-Encoding), usable
+    after the stream is closed."""
+    headers = [(k, v) for k, v in streamed.headers.multi_items()
+               if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")]
+    return httpx.Response(streamed.status_code, headers=headers, content=body,
+                          request=streamed.request, extensions=streamed.extensions)
 
 
 def _retry_after(headers: httpx.Headers) -> float | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
@@ -28,12 +28,14 @@ _STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 class HttpJsonSource:
     """Reads every page each poll (the store works out what changed)."""
 
-    def __init__(self, config: HttpJsonConfig, *, sleep: Callable[[float], None] = time.sleep,
+    def __init__(self, config: HttpJsonConfig, *, secrets: Iterable[str] = (),
+                 sleep: Callable[[float], None] = time.sleep,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.name = config.name
         self.config = config
         self._http = HttpClient(config.name, timeout=config.timeout.total_seconds(),
                                 retry=RetryPolicy.of(config.retry), headers=config.headers,
+                                secrets=secrets, max_response_bytes=config.max_response_bytes,
                                 sleep=sleep, monotonic=monotonic)
 
     def fetch(self, now: datetime | None = None) -> FetchResult:

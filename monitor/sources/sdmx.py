@@ -19,7 +19,7 @@ import re
 import time
 import warnings
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
@@ -50,12 +50,15 @@ class SdmxSource:
     """One data query per poll; the DSD (needed only for a `key` given as a mapping) is
     fetched once and kept."""
 
-    def __init__(self, config: SdmxConfig, *, sleep: Callable[[float], None] = time.sleep,
+    def __init__(self, config: SdmxConfig, *, secrets: Iterable[str] = (),
+                 sleep: Callable[[float], None] = time.sleep,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.name = config.name
         self.config = config
         self._http = HttpClient(config.name, timeout=config.timeout.total_seconds(),
-                                retry=RetryPolicy.of(config.retry), sleep=sleep, monotonic=monotonic)
+                                retry=RetryPolicy.of(config.retry), secrets=secrets,
+                                max_response_bytes=config.max_response_bytes,
+                                sleep=sleep, monotonic=monotonic)
         self._sleep = sleep
         self._monotonic = monotonic
         self._client: Any = None

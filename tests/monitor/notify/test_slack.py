@@ -521,3 +521,15 @@ def test_the_fake_shows_metadata_only_when_asked_and_threads_with_their_files(fa
     assert thread[2]["files"][0]["name"] == "x.csv" and thread[2]["thread_ts"] == parent
     with pytest.raises(SlackApiError, match="invalid_metadata_schema"):
         client.chat_postMessage(channel=CHANNEL, text="x", metadata={"event_payload": {}})
+
+
+def test_an_uploaded_files_name_and_title_are_cut_to_slacks_limits(fake: FakeSlack, store: Store) -> None:
+    series = "chn-rus/export/" + "8456" * 1250  # a 5,000-character label from a source file
+    slack = notifier(fake, store, history=lambda _: store.series_history(SERIES))
+    slack.send(payload(series=series))
+    slack.send(payload(series=series))  # a second send finds the cut name: no second chart
+    [parent] = fake.parents(CHANNEL)
+    [chart] = fake.files_in_thread(CHANNEL, parent.ts)
+    assert len(chart.filename) == 255 and chart.filename.endswith(".png")
+    assert chart.filename.startswith("chn-rus-export-84568456")
+    assert chart.title is not None and len(chart.title) == 250 and chart.title.endswith(TRUNCATED)
