@@ -175,4 +175,8 @@ def setup_logging(level: str, fmt: str = "logfmt", secrets: Iterable[str] = ()) 
     root.setLevel(level.upper())
     for noisy in _NOISY:
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # slack_sdk logs every failed request at ERROR; the dispatcher reports failures itself,
+    # once per receiver and interval, so an outage is not a line per request.
+    logging.getLogger("slack_sdk.web.base_client").setLevel(logging.CRITICAL)
+    logging.getLogger("slack_sdk.webhook.client").setLevel(logging.CRITICAL)
     return secret_filter
