@@ -59,11 +59,12 @@ def int_at_least(kind: str, name: str, value: Any, minimum: int, maximum: int = 
     periods is a typo, and would overflow the arrays and dates it sizes."""
     if isinstance(value, bool) or not isinstance(value, Integral):
         raise DetectorConfigError(f"{kind}.{name} must be an integer, got {_short(value)}")
-    if value < minimum:
+    number = int(value)
+    if number < minimum:
         raise DetectorConfigError(f"{kind}.{name} must be >= {minimum}, got {value!r}")
-    if value > maximum:
+    if number > maximum:
         raise DetectorConfigError(f"{kind}.{name} must be <= {maximum}, got {_short(value)}")
-    return int(value)
+    return number
 
 
 def _short(value: Any) -> str:

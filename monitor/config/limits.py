@@ -89,7 +89,7 @@ class LimitedComposer(yaml.SafeLoader):
 
     def _refuse(self, event: yaml.Event, message: str) -> None:
         loc = tuple(p for p in self._path if p != "")[:MAX_PATH_PARTS]  # a line, not a screenful
-        raise LimitExceeded(loc, event.start_mark.line, message)
+        raise LimitExceeded(loc, event.start_mark.line if event.start_mark else 0, message)
 
 
 def _part(index: Any) -> str | int:
