@@ -23,6 +23,7 @@ from monitor.config.limits import MAX_CONFIG_BYTES, LimitExceeded, compose
 _ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 Loc = tuple[str | int, ...]
+MAX_MESSAGE = 300  # characters of one problem's message
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,10 +97,15 @@ def load_yaml(path: Path, env: Mapping[str, str] | None = None) -> LoadedYaml:
         data = {} if root is None else _convert(root, (), lines, problems, env, file)
     except LimitExceeded as exc:
         raise ConfigError([ConfigProblem(file, exc.line + 1, dotted(exc.loc), exc.message)]) from None
+    except yaml.reader.ReaderError as exc:  # a control character: located by its offset
+        line = text.count("\n", 0, exc.position) + 1
+        code = exc.character if isinstance(exc.character, int) else 0
+        reason = f"invalid YAML: character #x{code:04x} is not allowed"
+        raise ConfigError([ConfigProblem(file, line, "", reason)]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
         raise ConfigError([ConfigProblem(file, line, "", f"invalid YAML: {problem}")]) from None
     if problems:
         raise ConfigError(problems)
@@ -199,6 +205,8 @@ def problems_from_validation(exc: ValidationError, loaded: LoadedYaml,
             message = message.removeprefix("Value error, ")
         elif error["type"] in ("union_tag_invalid", "union_tag_not_found"):
             loc, message = _tag_problem(loc, error.get("ctx") or {})
+        if len(message) > MAX_MESSAGE:  # pydantic repeats the input, however large
+            message = message[:MAX_MESSAGE - 3] + "..."
         problems.append(ConfigProblem(loaded.file, loaded.line_of(loc), dotted(loc), message))
     return problems
 

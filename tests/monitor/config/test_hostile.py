@@ -37,7 +37,8 @@ def laughs(levels: int = 9) -> str:
 
 HOSTILE = {
     "every-overflow": (SOURCE + "    schedule: {every: 99999999999d}\n",
-                       7, "sources[0].schedule.every", "invalid duration '99999999999d': must be at most 365d"),
+                       7, "sources[0].schedule.every",
+                       "invalid duration '99999999999d': must be at most 365d"),
     "timeout-inf": (SOURCE + "    timeout: .inf\n", 7, "sources[0].timeout", "must be at most 365d"),
     "timeout-nan": (SOURCE + "    timeout: .nan\n", 7, "sources[0].timeout", "must be 0s or more"),
     "negative-timeout": (SOURCE + "    timeout: -5\n", 7, "sources[0].timeout", "must be 0s or more"),
