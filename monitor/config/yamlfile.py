@@ -98,10 +98,9 @@ def load_yaml(path: Path, env: Mapping[str, str] | None = None) -> LoadedYaml:
     except LimitExceeded as exc:
         raise ConfigError([ConfigProblem(file, exc.line + 1, dotted(exc.loc), exc.message)]) from None
     except yaml.reader.ReaderError as exc:  # a control character: located by its offset
-        line = text.count("\n", 0, exc.position) + 1
         code = exc.character if isinstance(exc.character, int) else 0
         reason = f"invalid YAML: character #x{code:04x} is not allowed"
-        raise ConfigError([ConfigProblem(file, line, "", reason)]) from None
+        raise ConfigError([ConfigProblem(file, text.count("\n", 0, exc.position) + 1, "", reason)]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
