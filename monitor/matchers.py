@@ -26,6 +26,8 @@ def check_regex(pattern: str, where: str) -> None:
     if len(pattern) > MAX_REGEX_LENGTH:
         raise refuse(f"longer than {MAX_REGEX_LENGTH} characters")
     for match in _REPEAT.finditer(pattern):
+        if pattern[:match.start()].endswith("\\"):  # an escaped brace is text, not a repetition
+            continue
         counts = [n for n in match.groups() if n]  # digits only; compared as text, never int()ed
         if any(len(n.lstrip("0")) > len(str(MAX_REPEAT)) or int(n) > MAX_REPEAT for n in counts):
             raise refuse(f"repetition {match.group(0)[:20]} over {MAX_REPEAT}")
