@@ -196,7 +196,6 @@ def test_the_examples_load_before_mutation() -> None:
         load_config(path, env=ENV)
 
 
-@pytest.mark.slow
 @settings(max_examples=300, derandomize=True, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(text=documents())
