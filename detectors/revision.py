@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from detectors import validate
 from detectors.base import Cell, Scan
 from detectors.errors import DetectorConfigError
 from detectors.findings import Finding, FindingKind
@@ -34,9 +35,8 @@ class Revision:
     threshold: float = 0.0
 
     def __post_init__(self) -> None:
-        if isinstance(self.threshold, bool) or not isinstance(self.threshold, int | float):
-            raise DetectorConfigError(f"revision.threshold must be a number, got {self.threshold!r}")
-        if self.threshold < 0:
+        threshold = validate.finite_number(self.kind, "threshold", self.threshold)
+        if threshold < 0:
             raise DetectorConfigError(f"revision.threshold must be >= 0, got {self.threshold}")
 
     def params(self) -> dict[str, Any]:

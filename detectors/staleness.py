@@ -27,6 +27,9 @@ from detectors.findings import FindingKind
 from detectors.panel import FreqLike
 from detectors.wording import period_noun
 
+MAX_LAG = 120  # periods: ten years of months, a century of years
+MAX_GRACE_DAYS = 3660
+
 
 @dataclass(frozen=True, slots=True)
 class Staleness:
@@ -39,12 +42,13 @@ class Staleness:
     grace_days: int = 0
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "lag", validate.positive_int(self.kind, "lag", self.lag))
+        # a due date past year 9999 is no date at all: lag and grace stay within a century
+        object.__setattr__(self, "lag", validate.positive_int(self.kind, "lag", self.lag, MAX_LAG))
         day = validate.positive_int(self.kind, "day", self.day)
         if day > 31:
             raise DetectorConfigError(f"{self.kind}.day must be <= 31, got {day}")
         object.__setattr__(self, "day", day)
-        grace = validate.int_at_least(self.kind, "grace_days", self.grace_days, 0)
+        grace = validate.int_at_least(self.kind, "grace_days", self.grace_days, 0, MAX_GRACE_DAYS)
         object.__setattr__(self, "grace_days", grace)
 
     def due_date(self, period: pd.Period) -> date:

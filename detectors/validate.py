@@ -11,6 +11,7 @@ import numpy as np
 from detectors.errors import DetectorConfigError
 
 DIRECTIONS = ("above", "below")
+MAX_COUNT = 10_000  # periods or points: past any real window, short of any overflow
 
 
 def direction(kind: str, value: Any) -> str:
@@ -23,20 +24,19 @@ def direction(kind: str, value: Any) -> str:
 def finite_number(kind: str, name: str, value: Any) -> float:
     """A finite real number (bools rejected: `true` in YAML is never a threshold)."""
     if isinstance(value, bool) or not isinstance(value, Real):
-        raise DetectorConfigError(f"{kind}.{name} must be a number, got {value!r}")
-    number = float(value)
+        raise DetectorConfigError(f"{kind}.{name} must be a number, got {_short(value)}")
+    try:
+        number = float(value)
+    except OverflowError:  # an integer past float's range
+        number = math.inf
     if not math.isfinite(number):
         raise DetectorConfigError(f"{kind}.{name} must be finite, got {value!r}")
     return number
 
 
-def positive_int(kind: str, name: str, value: Any) -> int:
-    """An integer >= 1 (bools and floats rejected)."""
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise DetectorConfigError(f"{kind}.{name} must be an integer, got {value!r}")
-    if value < 1:
-        raise DetectorConfigError(f"{kind}.{name} must be >= 1, got {value!r}")
-    return int(value)
+def positive_int(kind: str, name: str, value: Any, maximum: int = MAX_COUNT) -> int:
+    """An integer from 1 to `maximum` (bools and floats rejected)."""
+    return int_at_least(kind, name, value, 1, maximum)
 
 
 def choice(kind: str, name: str, value: Any, options: tuple[str, ...]) -> str:
@@ -54,10 +54,20 @@ def boolean(kind: str, name: str, value: Any) -> bool:
     return bool(value)
 
 
-def int_at_least(kind: str, name: str, value: Any, minimum: int) -> int:
-    """An integer >= minimum (bools and floats rejected)."""
+def int_at_least(kind: str, name: str, value: Any, minimum: int, maximum: int = MAX_COUNT) -> int:
+    """An integer from `minimum` to `maximum` (bools and floats rejected): a count of 1e29
+    periods is a typo, and would overflow the arrays and dates it sizes."""
     if isinstance(value, bool) or not isinstance(value, Integral):
-        raise DetectorConfigError(f"{kind}.{name} must be an integer, got {value!r}")
-    if value < minimum:
+        raise DetectorConfigError(f"{kind}.{name} must be an integer, got {_short(value)}")
+    number = int(value)
+    if number < minimum:
         raise DetectorConfigError(f"{kind}.{name} must be >= {minimum}, got {value!r}")
-    return int(value)
+    if number > maximum:
+        raise DetectorConfigError(f"{kind}.{name} must be <= {maximum}, got {_short(value)}")
+    return number
+
+
+def _short(value: Any) -> str:
+    """The value as written, cut short for a one-line message."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

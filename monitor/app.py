@@ -28,6 +28,7 @@ from monitor.config import (
     ReleaseCalendar,
     load_config,
     parse_listen,
+    read_capped,
 )
 from monitor.engine import CycleResult, Engine, Fetched
 from monitor.exposition import metrics_app
@@ -63,11 +64,18 @@ def utc_now() -> datetime:
 
 
 def _digest(path: Path) -> str:
-    """Content hash of the config file; "" when it cannot be read (removed, unreadable)."""
+    """Content hash of the config file; "" when it cannot be read (removed, unreadable, too
+    large: read no further than the size a config may have)."""
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
+        return hashlib.sha256(read_capped(path)).hexdigest()
+    except ConfigError:
         return ""
+
+
+def _reason(exc: BaseException) -> str:
+    """One line for an unexpected error: its type and the start of its message."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
 
 
 GC_YOUNG_THRESHOLD = 50_000  # allocations between young collections (Python's default: 700)
@@ -124,6 +132,8 @@ class App:
         self._progress = _Progress(started_at=clock(), polled=set())
         self._progress_lock = threading.Lock()
         self._reload_lock = threading.Lock()
+        self._reloading: threading.Thread | None = None
+        self._stopping = threading.Event()
         self._seen_config_digest = loaded.sha256
         self.metrics.config_loaded(loaded.sha256, clock())
 
@@ -231,7 +241,8 @@ class App:
             log.exception("outbox drain crashed")
 
     def stop(self) -> None:
-        """Finish the cycle in flight, then close everything."""
+        """Finish the cycle in flight, then close everything (a reload in flight is dropped)."""
+        self._stopping.set()
         if self._scheduler is not None:
             self._scheduler.shutdown()
         if self._http is not None:
@@ -253,11 +264,11 @@ class App:
                                                      "the store cannot change without a restart")])
                 runtime = Runtime.build(loaded, previous=old, services=self._services)
             except ConfigError as exc:
-                self._seen_config_digest = _digest(old.loaded.path)
-                self.metrics.config_reload_failed()
-                log.error("config reload failed, keeping the running config: %s",
-                          str(exc).replace("\n", "; "))
-                return False, str(exc)
+                return self._reload_failed(str(exc))
+            except Exception as exc:  # a reload must never stop the daemon
+                return self._reload_failed(f"{old.loaded.path}: cannot load config: {_reason(exc)}")
+            if self._stopping.is_set():
+                return False, "stopping"
             self._seen_config_digest = loaded.sha256
             self.runtime = runtime
             unparked = self.store.unpark()  # the new config may have fixed what a receiver refused
@@ -272,13 +283,35 @@ class App:
                      loaded.sha256[:12], len(runtime.sources), len(runtime.rules), ",".join(removed) or "-")
             return True, "reloaded"
 
+    def _reload_failed(self, reason: str) -> tuple[bool, str]:
+        self._seen_config_digest = _digest(self.runtime.loaded.path)
+        self.metrics.config_reload_failed()
+        log.error("config reload failed, keeping the running config: %s", reason.replace("\n", "; "))
+        return False, reason
+
+    def reload_in_background(self) -> None:
+        """Reload on a thread of its own, at most one at a time: whoever asks (SIGHUP, the
+        file watch) goes on at once, and stopping never waits for a config being read."""
+        with self._progress_lock:
+            if self._stopping.is_set() or (self._reloading is not None and self._reloading.is_alive()):
+                return
+            self._reloading = threading.Thread(target=self._reload_quietly, name="config-reload",
+                                               daemon=True)
+            self._reloading.start()
+
+    def _reload_quietly(self) -> None:
+        try:
+            self.reload()
+        except Exception:  # the swap itself failed: say so, keep the thread's death quiet
+            log.exception("config reload crashed")
+
     def _reload_if_changed(self) -> None:
         """Watch the config file: reload when its content changes (each change tried once)."""
         digest = _digest(self.runtime.loaded.path)
         if digest == self._seen_config_digest:
             return
         self._seen_config_digest = digest
-        self.reload()
+        self.reload_in_background()
 
     def _reschedule(self, old: Runtime, new: Runtime, now: datetime) -> None:
         assert self._scheduler is not None

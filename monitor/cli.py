@@ -80,6 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:  # its messages are masked with the config's own secrets
         print(mask(f"tradewatch: invalid config\n{exc}"), file=sys.stderr)
         return EXIT_BAD_CONFIG
+    except Exception as exc:  # whatever a file does: one line, exit 2
+        return _unexpected(args.config, exc)
     secret_filter.add(loaded.secrets)
     mask = mask.with_secrets(loaded.secrets)
     if args.command == "check":
@@ -103,6 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ConfigError as exc:
             print(mask(f"tradewatch: invalid config\n{exc}"), file=sys.stderr)
             return EXIT_BAD_CONFIG
+        except Exception as exc:
+            return _unexpected(args.config, exc)
         try:
             results = app.run_once()
         finally:
@@ -141,17 +145,27 @@ def _run(loaded: object, listen: str | None, secret_filter: SecretFilter, mask: 
         print(f"tradewatch: cannot listen on {listen or loaded.config.http.listen}: {exc.strerror}",
               file=sys.stderr)
         return EXIT_BAD_CONFIG
+    except Exception as exc:
+        return _unexpected(str(loaded.path), exc)
     print(f"tradewatch {__version__}: serving metrics at {url}", flush=True)
     log.info("started config=%s sources=%d rules=%d", loaded.path, len(app.runtime.sources),
              len(app.runtime.rules))
     while not stop.wait(0.2):
         if reload_requested.is_set():
             reload_requested.clear()
-            app.reload()
+            app.reload_in_background()  # this loop keeps watching for SIGTERM meanwhile
     log.info("stopping: finishing the cycle in flight")
     app.stop()
     log.info("stopped")
     return EXIT_OK
+
+
+def _unexpected(config: str, exc: BaseException) -> int:
+    """A config that broke something unforeseen: one line naming the file, no traceback."""
+    text = " ".join(str(exc).split())[:200]
+    print(f"tradewatch: invalid config\n{config}: cannot load config: {type(exc).__name__}"
+          + (f": {text}" if text else ""), file=sys.stderr)
+    return EXIT_BAD_CONFIG
 
 
 def _alerts(loaded: object, fmt: str, include_resolved: bool) -> int:

@@ -10,6 +10,45 @@ from typing import Literal
 
 Op = Literal["=", "!=", "=~", "!~"]
 _SYNTAX = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$")
+MAX_REGEX_LENGTH = 1000  # a label regex is a few dozen characters
+MAX_REPEAT = 1000  # x{n}: Python's re compiles a huge n into a huge program, or overflows
+MAX_GROUP_DEPTH = 32  # nested groups: re's parser recurses on each one
+_REPEAT = re.compile(r"\{\s*(\d*)\s*(?:,\s*(\d*)\s*)?\}")
+
+
+def check_regex(pattern: str, where: str) -> None:
+    """Raise ValueError naming `where` unless `pattern` compiles, within size limits:
+    a pattern that cannot compile, or would compile for long, is a config error."""
+    def refuse(reason: str) -> ValueError:
+        shown = where if len(where) <= 60 else where[:57] + "..."
+        return ValueError(f"invalid regex in matcher {shown}: {reason}")
+
+    if len(pattern) > MAX_REGEX_LENGTH:
+        raise refuse(f"longer than {MAX_REGEX_LENGTH} characters")
+    for match in _REPEAT.finditer(pattern):
+        if pattern[:match.start()].endswith("\\"):  # an escaped brace is text, not a repetition
+            continue
+        counts = [n for n in match.groups() if n]  # digits only; compared as text, never int()ed
+        if any(len(n.lstrip("0")) > len(str(MAX_REPEAT)) or int(n) > MAX_REPEAT for n in counts):
+            raise refuse(f"repetition {match.group(0)[:20]} over {MAX_REPEAT}")
+    depth = deepest = 0
+    escaped = False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char == ")":
+            depth -= 1
+    if deepest > MAX_GROUP_DEPTH:
+        raise refuse(f"groups nested more than {MAX_GROUP_DEPTH} deep")
+    try:
+        re.compile(pattern)
+    except (re.error, OverflowError, RecursionError, ValueError) as exc:
+        raise refuse(str(exc)) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,10 +59,7 @@ class Matcher:
 
     def __post_init__(self) -> None:
         if self.op in ("=~", "!~"):
-            try:
-                re.compile(self.value)
-            except re.error as exc:
-                raise ValueError(f"invalid regex in matcher {self}: {exc}") from None
+            check_regex(self.value, str(self))
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         """A missing label reads as "" (so `team!=ops` matches an alert without `team`)."""

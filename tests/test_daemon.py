@@ -127,6 +127,57 @@ def test_run_serves_metrics_fires_and_stops_cleanly_on_sigterm(
     assert "Traceback" not in stderr
 
 
+BILLION_LAUGHS = "\n".join(
+    ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    + [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]) + "\nsources: *a9\n"
+
+
+def test_an_alias_bomb_on_reload_neither_hangs_nor_holds_up_sigterm(
+    write_config: Callable[[str], Path], russia_china_csv: Path, daemons: list[Daemon]
+) -> None:
+    config = write_config(SOURCE.format(extra="schedule: {every: 1h}"))
+    daemon = Daemon(config)
+    daemons.append(daemon)
+    daemon.wait_ready()
+    config.write_text(BILLION_LAUGHS)
+    daemon.process.send_signal(signal.SIGHUP)
+    time.sleep(0.5)
+    assert httpx.get(f"{daemon.base}/-/healthy", timeout=5).status_code == 200
+    started = time.monotonic()
+    code, stderr = daemon.stop(signal.SIGTERM, timeout=10)
+    assert code == 0, stderr
+    assert time.monotonic() - started < 5
+    assert "config reload failed, keeping the running config" in stderr
+    assert "more than 100000 values once aliases are expanded" in stderr
+    assert "Traceback" not in stderr
+
+
+def test_a_reload_with_an_overflowing_duration_keeps_the_daemon_on_its_old_config(
+    write_config: Callable[[str], Path], russia_china_csv: Path, daemons: list[Daemon]
+) -> None:
+    config = write_config(SOURCE.format(extra="schedule: {every: 1h}"))
+    daemon = Daemon(config)
+    daemons.append(daemon)
+    daemon.wait_ready()
+    config.write_text(SOURCE.format(extra="schedule: {every: 99999999999d}"))
+    daemon.process.send_signal(signal.SIGHUP)
+    failed = "tradewatch_config_last_reload_successful 0.0"
+    deadline = time.monotonic() + 10
+    while failed not in httpx.get(daemon.metrics_url, timeout=5).text:
+        assert time.monotonic() < deadline, "the reload was not refused"
+        assert daemon.process.poll() is None, "the daemon stopped"
+        time.sleep(0.1)
+    time.sleep(0.5)
+    assert daemon.process.poll() is None
+    assert httpx.get(f"{daemon.base}/-/healthy", timeout=5).status_code == 200
+    assert httpx.get(f"{daemon.base}/-/ready", timeout=5).status_code == 200
+    code, stderr = daemon.stop(signal.SIGTERM)
+    assert code == 0, stderr
+    assert "config reload failed, keeping the running config" in stderr
+    assert "sources[0].schedule.every: invalid duration '99999999999d': must be at most 365d" in stderr
+    assert "Traceback" not in stderr
+
+
 def test_restart_after_sigkill_sends_nothing_twice_and_alerts_survive(
     write_config: Callable[[str], Path], russia_china_csv: Path, daemons: list[Daemon]
 ) -> None:

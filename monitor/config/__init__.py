@@ -3,8 +3,8 @@
 Everything a user can write is declared here, unknown keys are rejected, and every error
 names the file, the line and the dotted path (see yamlfile.py). The modules, bottom up:
 `base` (strict models, durations), `sources`, `rules`, `notify`, `infrastructure`, `model`
-(the root), `yamlfile` (YAML with lines, `${ENV}`), `load` (validation and cross-checks) and
-`schema` (JSON Schema).
+(the root), `limits` (what reading a file may cost), `yamlfile` (YAML with lines, `${ENV}`),
+`load` (validation and cross-checks) and `schema` (JSON Schema).
 
 Names are imported from their module on first use, so that `from monitor.config import
 ConfigError` stays as cheap as the YAML reader and does not build every model (or import
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from monitor.config.base import Duration as Duration
+    from monitor.config.base import Interval as Interval
     from monitor.config.base import Strict as Strict
     from monitor.config.base import format_duration as format_duration
     from monitor.config.base import parse_duration as parse_duration
@@ -70,9 +71,10 @@ if TYPE_CHECKING:
     from monitor.config.yamlfile import dotted as dotted
     from monitor.config.yamlfile import load_yaml as load_yaml
     from monitor.config.yamlfile import problems_from_validation as problems_from_validation
+    from monitor.config.yamlfile import read_capped as read_capped
 
 _HOMES: dict[str, tuple[str, ...]] = {
-    "base": ("Duration", "Strict", "format_duration", "parse_duration"),
+    "base": ("Duration", "Interval", "Strict", "format_duration", "parse_duration"),
     "infrastructure": ("DEFAULT_LISTEN", "DetectionConfig", "HttpConfig", "MetricsConfig", "StoreConfig",
                        "parse_listen"),
     "load": ("LoadedConfig", "load_config", "validate_data"),
@@ -87,7 +89,7 @@ _HOMES: dict[str, tuple[str, ...]] = {
                 "SourceBase", "SourceConfig",
                 "known_providers", "validate_cron"),
     "yamlfile": ("ConfigError", "ConfigProblem", "LoadedYaml", "Loc", "Suggest", "dotted", "load_yaml",
-                 "problems_from_validation"),
+                 "problems_from_validation", "read_capped"),
 }
 _MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
 

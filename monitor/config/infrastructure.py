@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from monitor.config.base import Duration, Strict
+from monitor.config.base import Interval, Strict
 
 DEFAULT_LISTEN = "127.0.0.1:9470"
 
@@ -41,7 +41,7 @@ class MetricsConfig(Strict):
     """Cardinality guard: per-series metrics only for series of rules with
     `export_metrics: true`, and at most `series_limit` of them."""
 
-    series_limit: int = Field(default=1000, ge=0)
+    series_limit: int = Field(default=1000, ge=0, le=10_000_000)
 
 
 class DetectionConfig(Strict):
@@ -56,9 +56,9 @@ class DetectionConfig(Strict):
 
     executor: Literal["local", "dask"] = "local"
     address: str | None = None
-    partition_size: int | None = Field(default=None, ge=1)
-    workers: int | None = Field(default=None, ge=1)
-    timeout: Duration = timedelta(minutes=10)
+    partition_size: int | None = Field(default=None, ge=1, le=10_000_000)
+    workers: int | None = Field(default=None, ge=1, le=1024)
+    timeout: Interval = timedelta(minutes=10)
 
     @model_validator(mode="after")
     def _dask_needs_an_address(self) -> DetectionConfig:

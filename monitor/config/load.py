@@ -5,7 +5,6 @@ file order, with "did you mean" for a misspelt key or name."""
 from __future__ import annotations
 
 import difflib
-import hashlib
 import types
 import typing
 from collections.abc import Iterable, Mapping
@@ -64,8 +63,7 @@ def load_config(path: Path | str, env: Mapping[str, str] | None = None) -> Loade
     except ConfigError as exc:  # a message may quote a value that came from the environment
         mask = Masker(loaded.secrets)
         raise ConfigError([replace(p, message=mask(p.message)) for p in exc.problems]) from None
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return LoadedConfig(config, path, path.resolve().parent, digest, loaded.secrets)
+    return LoadedConfig(config, path, path.resolve().parent, loaded.sha256, loaded.secrets)
 
 
 def validate_data(located: LoadedYaml) -> Config:
@@ -79,6 +77,9 @@ def validate_data(located: LoadedYaml) -> Config:
         problems += problems_from_validation(exc, located, suggest=_suggest_key)
     if problems or config is None:
         raise ConfigError(sorted(problems, key=lambda p: (p.line or 0, p.path)))
+    if not config.sources:  # an empty file validates; a daemon that watches nothing is a mistake
+        line = located.line_of(("sources",)) or 1
+        raise ConfigError([ConfigProblem(located.file, line, "sources", "no sources: nothing to watch")])
     return config
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from monitor.config.base import NAME_PATTERN, Duration, Strict
+from monitor.config.base import MAX_COUNT, NAME_PATTERN, Duration, Interval, Strict
 from monitor.matchers import Matcher, parse_matcher
 
 
@@ -19,7 +19,7 @@ class ConsoleReceiver(Strict):
 
 class WebhookReceiver(Strict):
     url: str
-    timeout: Duration = timedelta(seconds=10)
+    timeout: Interval = timedelta(seconds=10)
 
 
 _MENTION = re.compile(r"^<?@?(here|channel|everyone|[UW][A-Z0-9]{2,}|!(?:here|channel|everyone)"
@@ -47,7 +47,7 @@ class SlackReceiver(Strict):
     digest_size: int = Field(default=10, ge=1, le=100)
     chart: bool = True
     mention: str | None = None
-    timeout: Duration = timedelta(seconds=10)
+    timeout: Interval = timedelta(seconds=10)
 
     @field_validator("mention")
     @classmethod
@@ -59,7 +59,7 @@ class SlackWebhookReceiver(Strict):
     """An incoming webhook: one message per notification, no threads, no charts."""
 
     url: str
-    timeout: Duration = timedelta(seconds=10)
+    timeout: Interval = timedelta(seconds=10)
 
 
 class AlertmanagerReceiver(Strict):
@@ -67,7 +67,7 @@ class AlertmanagerReceiver(Strict):
     Alertmanager keeps it firing between monthly releases until tradewatch resolves it."""
 
     url: str
-    timeout: Duration = timedelta(seconds=10)
+    timeout: Interval = timedelta(seconds=10)
     generator_url: str | None = None
     resolve_timeout: Duration = timedelta(days=365)
 
@@ -116,7 +116,7 @@ class Route(Strict):
     group_by: list[str] | None = None
     group_wait: Duration | None = None
     repeat_interval: Duration | None = None
-    digest_over: int | None = Field(default=None, ge=1)
+    digest_over: int | None = Field(default=None, ge=1, le=MAX_COUNT)
     continue_: bool = Field(default=False, alias="continue")
     routes: list[Route] = Field(default_factory=list)
 

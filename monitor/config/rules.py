@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from detectors import TRANSFORMS, DetectorConfigError, build_detector, check_transform
-from monitor.config.base import NAME_PATTERN, Strict
+from monitor.config.base import MAX_COUNT, NAME_PATTERN, Strict
 
 
 class TransformSpec(Strict):
@@ -51,8 +51,8 @@ class Rule(Strict):
     transform: TransformSpec = TransformSpec()
     detector: dict[str, Any]
     severity: Severity = "warning"
-    for_: int = Field(default=1, alias="for", ge=1)
-    keep_firing_for: int = Field(default=0, ge=0)
+    for_: int = Field(default=1, alias="for", ge=1, le=MAX_COUNT)
+    keep_firing_for: int = Field(default=0, ge=0, le=MAX_COUNT)
     export_metrics: bool = False
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)

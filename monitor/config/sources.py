@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 import pandas as pd
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from monitor.config.base import NAME_PATTERN, Duration, Strict
+from monitor.config.base import MAX_COUNT, NAME_PATTERN, Duration, Interval, Strict
 from monitor.m49 import area_code
 from monitor.periods import parse_period
 
@@ -67,7 +67,7 @@ class Replay(Strict):
     period per poll, polled `every`. Shows alerts firing and resolving on history."""
 
     start: str
-    every: Duration = timedelta(seconds=5)
+    every: Interval = timedelta(seconds=5)
 
     @field_validator("start", mode="before")
     @classmethod
@@ -101,9 +101,9 @@ class ReleaseCalendar(Strict):
     or `after` has passed."""
 
     day: int = Field(default=20, ge=1, le=31)
-    lag: int = Field(default=1, ge=0)
+    lag: int = Field(default=1, ge=0, le=120)  # as the staleness detector: due dates stay dates
     timezone: str = "UTC"  # the publisher's, e.g. Asia/Shanghai for China customs
-    poll_every: Duration = timedelta(hours=1)
+    poll_every: Interval = timedelta(hours=1)
     before: Duration = timedelta(days=2)
     after: Duration = timedelta(days=10)
 
@@ -133,7 +133,7 @@ class SourceBase(Strict):
     name: str = Field(pattern=NAME_PATTERN)
     frequency: Literal["M", "Q", "A"] = "M"
     labels: dict[str, str] = Field(default_factory=dict)
-    timeout: Duration = timedelta(seconds=30)
+    timeout: Interval = timedelta(seconds=30)
     retry: Retry = Retry()
     max_response_bytes: int = Field(default=DEFAULT_MAX_RESPONSE_BYTES, ge=1)
     schedule: Schedule = Schedule(every=timedelta(hours=1))
@@ -156,7 +156,7 @@ class FileSource(SourceBase):
     path: str
     format: Literal["csv", "excel", "json", "parquet"] | None = None
     sheet: str | int | None = None
-    skip_rows: int = Field(default=0, ge=0)
+    skip_rows: int = Field(default=0, ge=0, le=1_000_000)
     decimal: str = Field(default=".", min_length=1, max_length=1)
     combined: Literal["keep", "split"] = "keep"
     period_column: str = "period"
@@ -238,7 +238,7 @@ class ComtradeSource(SourceBase):
         default_factory=lambda: ["TOTAL"], min_length=1)
     start: Annotated[str, BeforeValidator(_period_text)]
     end: Annotated[str | None, BeforeValidator(lambda v: None if v is None else _period_text(v))] = None
-    revision_window: int = Field(default=24, ge=0)
+    revision_window: int = Field(default=24, ge=0, le=MAX_COUNT)
 
     @field_validator("subscription_key")
     @classmethod
@@ -259,7 +259,7 @@ class NotReady(Strict):
     `every` until `deadline`, then fail this poll with reason not_ready (the next poll asks
     for the same file instead of starting a new query)."""
 
-    every: Duration = timedelta(seconds=30)
+    every: Interval = timedelta(seconds=30)
     deadline: Duration = timedelta(minutes=3)
 
 

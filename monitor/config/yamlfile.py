@@ -7,6 +7,7 @@ the line and the path. It also interpolates ``${ENV_VAR}`` so secrets stay out o
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -17,9 +18,12 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from monitor.config.limits import MAX_CONFIG_BYTES, LimitExceeded, compose
+
 _ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 Loc = tuple[str | int, ...]
+MAX_MESSAGE = 300  # characters of one problem's message
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +65,7 @@ class LoadedYaml:
     lines: Mapping[Loc, int]
     file: str
     secrets: frozenset[str] = field(default=frozenset())  # values taken from the environment
+    sha256: str = ""  # of the bytes parsed
 
     def line_of(self, loc: Loc) -> int | None:
         """Line of ``loc`` or of its nearest ancestor that has one."""
@@ -99,26 +104,45 @@ def load_yaml(path: Path, env: Mapping[str, str] | None = None) -> LoadedYaml:
     """Parse ``path`` into plain data plus a line map; raise ConfigError on any problem."""
     recording = _Recording(os.environ if env is None else env)
     file = str(path)
+    raw = read_capped(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError([ConfigProblem(file, None, "", f"cannot read config: {exc.strerror}")]) from None
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         reason = f"cannot read config: not UTF-8 text ({exc.reason} at byte {exc.start})"
         raise ConfigError([ConfigProblem(file, None, "", reason)]) from None
     lines: dict[Loc, int] = {}
     problems: list[ConfigProblem] = []
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        root = compose(text)
         data = {} if root is None else _convert(root, (), lines, problems, recording, file)
+    except LimitExceeded as exc:
+        raise ConfigError([ConfigProblem(file, exc.line + 1, dotted(exc.loc), exc.message)]) from None
+    except yaml.reader.ReaderError as exc:  # a control character: located by its offset
+        code = exc.character if isinstance(exc.character, int) else 0
+        reason = f"invalid YAML: character #x{code:04x} is not allowed"
+        raise ConfigError([ConfigProblem(file, text.count("\n", 0, exc.position) + 1, "", reason)]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
         raise ConfigError([ConfigProblem(file, line, "", f"invalid YAML: {problem}")]) from None
     if problems:
         raise ConfigError(problems)
-    return LoadedYaml(data, lines, file, frozenset(recording.used))
+    return LoadedYaml(data, lines, file, frozenset(recording.used), hashlib.sha256(raw).hexdigest())
+
+
+def read_capped(path: Path) -> bytes:
+    """The file's bytes, refused past MAX_CONFIG_BYTES (read no further than that)."""
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        reason = f"cannot read config: {exc.strerror or exc}"
+        raise ConfigError([ConfigProblem(str(path), None, "", reason)]) from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        reason = f"config file too large: over {MAX_CONFIG_BYTES // 1024} KiB"
+        raise ConfigError([ConfigProblem(str(path), None, "", reason)])
+    return raw
 
 
 def _convert(
@@ -149,7 +173,7 @@ def _convert(
         ]
     try:
         value = _Loader("").construct_object(node, deep=True)
-    except (yaml.YAMLError, ValueError) as exc:  # an unknown !tag, a date like 2014-02-30
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:  # an unknown !tag, 2014-02-30
         reason = getattr(exc, "problem", None) or str(exc)
         problems.append(ConfigProblem(file, lines[loc], dotted(loc), f"invalid value: {reason}"))
         return None
@@ -200,6 +224,8 @@ def problems_from_validation(exc: ValidationError, loaded: LoadedYaml,
             message = message.removeprefix("Value error, ")
         elif error["type"] in ("union_tag_invalid", "union_tag_not_found"):
             loc, message = _tag_problem(loc, error.get("ctx") or {})
+        if len(message) > MAX_MESSAGE:  # pydantic repeats the input, however large
+            message = message[:MAX_MESSAGE - 3] + "..."
         problems.append(ConfigProblem(loaded.file, loaded.line_of(loc), dotted(loc), message))
     return problems
 

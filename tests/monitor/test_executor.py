@@ -234,6 +234,7 @@ def test_an_unreachable_cluster_falls_back_to_this_process(
 def test_dask_needs_an_address(write_config: Callable[..., Path]) -> None:
     with pytest.raises(ConfigError, match="executor dask needs an address"):
         load_config(write_config("detection: {executor: dask}\n"))
-    loaded = load_config(write_config("detection: {partition_size: 500, workers: 2}\n"))
+    source = "sources: [{name: a, kind: file, path: a.csv, value_column: v}]\n"
+    loaded = load_config(write_config("detection: {partition_size: 500, workers: 2}\n" + source))
     assert (loaded.config.detection.executor, loaded.config.detection.partition_size,
             loaded.config.detection.workers) == ("local", 500, 2)

@@ -27,3 +27,25 @@ def test_parse_and_print_round_trip() -> None:
     assert str(parse_matcher("a!~b")) == "a!~b"
     with pytest.raises(ValueError, match="invalid matcher"):
         parse_matcher("no operator")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "reason"),
+    [
+        ("a{9999999999}", "repetition {9999999999} over 1000"),
+        ("a{2,99999999999999999999}", "over 1000"),
+        ("(" * 3000 + "a" + ")" * 3000, "longer than 1000 characters"),
+        ("(" * 33 + "a" + ")" * 33, "groups nested more than 32 deep"),
+        ("a(", "missing )"),
+    ],
+)
+def test_a_regex_too_large_or_broken_is_a_value_error(pattern: str, reason: str) -> None:
+    with pytest.raises(ValueError, match="invalid regex in matcher") as caught:
+        parse_matcher(f"team=~{pattern}")
+    assert reason in str(caught.value) and len(str(caught.value)) < 200
+
+
+def test_regexes_within_the_limits_compile() -> None:
+    assert parse_matcher("commodity=~84(5[6-9]|6[0-6]).{0,4}").matches({"commodity": "8458"})
+    assert parse_matcher(r"x=~\{99999}").matches({"x": "{99999}"})  # an escaped brace is text
+    assert parse_matcher("x=~a{1000}").matches({"x": "a" * 1000})

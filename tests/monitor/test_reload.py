@@ -107,6 +107,24 @@ def test_a_bad_reload_keeps_the_running_config(
         "tradewatch_config_last_reload_successful 0.0")
 
 
+def test_an_unexpected_error_while_reloading_keeps_the_running_config(
+    app: App, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    running = app.runtime
+
+    def explode(*_args: object, **_kwargs: object) -> None:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr("monitor.app.Runtime.build", explode)
+    ok, message = app.reload()
+    assert not ok and "RecursionError: maximum recursion depth exceeded" in message
+    assert app.runtime is running
+    assert metric(app, "tradewatch_config_last_reload_successful") == (
+        "tradewatch_config_last_reload_successful 0.0")
+    failures = [r.getMessage() for r in caplog.records if "config reload failed" in r.getMessage()]
+    assert len(failures) == 1 and "\n" not in failures[0]
+
+
 def test_a_removed_config_file_keeps_the_running_config(
     app: App, setup: tuple[Path, Callable[[str], Path]]
 ) -> None:

@@ -118,7 +118,7 @@ notify:
         url: "https://hooks.slack.example/${SLACK_TOKEN}"
         timeout: ${HOOK_TIMEOUT:-3s}
   route: {receiver: hook}
-"""
+""" + SOURCE
 
 
 def test_unset_variable_names_the_variable_and_the_line(tmp_path: Path) -> None:
@@ -316,17 +316,24 @@ def test_yaml_syntax_error(tmp_path: Path) -> None:
     ]
 
 
-def test_empty_file_gives_the_defaults(tmp_path: Path) -> None:
-    path = tmp_path / "empty.yaml"
-    path.write_text("", encoding="utf-8")
+def test_a_lone_source_gets_the_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "lone.yaml"
+    path.write_text(SOURCE, encoding="utf-8")
     loaded = load_config(path, env={})
     config = loaded.config
-    assert config.sources == [] and config.rules == []
+    assert [s.name for s in config.sources] == ["a"] and config.rules == []
     assert [r.name for r in config.notify.receivers] == ["console"]
     assert config.notify.route.receiver == "console"
     assert config.http.listen == "127.0.0.1:9470"
     assert loaded.store_url == f"sqlite:///{tmp_path.resolve() / 'tradewatch.db'}"
-    assert loaded.sha256 == hashlib.sha256(b"").hexdigest()
+    assert loaded.sha256 == hashlib.sha256(SOURCE.encode()).hexdigest()
+
+
+@pytest.mark.parametrize("text", ["", "# nothing yet\n", "sources: []\n", "rules: []\n"])
+def test_a_config_without_sources_is_refused(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "empty.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert errors(path) == [f"{path}:1: sources: no sources: nothing to watch"]
 
 
 @pytest.mark.parametrize(
@@ -351,7 +358,7 @@ def test_path_as_text(tmp_path: Path) -> None:
 
 
 def test_resolve_and_store_url(tmp_path: Path) -> None:
-    path = write(tmp_path, "store: {path: ../var/x.db}\n", name="c.yaml")
+    path = write(tmp_path, "store: {path: ../var/x.db}\n" + SOURCE, name="c.yaml")
     loaded = load_config(path, env={})
     assert loaded.resolve("data/a.csv") == str(tmp_path.resolve() / "data" / "a.csv")
     assert loaded.resolve("/abs/a.csv") == "/abs/a.csv"
@@ -362,7 +369,7 @@ def test_resolve_and_store_url(tmp_path: Path) -> None:
 
 def test_store_url_given_explicitly(tmp_path: Path) -> None:
     url = "postgresql+psycopg://tw@db.internal/tradewatch"
-    path = write(tmp_path, f"store: {{path: ignored.db, url: '{url}'}}\n")
+    path = write(tmp_path, f"store: {{path: ignored.db, url: '{url}'}}\n" + SOURCE)
     assert load_config(path, env={}).store_url == url
 
 
