@@ -26,7 +26,8 @@ def add_parsers(commands: Any, config_options: ConfigOptions) -> None:
     actions = silence.add_subparsers(dest="silence_command", required=True)
     add = actions.add_parser("add", help="silence alerts matching every --matcher")
     add.add_argument("--matcher", "-m", action="append", default=[], required=True,
-                     help="name=value, name!=value, name=~regex or name!~regex (repeatable)")
+                     help='name=value, name!=value, name=~regex or name!~regex, the value optionally '
+                          'in double quotes (repeatable)')
     add.add_argument("--duration", help="how long, e.g. 2h, 7d (default 2h unless --end)")
     add.add_argument("--start", help="ISO 8601 start (default now)")
     add.add_argument("--end", help="ISO 8601 end")

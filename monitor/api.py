@@ -13,6 +13,7 @@ import pandas as pd
 
 from monitor.alerts.book import AlertBook
 from monitor.alerts.lifecycle import Alert, Status
+from monitor.matchers import LABEL_NAME, Matcher, Op
 from monitor.periods import pandas_freq
 from monitor.store import Store
 from monitor.store.silences import SilenceError, SilenceStore
@@ -32,8 +33,11 @@ def _matcher_text(matcher: Any) -> str:
         return matcher
     if isinstance(matcher, dict) and "name" in matcher and "value" in matcher:
         equal = matcher.get("isEqual", True)
-        op = ("=~" if equal else "!~") if matcher.get("isRegex") else ("=" if equal else "!=")
-        return f"{matcher['name']}{op}{matcher['value']}"
+        op: Op = ("=~" if equal else "!~") if matcher.get("isRegex") else ("=" if equal else "!=")
+        name = str(matcher["name"])
+        if LABEL_NAME.fullmatch(name) is None:
+            raise ValueError(f"invalid label name {name!r} in matcher {matcher!r}")
+        return str(Matcher(name, op, str(matcher["value"])))  # quoted as needed, parsed back exactly
     raise ValueError(f"invalid matcher {matcher!r}")
 
 

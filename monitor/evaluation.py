@@ -51,7 +51,7 @@ class RuleEvaluator:
         everything = dict(infos)
         for rule in rules:
             by_frequency: dict[str, list[str]] = {}
-            selected_infos = (infos.values() if not rule.config.select  # `{}` selects all
+            selected_infos = (infos.values() if rule.config.selects_all
                               else (info for info in infos.values() if rule.config.matches(info.labels)))
             for info in selected_infos:
                 by_frequency.setdefault(info.frequency, []).append(info.id)

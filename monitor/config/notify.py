@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from monitor.config.base import MAX_COUNT, NAME_PATTERN, Duration, Interval, Strict
+from monitor.config.base import MAX_COUNT, Duration, Interval, Strict
+from monitor.config.matching import LabelRegexes, LabelValues, MatcherList, ReceiverName
 from monitor.matchers import Matcher, parse_matcher
 
 
@@ -76,7 +76,7 @@ RECEIVER_KINDS = ("console", "webhook", "slack", "slack_webhook", "alertmanager"
 
 
 class Receiver(Strict):
-    name: str = Field(pattern=NAME_PATTERN)
+    name: ReceiverName
     console: ConsoleReceiver | None = None
     webhook: WebhookReceiver | None = None
     slack: SlackReceiver | None = None
@@ -93,16 +93,7 @@ class Receiver(Strict):
         return self
 
 
-def _matcher_list(value: Any) -> list[str]:
-    values = [value] if isinstance(value, str) else value
-    if not isinstance(values, list):
-        raise ValueError("give a list of matchers such as [\"severity=critical\", \"commodity=~84.*\"]")
-    for text in values:
-        parse_matcher(str(text))
-    return [str(text) for text in values]
-
-
-Matchers = Annotated[list[str], BeforeValidator(_matcher_list)]
+Matchers = MatcherList  # each string one matcher, parsed back with parse_matcher
 
 
 class Route(Strict):
@@ -110,8 +101,8 @@ class Route(Strict):
     tried too with `continue`); children inherit what they do not set."""
 
     receiver: str | None = None
-    match: dict[str, str] = Field(default_factory=dict)
-    match_re: dict[str, str] = Field(default_factory=dict)
+    match: LabelValues = Field(default_factory=dict)
+    match_re: LabelRegexes = Field(default_factory=dict)
     matchers: Matchers = Field(default_factory=list)
     group_by: list[str] | None = None
     group_wait: Duration | None = None
@@ -119,13 +110,6 @@ class Route(Strict):
     digest_over: int | None = Field(default=None, ge=1, le=MAX_COUNT)
     continue_: bool = Field(default=False, alias="continue")
     routes: list[Route] = Field(default_factory=list)
-
-    @field_validator("match_re")
-    @classmethod
-    def _regexes(cls, value: dict[str, str]) -> dict[str, str]:
-        for name, pattern in value.items():
-            parse_matcher(f"{name}=~{pattern}")
-        return value
 
     def all_matchers(self) -> list[Matcher]:
         return ([Matcher(k, "=", v) for k, v in self.match.items()]

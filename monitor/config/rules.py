@@ -4,12 +4,15 @@ it runs (checked by building it) and what its alerts carry."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from detectors import TRANSFORMS, DetectorConfigError, build_detector, check_transform
 from monitor.config.base import MAX_COUNT, NAME_PATTERN, Strict
+from monitor.config.matching import SelectMatchers
+from monitor.matchers import Matcher, matches_all, parse_matcher
 
 
 class TransformSpec(Strict):
@@ -48,6 +51,7 @@ class Rule(Strict):
 
     name: str = Field(pattern=NAME_PATTERN)
     select: dict[str, str | list[str]] = Field(default_factory=dict)
+    select_matchers: SelectMatchers = Field(default_factory=list)
     transform: TransformSpec = TransformSpec()
     detector: dict[str, Any]
     severity: Severity = "warning"
@@ -70,8 +74,15 @@ class Rule(Strict):
             raise ValueError(str(exc)) from None
         return value
 
+    @property
+    def selects_all(self) -> bool:
+        return not self.select and not self.select_matchers
+
     def matches(self, labels: Mapping[str, str]) -> bool:
-        """Equality matchers; a list matches any of its values; `{}` selects all."""
+        """`select` holds equality tests (a list matches any of its values) and
+        `select_matchers` Alertmanager matchers; every test must hold; none selects all."""
+        if self.select_matchers and not matches_all(_parsed(tuple(self.select_matchers)), labels):
+            return False
         for key, wanted in self.select.items():
             have = labels.get(key)
             if isinstance(wanted, list):
@@ -80,3 +91,9 @@ class Rule(Strict):
             elif have != wanted:
                 return False
         return True
+
+
+@lru_cache(maxsize=1024)
+def _parsed(texts: tuple[str, ...]) -> tuple[Matcher, ...]:
+    """Parsed once per distinct list: a rule tests every series it could select."""
+    return tuple(parse_matcher(text) for text in texts)

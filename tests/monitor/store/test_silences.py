@@ -63,3 +63,11 @@ def test_bad_silences_are_refused_with_the_reason(
     with pytest.raises(SilenceError, match=message.replace("(", r"\(")):
         silences.add(matchers, starts, ends, author, comment, NOW)
     assert silences.all() == []
+
+
+def test_quoted_values_survive_the_store(silences: SilenceStore) -> None:
+    silence = silences.add(['team="a \\"b\\", c"', "commodity=~84.*"], NOW, NOW + HOUR, "a", "c", NOW)
+    stored = silences.all()[0]
+    assert stored.matchers == silence.matchers == ('team="a \\"b\\", c"', "commodity=~84.*")
+    assert stored.silences({"team": 'a "b", c', "commodity": "8458"}, NOW)
+    assert not stored.silences({"team": "a", "commodity": "8458"}, NOW)
