@@ -78,6 +78,11 @@ def repeats(tree: Route) -> bool:
     return tree.repeat_interval is not None or any(repeats(child) for child in tree.routes)
 
 
+def child_destination(parent: Destination, index: int, child: Route) -> Destination:
+    """The settings of `child`, the parent's `index`-th route, under `parent`'s."""
+    return _inherit(child, parent, (*parent.path, index))
+
+
 def _inherit(node: Route, parent: Destination, path: tuple[int, ...]) -> Destination:
     """Alertmanager's rules: what a node does not set comes from its parent; a `group_by`
     list replaces the parent's, `['...']` groups by every label."""

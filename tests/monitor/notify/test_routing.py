@@ -107,12 +107,15 @@ def test_the_root_is_the_destination_when_no_child_matches() -> None:
     ("child", "expected"),
     [
         ("{}", Destination("r1", ("alertname",), timedelta(seconds=30), path=(0,))),
-        ("{receiver: r2, group_by: [series]}", Destination("r2", ("series",), timedelta(seconds=30), path=(0,))),
-        ("{group_by: ['...']}", Destination("r1", (), timedelta(seconds=30), group_by_all=True, path=(0,))),
+        ("{receiver: r2, group_by: [series]}",
+         Destination("r2", ("series",), timedelta(seconds=30), path=(0,))),
+        ("{group_by: ['...']}",
+         Destination("r1", (), timedelta(seconds=30), group_by_all=True, path=(0,))),
         ("{group_wait: 1m, group_interval: 5m, repeat_interval: 4h}",
          Destination("r1", ("alertname",), timedelta(minutes=1), timedelta(hours=4),
                      group_interval=timedelta(minutes=5), path=(0,))),
-        ("{digest_over: 2}", Destination("r1", ("alertname",), timedelta(seconds=30), digest_over=2, path=(0,))),
+        ("{digest_over: 2}",
+         Destination("r1", ("alertname",), timedelta(seconds=30), digest_over=2, path=(0,))),
     ],
 )
 def test_a_child_inherits_what_it_does_not_set(child: str, expected: Destination) -> None:
@@ -131,7 +134,8 @@ def test_settings_set_below_a_node_pass_to_its_children() -> None:
             repeat_interval: 2h
             routes: [{receiver: r2}]
     """), {"b": "2", "a": "1"})
-    assert found == [Destination("r2", (), repeat_interval=timedelta(hours=2), group_by_all=True, path=(0, 0))]
+    assert found == [Destination("r2", (), repeat_interval=timedelta(hours=2), group_by_all=True,
+                                 path=(0, 0))]
     assert found[0].group_key({"b": "2", "a": "1"}) == ("a=1", "b=2")
     assert found[0].group_labels({"b": "2", "a": "1"}) == {"a": "1", "b": "2"}
 
