@@ -244,3 +244,18 @@ def test_alerts_matching_both_sides_of_an_inhibit_rule_do_not_inhibit_each_other
     Dispatcher(store, notify, {"desk": desk},
                firing=lambda: [firing_alert("one", one), firing_alert("two", two)]).drain(lambda: NOW)
     assert sorted(p.summary for p in desk.sent) == ["one", "two"]
+
+
+def test_group_interval_holds_a_groups_next_notification(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'tw.db'}")
+    notify = one_receiver(", group_by: [alertname], group_interval: 10m")
+    desk = Recorder("desk")
+    dispatcher = Dispatcher(store, notify, {"desk": desk})
+    add_alert_row(store, "first", {"alertname": "decline", "series": "a"})
+    dispatcher.drain(lambda: NOW)
+    add_alert_row(store, "second", {"alertname": "decline", "series": "b"}, created_at=NOW)
+    add_alert_row(store, "other", {"alertname": "surge", "series": "c"}, created_at=NOW)
+    dispatcher.drain(lambda: NOW + timedelta(minutes=5))
+    assert [p.summary for p in desk.sent] == ["first", "other"]  # another group goes out at once
+    dispatcher.drain(lambda: NOW + timedelta(minutes=10))
+    assert [p.summary for p in desk.sent] == ["first", "other", "second"]
