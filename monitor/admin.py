@@ -1,5 +1,6 @@
-"""`tradewatch silence add|list|expire` and `tradewatch routes test`: operating on a running
-deployment's store and config without the daemon."""
+"""`tradewatch silence add|list|expire`, `tradewatch routes show|test` (amtool's output) and
+`tradewatch inhibit test`: operating on a running deployment's store and config without the
+daemon."""
 
 from __future__ import annotations
 
@@ -10,18 +11,24 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from monitor.alerts.lifecycle import Status
+from monitor.alerts.persist import load_alerts
 from monitor.config import LoadedConfig, parse_duration
+from monitor.matchers import parse_matcher
+from monitor.notify.inhibit import inhibitors
+from monitor.notify.routes_text import matching_tree, receivers_slug, show_tree
 from monitor.notify.routing import route
 from monitor.store import Store
 from monitor.store.silences import SilenceError, SilenceStore
 
-EXIT_OK, EXIT_USAGE = 0, 2
+EXIT_OK, EXIT_MISMATCH, EXIT_USAGE = 0, 1, 2
 
 ConfigOptions = Callable[[argparse.ArgumentParser], None]
 
 
 def add_parsers(commands: Any, config_options: ConfigOptions) -> None:
-    """Register `silence add|list|expire` and `routes test`; `config_options` adds --config."""
+    """Register `silence add|list|expire`, `routes show|test` and `inhibit test`;
+    `config_options` adds --config."""
     silence = commands.add_parser("silence", help="create, list and expire silences")
     actions = silence.add_subparsers(dest="silence_command", required=True)
     add = actions.add_parser("add", help="silence alerts matching every --matcher")
@@ -38,11 +45,23 @@ def add_parsers(commands: Any, config_options: ConfigOptions) -> None:
     listing.add_argument("--all", action="store_true", help="include expired silences")
     expire = actions.add_parser("expire", help="end a silence now")
     expire.add_argument("id")
-    routes = commands.add_parser("routes", help="routing tree helpers")
+    routes = commands.add_parser("routes", help="routing tree helpers, printing what amtool prints")
     routes_actions = routes.add_subparsers(dest="routes_command", required=True)
-    test = routes_actions.add_parser("test", help="which receivers an alert with these labels reaches")
+    show = routes_actions.add_parser("show", help="the routing tree (amtool config routes show)")
+    test = routes_actions.add_parser("test", help="the receivers an alert with these labels reaches, "
+                                     "one per matching route (amtool config routes test)")
     test.add_argument("labels", nargs="*", metavar="label=value")
-    for parser in (add, listing, expire, test):
+    test.add_argument("--verify.receivers", "--verify-receivers", dest="verify_receivers", metavar="r1,r2",
+                      help="exit 1 unless the receivers are exactly these, in this order")
+    test.add_argument("--tree", action="store_true", help="print the matching routes first")
+    test.add_argument("--details", action="store_true",
+                      help="instead, one line per matching route: its node and its group_by")
+    inhibit = commands.add_parser("inhibit", help="inhibition helpers")
+    inhibit_actions = inhibit.add_subparsers(dest="inhibit_command", required=True)
+    inhibit_test = inhibit_actions.add_parser(
+        "test", help="the firing alerts in the store that inhibit an alert with these labels")
+    inhibit_test.add_argument("labels", nargs="*", metavar="label=value")
+    for parser in (add, listing, expire, show, test, inhibit_test):
         config_options(parser)
 
 
@@ -83,15 +102,61 @@ def run_silence(args: argparse.Namespace, loaded: LoadedConfig, now: datetime) -
         store.close()
 
 
-def run_routes(args: argparse.Namespace, loaded: LoadedConfig) -> int:
+def _labels(items: list[str]) -> dict[str, str] | None:
+    """`name=value` arguments (quotes allowed), as amtool reads them; None after an error."""
     labels: dict[str, str] = {}
-    for item in args.labels:
-        name, sep, value = item.partition("=")
-        if not sep or not name:
-            print(f"tradewatch: invalid label {item!r}: use name=value", file=sys.stderr)
-            return EXIT_USAGE
-        labels[name] = value
-    for destination in route(loaded.config.notify.route, labels):
-        extra = f"  group_by={','.join(destination.group_by)}" if destination.group_by else ""
-        print(f"{destination.receiver}{extra}")
+    for item in items:
+        try:
+            matcher = parse_matcher(item)
+        except ValueError:
+            matcher = None
+        if matcher is None or matcher.op != "=":
+            print(f"tradewatch: invalid label {item!r}: labels must be specified as key=value pairs",
+                  file=sys.stderr)
+            return None
+        labels[matcher.name] = matcher.value
+    return labels
+
+
+def run_routes(args: argparse.Namespace, loaded: LoadedConfig) -> int:
+    """`routes show` and `routes test`, printing what amtool prints for the same tree."""
+    tree = loaded.config.notify.route
+    if args.routes_command == "show":
+        print(show_tree(tree), end="")
+        return EXIT_OK
+    labels = _labels(args.labels)
+    if labels is None:
+        return EXIT_USAGE
+    if args.details:
+        for d in route(tree, labels):
+            group_by = "..." if d.group_by_all else ",".join(d.group_by)
+            print(f"{d.node}" + (f"  group_by={group_by}" if group_by else ""))
+        return EXIT_OK
+    if args.tree:
+        print(matching_tree(tree, labels), end="")
+    slug = receivers_slug(tree, labels)
+    print(slug)
+    if args.verify_receivers and args.verify_receivers != slug:
+        print("WARNING: Expected receivers did not match resolved receivers.")
+        return EXIT_MISMATCH
+    return EXIT_OK
+
+
+def run_inhibit(args: argparse.Namespace, loaded: LoadedConfig) -> int:
+    """`inhibit test`: which firing alerts in the store would inhibit these labels now, one
+    line each (fingerprint, rule, labels), or `not inhibited`."""
+    labels = _labels(args.labels)
+    if labels is None:
+        return EXIT_USAGE
+    store = Store(loaded.store_url)
+    try:
+        firing = [a for a in load_alerts(store).values() if a.status is Status.FIRING]
+    finally:
+        store.close()
+    found = inhibitors(labels, "", loaded.config.notify.inhibit_rules, firing)
+    for alert in found:
+        shown = ",".join(f'{name}="{value}"' for name, value in sorted(alert.labels.items()))
+        print(f"{alert.fingerprint}  {alert.rule}  {{{shown}}}")
+    if not found:
+        print("not inhibited")
     return EXIT_OK

@@ -97,6 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return admin.run_silence(args, loaded, datetime.now(UTC))
     if args.command == "routes":
         return admin.run_routes(args, loaded)
+    if args.command == "inhibit":
+        return admin.run_inhibit(args, loaded)
     from monitor.app import App
 
     if args.command == "once":

@@ -266,8 +266,10 @@ notify:
                               capture_output=True, text=True)
 
     routed = tw("routes", "test", "severity=critical", "series=rus-chn/import/total")
-    assert (routed.returncode, routed.stdout) == (0, "ops  group_by=alertname\ndesk  group_by=alertname\n")
-    assert tw("routes", "test", "series=usa-chn/import/total").stdout == "desk  group_by=alertname\n"
+    assert (routed.returncode, routed.stdout) == (0, "ops,desk\n")
+    assert tw("routes", "test", "--details", "severity=critical", "series=rus-chn/import/total").stdout == \
+        "ops@0  group_by=alertname\ndesk@1  group_by=alertname\n"
+    assert tw("routes", "test", "series=usa-chn/import/total").stdout == "desk\n"
     added = tw("silence", "add", "-m", "series=rus-chn/import/total", "--duration", "2h",
                "--author", "ana", "--comment", "known")
     assert added.returncode == 0, added.stderr

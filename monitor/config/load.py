@@ -83,6 +83,22 @@ def validate_data(located: LoadedYaml) -> Config:
     return config
 
 
+def _root_route(root: dict[str, Any], loaded: LoadedYaml) -> list[ConfigProblem]:
+    """Alertmanager's rules for the root route: it takes every alert, so it has no matchers
+    and nothing after it to `continue` to."""
+    problems = []
+    for key in ("match", "match_re", "matchers"):
+        if root.get(key):
+            loc = ("notify", "route", key)
+            problems.append(ConfigProblem(loaded.file, loaded.line_of(loc), dotted(loc),
+                                          "the root route must not have any matchers: it takes every alert"))
+    if root.get("continue") is True:
+        loc = ("notify", "route", "continue")
+        problems.append(ConfigProblem(loaded.file, loaded.line_of(loc), dotted(loc),
+                                      "the root route cannot have `continue`: it has no siblings"))
+    return problems
+
+
 def _cross_check(data: dict[str, Any], loaded: LoadedYaml) -> list[ConfigProblem]:
     """References between parts of the file, checked on the raw data so they are reported
     together with schema errors: duplicate names, unknown receivers, unknown sources."""
@@ -126,6 +142,7 @@ def _cross_check(data: dict[str, Any], loaded: LoadedYaml) -> list[ConfigProblem
     if isinstance(notify, dict) and isinstance(notify.get("route"), dict):
         if notify["route"].get("receiver") is None:
             problem(("notify", "route"), "the root route needs a receiver")
+        problems.extend(_root_route(notify["route"], loaded))
         walk(notify["route"], ("notify", "route"))
     elif isinstance(notify, dict):
         walk({"receiver": "console"}, ("notify", "route"))  # the default route

@@ -106,10 +106,29 @@ class Route(Strict):
     matchers: Matchers = Field(default_factory=list)
     group_by: list[str] | None = None
     group_wait: Duration | None = None
+    group_interval: Duration | None = None
     repeat_interval: Duration | None = None
     digest_over: int | None = Field(default=None, ge=1, le=MAX_COUNT)
     continue_: bool = Field(default=False, alias="continue")
     routes: list[Route] = Field(default_factory=list)
+
+    @field_validator("group_by")
+    @classmethod
+    def _group_by(cls, value: list[str] | None) -> list[str] | None:
+        """As Alertmanager: `...` (every label) stands alone, and no label is named twice."""
+        if value is not None and "..." in value and len(value) > 1:
+            raise ValueError("'...' groups by every label: give it alone, not with other labels")
+        if value is not None and len(set(value)) < len(value):
+            twice = sorted({name for name in value if value.count(name) > 1})
+            raise ValueError(f"label {twice[0]!r} is named twice")
+        return value
+
+    @field_validator("group_interval", "repeat_interval")
+    @classmethod
+    def _not_zero(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value <= timedelta(0):
+            raise ValueError("must be longer than zero")
+        return value
 
     def all_matchers(self) -> list[Matcher]:
         return ([Matcher(k, "=", v) for k, v in self.match.items()]

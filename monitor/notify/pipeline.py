@@ -1,5 +1,5 @@
-"""Drains the outbox: route -> send -> record, at least once per receiver, never twice
-for a delivery recorded as sent."""
+"""Drains the outbox: route -> silence/inhibit -> group -> send -> record, at least once per
+route node an alert reaches, never twice for a delivery recorded as sent."""
 
 from __future__ import annotations
 
@@ -8,16 +8,16 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import ClassVar, Protocol, cast
 
 from monitor.alerts.lifecycle import Alert
 from monitor.alerts.notification import Notification
-from monitor.config import InhibitRule, Notify
-from monitor.matchers import matches_all, parse_matcher
+from monitor.config import Notify
 from monitor.notify.alertmanager import AlertmanagerNotifier, system_clock
 from monitor.notify.chart import HistoryFn
 from monitor.notify.console import ConsoleNotifier
+from monitor.notify.grouping import GroupClock, delivered, delivery_keys, last_heard
+from monitor.notify.inhibit import Decision, decide
 from monitor.notify.outage import DeliveryLog
 from monitor.notify.retry import Deferred, Refused
 from monitor.notify.routing import Destination, repeats, route
@@ -26,7 +26,7 @@ from monitor.notify.slack_state import ReceiverStateStore
 from monitor.notify.webhook import WebhookNotifier
 from monitor.store import OutboxEntry, Store
 from monitor.store.outbox import PARKED
-from monitor.store.silences import Silence, SilenceStore
+from monitor.store.silences import SilenceStore
 
 log = logging.getLogger(__name__)
 
@@ -87,36 +87,12 @@ def build_notifiers(config: Notify, env: Mapping[str, str] | None = None,
     return notifiers
 
 
-class Decision(StrEnum):
-    """Why a notification is or is not sent to a receiver now."""
-
-    SEND = "sent"
-    SILENCED = "silenced"
-    INHIBITED = "inhibited"
-
-
-def decide(labels: Mapping[str, str], fingerprint: str, silences: Sequence[Silence],
-           inhibit_rules: Sequence[InhibitRule], firing: Sequence[Alert], now: datetime) -> Decision:
-    """Pure: silenced beats inhibited beats send. An alert is inhibited while another firing
-    alert matches an inhibit rule's source matchers and shares its `equal` labels."""
-    if any(s.silences(labels, now) for s in silences):
-        return Decision.SILENCED
-    for rule in inhibit_rules:
-        if not matches_all([parse_matcher(m) for m in rule.target_matchers], labels):
-            continue
-        sources = [parse_matcher(m) for m in rule.source_matchers]
-        for alert in firing:
-            if alert.fingerprint != fingerprint and matches_all(sources, alert.labels) and all(
-                    alert.labels.get(name, "") == labels.get(name, "") for name in rule.equal):
-                return Decision.INHIBITED
-    return Decision.SEND
-
-
 @dataclass(frozen=True, slots=True)
 class _Item:
     entry: OutboxEntry
     notification: Notification
     destination: Destination
+    key: str  # what its delivery is recorded under (monitor/notify/grouping.py)
 
 
 class Dispatcher:
@@ -139,6 +115,7 @@ class Dispatcher:
         self._firing = firing or (lambda: [])
         self._silences = SilenceStore(store)
         self._lock = threading.Lock()
+        self._groups = GroupClock()
 
     def drain(self, now: Callable[[], datetime]) -> DrainResult:
         with self._lock:
@@ -154,56 +131,60 @@ class Dispatcher:
             for entry in entries:
                 notification = notifications[entry.id]
                 labels = notification.labels
-                for destination in routes[entry.id]:
-                    if destination.receiver in entry.delivered_to or destination.receiver in entry.parked:
+                for destination, key in routes[entry.id]:
+                    if delivered(key, destination.receiver, entry.delivered_to) or key in entry.parked:
                         continue  # parked: refused for good, until a reload retries it
                     decision = decide(labels, entry.fingerprint, silences, self._notify.inhibit_rules,
                                       firing, at)
                     if decision is not Decision.SEND:
-                        self._store.record_delivery(entry.id, destination.receiver, at, None, decision.value)
+                        self._store.record_delivery(entry.id, key, at, None, decision.value)
                         self._hook(destination.receiver, notification, decision.value)
-                        handled[entry.id].add(destination.receiver)
+                        handled[entry.id].add(key)
                         continue
-                    key = (destination.receiver, destination.group_key(labels))
-                    groups.setdefault(key, []).append(_Item(entry, notification, destination))
+                    group = (destination.node, destination.group_key(labels))
+                    groups.setdefault(group, []).append(_Item(entry, notification, destination, key))
             sent = failed = 0
             waiting: set[int] = set()
-            for (receiver, _key), items in groups.items():
+            for group, items in groups.items():
                 oldest = min(item.entry.created_at for item in items)
-                if at - oldest < items[0].destination.group_wait:
+                if at - oldest < items[0].destination.group_wait or not self._groups.due(group, at):
                     waiting.update(item.entry.id for item in items)
                     continue
-                delivered, bad = self._send_group(receiver, items, now)
-                for item in delivered:
-                    handled[item.entry.id].add(receiver)
-                sent, failed = sent + len(delivered), failed + bad
+                delivered_now, bad = self._send_group(items, now)
+                if delivered_now:
+                    self._groups.flushed(group, items[0].destination.group_interval, at)
+                for item in delivered_now:
+                    handled[item.entry.id].add(item.key)
+                sent, failed = sent + len(delivered_now), failed + bad
             self._finish(entries, routes, handled, waiting, now)
             self._log.flush()
         pending, _ = self._store.outbox_depth()
         return DrainResult(sent, failed, pending)
 
-    def _destinations(self, notification: Notification) -> list[Destination]:
+    def _destinations(self, notification: Notification) -> list[tuple[Destination, str]]:
+        """Every route node the notification reaches, with its delivery key."""
         destinations = route(self._notify.route, notification.labels)
         only = notification.receiver  # a reminder is for one receiver
-        return [d for d in destinations if only is None or d.receiver == only]
+        return [(d, key) for d, key in zip(destinations, delivery_keys(destinations), strict=True)
+                if only is None or d.receiver == only]
 
-    def _send_group(self, receiver: str, items: Sequence[_Item],
-                    now: Callable[[], datetime]) -> tuple[list[_Item], int]:
-        """Deliver one group: the items delivered, and how many failed."""
+    def _send_group(self, items: Sequence[_Item], now: Callable[[], datetime]) -> tuple[list[_Item], int]:
+        """Deliver one route node's group: the items delivered, and how many failed."""
+        receiver = items[0].destination.receiver
         notifier = self._notifiers.get(receiver)
         if notifier is None:
             return [], 0
         destination = items[0].destination
         if len(items) > destination.digest_over and notifier.digests:
             payloads = [item.notification for item in items]
-            labels = dict(zip(destination.group_by, destination.group_key(payloads[0].labels), strict=True))
+            labels = destination.group_labels(payloads[0].labels)
             try:
                 cast(GroupNotifier, notifier).send_group(payloads, labels)
             except Exception as exc:  # the whole digest is retried on the next drain
                 return [], sum(self._not_sent(item, exc) for item in items)
             self._retried(items)
             sent_at = now()  # one request delivered them all: recorded in one transaction
-            self._store.record_deliveries([(item.entry.id, receiver, sent_at, None) for item in items])
+            self._store.record_deliveries([(item.entry.id, item.key, sent_at, None) for item in items])
             for item in items:
                 self._hook(receiver, item.notification, "sent")
             self._log.sent(receiver)
@@ -217,7 +198,7 @@ class Dispatcher:
                 failed += self._not_sent(item, exc)
                 continue
             self._retried([item])
-            self._store.record_delivery(item.entry.id, receiver, now(), None)
+            self._store.record_delivery(item.entry.id, item.key, now(), None)
             self._hook(receiver, item.notification, "sent")
             self._log.sent(receiver)
             delivered.append(item)
@@ -234,12 +215,12 @@ class Dispatcher:
         self._retried([item])
         if isinstance(exc, Refused):
             reason = str(exc)
-            self._store.record_delivery(item.entry.id, receiver, None, reason, PARKED)
+            self._store.record_delivery(item.entry.id, item.key, None, reason, PARKED)
             self._hook(receiver, notification, PARKED)
             self._log.parked(receiver, notification.rule, notification.series, reason)
             return 1
         reason = f"{type(exc).__name__}: {exc}"
-        self._store.record_delivery(item.entry.id, receiver, None, reason)
+        self._store.record_delivery(item.entry.id, item.key, None, reason)
         self._hook(receiver, notification, "failed")
         self._log.failed(receiver, notification.rule, notification.series, reason)
         return 1
@@ -247,15 +228,15 @@ class Dispatcher:
     def _retried(self, items: Sequence[_Item]) -> None:
         """Count the attempts that repeat a failed one."""
         for item in items:
-            if item.entry.attempts.get(item.destination.receiver, 0) > 0:
+            if item.entry.attempts.get(item.key, 0) > 0:
                 self._hook(item.destination.receiver, item.notification, "retried")
 
-    def _finish(self, entries: Sequence[OutboxEntry], routes: Mapping[int, Sequence[Destination]],
+    def _finish(self, entries: Sequence[OutboxEntry], routes: Mapping[int, Sequence[tuple[Destination, str]]],
                 handled: Mapping[int, set[str]], waiting: set[int], now: Callable[[], datetime]) -> None:
         """An entry is done once every destination has it (sent, silenced or inhibited): the
-        receivers it had before this drain, and those this drain recorded."""
+        deliveries it had before this drain, and those this drain recorded."""
         done = [entry.id for entry in entries if entry.id not in waiting and all(
-            d.receiver in handled[entry.id] for d in routes[entry.id])]
+            delivered(key, d.receiver, handled[entry.id]) for d, key in routes[entry.id])]
         if done:
             self._store.mark_done_many(done, now())
 
@@ -266,16 +247,19 @@ class Dispatcher:
         if not repeats(self._notify.route):
             return
         for alert in firing:
-            destinations = [d for d in route(self._notify.route, alert.labels) if d.repeat_interval]
-            if not destinations:
+            destinations = route(self._notify.route, alert.labels)
+            if not any(d.repeat_interval for d in destinations):
                 continue
             last = self._store.last_sent(alert.fingerprint, alert.episode)
-            for destination in destinations:
-                heard = last.get(destination.receiver)
-                assert destination.repeat_interval is not None
-                if heard is not None and now - heard >= destination.repeat_interval:
-                    reminder = Notification.of(alert).reminding(destination.receiver)
-                    self._store.enqueue_reminder(alert.fingerprint, alert.episode, reminder.to_json(), now)
+            due: set[str] = set()  # one reminder per receiver, for each of its route nodes
+            for destination, key in zip(destinations, delivery_keys(destinations), strict=True):
+                heard = last_heard(last, key, destination.receiver)
+                interval = destination.repeat_interval
+                if interval is not None and heard is not None and now - heard >= interval:
+                    due.add(destination.receiver)
+            for receiver in sorted(due):
+                reminder = Notification.of(alert).reminding(receiver)
+                self._store.enqueue_reminder(alert.fingerprint, alert.episode, reminder.to_json(), now)
 
     def _hook(self, receiver: str, notification: Notification, outcome: str) -> None:
         if self._on_delivery is not None:

@@ -223,6 +223,42 @@ def test_root_route_needs_a_receiver(tmp_path: Path) -> None:
     assert errors(path) == [f"{path}:2: notify.route: the root route needs a receiver"]
 
 
+def test_root_route_has_no_matchers_and_no_continue_as_in_alertmanager(tmp_path: Path) -> None:
+    path = write(tmp_path, """
+        notify:
+          route:
+            receiver: console
+            match: {severity: critical}
+            match_re: {team: "a.*"}
+            matchers: [team=b]
+            continue: true
+    """)
+    assert errors(path) == [
+        f"{path}:4: notify.route.match: the root route must not have any matchers: it takes every alert",
+        f"{path}:5: notify.route.match_re: the root route must not have any matchers: it takes every alert",
+        f"{path}:6: notify.route.matchers: the root route must not have any matchers: it takes every alert",
+        f"{path}:7: notify.route.continue: the root route cannot have `continue`: it has no siblings",
+    ]
+
+
+def test_group_by_and_intervals_follow_alertmanager_rules(tmp_path: Path) -> None:
+    path = write(tmp_path, """
+        notify:
+          route:
+            receiver: console
+            routes:
+              - {group_by: ['...', rule]}
+              - {group_by: [rule, rule]}
+              - {group_interval: 0s, repeat_interval: 0s}
+    """)
+    found = errors(path)
+    assert len(found) == 4
+    assert "routes[0].group_by" in found[0] and "'...' groups by every label" in found[0]
+    assert "routes[1].group_by" in found[1] and "'rule' is named twice" in found[1]
+    assert "routes[2].group_interval" in found[2] and "longer than zero" in found[2]
+    assert "routes[2].repeat_interval" in found[3]
+
+
 def test_default_route_needs_the_console_receiver(tmp_path: Path) -> None:
     path = write(tmp_path, """
         notify:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,8 +15,8 @@ from monitor.notify.alertmanager import AlertmanagerNotifier, alertmanager_alert
 from monitor.notify.pipeline import build_notifiers
 from monitor.notify.webhook import DeliveryError
 from monitor.retry import RetryPolicy
-from tests.conftest import require_binary
 from tests.fakes.payloads import FIRING_SUMMARY, alert, payload, resolved
+from tests.monitor.notify.alertmanager_process import running_alertmanager
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 FAST = RetryPolicy(attempts=3, deadline=5.0, backoff=0.01, max_backoff=0.05)
@@ -55,43 +53,10 @@ def test_an_unreachable_alertmanager_raises_after_retries() -> None:
 
 
 # -- a real Alertmanager ------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def alertmanager(tmp_path: Path) -> Iterator[str]:
-    binary = require_binary("prometheus-alertmanager")
-    config = tmp_path / "alertmanager.yml"
-    config.write_text("route:\n  receiver: nobody\nreceivers:\n  - name: nobody\n")
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [binary, f"--config.file={config}", f"--storage.path={tmp_path / 'data'}",
-         f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=", "--log.level=warn"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{url}/-/ready", timeout=1.0).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                assert process.stderr is not None
-                pytest.fail(f"alertmanager did not start: {process.stderr.read().decode()[-2000:]}")
-            time.sleep(0.1)
+    with running_alertmanager(tmp_path, "route:\n  receiver: nobody\nreceivers:\n  - name: nobody\n") as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _active(url: str) -> dict[str, dict[str, object]]:

@@ -187,3 +187,75 @@ def test_reminders_repeat_a_firing_alert_after_repeat_interval(tmp_path: Path) -
     assert [(p.summary, p.reminder) for p in desk.sent] == [("fa", False), ("fa", True)]
     dispatcher.drain(lambda: NOW + timedelta(hours=2))
     assert len(desk.sent) == 3
+
+
+def test_two_routes_to_one_receiver_notify_it_twice_and_only_twice(tmp_path: Path) -> None:
+    import yaml
+
+    notify = Notify.model_validate(yaml.safe_load("""
+        receivers: [{name: desk, console: {}}]
+        route: {receiver: desk, routes: [{continue: true}, {}]}
+    """))
+    store = Store(f"sqlite:///{tmp_path / 'tw.db'}")
+    add_alert_row(store, "a", {"alertname": "decline", "series": "s"})
+    desk = Recorder("desk")
+    dispatcher = Dispatcher(store, notify, {"desk": desk})
+    dispatcher.drain(lambda: NOW)
+    dispatcher.drain(lambda: NOW + timedelta(minutes=5))
+    assert [p.summary for p in desk.sent] == ["a", "a"]
+    assert store.pending_outbox() == []
+
+
+def test_a_delivery_recorded_under_the_plain_receiver_is_not_sent_again(tmp_path: Path) -> None:
+    import yaml
+
+    notify = Notify.model_validate(yaml.safe_load("""
+        receivers: [{name: desk, console: {}}]
+        route: {receiver: desk, routes: [{continue: true}, {}]}
+    """))
+    store = Store(f"sqlite:///{tmp_path / 'tw.db'}")
+    add_alert_row(store, "a", {"alertname": "decline", "series": "s"})
+    [entry] = store.pending_outbox()
+    store.record_delivery(entry.id, "desk", NOW, None)  # written by a version that collapsed routes
+    desk = Recorder("desk")
+    Dispatcher(store, notify, {"desk": desk}).drain(lambda: NOW)
+    assert desk.sent == []
+    assert store.pending_outbox() == []
+
+
+def test_alerts_matching_both_sides_of_an_inhibit_rule_do_not_inhibit_each_other(tmp_path: Path) -> None:
+    import yaml
+
+    notify = Notify.model_validate(yaml.safe_load("""
+        receivers: [{name: desk, console: {}}]
+        route: {receiver: desk}
+        inhibit_rules:
+          - source_matchers: [severity=critical]
+            target_matchers: [severity=~"critical|warning"]
+            equal: [partner]
+    """))
+    store = Store(f"sqlite:///{tmp_path / 'tw.db'}")
+    one = {"alertname": "decline", "series": "a", "severity": "critical", "partner": "RUS"}
+    two = {**one, "series": "b"}
+    warning = {**one, "series": "c", "severity": "warning"}
+    for fp, labels in (("one", one), ("two", two), ("w", warning)):
+        add_alert_row(store, fp, labels)
+    desk = Recorder("desk")
+    Dispatcher(store, notify, {"desk": desk},
+               firing=lambda: [firing_alert("one", one), firing_alert("two", two)]).drain(lambda: NOW)
+    assert sorted(p.summary for p in desk.sent) == ["one", "two"]
+
+
+def test_group_interval_holds_a_groups_next_notification(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'tw.db'}")
+    notify = one_receiver(", group_by: [alertname], group_interval: 10m")
+    desk = Recorder("desk")
+    dispatcher = Dispatcher(store, notify, {"desk": desk})
+    add_alert_row(store, "first", {"alertname": "decline", "series": "a"})
+    dispatcher.drain(lambda: NOW)
+    add_alert_row(store, "second", {"alertname": "decline", "series": "b"}, created_at=NOW)
+    add_alert_row(store, "other", {"alertname": "surge", "series": "c"}, created_at=NOW)
+    dispatcher.drain(lambda: NOW + timedelta(minutes=5))
+    assert [p.summary for p in desk.sent] == ["first", "other"]  # another group goes out at once
+    dispatcher.drain(lambda: NOW + timedelta(minutes=10))
+    assert [p.summary for p in desk.sent] == ["first", "other", "second"]
