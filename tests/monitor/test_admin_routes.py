@@ -18,6 +18,7 @@ from monitor.store import Store
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 CONFIG = """
 store: {path: tw.db}
+sources: [{name: a, kind: file, path: a.csv, value_column: v}]
 notify:
   receivers: [{name: r1, console: {}}, {name: r2, console: {}}]
   route:
