@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -14,7 +15,7 @@ from typing import Any
 from monitor.alerts.lifecycle import Status
 from monitor.alerts.persist import load_alerts
 from monitor.config import LoadedConfig, parse_duration
-from monitor.matchers import parse_matcher
+from monitor.matchers import parse_matcher, parse_matchers
 from monitor.notify.inhibit import inhibitors
 from monitor.notify.routes_text import matching_tree, receivers_slug, show_tree
 from monitor.notify.routing import route
@@ -38,11 +39,19 @@ def add_parsers(commands: Any, config_options: ConfigOptions) -> None:
     add.add_argument("--duration", help="how long, e.g. 2h, 7d (default 2h unless --end)")
     add.add_argument("--start", help="ISO 8601 start (default now)")
     add.add_argument("--end", help="ISO 8601 end")
-    add.add_argument("--author", required=True)
-    add.add_argument("--comment", required=True)
-    listing = actions.add_parser("list", help="list silences")
-    listing.add_argument("--format", choices=["table", "json"], default="table")
-    listing.add_argument("--all", action="store_true", help="include expired silences")
+    add.add_argument("--author", "-a", default=os.environ.get("USER", ""),
+                     help="who silences (default: $USER, as amtool)")
+    add.add_argument("--comment", "-c", required=True)
+    listings = []
+    for name in ("query", "list"):
+        listing = actions.add_parser(name, help="list silences, those whose matchers answer every given "
+                                     "matcher (as `amtool silence query`)")
+        listing.add_argument("query", nargs="*", metavar="matcher", help='e.g. series=~"rus-.*"')
+        listing.add_argument("--format", "-o", choices=["table", "json"], default="table")
+        listing.add_argument("--expired", action="store_true", help="expired silences only (as amtool)")
+        listing.add_argument("--all", action="store_true", help="active, pending and expired silences")
+        listing.add_argument("--quiet", "-q", action="store_true", help="IDs only")
+        listings.append(listing)
     expire = actions.add_parser("expire", help="end a silence now")
     expire.add_argument("id")
     routes = commands.add_parser("routes", help="routing tree helpers, printing what amtool prints")
@@ -61,7 +70,7 @@ def add_parsers(commands: Any, config_options: ConfigOptions) -> None:
     inhibit_test = inhibit_actions.add_parser(
         "test", help="the firing alerts in the store that inhibit an alert with these labels")
     inhibit_test.add_argument("labels", nargs="*", metavar="label=value")
-    for parser in (add, listing, expire, show, test, inhibit_test):
+    for parser in (add, *listings, expire, show, test, inhibit_test):
         config_options(parser)
 
 
@@ -86,7 +95,14 @@ def run_silence(args: argparse.Namespace, loaded: LoadedConfig, now: datetime) -
             silence = silences.expire(args.id, now)
             print(f"expired {silence.id}")
             return EXIT_OK
-        shown = [s for s in silences.all() if args.all or s.state(now) != "expired"]
+        query = [m for text in args.query for m in parse_matchers(text)]
+        silences.collect(now)
+        shown = [s for s in silences.all() if s.answers(query) and (
+            args.all or (s.state(now) == "expired") == args.expired)]
+        if args.quiet:
+            for s in shown:
+                print(s.id)
+            return EXIT_OK
         if args.format == "json":
             print(json.dumps([s.to_json(now) for s in shown], indent=2))
         elif not shown:

@@ -1,8 +1,8 @@
 """Silences: matchers and a time window during which matching alerts are not notified.
 
 Like Alertmanager's: an author and a comment are required, a silence is expired rather than
-deleted (so its history stays), and a silenced alert still changes state (it resolves
-quietly)."""
+deleted (so its history stays for `RETENTION`, Alertmanager's default `--data.retention`,
+then it is removed), and a silenced alert still changes state (it resolves quietly)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -21,6 +21,9 @@ from monitor.store.sql import utc as _utc
 
 if TYPE_CHECKING:
     from monitor.store import Store
+
+
+RETENTION = timedelta(days=5)
 
 
 class SilenceError(ValueError):
@@ -47,6 +50,21 @@ class Silence:
 
     def parsed(self) -> list[Matcher]:
         return [parse_matcher(m) for m in self.matchers]
+
+    def answers(self, query: Sequence[Matcher]) -> bool:
+        """Whether `amtool silence query` would list this silence for `query`: the
+        silence's matchers read as labels (name -> value), and every query matcher must
+        match them, a label the silence does not name failing an `=` or `=~` matcher (as
+        Alertmanager's API filters silences)."""
+        values = {m.name: m.value for m in self.parsed()}
+        for wanted in query:
+            present = wanted.name in values
+            if wanted.op in ("!=", "!~"):
+                if not wanted.matches({wanted.name: values.get(wanted.name, "")}):
+                    return False
+            elif not present or not wanted.matches(values):
+                return False
+        return True
 
     def to_json(self, now: datetime) -> dict[str, Any]:
         return {"id": self.id, "matchers": list(self.matchers), "startsAt": self.starts_at.isoformat(),
@@ -95,6 +113,12 @@ class SilenceStore:
 
     def active(self, now: datetime) -> list[Silence]:
         return [s for s in self.all() if s.state(now) == "active"]
+
+    def collect(self, now: datetime, retention: timedelta = RETENTION) -> int:
+        """Remove silences that expired more than `retention` ago; how many."""
+        with self._engine.begin() as conn:
+            gone = conn.execute(silences.delete().where(silences.c.ends_at < now - retention))
+            return int(gone.rowcount or 0)
 
     def expire(self, silence_id: str, now: datetime) -> Silence:
         """End a silence now (a pending one never starts)."""

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from monitor.store import Store
+from monitor.matchers import parse_matchers
 from monitor.store.silences import SilenceError, SilenceStore
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -71,3 +72,25 @@ def test_quoted_values_survive_the_store(silences: SilenceStore) -> None:
     assert stored.matchers == silence.matchers == ('team="a \\"b\\", c"', "commodity=~84.*")
     assert stored.silences({"team": 'a "b", c', "commodity": "8458"}, NOW)
     assert not stored.silences({"team": "a", "commodity": "8458"}, NOW)
+
+
+def test_expired_silences_are_kept_for_the_retention_then_removed(silences: SilenceStore) -> None:
+    then = NOW - 10 * 24 * HOUR
+    kept = silences.add(["partner=RUS"], then, NOW - 4 * 24 * HOUR, "ana", "old", then)
+    gone = silences.add(["partner=CHN"], then, NOW - 6 * 24 * HOUR, "ana", "older", then)
+    assert silences.collect(NOW) == 1  # expired 6 days ago: past Alertmanager's 5-day retention
+    assert [s.id for s in silences.all()] == [kept.id] and silences.get(gone.id) is None
+
+
+def test_a_query_lists_silences_as_alertmanagers_api_filters_them(silences: SilenceStore) -> None:
+    """The silence's matchers read as labels: `=`/`=~` need the label, `!=`/`!~` do not."""
+    desk = silences.add(["team=desk", "partner=~R.*"], NOW, NOW + HOUR, "ana", "c", NOW)
+    ops = silences.add(["team=ops"], NOW, NOW + HOUR, "ana", "c", NOW)
+    cases = {
+        "team=desk": [desk], "team=~d.*|o.*": [desk, ops], "team!=desk": [ops],
+        "partner=~R.*": [desk],  # the silence's own regex text is the value read
+        "partner!=RUS": [desk, ops], "severity=": [], "severity!~.+": [desk, ops],
+    }
+    for text, wanted in cases.items():
+        query = parse_matchers(text)
+        assert [s.id for s in silences.all() if s.answers(query)] == [s.id for s in wanted], text
