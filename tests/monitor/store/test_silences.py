@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.store import Store
 from monitor.matchers import parse_matchers
+from monitor.store import Store
 from monitor.store.silences import SilenceError, SilenceStore
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
