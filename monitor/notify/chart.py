@@ -14,6 +14,7 @@ import pandas as pd
 
 from monitor.alerts.notification import Notification
 from monitor.labels import subject
+from monitor.notify.ruleinfo import RuleInfo
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +39,13 @@ class SeriesData:
             log.warning("no history for the chart series=%s", series, exc_info=True)
 
 
-def chart_or_none(data: SeriesData, payload: Notification) -> bytes | None:
+def chart_or_none(data: SeriesData, payload: Notification, info: RuleInfo | None = None) -> bytes | None:
     """The chart, or None when there is no history or it cannot be drawn: the alert goes
     out without one."""
     if data.values is None:
         return None
     try:
-        return chart_png(data.values, payload)
+        return chart_png(data.values, payload, info)
     except Exception:
         log.warning("chart not drawn series=%s", payload.series, exc_info=True)
         return None
@@ -54,7 +55,7 @@ def chart_filename(payload: Notification) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", f"{payload.series}-{payload.period}") + ".png"
 
 
-def chart_png(history: pd.Series, payload: Notification) -> bytes:
+def chart_png(history: pd.Series, payload: Notification, info: RuleInfo | None = None) -> bytes:
     """PNG bytes; `history` is the series' current values on a PeriodIndex."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -108,7 +109,7 @@ def _period(value: Any, freq: Any) -> pd.Period | None:
         return None
 
 
-def alt_text(payload: Notification) -> str:
+def alt_text(payload: Notification, info: RuleInfo | None = None) -> str:
     """What a screen reader says instead of the picture."""
     text = (f"Line chart of {payload.series} with the flagged periods "
             f"{payload.since_period} to {payload.period} marked")

@@ -31,6 +31,7 @@ from monitor.notify import render
 from monitor.notify.alertmanager import system_clock
 from monitor.notify.chart import HistoryFn, SeriesData
 from monitor.notify.retry import Gate, Refused, Transient, call_with_retries, retry_after_seconds
+from monitor.notify.ruleinfo import RuleInfo
 from monitor.notify.slack_state import (
     ALERT_EVENT,
     LOOKUP_LIMIT,
@@ -80,7 +81,8 @@ def api_base_url(configured: str | None, env: Mapping[str, str]) -> str:
 
 def build_slack_notifier(name: str, config: SlackReceiver, env: Mapping[str, str], where: str, *,
                          history: HistoryFn | None = None, state: ReceiverStateStore | None = None,
-                         clock: Callable[[], datetime] | None = None) -> SlackNotifier:
+                         clock: Callable[[], datetime] | None = None,
+                         rules: Mapping[str, RuleInfo] | None = None) -> SlackNotifier:
     """The notifier for a `slack:` receiver; a missing token is a config error naming both the
     receiver and the variable."""
     token = env.get(TOKEN_ENV, "").strip()
@@ -94,7 +96,7 @@ def build_slack_notifier(name: str, config: SlackReceiver, env: Mapping[str, str
     return SlackNotifier(name, token=token, channel=config.channel,
                          api_url=api_base_url(config.api_url, env), state=state, history=history,
                          digest_size=config.digest_size, chart=config.chart, mention=config.mention,
-                         timeout=config.timeout.total_seconds(), clock=clock or system_clock)
+                         timeout=config.timeout.total_seconds(), clock=clock or system_clock, rules=rules)
 
 
 class SlackNotifier(SlackThreads):
@@ -106,13 +108,14 @@ class SlackNotifier(SlackThreads):
                  state: ReceiverStateStore | None = None, history: HistoryFn | None = None,
                  digest_size: int = 10, chart: bool = True, mention: str | None = None,
                  timeout: float = 10.0, retry: RetryPolicy | None = None,
-                 clock: Callable[[], datetime] = system_clock) -> None:
+                 clock: Callable[[], datetime] = system_clock,
+                 rules: Mapping[str, RuleInfo] | None = None) -> None:
         client = WebClient(token=token, base_url=api_url if api_url.endswith("/") else api_url + "/",
                            timeout=max(1, round(timeout)), retry_handlers=[])
         self.channel = channel
         self._web = _WebApi(name, channel, client, retry or RetryPolicy())
         super().__init__(name, self._web, state=state, history=history, digest_size=digest_size,
-                         chart=chart, mention=mention, clock=clock)
+                         chart=chart, mention=mention, clock=clock, rules=rules)
 
     def channel_id(self) -> str:
         return self._web.channel_id()
@@ -309,8 +312,10 @@ class SlackWebhookNotifier:
     digests: ClassVar[bool] = True
 
     def __init__(self, name: str, url: str, timeout: float = 10.0, history: HistoryFn | None = None,
-                 mention: str | None = None, retry: RetryPolicy | None = None) -> None:
+                 mention: str | None = None, retry: RetryPolicy | None = None,
+                 rules: Mapping[str, RuleInfo] | None = None) -> None:
         self.name = name
+        self._rules: Mapping[str, RuleInfo] = rules or {}
         self._client = WebhookClient(url, timeout=max(1, round(timeout)), retry_handlers=[])
         self._history = history
         self._mention = mention
@@ -319,13 +324,14 @@ class SlackWebhookNotifier:
 
     def send(self, payload: Notification) -> None:
         data = SeriesData(self._history, str(payload.series))
-        blocks = render.alert_blocks(payload, data.at, self._mention)
-        self._deliver(blocks, render.fallback_text(payload))
+        info = self._rules.get(payload.rule)
+        blocks = render.alert_blocks(payload, data.at, self._mention, info=info, history=data.values)
+        self._deliver(blocks, render.fallback_text(payload, info))
 
     def send_group(self, payloads: Sequence[Notification], group_labels: Mapping[str, str]) -> None:
         """A digest without its CSV (webhooks cannot upload files)."""
         if payloads:
-            self._deliver(render.digest_blocks(payloads, group_labels, 10),
+            self._deliver(render.digest_blocks(payloads, group_labels, 10, rules=self._rules),
                           render.digest_text(payloads, group_labels))
 
     def _deliver(self, blocks: list[render.Block], text: str) -> None:
