@@ -9,7 +9,8 @@ render.py lays it out for each receiver, so every receiver says the same thing.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import pandas as pd
@@ -17,6 +18,7 @@ import pandas as pd
 from detectors import transform_label, value_kind
 from detectors.wording import ordinal
 from monitor.alerts.notification import Notification
+from monitor.notify.annotations import Annotations, annotate
 from monitor.notify.facts import Facts, facts
 from monitor.notify.ruleinfo import RuleInfo
 from monitor.notify.wording import (
@@ -45,6 +47,7 @@ class Message:
     run: str  # "Nov 2014 -8.2% · Dec 2014 -10.1% · …", or ""
     source: str  # "Source: rosstat · Data as of 15 May 2015, 06:00 UTC · Rule r"
     labels: str  # the series id and raw labels, "rus-chn/import/total · commodity=TOTAL, …"
+    notes: Annotations = field(default_factory=Annotations)  # the rule's annotations and the receiver's links
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +192,7 @@ def _fields(payload: Notification, info: RuleInfo | None, found: Facts) -> tuple
 
 
 def compose(payload: Notification, info: RuleInfo | None = None, history: pd.Series | None = None,
-            vintage: datetime | None = None) -> Message:
+            vintage: datetime | None = None, links: Sequence[tuple[str, str]] = ()) -> Message:
     found = facts(payload, info, history)
     fig = _figures(payload, info)
     run = " · ".join(f"{short_period_name(p)} {fig.value(v)}" for p, v in found.run) \
@@ -204,4 +207,5 @@ def compose(payload: Notification, info: RuleInfo | None = None, history: pd.Ser
         headline=headline(payload, info), summary=str(payload.summary),
         fields=_fields(payload, info, found), run=run,
         source=" · ".join(p for p in parts if p),
-        labels=" · ".join([str(payload.series), ", ".join(f"{k}={v}" for k, v in sorted(shown.items()))]))
+        labels=" · ".join([str(payload.series), ", ".join(f"{k}={v}" for k, v in sorted(shown.items()))]),
+        notes=annotate(payload, info, links))

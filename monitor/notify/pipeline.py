@@ -22,7 +22,7 @@ from monitor.notify.outage import DeliveryLog
 from monitor.notify.retry import Deferred, Refused
 from monitor.notify.routing import Destination, repeats, route
 from monitor.notify.ruleinfo import RuleInfo
-from monitor.notify.slack import SlackWebhookNotifier, build_slack_notifier
+from monitor.notify.slack import SlackWebhookNotifier, build_slack_notifier, link_templates
 from monitor.notify.slack_state import ReceiverStateStore
 from monitor.notify.webhook import WebhookNotifier
 from monitor.store import OutboxEntry, Store
@@ -80,7 +80,7 @@ def build_notifiers(config: Notify, env: Mapping[str, str] | None = None,
         elif receiver.slack_webhook is not None:
             notifiers[receiver.name] = SlackWebhookNotifier(
                 receiver.name, receiver.slack_webhook.url, receiver.slack_webhook.timeout.total_seconds(),
-                history=history, rules=rules)
+                history=history, rules=rules, links=link_templates(receiver.slack_webhook))
         elif receiver.alertmanager is not None:
             am = receiver.alertmanager
             notifiers[receiver.name] = AlertmanagerNotifier(

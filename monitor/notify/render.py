@@ -30,6 +30,8 @@ MAX_HEADER_TEXT = 150
 MAX_FIELD_TEXT = 2000
 MAX_FIELDS = 10
 MAX_CONTEXT_ELEMENTS = 10
+MAX_ACTIONS = 25  # elements of an actions block
+MAX_BUTTON_TEXT = 75
 MAX_FALLBACK_TEXT = 3000  # the notification text shown where blocks are not
 TRUNCATED = "… [truncated]"
 DIGEST_LINE = 400  # one digest entry, so that ten fit in a couple of sections
@@ -160,6 +162,28 @@ def _run(message: Message) -> list[Block]:
     return [_section(f"*Run:* {escape_mrkdwn(message.run)}")] if message.run else []
 
 
+def _notes(message: Message) -> list[Block]:
+    """The rule's description, its other annotations, and the links as buttons."""
+    notes = message.notes
+    blocks: list[Block] = []
+    if notes.description:
+        blocks.append(_section(escape_mrkdwn(notes.description)))
+    if notes.other:
+        blocks.append(_context([escape_mrkdwn(" · ".join(f"{k}: {v}" for k, v in notes.other))]))
+    if notes.links:
+        blocks.append({"type": "actions", "elements": [
+            {"type": "button", "action_id": f"link-{index}", "url": url,
+             "text": {"type": "plain_text", "text": truncate(text, MAX_BUTTON_TEXT), "emoji": False}}
+            for index, (text, url) in enumerate(notes.links[:MAX_ACTIONS])]})
+    return blocks
+
+
+def _lead(message: Message) -> str:
+    """The rule's own summary (an annotation) in bold over the finding's sentence."""
+    note = message.notes.summary
+    return (f"*{escape_mrkdwn(note)}*\n" if note else "") + escape_mrkdwn(message.summary)
+
+
 def context_line(message: Message) -> Block:
     """Where the numbers come from (source, vintage, rule), then the raw labels, small."""
     return _context([escape_mrkdwn(message.source),
@@ -173,24 +197,28 @@ def fallback_text(payload: Notification, info: RuleInfo | None = None) -> str:
 
 
 def alert_blocks(payload: Notification, vintage: datetime | None = None, mention: str | None = None, *,
-                 info: RuleInfo | None = None, history: pd.Series | None = None) -> list[Block]:
-    """A parent message: what happened, the sentence, the figures, the run, the source."""
-    message = compose(payload, info, history, vintage)
+                 info: RuleInfo | None = None, history: pd.Series | None = None,
+                 links: Sequence[tuple[str, str]] = ()) -> list[Block]:
+    """A parent message: what happened, the sentence, the figures, the run, the rule's notes
+    and links, the source."""
+    message = compose(payload, info, history, vintage, links)
     lead = f"{mention} " if mention and payload.status == "firing" else ""
     return fit_blocks([
         _header(title(payload, info)),
-        _section(lead + escape_mrkdwn(message.summary)),
+        _section(lead + _lead(message)),
         _fields(message),
         *_run(message),
+        *_notes(message),
         context_line(message),
     ])
 
 
 def resolved_parent_blocks(firing: Notification, resolved: Notification, vintage: datetime | None = None,
-                           *, info: RuleInfo | None = None, history: pd.Series | None = None) -> list[Block]:
+                           *, info: RuleInfo | None = None, history: pd.Series | None = None,
+                           links: Sequence[tuple[str, str]] = ()) -> list[Block]:
     """The parent edited once resolved: the original facts struck through under a resolved
     header, with the resolving sentence on top."""
-    was = compose(firing, info, history, vintage)
+    was = compose(firing, info, history, vintage, links)
     now = compose(resolved, info, history, vintage)
     return fit_blocks([
         _header(f"{_RESOLVED_ICON} Resolved · {now.headline}"),
@@ -198,6 +226,7 @@ def resolved_parent_blocks(firing: Notification, resolved: Notification, vintage
                  f"{escape_mrkdwn(resolved.summary)}"),
         _section(f"~{escape_mrkdwn(firing.summary)}~"),
         _fields(was),
+        *_notes(was),
         context_line(now),
     ])
 

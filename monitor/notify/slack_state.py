@@ -95,7 +95,8 @@ class SlackCalls(Protocol):
 class SlackThreads:
     def __init__(self, name: str, calls: SlackCalls, *, state: ReceiverStateStore | None,
                  history: HistoryFn | None, digest_size: int, chart: bool, mention: str | None,
-                 clock: Callable[[], datetime], rules: Mapping[str, RuleInfo] | None = None) -> None:
+                 clock: Callable[[], datetime], rules: Mapping[str, RuleInfo] | None = None,
+                 links: Sequence[tuple[str, str]] = ()) -> None:
         self.name = name
         self.digest_size = digest_size
         self._calls = calls
@@ -105,6 +106,7 @@ class SlackThreads:
         self._mention = mention
         self._clock = clock
         self._rules: Mapping[str, RuleInfo] = rules or {}
+        self._links = tuple(links)  # the receiver's link templates: buttons on parent messages
 
     # -- alerts ------------------------------------------------------------------------------
     def send(self, payload: Notification) -> None:
@@ -156,7 +158,7 @@ class SlackThreads:
         if not digest:
             firing = Notification.from_json(state.parent)
             self._calls.edit(state, render.resolved_parent_blocks(firing, payload, data.at, info=info,
-                                                                  history=data.values),
+                                                                  history=data.values, links=self._links),
                              render.fallback_text(payload, info))
         self._save(replace(state, progress=Progress.RESOLVED))
 
@@ -168,7 +170,8 @@ class SlackThreads:
         self._calls.reply(state, render.thread_blocks(payload, data.at, info=info, history=data.values), text)
         if state.progress == Progress.DIGEST:
             return
-        self._calls.edit(state, render.alert_blocks(payload, data.at, info=info, history=data.values), text)
+        self._calls.edit(state, render.alert_blocks(payload, data.at, info=info, history=data.values,
+                                                    links=self._links), text)
         self._save(replace(state, parent=payload.to_json()))
 
     def _intend(self, payload: Notification) -> ReceiverState:
@@ -183,7 +186,8 @@ class SlackThreads:
             return state
         parent = Notification.from_json(state.parent)
         info = self._rules.get(parent.rule)
-        blocks = render.alert_blocks(parent, data.at, self._mention, info=info, history=data.values)
+        blocks = render.alert_blocks(parent, data.at, self._mention, info=info, history=data.values,
+                                     links=self._links)
         ts = self._calls.post_once(state, ALERT_EVENT, blocks, render.fallback_text(parent, info),
                                    maybe_sent=maybe_sent)
         done = Progress.RESOLVED if parent.resolved else Progress.POSTED

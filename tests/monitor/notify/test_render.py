@@ -161,3 +161,24 @@ def test_the_chart_is_a_png_of_the_series(tmp_path: Path) -> None:
     assert store.series_history("no/such/series").empty
     with pytest.raises(ValueError):
         chart_png(pd.Series(dtype=float), payload())
+
+
+def test_annotations_and_links_have_their_place_and_are_escaped() -> None:
+    from dataclasses import replace
+    from types import MappingProxyType
+
+    rule = replace(RULE, annotations=MappingProxyType({
+        "summary": "{{ labels.partner }} <!channel> watch", "description": "Below {{ threshold }} & more",
+        "runbook_url": "https://wiki.example/{{ rule }}", "owner": "desk {{ severity }}",
+        "broken": "{{ labels.nope }}"}))
+    links = (("dashboard_url", "https://grafana.example/d?s={{ series | urlencode }}"),
+             ("source_url", "not a url {{ period }}"))
+    blocks = alert_blocks(payload(), VINTAGE, info=rule, links=links)
+    assert block_errors(blocks) == []
+    shown = list(iter_blocks_text(blocks))
+    assert shown[1].startswith("*CHN &lt;!channel&gt; watch*\n" + FIRING_SUMMARY[:20])
+    assert "Below -5.0 &amp; more" in shown and "owner: desk warning" in shown
+    [actions] = [b for b in blocks if b["type"] == "actions"]
+    assert [(e["text"]["text"], e["url"]) for e in actions["elements"]] == [
+        ("Runbook", "https://wiki.example/yoy_consecutive_decline"),
+        ("Dashboard", "https://grafana.example/d?s=rus-chn/import/total")]
