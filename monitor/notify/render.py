@@ -146,6 +146,11 @@ def title(payload: Notification, info: RuleInfo | None = None) -> str:
     return f"{_icon(payload)} {headline(payload, info)}"
 
 
+def chart_title(payload: Notification, info: RuleInfo | None = None) -> str:
+    """The uploaded chart's title: the headline, the flagged span and the series id."""
+    return f"{headline(payload, info)} ({span_name(payload.since_period, payload.period)}) · {payload.series}"
+
+
 def _icon(payload: Notification) -> str:
     if payload.resolved:
         return _RESOLVED_ICON

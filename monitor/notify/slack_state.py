@@ -133,7 +133,7 @@ class SlackThreads:
         png = chart_or_none(data, parent, self._rules.get(parent.rule)) if self._chart else None
         if png is not None:
             self._calls.upload_once(state, chart_filename(parent), chart_maybe_sent, file=png,
-                                    title=f"{parent.series} ({render.period_span(parent)})",
+                                    title=render.chart_title(parent, self._rules.get(parent.rule)),
                                     alt_txt=alt_text(parent, self._rules.get(parent.rule)))
         self._save(replace(state, progress=Progress.FIRING))
 

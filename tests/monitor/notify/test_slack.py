@@ -100,7 +100,7 @@ def test_firing_posts_one_parent_with_its_blocks_and_a_chart_in_its_thread(
     [chart] = fake.files_in_thread(CHANNEL, parent.ts)
     assert chart.content is not None and chart.content.startswith(b"\x89PNG\r\n\x1a\n")
     assert chart.filename == "rus-chn-import-total-2015-03.png" and chart.length == len(chart.content)
-    assert chart.alt_txt and "flagged periods 2014-11 to 2015-03" in chart.alt_txt
+    assert chart.alt_txt and "flagged periods (November 2014 – March 2015)" in chart.alt_txt
     [complete] = fake.calls("files.completeUploadExternal")
     assert (complete.params["channel_id"], complete.params["thread_ts"]) == (CHANNEL, parent.ts)
     assert fake.replies(CHANNEL, parent.ts) == []
