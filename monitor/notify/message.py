@@ -36,6 +36,7 @@ from monitor.notify.wording import (
 _NOUN = {"M": "month", "Q": "quarter", "A": "year"}
 _ADJECTIVE = {"M": "monthly", "Q": "quarterly", "A": "annual"}
 _EARLIER = {"M": "a month earlier", "Q": "a quarter earlier", "A": "a year earlier"}
+_VALUE_NAME = {"staleness": "Latest value", "revision": "Revised to"}
 _HIDDEN_LABELS = ("series", "alertname", "severity")
 
 
@@ -74,6 +75,12 @@ class _Figures:
         if self.transform == "log":
             return number(x, 3)
         return amount(x, self.unit) + (f" ({self.label})" if self.label else "")
+
+    def precise(self, x: float | None) -> str:
+        """A level with two decimals once scaled ("US$ 2.95 bn"), for revisions."""
+        if x is None or not math.isfinite(x) or self.transform != "level":
+            return self.value(x)
+        return amount(x, self.unit, 2)
 
     @property
     def percent_change(self) -> bool:
@@ -172,15 +179,16 @@ def _fields(payload: Notification, info: RuleInfo | None, found: Facts) -> tuple
     fig = _figures(payload, info)
     kind = info.detector if info else ""
     pairs: list[tuple[str, str]] = []
+    show = fig.precise if kind == "revision" else fig.value
     if payload.value is not None:
-        name = "Change" if fig.percent_change else "Value"
-        pairs.append((name, fig.value(payload.value)))
+        name = "Change" if fig.percent_change else _VALUE_NAME.get(kind, "Value")
+        pairs.append((name, show(payload.value)))
     if found.level is not None and fig.transform not in ("", "level"):
         pairs.append(("Level", _level_text(payload, found)))
     if payload.reference is not None:
         name = {"robust_z": "Usual value", "changepoint": "Before the change",
                 "revision": "Previously"}.get(kind, "Threshold")
-        pairs.append((name, fig.value(payload.reference)))
+        pairs.append((name, show(payload.reference)))
     pairs.append(("Period", span_name(payload.since_period, payload.period)))
     if payload.event_period:
         pairs.append(("Change point", period_name(payload.event_period)))

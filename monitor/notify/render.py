@@ -303,7 +303,8 @@ def digest_line(payload: Notification, info: RuleInfo | None) -> str:
 
 def digest_text(payloads: Sequence[Notification], group_labels: Mapping[str, str]) -> str:
     group = ", ".join(f"{k}={v}" for k, v in sorted(group_labels.items()))
-    return truncate(escape_mrkdwn(f"{len(payloads)} alerts {group}".strip()), MAX_FALLBACK_TEXT)
+    noun = "trade alert" if len(payloads) == 1 else "trade alerts"
+    return truncate(escape_mrkdwn(f"{len(payloads)} {noun} {group}".strip()), MAX_FALLBACK_TEXT)
 
 
 _CSV_COLUMNS = ("status", "rule", "series", "severity", "since_period", "period", "value",

@@ -93,7 +93,7 @@ def scaled(x: float) -> tuple[float, str]:
     return x, ""
 
 
-def amount(x: float | None, unit_label: str | None) -> str:
+def amount(x: float | None, unit_label: str | None, decimals: int = 1) -> str:
     """"US$ 8.1 bn", "€ 1.6 bn", "US$ 812 m"; a plain number when the unit is not money."""
     if x is None or not math.isfinite(x):
         return "n/a"
@@ -104,7 +104,7 @@ def amount(x: float | None, unit_label: str | None) -> str:
     value, word = scaled(x * unit.scale)
     if not word:
         return f"{unit.symbol} {number(value, 2)}"
-    return f"{unit.symbol} {value:,.{1 if abs(value) < 100 else 0}f} {word}"
+    return f"{unit.symbol} {value:,.{decimals if abs(value) < 100 else 0}f} {word}"
 
 
 def number(x: float, decimals: int = 1) -> str:
