@@ -16,7 +16,7 @@ import pandas as pd
 
 from detectors import is_percent_change, transform_label
 from monitor.alerts.notification import Notification
-from monitor.notify.facts import transformed
+from monitor.notify.facts import facts, transformed
 from monitor.notify.ruleinfo import RuleInfo
 from monitor.notify.wording import frequency_of, period_name, scaled, span_name, subject, unit_of
 
@@ -89,7 +89,9 @@ def chart_png(history: pd.Series, payload: Notification, info: RuleInfo | None =
     freq = history.index.freq
     per_year = {"M": 12, "Q": 4}.get(str(freq.freqstr)[0], 1) if freq is not None else 12
     years = WINDOW_YEARS if info is None or info.detector in ("changepoint", "robust_z") else 3
-    start, end = _period(payload.since_period, freq), _period(payload.period, freq)
+    found = facts(payload, info, history)
+    start = _period(found.run_start or payload.since_period, freq)
+    end = _period(payload.period, freq)
     last = max(end, history.index[-1]) if end is not None else history.index[-1]
     window = history[history.index > last - years * per_year]
     changes = transformed(history, info) if info is not None and info.transform != "level" else None

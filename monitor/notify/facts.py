@@ -27,6 +27,10 @@ class Facts:
     transformed: pd.Series | None = None  # what the rule looked at, on the history's index
     run: tuple[tuple[str, float], ...] = ()  # (period, transformed value) of the flagged periods
 
+    @property
+    def run_start(self) -> str | None:
+        return self.run[0][0] if self.run else None
+
 
 def _period(text: str | None, freq: object) -> pd.Period | None:
     if not text or freq is None:
@@ -66,6 +70,23 @@ def transformed(history: pd.Series, info: RuleInfo | None) -> pd.Series | None:
         return None
 
 
+def _run_start(values: pd.Series, end: pd.Period, info: RuleInfo) -> pd.Period | None:
+    """Where the run of periods beyond the threshold that ends at `end` began: an alert's
+    `since_period` is when it first held, `count` periods into the run."""
+    threshold, direction = info.params.get("threshold"), info.direction
+    if not isinstance(threshold, int | float) or direction not in ("below", "above") \
+            or info.params.get("window"):
+        return None
+    first = None
+    period = end
+    while period in values.index:
+        x = float(values.loc[period])
+        if not (x < threshold if direction == "below" else x > threshold):
+            break
+        first, period = period, period - 1
+    return first
+
+
 def facts(payload: Notification, info: RuleInfo | None, history: pd.Series | None) -> Facts:
     if history is None or history.empty or not isinstance(history.index, pd.PeriodIndex):
         return Facts()
@@ -77,6 +98,8 @@ def facts(payload: Notification, info: RuleInfo | None, history: pd.Series | Non
     values = transformed(history, info)
     run: tuple[tuple[str, float], ...] = ()
     start = _period(payload.since_period, freq)
+    if values is not None and end is not None and info is not None and info.detector == "consecutive":
+        start = _run_start(values, end, info) or start
     if values is not None and start is not None and end is not None and start <= end:
         window = values[(values.index >= start) & (values.index <= end)].dropna()
         run = tuple((str(p), float(v)) for p, v in window.iloc[-MAX_RUN:].items())

@@ -107,14 +107,27 @@ def run_length(since: str | None, period: str) -> int:
         return 1
 
 
-def headline(payload: Notification, info: RuleInfo | None) -> str:
+def run_start(payload: Notification, info: RuleInfo | None, found: Facts) -> str | None:
+    """The first period of a consecutive rule's run: read off the history, else `count - 1`
+    periods before `since_period` (when the alert first held, the run was `count` long)."""
+    if found.run_start or info is None or info.detector != "consecutive" or info.params.get("window"):
+        return found.run_start or payload.since_period
+    freq = {"A": "Y"}.get(frequency_of(payload.period), frequency_of(payload.period))
+    try:
+        since = pd.Period(payload.since_period or payload.period, freq=freq)
+        return str(since - (int(info.params.get("count", 1)) - 1))
+    except (TypeError, ValueError):
+        return payload.since_period
+
+
+def headline(payload: Notification, info: RuleInfo | None, found: Facts | None = None) -> str:
     """"<who>: <what happened>", in words."""
     who = subject(payload.labels, fallback=str(payload.series))
-    what = _resolved_what(payload, info) if payload.resolved else _firing_what(payload, info)
+    what = _resolved_what(payload, info) if payload.resolved else _firing_what(payload, info, found)
     return f"{who}: {what}" + (" (still firing)" if payload.reminder else "")
 
 
-def _firing_what(payload: Notification, info: RuleInfo | None) -> str:
+def _firing_what(payload: Notification, info: RuleInfo | None, found: Facts | None) -> str:
     fig = _figures(payload, info)
     kind, direction = (info.detector, info.direction) if info else ("", "")
     when = period_name(payload.period)
@@ -124,8 +137,10 @@ def _firing_what(payload: Notification, info: RuleInfo | None) -> str:
                                      and value < reference)
     side = "below" if below else "above"
     if kind == "consecutive":
-        count = run_length(payload.since_period, payload.period)
         window = info.params.get("window") if info else None
+        held = int(info.params.get("count", 1)) if info else 1  # the run was `count` long at since_period
+        count = len(found.run) if found is not None and found.run and not window else \
+            run_length(payload.since_period, payload.period) + held - 1
         if window:
             return f"{count} of the last {window} {_NOUN[freq]}s {side} {fig.value(reference)}"
         if fig.percent_change and reference is not None and (reference <= 0 if below else reference >= 0):
@@ -189,7 +204,7 @@ def _fields(payload: Notification, info: RuleInfo | None, found: Facts) -> tuple
         name = {"robust_z": "Usual value", "changepoint": "Before the change",
                 "revision": "Previously"}.get(kind, "Threshold")
         pairs.append((name, show(payload.reference)))
-    pairs.append(("Period", span_name(payload.since_period, payload.period)))
+    pairs.append(("Period", span_name(run_start(payload, info, found), payload.period)))
     if payload.event_period:
         pairs.append(("Change point", period_name(payload.event_period)))
     commodity = payload.labels.get("commodity")
@@ -212,7 +227,7 @@ def compose(payload: Notification, info: RuleInfo | None = None, history: pd.Ser
              f"Data as of {vintage:%-d %B %Y, %H:%M} UTC" if vintage else "",
              f"Rule {payload.rule}"]
     return Message(
-        headline=headline(payload, info), summary=str(payload.summary),
+        headline=headline(payload, info, found), summary=str(payload.summary),
         fields=_fields(payload, info, found), run=run,
         source=" · ".join(p for p in parts if p),
         labels=" · ".join([str(payload.series), ", ".join(f"{k}={v}" for k, v in sorted(shown.items()))]),

@@ -141,9 +141,13 @@ def fit_blocks(blocks: list[Block]) -> list[Block]:
 # -- Slack alert messages ------------------------------------------------------------------
 def title(payload: Notification, info: RuleInfo | None = None) -> str:
     """The header's text: the severity icon (a check mark once resolved) and the headline."""
+    return title_of(payload, headline(payload, info))
+
+
+def title_of(payload: Notification, text: str) -> str:
     if payload.resolved:
-        return f"{_RESOLVED_ICON} Resolved · {headline(payload, info)}"
-    return f"{_icon(payload)} {headline(payload, info)}"
+        return f"{_RESOLVED_ICON} Resolved · {text}"
+    return f"{_icon(payload)} {text}"
 
 
 def chart_title(payload: Notification, info: RuleInfo | None = None) -> str:
@@ -195,9 +199,10 @@ def context_line(message: Message) -> Block:
                      escape_mrkdwn(message.labels) if message.labels else ""])
 
 
-def fallback_text(payload: Notification, info: RuleInfo | None = None) -> str:
+def fallback_text(payload: Notification, info: RuleInfo | None = None,
+                  history: pd.Series | None = None) -> str:
     """The plain notification line (phones, screen readers): escaped like the blocks."""
-    text = f"{headline(payload, info)}. {payload.summary}"
+    text = f"{compose(payload, info, history).headline}. {payload.summary}"
     return truncate(escape_mrkdwn(text), MAX_FALLBACK_TEXT)
 
 
@@ -209,7 +214,7 @@ def alert_blocks(payload: Notification, vintage: datetime | None = None, mention
     message = compose(payload, info, history, vintage, links)
     lead = f"{mention} " if mention and payload.status == "firing" else ""
     return fit_blocks([
-        _header(title(payload, info)),
+        _header(title_of(payload, message.headline)),
         _section(lead + _lead(message)),
         _fields(message),
         *_run(message),
@@ -295,8 +300,9 @@ def digest_line(payload: Notification, info: RuleInfo | None) -> str:
     """"🟠 *China's exports to Russia: 5th monthly fall in a row* · -16.4% YoY · August 2025"."""
     message = compose(payload, info)
     figure = next((text for name, text in message.fields if name in ("Change", "Value")), "")
+    span = next((text for name, text in message.fields if name == "Period"), "")
     parts = [f"{_icon(payload)} *{escape_mrkdwn(message.headline)}*", escape_mrkdwn(figure),
-             escape_mrkdwn(span_name(payload.since_period, payload.period)),
+             escape_mrkdwn(span),
              f"`{escape_mrkdwn(payload.series)}`"]
     return " · ".join(p for p in parts if p)
 

@@ -335,7 +335,7 @@ class SlackWebhookNotifier:
         info = self._rules.get(payload.rule)
         blocks = render.alert_blocks(payload, data.at, self._mention, info=info, history=data.values,
                                      links=self._links)
-        self._deliver(blocks, render.fallback_text(payload, info))
+        self._deliver(blocks, render.fallback_text(payload, info, data.values))
 
     def send_group(self, payloads: Sequence[Notification], group_labels: Mapping[str, str]) -> None:
         """A digest without its CSV (webhooks cannot upload files)."""

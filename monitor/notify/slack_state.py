@@ -154,19 +154,20 @@ class SlackThreads:
         info = self._rules.get(payload.rule)
         self._calls.post_once(state, RESOLUTION_EVENT,
                               render.thread_blocks(payload, data.at, info=info, history=data.values),
-                              render.fallback_text(payload, info), thread_ts=state.ts, maybe_sent=maybe_sent)
+                              render.fallback_text(payload, info, data.values), thread_ts=state.ts,
+                              maybe_sent=maybe_sent)
         if not digest:
             firing = Notification.from_json(state.parent)
             self._calls.edit(state, render.resolved_parent_blocks(firing, payload, data.at, info=info,
                                                                   history=data.values, links=self._links),
-                             render.fallback_text(payload, info))
+                             render.fallback_text(payload, info, data.values))
         self._save(replace(state, progress=Progress.RESOLVED))
 
     def _remind(self, payload: Notification, state: ReceiverState, data: SeriesData) -> None:
         """A reply, and the parent refreshed. Not looked for after a crash: a reminder said
         twice does no harm, so reminders are delivered at least once."""
         info = self._rules.get(payload.rule)
-        text = render.fallback_text(payload, info)
+        text = render.fallback_text(payload, info, data.values)
         self._calls.reply(state, render.thread_blocks(payload, data.at, info=info, history=data.values), text)
         if state.progress == Progress.DIGEST:
             return
@@ -188,8 +189,8 @@ class SlackThreads:
         info = self._rules.get(parent.rule)
         blocks = render.alert_blocks(parent, data.at, self._mention, info=info, history=data.values,
                                      links=self._links)
-        ts = self._calls.post_once(state, ALERT_EVENT, blocks, render.fallback_text(parent, info),
-                                   maybe_sent=maybe_sent)
+        text = render.fallback_text(parent, info, data.values)
+        ts = self._calls.post_once(state, ALERT_EVENT, blocks, text, maybe_sent=maybe_sent)
         done = Progress.RESOLVED if parent.resolved else Progress.POSTED
         return self._save(replace(state, ts=ts, progress=done))
 

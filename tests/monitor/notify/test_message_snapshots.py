@@ -45,7 +45,7 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> pd.Series:
 
 
 DIGEST = [payload(series=f"chn-rus/export/{code}", labels={**EXPORTS, "commodity": code}, value=v,
-                  summary=f"HS {code} fell.")
+                  period="2025-08", since="2025-07", summary=f"HS {code} fell.")
           for code, v in (("8703", -16.4), ("8458", -42.0), ("27", -8.0), ("8471", 12.0))]
 GROUP = {"alertname": "yoy_consecutive_decline"}
 
@@ -55,20 +55,21 @@ def message(blocks: list[dict[str, Any]], text: str) -> dict[str, Any]:
 
 
 def firing(p: Notification, rule: RuleInfo, history: pd.Series) -> dict[str, Any]:
-    return message(render.alert_blocks(p, VINTAGE, info=rule, history=history), render.fallback_text(p, rule))
+    return message(render.alert_blocks(p, VINTAGE, info=rule, history=history),
+                   render.fallback_text(p, rule, history))
 
 
 CASES: dict[str, Callable[[pd.Series], dict[str, Any]]] = {
     "consecutive_firing": lambda h: firing(payload(), RULE, h),
     "consecutive_resolved_parent": lambda h: message(
         render.resolved_parent_blocks(payload(), resolved(alert()), VINTAGE, info=RULE, history=h),
-        render.fallback_text(resolved(alert()), RULE)),
+        render.fallback_text(resolved(alert()), RULE, h)),
     "consecutive_resolved_reply": lambda h: message(
         render.thread_blocks(resolved(alert()), VINTAGE, info=RULE, history=h),
-        render.fallback_text(resolved(alert()), RULE)),
+        render.fallback_text(resolved(alert()), RULE, h)),
     "consecutive_reminder": lambda h: message(
         render.thread_blocks(payload().reminding("desk"), VINTAGE, info=RULE, history=h),
-        render.fallback_text(payload().reminding("desk"), RULE)),
+        render.fallback_text(payload().reminding("desk"), RULE, h)),
     "threshold_firing": lambda h: firing(payload(rule="yoy_sharp_fall", since="2015-01", period="2015-01",
                                                  value=-43.9, reference=-20.0, severity="critical",
                                                  summary="Russia's imports from China fell 43.9% YoY in "
@@ -101,7 +102,7 @@ CASES: dict[str, Callable[[pd.Series], dict[str, Any]]] = {
                                         REVISED, h),
     "hs_heading_euro_firing": lambda h: firing(payload(
         rule="yoy_consecutive_decline", series="chn-rus/export/8703", labels={**EXPORTS, "unit": "EUR"},
-        period="2025-08", since="2025-04", value=-16.4, reference=-5.0,
+        period="2025-08", since="2025-08", value=-16.4, reference=-5.0,
         summary="China's exports to Russia of HS 8703 fell 16.4% YoY in 2025-08."), RULE, h),
     "escaped_data_firing": lambda h: firing(payload(
         series="x&y/<!channel>", labels={"reporter": "RUS", "flow": "import", "source": "<!here> & co",
