@@ -22,12 +22,13 @@ DOCS = Path(__file__).resolve().parent
 REPO = DOCS.parent
 sys.path.insert(0, str(REPO))
 
-from monitor.alerts.book import notification_payload  # noqa: E402
 from monitor.alerts.lifecycle import Status  # noqa: E402
+from monitor.alerts.notification import Notification  # noqa: E402
 from monitor.app import App  # noqa: E402
 from monitor.config import load_config  # noqa: E402
 from monitor.notify import render  # noqa: E402
 from monitor.notify.chart import chart_png  # noqa: E402
+from monitor.notify.ruleinfo import rule_infos  # noqa: E402
 
 DEMO = REPO / "monitor" / "demo" / "russia_china_monthly_2006_2021_russian_fcs.csv"
 SERIES = "rus-chn/import/total"
@@ -48,6 +49,9 @@ rules:
     detector: {kind: consecutive, direction: below, threshold: -5.0, count: 5}
     severity: warning
     labels: {team: policy}
+    annotations:
+      runbook_url: "https://wiki.example.org/trade/{{ rule }}"
+      owner: "Russia desk"
 """
 
 
@@ -72,7 +76,9 @@ def main() -> None:
         work = Path(tmp)
         (work / "tradewatch.yaml").write_text(textwrap.dedent(CONFIG))
         now = {"at": released(FIRST)}
-        app = App(load_config(work / "tradewatch.yaml"), clock=lambda: now["at"])
+        loaded = load_config(work / "tradewatch.yaml")
+        info = rule_infos(loaded.config.rules)["yoy_consecutive_decline"]
+        app = App(loaded, clock=lambda: now["at"])
         try:
             firing = resolved = None
             for period in periods:
@@ -83,26 +89,29 @@ def main() -> None:
                 if alert is None:
                     continue
                 if firing is None and alert.status is Status.FIRING:
-                    firing = notification_payload(alert)
+                    firing = Notification.of(alert)
                     history = app.store.series_history(SERIES)
                 elif firing is not None and alert.status is Status.RESOLVED:
-                    resolved = notification_payload(alert)
-                    resolved_at = app.store.series_history(SERIES).attrs["vintage"]
+                    resolved = Notification.of(alert)
+                    resolved_history = app.store.series_history(SERIES)
+                    resolved_at = resolved_history.attrs["vintage"]
                     break
         finally:
             app.store.close()
     if firing is None or resolved is None:
         raise SystemExit("the demo data no longer fires and resolves; check the rule")
     vintage = history.attrs["vintage"]
-    write_json("slack-firing.json", message(render.alert_blocks(firing, vintage),
-                                            render.fallback_text(firing)))
-    write_json("slack-resolved.json", message(render.resolved_parent_blocks(firing, resolved, resolved_at),
-                                              render.fallback_text(resolved)))
-    write_json("slack-resolved-reply.json", message(render.thread_blocks(resolved, resolved_at),
-                                                    render.fallback_text(resolved)))
-    (DOCS / "slack-chart.png").write_bytes(chart_png(history, firing))
-    print(f"firing:   {firing['summary']}")
-    print(f"resolved: {resolved['summary']}")
+    write_json("slack-firing.json", message(render.alert_blocks(firing, vintage, info=info, history=history),
+                                            render.fallback_text(firing, info)))
+    write_json("slack-resolved.json", message(
+        render.resolved_parent_blocks(firing, resolved, resolved_at, info=info, history=resolved_history),
+        render.fallback_text(resolved, info)))
+    write_json("slack-resolved-reply.json", message(
+        render.thread_blocks(resolved, resolved_at, info=info, history=resolved_history),
+        render.fallback_text(resolved, info)))
+    (DOCS / "slack-chart.png").write_bytes(chart_png(history, firing, info))
+    print(f"firing:   {firing.summary}")
+    print(f"resolved: {resolved.summary}")
 
 
 if __name__ == "__main__":

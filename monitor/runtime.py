@@ -16,6 +16,7 @@ import pandas as pd
 from detectors import KINDS, Detector, DetectorKind, Needs, build_detector
 from monitor.config import LoadedConfig, Rule
 from monitor.notify.pipeline import Notifier, build_notifiers
+from monitor.notify.ruleinfo import rule_infos
 from monitor.sources import build_source
 from monitor.sources.base import Source
 from monitor.store import Store
@@ -77,7 +78,8 @@ class Runtime:
         }
         rules = [compile_rule(rule) for rule in config.rules]
         notifiers = build_notifiers(config.notify, env=services.env, history=services.history,
-                                    state=services.state, clock=services.clock) if services else {}
+                                    state=services.state, clock=services.clock,
+                                    rules=rule_infos(config.rules)) if services else {}
         return cls(loaded, sources, rules, notifiers)
 
     def frequency_of(self, source: str) -> str:

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ValidationError
 
 from monitor.config.model import Config
+from monitor.config.templates import LINK_TEMPLATES, template_problem
 from monitor.config.yamlfile import (
     ConfigError,
     ConfigProblem,
@@ -146,6 +147,10 @@ def _cross_check(data: dict[str, Any], loaded: LoadedYaml) -> list[ConfigProblem
         walk(notify["route"], ("notify", "route"))
     elif isinstance(notify, dict):
         walk({"receiver": "console"}, ("notify", "route"))  # the default route
+    for loc, text in _templates(data):
+        message = template_problem(text)
+        if message:
+            problem(loc, message)
     sources = names[("sources",)]
     for index, rule in items("rules"):
         select = rule.get("select")
@@ -156,6 +161,27 @@ def _cross_check(data: dict[str, Any], loaded: LoadedYaml) -> list[ConfigProblem
                         f"unknown source {name!r}{_did_you_mean(name, sources)}; "
                         f"known: {', '.join(sorted(sources)) or 'none'}")
     return problems
+
+
+def _templates(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
+    """Every template in the file and where it is: rules' annotations, receivers' links."""
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    rules = data.get("rules")
+    for index, rule in enumerate(rules if isinstance(rules, list) else []):
+        annotations = rule.get("annotations") if isinstance(rule, dict) else None
+        for key, text in (annotations.items() if isinstance(annotations, dict) else ()):
+            if isinstance(text, str):
+                found.append((("rules", index, "annotations", key), text))
+    notify = data.get("notify")
+    receivers = notify.get("receivers") if isinstance(notify, dict) else None
+    for index, receiver in enumerate(receivers if isinstance(receivers, list) else []):
+        for kind in ("slack", "slack_webhook"):
+            body = receiver.get(kind) if isinstance(receiver, dict) else None
+            for key in LINK_TEMPLATES:
+                text = body.get(key) if isinstance(body, dict) else None
+                if isinstance(text, str):
+                    found.append((("notify", "receivers", index, kind, key), text))
+    return found
 
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str:

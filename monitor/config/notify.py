@@ -48,6 +48,8 @@ class SlackReceiver(Strict):
     chart: bool = True
     mention: str | None = None
     timeout: Interval = timedelta(seconds=10)
+    dashboard_url: str | None = None  # a template (see monitor/config/templates.py): a button
+    source_url: str | None = None  # a template: a button to the source's own data
 
     @field_validator("mention")
     @classmethod
@@ -60,6 +62,8 @@ class SlackWebhookReceiver(Strict):
 
     url: str
     timeout: Interval = timedelta(seconds=10)
+    dashboard_url: str | None = None
+    source_url: str | None = None
 
 
 class AlertmanagerReceiver(Strict):

@@ -21,7 +21,8 @@ from monitor.notify.inhibit import Decision, decide
 from monitor.notify.outage import DeliveryLog
 from monitor.notify.retry import Deferred, Refused
 from monitor.notify.routing import Destination, repeats, route
-from monitor.notify.slack import SlackWebhookNotifier, build_slack_notifier
+from monitor.notify.ruleinfo import RuleInfo
+from monitor.notify.slack import SlackWebhookNotifier, build_slack_notifier, link_templates
 from monitor.notify.slack_state import ReceiverStateStore
 from monitor.notify.webhook import WebhookNotifier
 from monitor.store import OutboxEntry, Store
@@ -58,11 +59,12 @@ DeliveryHook = Callable[[str, str, str], None]  # receiver, rule, outcome
 
 def build_notifiers(config: Notify, env: Mapping[str, str] | None = None,
                     history: HistoryFn | None = None, state: ReceiverStateStore | None = None,
-                    clock: Callable[[], datetime] | None = None) -> dict[str, Notifier]:
+                    clock: Callable[[], datetime] | None = None,
+                    rules: Mapping[str, RuleInfo] | None = None) -> dict[str, Notifier]:
     """One notifier per receiver. The caller passes what only it may touch: the environment
     (SLACK_BOT_TOKEN, SLACK_API_URL), a series' history for charts, the store that keeps Slack
-    threads across restarts, and the clock. A Slack receiver without its token raises
-    ConfigError naming the receiver and the variable."""
+    threads across restarts, and the clock; `rules` (by name) words the messages. A Slack
+    receiver without its token raises ConfigError naming the receiver and the variable."""
     env = env if env is not None else {}
     notifiers: dict[str, Notifier] = {}
     for index, receiver in enumerate(config.receivers):
@@ -70,15 +72,15 @@ def build_notifiers(config: Notify, env: Mapping[str, str] | None = None,
             notifiers[receiver.name] = ConsoleNotifier(receiver.name)
         elif receiver.webhook is not None:
             notifiers[receiver.name] = WebhookNotifier(
-                receiver.name, receiver.webhook.url, receiver.webhook.timeout.total_seconds())
+                receiver.name, receiver.webhook.url, receiver.webhook.timeout.total_seconds(), rules=rules)
         elif receiver.slack is not None:
             notifiers[receiver.name] = build_slack_notifier(
                 receiver.name, receiver.slack, env, f"notify.receivers[{index}].slack",
-                history=history, state=state, clock=clock)
+                history=history, state=state, clock=clock, rules=rules)
         elif receiver.slack_webhook is not None:
             notifiers[receiver.name] = SlackWebhookNotifier(
                 receiver.name, receiver.slack_webhook.url, receiver.slack_webhook.timeout.total_seconds(),
-                history=history)
+                history=history, rules=rules, links=link_templates(receiver.slack_webhook))
         elif receiver.alertmanager is not None:
             am = receiver.alertmanager
             notifiers[receiver.name] = AlertmanagerNotifier(

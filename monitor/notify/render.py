@@ -16,7 +16,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+import pandas as pd
+
 from monitor.alerts.notification import Notification
+from monitor.notify.message import Message, compose, headline
+from monitor.notify.ruleinfo import RuleInfo
+from monitor.notify.wording import period_name, span_name
 
 # Slack's documented Block Kit limits.
 MAX_BLOCKS = 50
@@ -25,6 +30,8 @@ MAX_HEADER_TEXT = 150
 MAX_FIELD_TEXT = 2000
 MAX_FIELDS = 10
 MAX_CONTEXT_ELEMENTS = 10
+MAX_ACTIONS = 25  # elements of an actions block
+MAX_BUTTON_TEXT = 75
 MAX_FALLBACK_TEXT = 3000  # the notification text shown where blocks are not
 TRUNCATED = "… [truncated]"
 DIGEST_LINE = 400  # one digest entry, so that ten fit in a couple of sections
@@ -46,8 +53,11 @@ def console_line(payload: Notification) -> str:
             f"({payload.severity}){reminder}: {summary}")
 
 
-def webhook_body(payload: Notification, receiver: str) -> dict[str, Any]:
-    return {"version": "1", "receiver": receiver, "status": payload.status.value, "alert": payload.to_json()}
+def webhook_body(payload: Notification, receiver: str, info: RuleInfo | None = None) -> dict[str, Any]:
+    """The generic webhook's JSON: the alert's fields, and `text` worded as in Slack."""
+    text = " ".join(f"{headline(payload, info)}. {payload.summary}".split())
+    return {"version": "1", "receiver": receiver, "status": payload.status.value, "text": text,
+            "alert": payload.to_json()}
 
 
 # -- text helpers --------------------------------------------------------------------------
@@ -129,81 +139,121 @@ def fit_blocks(blocks: list[Block]) -> list[Block]:
 
 
 # -- Slack alert messages ------------------------------------------------------------------
+def title(payload: Notification, info: RuleInfo | None = None) -> str:
+    """The header's text: the severity icon (a check mark once resolved) and the headline."""
+    return title_of(payload, headline(payload, info))
+
+
+def title_of(payload: Notification, text: str) -> str:
+    if payload.resolved:
+        return f"{_RESOLVED_ICON} Resolved · {text}"
+    return f"{_icon(payload)} {text}"
+
+
+def chart_title(payload: Notification, info: RuleInfo | None = None) -> str:
+    """The uploaded chart's title: the headline, the flagged span and the series id."""
+    return f"{headline(payload, info)} ({span_name(payload.since_period, payload.period)}) · {payload.series}"
+
+
 def _icon(payload: Notification) -> str:
     if payload.resolved:
         return _RESOLVED_ICON
     return _ICON.get(str(payload.severity), ":red_circle:")
 
 
-def _fields(payload: Notification) -> Block:
-    pairs = [("Series", payload.series), ("Period", period_span(payload)),
-             ("Value", format_number(payload.value)),
-             ("Threshold", format_number(payload.reference)),
-             ("Severity", payload.severity)]
-    if payload.event_period:
-        pairs.append(("Change point", payload.event_period))
+def _fields(message: Message) -> Block:
     return {"type": "section", "fields": [
-        _mrkdwn(f"*{name}*\n{escape_mrkdwn(value)}", MAX_FIELD_TEXT) for name, value in pairs
+        _mrkdwn(f"*{name}*\n{escape_mrkdwn(value)}", MAX_FIELD_TEXT) for name, value in message.fields
     ][:MAX_FIELDS]}
 
 
-def context_line(payload: Notification, vintage: datetime | None) -> Block:
-    """Where the numbers come from: source, vintage, rule and the routing labels."""
-    labels = payload.labels
-    source = labels.get("source")
-    shown = {k: v for k, v in labels.items()
-             if k not in ("source", "series", "alertname", "severity")}
-    parts = [f"Source: *{escape_mrkdwn(source)}*" if source else "",
-             f"Data as of {vintage:%Y-%m-%d %H:%M} UTC" if vintage else "",
-             f"Rule: {escape_mrkdwn(payload.rule)}",
-             escape_mrkdwn(", ".join(f"{k}={v}" for k, v in sorted(shown.items()))) if shown else ""]
-    return _context([" · ".join(p for p in parts if p)])
+def _run(message: Message) -> list[Block]:
+    return [_section(f"*Run:* {escape_mrkdwn(message.run)}")] if message.run else []
 
 
-def fallback_text(payload: Notification) -> str:
+def _notes(message: Message) -> list[Block]:
+    """The rule's description, its other annotations, and the links as buttons."""
+    notes = message.notes
+    blocks: list[Block] = []
+    if notes.description:
+        blocks.append(_section(escape_mrkdwn(notes.description)))
+    if notes.other:
+        blocks.append(_context([escape_mrkdwn(" · ".join(f"{k}: {v}" for k, v in notes.other))]))
+    if notes.links:
+        blocks.append({"type": "actions", "elements": [
+            {"type": "button", "action_id": f"link-{index}", "url": url,
+             "text": {"type": "plain_text", "text": truncate(text, MAX_BUTTON_TEXT), "emoji": False}}
+            for index, (text, url) in enumerate(notes.links[:MAX_ACTIONS])]})
+    return blocks
+
+
+def _lead(message: Message) -> str:
+    """The rule's own summary (an annotation) in bold over the finding's sentence."""
+    note = message.notes.summary
+    return (f"*{escape_mrkdwn(note)}*\n" if note else "") + escape_mrkdwn(message.summary)
+
+
+def context_line(message: Message) -> Block:
+    """Where the numbers come from (source, vintage, rule), then the raw labels, small."""
+    return _context([escape_mrkdwn(message.source),
+                     escape_mrkdwn(message.labels) if message.labels else ""])
+
+
+def fallback_text(payload: Notification, info: RuleInfo | None = None,
+                  history: pd.Series | None = None) -> str:
     """The plain notification line (phones, screen readers): escaped like the blocks."""
-    text = f"{status_tag(payload)} {payload.rule}: {payload.summary}"
+    text = f"{compose(payload, info, history).headline}. {payload.summary}"
     return truncate(escape_mrkdwn(text), MAX_FALLBACK_TEXT)
 
 
-def alert_blocks(payload: Notification, vintage: datetime | None = None,
-                 mention: str | None = None) -> list[Block]:
-    """A parent message: header, the sentence, the numbers, where they come from."""
-    status = str(payload.status).upper()
-    summary = escape_mrkdwn(payload.summary)
+def alert_blocks(payload: Notification, vintage: datetime | None = None, mention: str | None = None, *,
+                 info: RuleInfo | None = None, history: pd.Series | None = None,
+                 links: Sequence[tuple[str, str]] = ()) -> list[Block]:
+    """A parent message: what happened, the sentence, the figures, the run, the rule's notes
+    and links, the source."""
+    message = compose(payload, info, history, vintage, links)
     lead = f"{mention} " if mention and payload.status == "firing" else ""
     return fit_blocks([
-        _header(f"{_icon(payload)} {status} · {payload.rule}"),
-        _section(lead + summary),
-        _fields(payload),
-        context_line(payload, vintage),
+        _header(title_of(payload, message.headline)),
+        _section(lead + _lead(message)),
+        _fields(message),
+        *_run(message),
+        *_notes(message),
+        context_line(message),
     ])
 
 
-def resolved_parent_blocks(firing: Notification, resolved: Notification,
-                           vintage: datetime | None = None) -> list[Block]:
+def resolved_parent_blocks(firing: Notification, resolved: Notification, vintage: datetime | None = None,
+                           *, info: RuleInfo | None = None, history: pd.Series | None = None,
+                           links: Sequence[tuple[str, str]] = ()) -> list[Block]:
     """The parent edited once resolved: the original facts struck through under a resolved
     header, with the resolving sentence on top."""
+    was = compose(firing, info, history, vintage, links)
+    now = compose(resolved, info, history, vintage)
     return fit_blocks([
-        _header(f"{_RESOLVED_ICON} RESOLVED · {firing.rule}"),
-        _section(f"*Resolved in {escape_mrkdwn(resolved.period)}:* "
+        _header(f"{_RESOLVED_ICON} Resolved · {now.headline}"),
+        _section(f"*Resolved in {escape_mrkdwn(period_name(resolved.period))}:* "
                  f"{escape_mrkdwn(resolved.summary)}"),
         _section(f"~{escape_mrkdwn(firing.summary)}~"),
-        _fields(firing),
-        context_line(resolved, vintage),
+        _fields(was),
+        *_notes(was),
+        context_line(now),
     ])
 
 
-def thread_blocks(payload: Notification, vintage: datetime | None = None) -> list[Block]:
+def thread_blocks(payload: Notification, vintage: datetime | None = None, *, info: RuleInfo | None = None,
+                  history: pd.Series | None = None) -> list[Block]:
     """A reply in the episode's thread: a resolution, a reminder or a revision."""
+    message = compose(payload, info, history, vintage)
     if payload.resolved:
-        lead = f"{_RESOLVED_ICON} *Resolved* in {escape_mrkdwn(payload.period)}: "
+        lead = f"{_RESOLVED_ICON} *Resolved · {escape_mrkdwn(message.headline)}*\n"
     else:
-        lead = f"{_icon(payload)} *Update* for {escape_mrkdwn(payload.period)}: "
+        lead = f"{_icon(payload)} *Update for {escape_mrkdwn(period_name(payload.period))}:* "
     blocks = [_section(lead + escape_mrkdwn(payload.summary))]
     if not payload.resolved:
-        blocks.append(_fields(payload))
-    blocks.append(context_line(payload, vintage))
+        blocks.append(_fields(message))
+        blocks.extend(_run(message))
+    blocks.append(context_line(message))
     return fit_blocks(blocks)
 
 
@@ -213,22 +263,22 @@ def order_by_move(payloads: Sequence[Notification]) -> list[Notification]:
 
 
 def digest_blocks(payloads: Sequence[Notification], group_labels: Mapping[str, str],
-                  size: int, vintage: datetime | None = None) -> list[Block]:
-    """One message for a release that moved many series: the largest moves first, the rest
-    counted; the full list goes into the thread as CSV."""
+                  size: int, vintage: datetime | None = None, *,
+                  rules: Mapping[str, RuleInfo] | None = None) -> list[Block]:
+    """One message for a release that moved many series: the largest moves first, each as
+    its headline and figure, the rest counted; the full list goes into the thread as CSV."""
+    rules = rules or {}
     ordered = order_by_move(payloads)
     counts: dict[str, int] = {}
     for p in payloads:
         counts[str(p.status)] = counts.get(str(p.status), 0) + 1
     tally = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    blocks: list[Block] = [_header(f":package: {len(payloads)} alerts ({tally})")]
+    noun = "alert" if len(payloads) == 1 else "alerts"
+    blocks: list[Block] = [_header(f":package: {len(payloads)} trade {noun}: {tally}")]
     if group_labels:
-        blocks.append(_section("*Group:* " + escape_mrkdwn(
-            ", ".join(f"{k}={v}" for k, v in sorted(group_labels.items())))))
-    lines = [truncate(f"{_icon(p)} *{escape_mrkdwn(p.series)}* "
-                      f"({escape_mrkdwn(period_span(p))}, {format_number(p.value)}): "
-                      f"{escape_mrkdwn(p.summary)}", DIGEST_LINE)
-             for p in ordered[:size]]
+        blocks.append(_context([escape_mrkdwn(
+            "Grouped by " + ", ".join(f"{k}={v}" for k, v in sorted(group_labels.items())))]))
+    lines = [truncate(digest_line(p, rules.get(p.rule)), DIGEST_LINE) for p in ordered[:size]]
     chunk: list[str] = []
     for line in lines:
         if chunk and len("\n".join([*chunk, line])) > MAX_SECTION_TEXT:
@@ -241,13 +291,26 @@ def digest_blocks(payloads: Sequence[Notification], group_labels: Mapping[str, s
     if rest:
         blocks.append(_section(f"_… and {rest} more; the full list is in the thread (CSV)._"))
     if ordered:
-        blocks.append(context_line(ordered[0], vintage))
+        first = compose(ordered[0], rules.get(ordered[0].rule), None, vintage)
+        blocks.append(_context([escape_mrkdwn(first.source)]))
     return fit_blocks(blocks)
+
+
+def digest_line(payload: Notification, info: RuleInfo | None) -> str:
+    """"🟠 *China's exports to Russia: 5th monthly fall in a row* · -16.4% YoY · August 2025"."""
+    message = compose(payload, info)
+    figure = next((text for name, text in message.fields if name in ("Change", "Value")), "")
+    span = next((text for name, text in message.fields if name == "Period"), "")
+    parts = [f"{_icon(payload)} *{escape_mrkdwn(message.headline)}*", escape_mrkdwn(figure),
+             escape_mrkdwn(span),
+             f"`{escape_mrkdwn(payload.series)}`"]
+    return " · ".join(p for p in parts if p)
 
 
 def digest_text(payloads: Sequence[Notification], group_labels: Mapping[str, str]) -> str:
     group = ", ".join(f"{k}={v}" for k, v in sorted(group_labels.items()))
-    return truncate(escape_mrkdwn(f"{len(payloads)} alerts {group}".strip()), MAX_FALLBACK_TEXT)
+    noun = "trade alert" if len(payloads) == 1 else "trade alerts"
+    return truncate(escape_mrkdwn(f"{len(payloads)} {noun} {group}".strip()), MAX_FALLBACK_TEXT)
 
 
 _CSV_COLUMNS = ("status", "rule", "series", "severity", "since_period", "period", "value",

@@ -27,10 +27,12 @@ from slack_sdk.webhook import WebhookClient
 
 from monitor.alerts.notification import Notification
 from monitor.config import ConfigError, ConfigProblem
+from monitor.config.templates import LINK_TEMPLATES
 from monitor.notify import render
 from monitor.notify.alertmanager import system_clock
 from monitor.notify.chart import HistoryFn, SeriesData
 from monitor.notify.retry import Gate, Refused, Transient, call_with_retries, retry_after_seconds
+from monitor.notify.ruleinfo import RuleInfo
 from monitor.notify.slack_state import (
     ALERT_EVENT,
     LOOKUP_LIMIT,
@@ -46,7 +48,7 @@ from monitor.retry import RetryPolicy
 from monitor.store import ReceiverState
 
 if TYPE_CHECKING:
-    from monitor.config import SlackReceiver
+    from monitor.config import SlackReceiver, SlackWebhookReceiver
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,11 @@ class SlackRefused(SlackDeliveryError, Refused):
     """Slack refused for a reason no retry can fix (token, scope, channel, request)."""
 
 
+def link_templates(config: SlackReceiver | SlackWebhookReceiver) -> tuple[tuple[str, str], ...]:
+    """A receiver's link templates as (key, template), for the message's buttons."""
+    return tuple((key, text) for key in LINK_TEMPLATES if (text := getattr(config, key, None)))
+
+
 def api_base_url(configured: str | None, env: Mapping[str, str]) -> str:
     url = configured or env.get(API_URL_ENV) or DEFAULT_API_URL
     return url if url.endswith("/") else url + "/"
@@ -80,7 +87,8 @@ def api_base_url(configured: str | None, env: Mapping[str, str]) -> str:
 
 def build_slack_notifier(name: str, config: SlackReceiver, env: Mapping[str, str], where: str, *,
                          history: HistoryFn | None = None, state: ReceiverStateStore | None = None,
-                         clock: Callable[[], datetime] | None = None) -> SlackNotifier:
+                         clock: Callable[[], datetime] | None = None,
+                         rules: Mapping[str, RuleInfo] | None = None) -> SlackNotifier:
     """The notifier for a `slack:` receiver; a missing token is a config error naming both the
     receiver and the variable."""
     token = env.get(TOKEN_ENV, "").strip()
@@ -94,7 +102,8 @@ def build_slack_notifier(name: str, config: SlackReceiver, env: Mapping[str, str
     return SlackNotifier(name, token=token, channel=config.channel,
                          api_url=api_base_url(config.api_url, env), state=state, history=history,
                          digest_size=config.digest_size, chart=config.chart, mention=config.mention,
-                         timeout=config.timeout.total_seconds(), clock=clock or system_clock)
+                         timeout=config.timeout.total_seconds(), clock=clock or system_clock, rules=rules,
+                         links=link_templates(config))
 
 
 class SlackNotifier(SlackThreads):
@@ -106,13 +115,14 @@ class SlackNotifier(SlackThreads):
                  state: ReceiverStateStore | None = None, history: HistoryFn | None = None,
                  digest_size: int = 10, chart: bool = True, mention: str | None = None,
                  timeout: float = 10.0, retry: RetryPolicy | None = None,
-                 clock: Callable[[], datetime] = system_clock) -> None:
+                 clock: Callable[[], datetime] = system_clock,
+                 rules: Mapping[str, RuleInfo] | None = None, links: Sequence[tuple[str, str]] = ()) -> None:
         client = WebClient(token=token, base_url=api_url if api_url.endswith("/") else api_url + "/",
                            timeout=max(1, round(timeout)), retry_handlers=[])
         self.channel = channel
         self._web = _WebApi(name, channel, client, retry or RetryPolicy())
         super().__init__(name, self._web, state=state, history=history, digest_size=digest_size,
-                         chart=chart, mention=mention, clock=clock)
+                         chart=chart, mention=mention, clock=clock, rules=rules, links=links)
 
     def channel_id(self) -> str:
         return self._web.channel_id()
@@ -309,8 +319,11 @@ class SlackWebhookNotifier:
     digests: ClassVar[bool] = True
 
     def __init__(self, name: str, url: str, timeout: float = 10.0, history: HistoryFn | None = None,
-                 mention: str | None = None, retry: RetryPolicy | None = None) -> None:
+                 mention: str | None = None, retry: RetryPolicy | None = None,
+                 rules: Mapping[str, RuleInfo] | None = None, links: Sequence[tuple[str, str]] = ()) -> None:
         self.name = name
+        self._rules: Mapping[str, RuleInfo] = rules or {}
+        self._links = tuple(links)
         self._client = WebhookClient(url, timeout=max(1, round(timeout)), retry_handlers=[])
         self._history = history
         self._mention = mention
@@ -319,13 +332,15 @@ class SlackWebhookNotifier:
 
     def send(self, payload: Notification) -> None:
         data = SeriesData(self._history, str(payload.series))
-        blocks = render.alert_blocks(payload, data.at, self._mention)
-        self._deliver(blocks, render.fallback_text(payload))
+        info = self._rules.get(payload.rule)
+        blocks = render.alert_blocks(payload, data.at, self._mention, info=info, history=data.values,
+                                     links=self._links)
+        self._deliver(blocks, render.fallback_text(payload, info, data.values))
 
     def send_group(self, payloads: Sequence[Notification], group_labels: Mapping[str, str]) -> None:
         """A digest without its CSV (webhooks cannot upload files)."""
         if payloads:
-            self._deliver(render.digest_blocks(payloads, group_labels, 10),
+            self._deliver(render.digest_blocks(payloads, group_labels, 10, rules=self._rules),
                           render.digest_text(payloads, group_labels))
 
     def _deliver(self, blocks: list[render.Block], text: str) -> None:

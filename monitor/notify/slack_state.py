@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from monitor.alerts.notification import Notification
 from monitor.notify import render
 from monitor.notify.chart import HistoryFn, SeriesData, alt_text, chart_filename, chart_or_none
+from monitor.notify.ruleinfo import RuleInfo
 from monitor.store import ReceiverState
 
 
@@ -94,7 +95,8 @@ class SlackCalls(Protocol):
 class SlackThreads:
     def __init__(self, name: str, calls: SlackCalls, *, state: ReceiverStateStore | None,
                  history: HistoryFn | None, digest_size: int, chart: bool, mention: str | None,
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime], rules: Mapping[str, RuleInfo] | None = None,
+                 links: Sequence[tuple[str, str]] = ()) -> None:
         self.name = name
         self.digest_size = digest_size
         self._calls = calls
@@ -103,6 +105,8 @@ class SlackThreads:
         self._chart = chart
         self._mention = mention
         self._clock = clock
+        self._rules: Mapping[str, RuleInfo] = rules or {}
+        self._links = tuple(links)  # the receiver's link templates: buttons on parent messages
 
     # -- alerts ------------------------------------------------------------------------------
     def send(self, payload: Notification) -> None:
@@ -126,11 +130,11 @@ class SlackThreads:
         if state.progress != Progress.POSTED:
             return
         parent = Notification.from_json(state.parent)
-        png = chart_or_none(data, parent) if self._chart else None
+        png = chart_or_none(data, parent, self._rules.get(parent.rule)) if self._chart else None
         if png is not None:
             self._calls.upload_once(state, chart_filename(parent), chart_maybe_sent, file=png,
-                                    title=f"{parent.series} ({render.period_span(parent)})",
-                                    alt_txt=alt_text(parent))
+                                    title=render.chart_title(parent, self._rules.get(parent.rule)),
+                                    alt_txt=alt_text(parent, self._rules.get(parent.rule)))
         self._save(replace(state, progress=Progress.FIRING))
 
     def _resolve(self, payload: Notification, state: ReceiverState | None, data: SeriesData) -> None:
@@ -147,21 +151,28 @@ class SlackThreads:
         if not maybe_sent:
             resolving = Progress.DIGEST_RESOLVING if digest else Progress.RESOLVING
             state = self._save(replace(state, progress=resolving))
-        self._calls.post_once(state, RESOLUTION_EVENT, render.thread_blocks(payload, data.at),
-                              render.fallback_text(payload), thread_ts=state.ts, maybe_sent=maybe_sent)
+        info = self._rules.get(payload.rule)
+        self._calls.post_once(state, RESOLUTION_EVENT,
+                              render.thread_blocks(payload, data.at, info=info, history=data.values),
+                              render.fallback_text(payload, info, data.values), thread_ts=state.ts,
+                              maybe_sent=maybe_sent)
         if not digest:
             firing = Notification.from_json(state.parent)
-            self._calls.edit(state, render.resolved_parent_blocks(firing, payload, data.at),
-                             render.fallback_text(payload))
+            self._calls.edit(state, render.resolved_parent_blocks(firing, payload, data.at, info=info,
+                                                                  history=data.values, links=self._links),
+                             render.fallback_text(payload, info, data.values))
         self._save(replace(state, progress=Progress.RESOLVED))
 
     def _remind(self, payload: Notification, state: ReceiverState, data: SeriesData) -> None:
         """A reply, and the parent refreshed. Not looked for after a crash: a reminder said
         twice does no harm, so reminders are delivered at least once."""
-        self._calls.reply(state, render.thread_blocks(payload, data.at), render.fallback_text(payload))
+        info = self._rules.get(payload.rule)
+        text = render.fallback_text(payload, info, data.values)
+        self._calls.reply(state, render.thread_blocks(payload, data.at, info=info, history=data.values), text)
         if state.progress == Progress.DIGEST:
             return
-        self._calls.edit(state, render.alert_blocks(payload, data.at), render.fallback_text(payload))
+        self._calls.edit(state, render.alert_blocks(payload, data.at, info=info, history=data.values,
+                                                    links=self._links), text)
         self._save(replace(state, parent=payload.to_json()))
 
     def _intend(self, payload: Notification) -> ReceiverState:
@@ -175,8 +186,11 @@ class SlackThreads:
         if state.progress != Progress.POSTING:
             return state
         parent = Notification.from_json(state.parent)
-        ts = self._calls.post_once(state, ALERT_EVENT, render.alert_blocks(parent, data.at, self._mention),
-                                   render.fallback_text(parent), maybe_sent=maybe_sent)
+        info = self._rules.get(parent.rule)
+        blocks = render.alert_blocks(parent, data.at, self._mention, info=info, history=data.values,
+                                     links=self._links)
+        text = render.fallback_text(parent, info, data.values)
+        ts = self._calls.post_once(state, ALERT_EVENT, blocks, text, maybe_sent=maybe_sent)
         done = Progress.RESOLVED if parent.resolved else Progress.POSTED
         return self._save(replace(state, ts=ts, progress=done))
 
@@ -213,7 +227,8 @@ class SlackThreads:
                 {"count": len(payloads), "labels": dict(group_labels)}))
         if state.progress == Progress.POSTING:
             data = SeriesData(self._history, render.order_by_move(payloads)[0].series)
-            blocks = render.digest_blocks(payloads, group_labels, self.digest_size, data.at)
+            blocks = render.digest_blocks(payloads, group_labels, self.digest_size, data.at,
+                                          rules=self._rules)
             text = render.digest_text(payloads, group_labels)
             ts = self._calls.post_once(state, DIGEST_EVENT, blocks, text, maybe_sent=maybe_sent)
             state = replace(state, ts=ts, progress=Progress.POSTED)

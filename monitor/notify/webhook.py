@@ -4,6 +4,7 @@ the outbox. Errors never quote the URL: webhook URLs often carry a secret."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import httpx
@@ -11,6 +12,7 @@ import httpx
 from monitor.alerts.notification import Notification
 from monitor.notify.render import webhook_body
 from monitor.notify.retry import Gate, Refused, Transient, call_with_retries, retry_after_seconds
+from monitor.notify.ruleinfo import RuleInfo
 from monitor.retry import RetryPolicy
 
 
@@ -52,13 +54,15 @@ def post_json(url: str, body: Any, timeout: float, policy: RetryPolicy, who: str
 class WebhookNotifier:
     digests: ClassVar[bool] = False
 
-    def __init__(self, name: str, url: str, timeout_seconds: float, retry: RetryPolicy | None = None) -> None:
+    def __init__(self, name: str, url: str, timeout_seconds: float, retry: RetryPolicy | None = None,
+                 rules: Mapping[str, RuleInfo] | None = None) -> None:
         self.name = name
+        self._rules: Mapping[str, RuleInfo] = rules or {}
         self._url = url
         self._timeout = timeout_seconds
         self._retry = retry or RetryPolicy()
         self._gate = Gate()
 
     def send(self, payload: Notification) -> None:
-        post_json(self._url, webhook_body(payload, self.name), self._timeout, self._retry,
-                  f"webhook {self.name}", self._gate)
+        body = webhook_body(payload, self.name, self._rules.get(payload.rule))
+        post_json(self._url, body, self._timeout, self._retry, f"webhook {self.name}", self._gate)

@@ -13,6 +13,7 @@ import pandas as pd
 
 from monitor.alerts.lifecycle import Alert, Status, fingerprint
 from monitor.alerts.notification import Notification
+from monitor.notify.ruleinfo import RuleInfo
 from monitor.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
@@ -23,6 +24,11 @@ LABELS = {"reporter": "RUS", "partner": "CHN", "flow": "import", "commodity": "T
           "unit": "USD_M", "source": "rosstat"}
 FIRING_SUMMARY = ("Russia's imports from China fell 21.6% YoY in 2015-03, the 5th consecutive monthly "
                   "decline below -5%.")
+# The rule the payloads above come from, as notifiers learn it from the config.
+RULE = RuleInfo("yoy_consecutive_decline", "yoy_pct", MappingProxyType({}), "consecutive",
+                MappingProxyType({"direction": "below", "threshold": -5.0, "count": 5}))
+RULES = MappingProxyType({RULE.name: RULE})
+FIRING_HEADLINE = "Russia's imports from China: 5th monthly fall in a row"
 
 
 def alert(rule: str = "yoy_consecutive_decline", series: str = SERIES, *, status: Status = Status.FIRING,

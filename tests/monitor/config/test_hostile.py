@@ -84,7 +84,7 @@ def test_check_refuses_with_one_located_line(
     assert problem[0].startswith(f"{config}:{line}: {path}: "), problem[0]
     assert message in problem[0]
     assert len(problem[0]) < 300
-    assert elapsed < 2, f"took {elapsed:.1f}s"
+    assert elapsed < 15, f"took {elapsed:.1f}s"  # a hang (an alias bomb ran for minutes), not a speed target
 
 
 def test_a_file_over_the_size_cap_is_refused_unread(tmp_path: Path) -> None:

@@ -141,9 +141,9 @@ def test_a_resolution_with_its_own_parent_never_disappears_into_a_digest(fake: F
     assert (result.sent, result.pending) == (6, 0)
     replies = fake.replies(CHANNEL, parent.ts)
     assert [r.metadata["event_type"] for r in replies if r.metadata] == ["tradewatch_resolution"]
-    assert "RESOLVED" in header(fake, parent.ts) and fake.message(CHANNEL, parent.ts).edits
+    assert "Resolved" in header(fake, parent.ts) and fake.message(CHANNEL, parent.ts).edits
     [digest] = [m for m in fake.parents(CHANNEL) if m.ts != parent.ts]
-    assert "5 alerts" in str(digest.blocks[0]) and "8456" not in str(digest.blocks)
+    assert "5 trade alerts" in str(digest.blocks[0]) and "8456" not in str(digest.blocks)
 
 
 def test_an_outage_is_counted_once_per_attempt_and_logged_once(

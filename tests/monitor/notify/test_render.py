@@ -30,7 +30,16 @@ from monitor.notify.render import (
     thread_blocks,
     truncate,
 )
-from tests.fakes.payloads import FIRING_SUMMARY, SERIES, alert, demo_store, payload, resolved
+from tests.fakes.payloads import (
+    FIRING_HEADLINE,
+    FIRING_SUMMARY,
+    RULE,
+    SERIES,
+    alert,
+    demo_store,
+    payload,
+    resolved,
+)
 from tests.fakes.slack_server import block_errors, iter_blocks_text
 
 VINTAGE = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
@@ -68,27 +77,33 @@ def test_console_line_is_unchanged() -> None:
 
 
 def test_a_firing_message_has_header_sentence_fields_and_context() -> None:
-    blocks = alert_blocks(payload(), VINTAGE)
+    blocks = alert_blocks(payload(since="2015-03"), VINTAGE, info=RULE)  # first held in March
     assert [b["type"] for b in blocks] == ["header", "section", "section", "context"]
     assert block_errors(blocks) == []
     shown = list(iter_blocks_text(blocks))
-    assert shown[0] == ":large_orange_circle: FIRING · yoy_consecutive_decline"
+    assert shown[0] == f":large_orange_circle: {FIRING_HEADLINE}"
     assert shown[1] == FIRING_SUMMARY
-    assert shown[-1] == ("Source: *rosstat* · Data as of 2026-03-01 06:00 UTC · "
-                         "Rule: yoy_consecutive_decline · "
-                         "commodity=TOTAL, flow=import, partner=CHN, reporter=RUS, team=policy, unit=USD_M")
+    assert shown[2:5] == ["*Change*\n-21.6% YoY", "*Threshold*\n-5% YoY",
+                          "*Period*\nNovember 2014 – March 2015"]
+    assert shown[-2:] == [
+        "Source: rosstat · Data as of 1 March 2026, 06:00 UTC · Rule yoy_consecutive_decline",
+        f"{SERIES} · commodity=TOTAL, flow=import, partner=CHN, reporter=RUS, source=rosstat, team=policy, "
+        "unit=USD_M"]
 
 
-def test_a_change_point_shows_its_period() -> None:
-    blocks = alert_blocks(payload(event_period="2014-12"))
-    assert "*Change point*\n2014-12" in list(iter_blocks_text(blocks))
+def test_without_its_rule_a_message_still_says_who_and_when() -> None:
+    shown = list(iter_blocks_text(alert_blocks(payload(event_period="2014-12"))))
+    assert shown[0] == (":large_orange_circle: Russia's imports from China: "
+                        "yoy_consecutive_decline in March 2015")
+    assert "*Change point*\nDecember 2014" in shown and "*Value*\n-21.6" in shown
 
 
 def test_resolved_parent_and_thread_reply() -> None:
     firing = alert()
-    parent = resolved_parent_blocks(payload(), resolved(firing), VINTAGE)
+    parent = resolved_parent_blocks(payload(), resolved(firing), VINTAGE, info=RULE)
     assert block_errors(parent) == []
-    assert parent[0]["text"]["text"].startswith(":white_check_mark: RESOLVED")
+    assert parent[0]["text"]["text"] == (":white_check_mark: Resolved · "
+                                         "Russia's imports from China: back above -5% YoY")
     reply = thread_blocks(resolved(firing))
     assert [b["type"] for b in reply] == ["section", "context"]
     update = thread_blocks(payload(period="2015-04"))
@@ -118,9 +133,9 @@ def test_a_digest_shows_the_largest_moves_first_and_counts_the_rest() -> None:
     blocks = digest_blocks(payloads, {"rule": "yoy"}, size=3)
     assert block_errors(blocks) == []
     shown = "\n".join(iter_blocks_text(blocks))
-    lines = [line for line in shown.splitlines() if "v=" in line]
-    assert [line.split("*")[1] for line in lines] == ["s1", "s2", "s0"]
-    assert "and 2 more" in shown and "*Group:* rule=yoy" in shown
+    lines = [line for line in shown.splitlines() if "`" in line]
+    assert [line.split("`")[1] for line in lines] == ["s1", "s2", "s0"]
+    assert "and 2 more" in shown and "Grouped by rule=yoy" in shown
 
 
 def test_a_digest_with_long_lines_stays_within_the_limits() -> None:
@@ -146,3 +161,24 @@ def test_the_chart_is_a_png_of_the_series(tmp_path: Path) -> None:
     assert store.series_history("no/such/series").empty
     with pytest.raises(ValueError):
         chart_png(pd.Series(dtype=float), payload())
+
+
+def test_annotations_and_links_have_their_place_and_are_escaped() -> None:
+    from dataclasses import replace
+    from types import MappingProxyType
+
+    rule = replace(RULE, annotations=MappingProxyType({
+        "summary": "{{ labels.partner }} <!channel> watch", "description": "Below {{ threshold }} & more",
+        "runbook_url": "https://wiki.example/{{ rule }}", "owner": "desk {{ severity }}",
+        "broken": "{{ labels.nope }}"}))
+    links = (("dashboard_url", "https://grafana.example/d?s={{ series | urlencode }}"),
+             ("source_url", "not a url {{ period }}"))
+    blocks = alert_blocks(payload(), VINTAGE, info=rule, links=links)
+    assert block_errors(blocks) == []
+    shown = list(iter_blocks_text(blocks))
+    assert shown[1].startswith("*CHN &lt;!channel&gt; watch*\n" + FIRING_SUMMARY[:20])
+    assert "Below -5.0 &amp; more" in shown and "owner: desk warning" in shown
+    [actions] = [b for b in blocks if b["type"] == "actions"]
+    assert [(e["text"]["text"], e["url"]) for e in actions["elements"]] == [
+        ("Runbook", "https://wiki.example/yoy_consecutive_decline"),
+        ("Dashboard", "https://grafana.example/d?s=rus-chn/import/total")]

@@ -28,7 +28,16 @@ from monitor.notify.slack import SlackDeliveryError, SlackNotifier
 from monitor.retry import RetryPolicy
 from monitor.store import ReceiverState, Store
 from monitor.store.schema import deliveries
-from tests.fakes.payloads import FIRING_SUMMARY, SERIES, alert, demo_store, payload, resolved
+from tests.fakes.payloads import (
+    FIRING_HEADLINE,
+    FIRING_SUMMARY,
+    RULES,
+    SERIES,
+    alert,
+    demo_store,
+    payload,
+    resolved,
+)
 from tests.fakes.slack_server import Channel, FakeSlack, iter_blocks_text
 
 FAST = RetryPolicy(attempts=4, deadline=10.0, backoff=0.01, max_backoff=0.05, cooloff=0.0)
@@ -62,7 +71,7 @@ def store(template: Path, tmp_path: Path) -> Iterator[Store]:
 def notifier(fake: FakeSlack, store: Store | None, **kwargs: Any) -> SlackNotifier:
     options: dict[str, Any] = {"token": fake.token, "channel": "#trade-alerts", "api_url": fake.api_url,
                                "state": store, "history": store.series_history if store else None,
-                               "retry": FAST}
+                               "retry": FAST, "rules": RULES}
     options.update(kwargs)
     return SlackNotifier("policy-desk", **options)
 
@@ -76,20 +85,22 @@ def test_firing_posts_one_parent_with_its_blocks_and_a_chart_in_its_thread(
         fake: FakeSlack, store: Store) -> None:
     notifier(fake, store).send(payload())
     [parent] = fake.parents(CHANNEL)
-    header, sentence, fields, context = parent.blocks
-    assert header["type"] == "header" and "FIRING" in header["text"]["text"]
-    assert "yoy_consecutive_decline" in header["text"]["text"]
+    header, sentence, fields, run, context = parent.blocks
+    assert header["type"] == "header"
+    assert header["text"]["text"] == f":large_orange_circle: {FIRING_HEADLINE}"
     assert sentence["text"]["text"] == FIRING_SUMMARY
     assert [f["text"] for f in fields["fields"]] == [
-        f"*Series*\n{SERIES}", "*Period*\n2014-11 – 2015-03", "*Value*\n-21.6", "*Threshold*\n-5",
-        "*Severity*\nwarning"]
-    [line] = texts([context])
-    assert "Source: *rosstat*" in line and "Data as of 2026-03-01 06:00 UTC" in line
-    assert parent.text.startswith("[FIRING] yoy_consecutive_decline: Russia's imports")
+        "*Change*\n-21.6% YoY", "*Level*\nUS$ 3.0 bn in March 2015 against US$ 3.8 bn a year earlier",
+        "*Threshold*\n-5% YoY", "*Period*\nNovember 2014 – March 2015", "*Severity*\nwarning"]
+    assert texts([run])[0].startswith("*Run:* Nov 2014 -7.8% YoY · Dec 2014 -20.3% YoY")
+    line, labels = texts([context])
+    assert line == "Source: rosstat · Data as of 1 March 2026, 06:00 UTC · Rule yoy_consecutive_decline"
+    assert labels.startswith(f"{SERIES} · commodity=TOTAL")
+    assert parent.text.startswith(f"{FIRING_HEADLINE}. Russia's imports")
     [chart] = fake.files_in_thread(CHANNEL, parent.ts)
     assert chart.content is not None and chart.content.startswith(b"\x89PNG\r\n\x1a\n")
     assert chart.filename == "rus-chn-import-total-2015-03.png" and chart.length == len(chart.content)
-    assert chart.alt_txt and "flagged periods 2014-11 to 2015-03" in chart.alt_txt
+    assert chart.alt_txt and "flagged periods (November 2014 – March 2015)" in chart.alt_txt
     [complete] = fake.calls("files.completeUploadExternal")
     assert (complete.params["channel_id"], complete.params["thread_ts"]) == (CHANNEL, parent.ts)
     assert fake.replies(CHANNEL, parent.ts) == []
@@ -102,13 +113,14 @@ def test_resolution_replies_in_the_thread_and_edits_the_parent(fake: FakeSlack, 
     slack.send(resolved(firing))
     [parent] = fake.parents(CHANNEL)
     [reply] = fake.replies(CHANNEL, parent.ts)
-    assert "*Resolved* in 2015-09" in texts(reply.blocks)[0]
+    assert texts(reply.blocks)[0].startswith(
+        ":white_check_mark: *Resolved · Russia's imports from China: back above -5% YoY*")
     assert "no longer holds" in texts(reply.blocks)[0]
     [update] = fake.updates
     assert update.ts == parent.ts
-    assert "RESOLVED" in parent.blocks[0]["text"]["text"]
+    assert "Resolved" in parent.blocks[0]["text"]["text"]
     shown = texts(parent.blocks)
-    assert shown[1].startswith("*Resolved in 2015-09:*")
+    assert shown[1].startswith("*Resolved in September 2015:*")
     assert shown[2] == f"~{FIRING_SUMMARY}~"
     slack.send(resolved(firing))  # the same notification again (a retried drain) changes nothing
     assert len(fake.replies(CHANNEL, parent.ts)) == 1 and len(fake.updates) == 1
@@ -244,8 +256,8 @@ def test_text_from_data_is_escaped_and_cannot_ping_or_link(fake: FakeSlack, stor
     shown = texts(parent.blocks)
     assert shown[1] == ("Imports &lt;!channel&gt; fell; see &lt;http://evil.example|click&gt; "
                         "&amp; &lt;@U0ADMIN&gt;")
-    assert "*Series*\nx&amp;y/&lt;!channel&gt;" in shown
-    assert "Source: *a&amp;b &lt;!here&gt;*" in shown[-1]
+    assert shown[-1].startswith("x&amp;y/&lt;!channel&gt; · ")
+    assert "Source: a&amp;b &lt;!here&gt;" in shown[-2]
     assert all(t.get("verbatim") for b in parent.blocks if b["type"] != "header"
                for t in ([b["text"]] if "text" in b else []) + b.get("fields", []) + b.get("elements", []))
 
@@ -268,8 +280,8 @@ def test_long_text_is_cut_to_slacks_limits_with_a_marker(fake: FakeSlack, store:
     assert len(header) == 150 and header.endswith(TRUNCATED)
     section = parent.blocks[1]["text"]["text"]
     assert len(section) == 3000 and section.endswith(TRUNCATED)
-    series = parent.blocks[2]["fields"][0]["text"]
-    assert len(series) == 2000 and series.endswith(TRUNCATED)
+    series = parent.blocks[-1]["elements"][-1]["text"]
+    assert series.startswith("s" * 2500) and len(series) <= 3000
 
 
 def test_channel_names_are_resolved_across_pages_once(store: Store) -> None:
@@ -298,8 +310,8 @@ def test_a_digest_of_300_alerts_is_one_message_with_the_largest_moves_and_a_csv(
     shown = "\n".join(texts(parent.blocks))
     expected = sorted(range(300), key=lambda i: -abs(values[i] + 5.0))[:10]
     lines = [line for line in shown.splitlines() if "/import/total" in line]
-    assert [line.split("*")[1] for line in lines] == [f"s{i:03d}/import/total" for i in expected]
-    assert "and 290 more" in shown and "300 alerts (300 firing)" in shown
+    assert [line.split("`")[1] for line in lines] == [f"s{i:03d}/import/total" for i in expected]
+    assert "and 290 more" in shown and "300 trade alerts: 300 firing" in shown
     [csv_file] = fake.files_in_thread(CHANNEL, parent.ts)
     assert csv_file.filename.endswith(".csv") and csv_file.content is not None
     rows = csv_file.content.decode().splitlines()
@@ -401,7 +413,7 @@ def test_a_crash_anywhere_leaves_one_parent_one_chart_one_resolution(
     assert len(fake.files_in_thread(CHANNEL, parent.ts)) == 1
     [reply] = fake.replies(CHANNEL, parent.ts)
     assert resolution_replies(fake) == [reply]
-    assert "RESOLVED" in parent.blocks[0]["text"]["text"]
+    assert "Resolved" in parent.blocks[0]["text"]["text"]
     assert len(fake.calls("chat.postMessage")) == 2  # nothing was ever posted twice
     state = store.receiver_state("policy-desk", firing.fingerprint, 1)
     assert state is not None and (state.ts, state.progress) == (parent.ts, "resolved")
@@ -500,7 +512,7 @@ def test_alerts_of_a_digest_half_recorded_do_not_go_into_a_second_digest(
     slack.send_group(old, {})
     slack.send_group(old[3:] + new, {})
     first, second = fake.parents(CHANNEL)
-    assert "6 alerts" in texts(first.blocks)[0] and "2 alerts" in texts(second.blocks)[0]
+    assert "6 trade alerts" in texts(first.blocks)[0] and "2 trade alerts" in texts(second.blocks)[0]
     assert all("n0/import/total" not in t for t in texts(first.blocks))
     assert fake.replies(CHANNEL, first.ts) == []
 

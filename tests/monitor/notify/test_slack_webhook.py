@@ -30,9 +30,9 @@ def test_firing_and_resolved_are_one_message_each(fake: FakeSlack) -> None:
     hook.send(payload())
     hook.send(resolved(alert()))
     firing, done = fake.webhook_messages
-    assert firing["blocks"][0]["type"] == "header" and "FIRING" in firing["blocks"][0]["text"]["text"]
+    assert firing["blocks"][0]["type"] == "header" and "in March 2015" in firing["blocks"][0]["text"]["text"]
     assert firing["blocks"][1]["text"]["text"] == FIRING_SUMMARY
-    assert "RESOLVED" in done["blocks"][0]["text"]["text"]
+    assert "Resolved" in done["blocks"][0]["text"]["text"]
     assert "thread_ts" not in firing and firing["unfurl_links"] is False
 
 
