@@ -1,7 +1,7 @@
 """Config fuzzing: the real example configs, mutated (hostile numbers and strings, random keys,
 aliases, deep nesting, alias bombs, broken text), fed to the loader and to `tradewatch check`.
-Nothing but ConfigError may escape, each document is judged within fifteen seconds (a hang, not a speed), and memory
-stays bounded."""
+Nothing but ConfigError may escape, each document is judged within fifteen seconds (a bound
+on a hang, not a speed target), and memory stays bounded."""
 
 from __future__ import annotations
 
