@@ -22,7 +22,7 @@ from tests.deploy.support import (
 )
 
 ALERTS = {"TradewatchDown", "TradewatchSourceFailing", "TradewatchSourceStale",
-          "TradewatchOutboxBacklog", "TradewatchNotificationsFailing"}
+          "TradewatchOutboxBacklog", "TradewatchNotificationsFailing", "TradewatchDeliveriesParked"}
 
 
 def promtool(*args: str, cwd: Path = DEPLOY) -> subprocess.CompletedProcess[str]:

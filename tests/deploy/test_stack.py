@@ -316,7 +316,7 @@ def test_every_dashboard_variable_finds_values(stack: Stack) -> None:
 
 def test_every_rule_expression_evaluates(stack: Stack) -> None:
     queries = rule_queries()
-    assert len(queries) == 5
+    assert len(queries) == 6
     assert expression_failures(stack.prometheus, queries) == []
 
 
@@ -327,20 +327,22 @@ def test_rules_are_loaded_and_the_failure_alerts_match_real_labels(stack: Stack)
 
     def pending() -> dict[str, dict[str, Any]] | None:
         rules = alerting_rules()
-        if rules["TradewatchSourceFailing"]["alerts"] and rules["TradewatchNotificationsFailing"]["alerts"]:
+        if rules["TradewatchSourceFailing"]["alerts"] and rules["TradewatchDeliveriesParked"]["alerts"]:
             return rules
         return None
 
     rules = wait_until(pending, "the failure alerts to be pending")
     assert set(rules) == {"TradewatchDown", "TradewatchSourceFailing", "TradewatchSourceStale",
-                          "TradewatchOutboxBacklog", "TradewatchNotificationsFailing"}
+                          "TradewatchOutboxBacklog", "TradewatchNotificationsFailing",
+                          "TradewatchDeliveriesParked"}
     for name, rule in rules.items():
         assert rule["health"] == "ok", f"{name}: {rule.get('lastError')}"
     [failing] = rules["TradewatchSourceFailing"]["alerts"]
     assert (failing["labels"]["source"], failing["state"]) == ("missing_file", "pending")
-    [undelivered] = rules["TradewatchNotificationsFailing"]["alerts"]
-    assert (undelivered["labels"]["receiver"], undelivered["state"]) == ("rejecting", "pending")
-    for quiet in ("TradewatchDown", "TradewatchSourceStale", "TradewatchOutboxBacklog"):
+    [refused] = rules["TradewatchDeliveriesParked"]["alerts"]  # a 400 is a refusal: parked, not retried
+    assert (refused["labels"]["receiver"], refused["state"]) == ("rejecting", "pending")
+    for quiet in ("TradewatchDown", "TradewatchSourceStale", "TradewatchOutboxBacklog",
+                  "TradewatchNotificationsFailing"):
         assert rules[quiet]["alerts"] == [], quiet
 
 
@@ -353,7 +355,8 @@ KEY_QUERIES = [
     'tradewatch_source_errors_total{source="missing_file", reason="not_found"} > 0',
     "rate(tradewatch_source_poll_duration_seconds_count[1m]) > 0",
     'tradewatch_notifications_total{receiver="console", outcome="sent"} > 0',
-    'tradewatch_notifications_total{receiver="rejecting", outcome="failed"} > 0',
+    'tradewatch_notifications_total{receiver="rejecting", outcome="parked"} > 0',
+    'tradewatch_outbox_parked{receiver="rejecting"} > 0',
     "tradewatch_outbox_pending > 0",
     "tradewatch_outbox_oldest_age_seconds > 0",
     'tradewatch_build_info{version!="", python!=""} == 1',
