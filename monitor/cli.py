@@ -14,7 +14,7 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
-from monitor import __version__, admin
+from monitor import __version__, admin, dbcommands
 from monitor import detect as detect_command
 from monitor.backtest import command as backtest_command
 from monitor.config import ConfigError
@@ -57,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     backtest_command.add_parser(commands)
     detect_command.add_parser(commands)
     admin.add_parsers(commands, config_options)
+    dbcommands.add_parser(commands, config_options)
     return parser
 
 
@@ -99,13 +100,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return admin.run_routes(args, loaded)
     if args.command == "inhibit":
         return admin.run_inhibit(args, loaded)
+    if args.command == "db":
+        return dbcommands.run(args, loaded)
     from monitor.app import App
+    from monitor.store.versions import StoreRefused
 
     if args.command == "once":
         try:
             app = App(loaded, env=os.environ)
         except ConfigError as exc:
             print(mask(f"tradewatch: invalid config\n{exc}"), file=sys.stderr)
+            return EXIT_BAD_CONFIG
+        except StoreRefused as exc:
+            print(mask(f"tradewatch: {exc}"), file=sys.stderr)
             return EXIT_BAD_CONFIG
         except Exception as exc:
             return _unexpected(args.config, exc)
@@ -120,6 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(loaded: object, listen: str | None, secret_filter: SecretFilter, mask: Masker) -> int:
     from monitor.app import App
     from monitor.config import LoadedConfig
+    from monitor.store.versions import StoreRefused
 
     assert isinstance(loaded, LoadedConfig)
     stop = threading.Event()
@@ -142,6 +150,9 @@ def _run(loaded: object, listen: str | None, secret_filter: SecretFilter, mask: 
         url = app.start()
     except ConfigError as exc:
         print(mask(f"tradewatch: invalid config\n{exc}"), file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    except StoreRefused as exc:
+        print(mask(f"tradewatch: {exc}"), file=sys.stderr)
         return EXIT_BAD_CONFIG
     except OSError as exc:
         print(f"tradewatch: cannot listen on {listen or loaded.config.http.listen}: {exc.strerror}",

@@ -38,6 +38,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., s
     def url(name: str = "tw") -> str:
         if name not in urls:
             if request.param == "sqlite":
+                (tmp_path / "state").mkdir(exist_ok=True)
                 urls[name] = f"sqlite:///{tmp_path / 'state' / name}.db"
             else:
                 urls[name] = request.getfixturevalue("postgres_database")()

@@ -19,8 +19,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from monitor.store import versions
 from monitor.store.migrate import has_row_layout, migrate_row_layout
-from monitor.store.schema import metadata
 
 WRITE_LOCK_KEY = 0x7472_6164_6577_6174  # "tradewat": the advisory lock of write transactions
 
@@ -36,11 +36,19 @@ class Database:
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
-        with self.engine.begin() as conn:
+        with self.transaction() as conn:
             if has_row_layout(conn):
                 migrate_row_layout(conn)
-        metadata.create_all(self.engine)
+            self.schema_revisions = versions.upgrade(conn, self.where)  # (before, after)
         self._writing = threading.Lock()
+
+    @property
+    def where(self) -> str:
+        """The store as messages name it: the SQLite file, or the URL without its password."""
+        url = self.engine.url
+        if url.get_backend_name() == "sqlite":
+            return str(url.database or ":memory:")
+        return url.render_as_string(hide_password=True)
 
     def close(self) -> None:
         self.engine.dispose()
