@@ -103,10 +103,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "db":
         return dbcommands.run(args, loaded)
     from monitor.app import App
+    from monitor.store.lockfile import lock_store
     from monitor.store.versions import StoreRefused
 
     if args.command == "once":
         try:
+            lock = lock_store(loaded.store_url, "once")
             app = App(loaded, env=os.environ)
         except ConfigError as exc:
             print(mask(f"tradewatch: invalid config\n{exc}"), file=sys.stderr)
@@ -120,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             results = app.run_once()
         finally:
             app.store.close()
+            if lock is not None:
+                lock.release()
         return EXIT_OK if all(r.ok for r in results) else EXIT_SOURCE_FAILED
     return _run(loaded, args.listen, secret_filter, mask)
 
@@ -127,6 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(loaded: object, listen: str | None, secret_filter: SecretFilter, mask: Masker) -> int:
     from monitor.app import App
     from monitor.config import LoadedConfig
+    from monitor.store.lockfile import lock_store
     from monitor.store.versions import StoreRefused
 
     assert isinstance(loaded, LoadedConfig)
@@ -144,6 +149,7 @@ def _run(loaded: object, listen: str | None, secret_filter: SecretFilter, mask: 
     signal.signal(signal.SIGHUP, on_hangup)
     log = logging.getLogger("monitor.cli")
     try:
+        lock = lock_store(loaded.store_url, "run")  # held while the daemon runs
         app = App(loaded, listen=listen, api_token=os.environ.get("TRADEWATCH_API_TOKEN") or None,
                   env=os.environ)
         secret_filter.follow(lambda: app.runtime.loaded.secrets)  # a reload's secrets too
@@ -169,6 +175,8 @@ def _run(loaded: object, listen: str | None, secret_filter: SecretFilter, mask: 
             app.reload_in_background()  # this loop keeps watching for SIGTERM meanwhile
     log.info("stopping: finishing the cycle in flight")
     app.stop()
+    if lock is not None:
+        lock.release()
     log.info("stopped")
     return EXIT_OK
 
