@@ -14,7 +14,7 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
-from monitor import __version__, admin
+from monitor import __version__, admin, dbcommands
 from monitor import detect as detect_command
 from monitor.backtest import command as backtest_command
 from monitor.config import ConfigError
@@ -57,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     backtest_command.add_parser(commands)
     detect_command.add_parser(commands)
     admin.add_parsers(commands, config_options)
+    dbcommands.add_parser(commands, config_options)
     return parser
 
 
@@ -99,13 +100,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return admin.run_routes(args, loaded)
     if args.command == "inhibit":
         return admin.run_inhibit(args, loaded)
+    if args.command == "db":
+        return dbcommands.run(args, loaded)
     from monitor.app import App
+    from monitor.store.lockfile import lock_store
+    from monitor.store.versions import StoreRefused
 
     if args.command == "once":
         try:
+            lock = lock_store(loaded.store_url, "once")
             app = App(loaded, env=os.environ)
         except ConfigError as exc:
             print(mask(f"tradewatch: invalid config\n{exc}"), file=sys.stderr)
+            return EXIT_BAD_CONFIG
+        except StoreRefused as exc:
+            print(mask(f"tradewatch: {exc}"), file=sys.stderr)
             return EXIT_BAD_CONFIG
         except Exception as exc:
             return _unexpected(args.config, exc)
@@ -113,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             results = app.run_once()
         finally:
             app.store.close()
+            if lock is not None:
+                lock.release()
         return EXIT_OK if all(r.ok for r in results) else EXIT_SOURCE_FAILED
     return _run(loaded, args.listen, secret_filter, mask)
 
@@ -120,6 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(loaded: object, listen: str | None, secret_filter: SecretFilter, mask: Masker) -> int:
     from monitor.app import App
     from monitor.config import LoadedConfig
+    from monitor.store.lockfile import lock_store
+    from monitor.store.versions import StoreRefused
 
     assert isinstance(loaded, LoadedConfig)
     stop = threading.Event()
@@ -136,12 +149,16 @@ def _run(loaded: object, listen: str | None, secret_filter: SecretFilter, mask: 
     signal.signal(signal.SIGHUP, on_hangup)
     log = logging.getLogger("monitor.cli")
     try:
+        lock = lock_store(loaded.store_url, "run")  # held while the daemon runs
         app = App(loaded, listen=listen, api_token=os.environ.get("TRADEWATCH_API_TOKEN") or None,
                   env=os.environ)
         secret_filter.follow(lambda: app.runtime.loaded.secrets)  # a reload's secrets too
         url = app.start()
     except ConfigError as exc:
         print(mask(f"tradewatch: invalid config\n{exc}"), file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    except StoreRefused as exc:
+        print(mask(f"tradewatch: {exc}"), file=sys.stderr)
         return EXIT_BAD_CONFIG
     except OSError as exc:
         print(f"tradewatch: cannot listen on {listen or loaded.config.http.listen}: {exc.strerror}",
@@ -158,6 +175,8 @@ def _run(loaded: object, listen: str | None, secret_filter: SecretFilter, mask: 
             app.reload_in_background()  # this loop keeps watching for SIGTERM meanwhile
     log.info("stopping: finishing the cycle in flight")
     app.stop()
+    if lock is not None:
+        lock.release()
     log.info("stopped")
     return EXIT_OK
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.postgres import postgres_database, postgres_server  # noqa: F401  (fixtures)
+
 REPO = Path(__file__).resolve().parents[1]
 DEMO_CSV = REPO / "monitor" / "demo" / "russia_china_monthly_2006_2021_russian_fcs.csv"
 
@@ -22,6 +24,27 @@ def require_binary(name: str) -> str:
             pytest.fail(f"{name} is required in CI but not installed")
         pytest.skip(f"{name} not installed")
     return path
+
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BACKENDS)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., str]:
+    """A factory of store URLs, run once on SQLite and once on PostgreSQL: one URL per name,
+    the same name giving the same database (a store reopened), each name a fresh database."""
+    urls: dict[str, str] = {}
+
+    def url(name: str = "tw") -> str:
+        if name not in urls:
+            if request.param == "sqlite":
+                (tmp_path / "state").mkdir(exist_ok=True)
+                urls[name] = f"sqlite:///{tmp_path / 'state' / name}.db"
+            else:
+                urls[name] = request.getfixturevalue("postgres_database")()
+        return urls[name]
+
+    return url
 
 
 @pytest.fixture

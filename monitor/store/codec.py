@@ -76,7 +76,7 @@ def read_blocks(conn: Connection, after: int = 0, series: str | None = None,
         query = query.where(c.series == series)
     parse = c.vintage.type.dialect_impl(conn.dialect).result_processor(conn.dialect, None)
     vintages: dict[Any, datetime] = {}
-    result = conn.execution_options(yield_per=batch).execute(query)
+    result = conn.execute(query, execution_options={"yield_per": batch})  # this query's options only
     for part in result.partitions():
         for row in part:
             if row[2] not in vintages:

@@ -63,7 +63,7 @@ def ingest(database: Database, memory: Memory, incoming: Incoming, vintage: date
            frequency: str) -> IngestResult:
     """Write the new and revised values of `incoming` as one vintage."""
     with database.exclusive():  # one writer, and the memory is updated before the next one
-        with database.engine.begin() as conn:
+        with database.transaction() as conn:
             state = memory.synced(conn)
             plan = _plan(memory, state, incoming, frequency)
             if plan.new_series:

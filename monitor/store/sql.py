@@ -99,10 +99,13 @@ def replace_rows(conn: Connection, table: sa.Table, key: sa.Column[Any], deleted
 
 
 def utc(value: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes; everything in tradewatch is UTC-aware."""
-    if value is None or value.tzinfo is not None:
+    """SQLite returns naive datetimes, PostgreSQL aware ones in the session's zone; everything
+    in tradewatch is aware, in `datetime.UTC`."""
+    if value is None or value.tzinfo is UTC:
         return value
-    return value.replace(tzinfo=UTC)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 def decode_all(texts: Sequence[str]) -> list[dict[str, str]]:

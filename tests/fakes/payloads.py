@@ -55,9 +55,10 @@ def resolved(firing: Alert, period: str = "2015-09", summary: str | None = None)
     return Notification.of(replace(firing, status=Status.RESOLVED, period=period, summary=text))
 
 
-def demo_store(path: Path, last_period: str = "2015-03") -> Store:
-    """A store holding Russia's imports from and exports to China up to `last_period`."""
-    store = Store(f"sqlite:///{path}")
+def demo_store(path: Path | str, last_period: str = "2015-03") -> Store:
+    """A store holding Russia's imports from and exports to China up to `last_period`
+    (`path`: a SQLite file, or a store URL)."""
+    store = Store(path if isinstance(path, str) else f"sqlite:///{path}")
     wide = pd.read_csv(DEMO_CSV)
     wide = wide[wide["period"] <= last_period]
     frames = []

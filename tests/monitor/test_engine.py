@@ -1,4 +1,4 @@
-"""One cycle end to end in-process, on real files and a real SQLite store."""
+"""One cycle end to end in-process, on real files and a real store (SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -45,6 +45,17 @@ EXPORTS_FIRING = (
     "[FIRING] decline rus-chn/export/total (warning): Russia's exports to China fell 35.5% YoY "
     "in 2015-03, the 5th consecutive monthly decline below -5%."
 )
+
+
+@pytest.fixture
+def write_config(write_config: Callable[..., Path], store_url: Callable[..., str]) -> Callable[..., Path]:
+    """The conftest's, with the store on each backend (SQLite, PostgreSQL)."""
+
+    def write(text: str, name: str = "tradewatch.yaml") -> Path:
+        url = f"store: {{url: {store_url()}}}"
+        return write_config(text.replace("store: {path: state/tradewatch.db}", url), name)
+
+    return write
 
 
 @pytest.fixture
@@ -308,14 +319,17 @@ def _book_and_outbox(app: App) -> tuple[list[tuple[str, str, str, str]], list[tu
     return alerts, outbox
 
 
-def _pipelined_and_sequential(path: Path, tmp_path: Path) -> tuple[App, list[tuple[str, str, str]], App]:
+def _pipelined_and_sequential(path: Path, tmp_path: Path, store_url: Callable[..., str]
+                              ) -> tuple[App, list[tuple[str, str, str]], App]:
     """The config's sources through run_once, the book slowed and every step recorded; and
-    the same files one source after the other in a separate state directory."""
+    the same files one source after the other in a separate store."""
     import threading
     import time
 
     sequential_dir = tmp_path / "sequential"
     shutil.copytree(path.parent, sequential_dir, ignore=shutil.ignore_patterns("state"))
+    copied = sequential_dir / path.name
+    copied.write_text(copied.read_text().replace(store_url(), store_url("sequential")))
     sequential = App(load_config(sequential_dir / path.name))
     for name in sequential.runtime.sources:
         sequential.run_source(name)
@@ -341,7 +355,8 @@ def _pipelined_and_sequential(path: Path, tmp_path: Path) -> tuple[App, list[tup
 
 
 def test_run_once_updates_the_alerts_of_a_source_while_the_next_is_evaluated(
-    write_config: Callable[[str], Path], russia_china_csv: Path, tmp_path: Path
+    write_config: Callable[[str], Path], russia_china_csv: Path, tmp_path: Path,
+    store_url: Callable[..., str],
 ) -> None:
     """The alert book takes each source's evaluations on its own thread, in config order,
     while the next source is ingested and evaluated; the outcome is that of one source after
@@ -351,7 +366,7 @@ def test_run_once_updates_the_alerts_of_a_source_while_the_next_is_evaluated(
     truncate_csv(russia_china_csv, "2015-03")
     shutil.copy(russia_china_csv, russia_china_csv.parent / "second.csv")
     path = write_config(_two_sources("reporter: KAZ, partner: CHN, commodity: TOTAL, unit: USD_M"))
-    app, events, sequential = _pipelined_and_sequential(path, tmp_path)
+    app, events, sequential = _pipelined_and_sequential(path, tmp_path, store_url)
     results = app.run_once()
 
     assert [(r.source, r.ok, r.transitions) for r in results] == [("rosstat", True, 2), ("second", True, 2)]
@@ -365,7 +380,8 @@ def test_run_once_updates_the_alerts_of_a_source_while_the_next_is_evaluated(
 
 
 def test_run_once_finishes_the_alerts_of_a_source_before_the_next_evaluates_the_same_series(
-    write_config: Callable[[str], Path], russia_china_csv: Path, tmp_path: Path
+    write_config: Callable[[str], Path], russia_china_csv: Path, tmp_path: Path,
+    store_url: Callable[..., str],
 ) -> None:
     """Two sources publishing the same series: the second (a month newer, the decline over)
     is evaluated against the alerts the first has raised, and resolves them, as one source
@@ -374,7 +390,7 @@ def test_run_once_finishes_the_alerts_of_a_source_before_the_next_evaluates_the_
     second = russia_china_csv.parent / "second.csv"
     second.write_text(russia_china_csv.read_text() + "2015-04,9000.0,9000.0,18000.0\n")
     path = write_config(_two_sources("reporter: RUS, partner: CHN, commodity: TOTAL, unit: USD_M"))
-    app, events, sequential = _pipelined_and_sequential(path, tmp_path)
+    app, events, sequential = _pipelined_and_sequential(path, tmp_path, store_url)
     results = app.run_once()
 
     assert [(r.source, r.ok, r.transitions) for r in results] == [("rosstat", True, 2), ("second", True, 2)]
@@ -387,7 +403,7 @@ def test_run_once_finishes_the_alerts_of_a_source_before_the_next_evaluates_the_
 @pytest.mark.parametrize(("second_reporter", "waits"), [("KAZ", False), ("RUS", True)])
 def test_concurrent_polls_wait_for_each_others_alerts_only_on_shared_series(
     write_config: Callable[[str], Path], russia_china_csv: Path, tmp_path: Path, second_reporter: str,
-    waits: bool,
+    waits: bool, store_url: Callable[..., str],
 ) -> None:
     """Two scheduler jobs at once: the second source is ingested and evaluated while the first
     updates its alerts, unless it publishes the same series (then it waits for those alerts,
@@ -399,7 +415,7 @@ def test_concurrent_polls_wait_for_each_others_alerts_only_on_shared_series(
     second.write_text(russia_china_csv.read_text() + "2015-04,9000.0,9000.0,18000.0\n")
     path = write_config(_two_sources(f"reporter: {second_reporter}, partner: CHN, commodity: TOTAL, "
                                      "unit: USD_M"))
-    app, events, sequential = _pipelined_and_sequential(path, tmp_path)
+    app, events, sequential = _pipelined_and_sequential(path, tmp_path, store_url)
     first = threading.Thread(target=app.run_source, args=("rosstat",), name="job-rosstat")
     first.start()
     while not any(what == "book start" for what, _, _ in events):

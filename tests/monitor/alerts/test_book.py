@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,11 +18,11 @@ NOW = datetime(2026, 3, 25, 6, 0, tzinfo=UTC)
 
 
 def test_readers_see_the_alerts_before_a_commit_until_it_is_done(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store_url: Callable[..., str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A slow transaction (tens of thousands of alerts) does not hold up readers such as the
     next source's evaluation or a /metrics scrape: they see the state before it, then after."""
-    store = Store(f"sqlite:///{tmp_path / 'tw.db'}")
+    store = Store(store_url())
     book = AlertBook(store)
     in_transaction, release = threading.Event(), threading.Event()
     commit = AlertRows.commit

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -22,8 +22,8 @@ V2 = V1 + timedelta(days=30)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(f"sqlite:///{tmp_path / 'tw.db'}")
+def store(store_url: Callable[..., str]) -> Store:
+    return Store(store_url())
 
 
 def _alert(fingerprint: str, status: Status, period: str) -> Alert:

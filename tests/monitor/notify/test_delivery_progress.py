@@ -3,13 +3,13 @@ resend, a refusal parks the delivery (visible, retried after a reload), a digest
 swallows the resolution of an episode that has its own parent, and an outage is counted
 once per attempt and logged once per receiver and interval.
 
-Real slack-sdk against the fake Slack Web API server over loopback; a real SQLite store."""
+Real slack-sdk against the fake Slack Web API server over loopback; a real store (SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,9 +51,13 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def store(template: Path, tmp_path: Path) -> Iterator[Store]:
-    shutil.copy(template, tmp_path / "tw.db")
-    opened = Store(f"sqlite:///{tmp_path / 'tw.db'}")
+def store(template: Path, tmp_path: Path, store_url: Callable[..., str]) -> Iterator[Store]:
+    url = store_url()
+    if url.startswith("sqlite"):
+        shutil.copy(template, tmp_path / "tw.db")
+        opened = Store(f"sqlite:///{tmp_path / 'tw.db'}")
+    else:
+        opened = demo_store(url)
     yield opened
     opened.close()
 

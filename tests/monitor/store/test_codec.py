@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -13,8 +13,8 @@ from monitor.store.schema import observations
 from tests.monitor.store.support import V1, frame
 
 
-def test_one_row_per_series_and_fetch_holds_its_values(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path / 'tw.db'}")
+def test_one_row_per_series_and_fetch_holds_its_values(store_url: Callable[..., str]) -> None:
+    store = Store(store_url())
     store.ingest(frame([("a", "2015-01", 1.0), ("a", "2015-02", 2.0), ("a", "2015-03", 3.0),
                         ("b", "2015-01", 5.0), ("b", "2015-03", 7.0)]), V1, "M")
     with store.engine.connect() as conn:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,8 +14,8 @@ from tests.monitor.store.support import V1, V2, frame, long_frame
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(f"sqlite:///{tmp_path / 'state' / 'tw.db'}")
+def store(store_url: Callable[..., str]) -> Store:
+    return Store(store_url())
 
 
 def test_ingest_reports_changed_series_and_is_idempotent(store: Store) -> None:
@@ -45,10 +45,12 @@ def test_revision_keeps_the_old_vintage(store: Store) -> None:
     assert store.panel(["a/import"], "M").loc[pd.Period("2015-03", "M"), "a/import"] == -4.0
 
 
-def test_a_frame_prepared_beforehand_ingests_as_the_frame_itself(store: Store, tmp_path: Path) -> None:
+def test_a_frame_prepared_beforehand_ingests_as_the_frame_itself(
+    store: Store, store_url: Callable[..., str]
+) -> None:
     """`prepare` (done on the fetch thread) reads no state: ingesting its result is ingesting
     the frame, revisions and new series included."""
-    plain = Store(f"sqlite:///{tmp_path / 'plain' / 'tw.db'}")
+    plain = Store(store_url("plain"))
     first = long_frame([("a/import", "2015-01", 1.0), ("b/export", "2015-01", 5.0)])
     second = long_frame([("a/import", "2015-01", 1.5), ("a/import", "2015-02", 2.0),
                          ("c/import", "2015-02", 7.0), ("b/export", "2015-01", 5.0)])

@@ -33,5 +33,6 @@ def test_the_earlier_row_per_value_layout_is_converted(tmp_path: Path) -> None:
     assert store.panel(["a"], "M")["a"].tolist() == [1.0, 2.5]
     assert store.series_history("a").attrs["vintage"] == V2
     assert not sa.inspect(store.engine).has_table("current")
+    assert sa.inspect(store.engine).has_table("alembic_version")  # stamped after the conversion
     assert store.ingest(frame([("a", "2015-02", 2.5)]), V2, "M").changed == frozenset()
     store.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
@@ -14,8 +14,8 @@ from tests.monitor.store.support import V1, V2
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(f"sqlite:///{tmp_path / 'state' / 'tw.db'}")
+def store(store_url: Callable[..., str]) -> Store:
+    return Store(store_url())
 
 
 def test_deliveries_are_recorded_per_receiver(store: Store) -> None:

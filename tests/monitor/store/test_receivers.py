@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 
 from monitor.store import ReceiverState, Store
 
 
-def test_receiver_state_is_kept_per_episode_and_replaced_on_save(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'tw.db'}"
+def test_receiver_state_is_kept_per_episode_and_replaced_on_save(store_url: Callable[..., str]) -> None:
+    url = store_url()
     store = Store(url)
     posting = ReceiverState("desk", "f", 1, "C1", "", "posting", {"since": "2026-03-01"})
     store.save_receiver_states([posting, replace(posting, episode=2, ts="2.0", progress="posted")])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -13,8 +13,8 @@ from tests.monitor.store.support import V1, frame, long_frame
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(f"sqlite:///{tmp_path / 'state' / 'tw.db'}")
+def store(store_url: Callable[..., str]) -> Store:
+    return Store(store_url())
 
 
 def test_panel_is_sorted_full_and_float_with_gaps_as_nan(store: Store) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -16,12 +16,12 @@ HOUR = timedelta(hours=1)
 
 
 @pytest.fixture
-def silences(tmp_path: Path) -> SilenceStore:
-    return SilenceStore(Store(f"sqlite:///{tmp_path / 'tw.db'}"))
+def silences(store_url: Callable[..., str]) -> SilenceStore:
+    return SilenceStore(Store(store_url()))
 
 
 def test_a_silence_matches_while_active_and_survives_a_new_store(
-    silences: SilenceStore, tmp_path: Path
+    silences: SilenceStore, store_url: Callable[..., str]
 ) -> None:
     silence = silences.add(["series=rus-chn/import/total", "severity=~warn.*"], NOW, NOW + HOUR,
                            "ana", "known: ruble crisis", NOW)
@@ -29,7 +29,7 @@ def test_a_silence_matches_while_active_and_survives_a_new_store(
     assert silence.silences(labels, NOW) and silence.silences(labels, NOW + HOUR / 2)
     assert not silence.silences(labels, NOW + HOUR)  # over
     assert not silence.silences({**labels, "severity": "critical"}, NOW)
-    again = SilenceStore(Store(f"sqlite:///{tmp_path / 'tw.db'}"))
+    again = SilenceStore(Store(store_url()))
     assert [s.id for s in again.active(NOW)] == [silence.id]
     assert again.get(silence.id) == silence
 

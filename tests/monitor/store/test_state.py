@@ -3,7 +3,7 @@ process wrote."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 
 import pandas as pd
 import pytest
@@ -13,8 +13,8 @@ from tests.monitor.store.support import V1, V2, frame
 
 
 @pytest.fixture
-def url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'tw.db'}"
+def url(store_url: Callable[..., str]) -> str:
+    return store_url()
 
 
 def test_a_reopened_store_rebuilds_the_current_values_from_the_history(url: str) -> None:

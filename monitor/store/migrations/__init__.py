@@ -1,0 +1,1 @@
+"""Alembic revisions of the store's schema, applied when the store opens (`monitor.store.versions`)."""

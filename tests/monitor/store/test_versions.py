@@ -1,0 +1,69 @@
+"""Schema revisions: a new store is at the newest, a store from before revisions is stamped
+in place with its data, an older layout still converts, a newer schema is refused."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from monitor.store import Store, versions
+from monitor.store.codec import pack
+from monitor.store.schema import metadata, observations, series_table
+from tests.monitor.store.support import V1, V2, frame
+
+
+def revision(url: str) -> str | None:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        found = versions.current(conn)
+    engine.dispose()
+    return found
+
+
+def test_a_new_store_is_at_the_newest_revision(store_url: Callable[..., str]) -> None:
+    Store(store_url()).close()
+    assert revision(store_url()) == versions.head() == "0001"
+
+
+def test_a_store_written_before_revisions_is_stamped_and_keeps_its_data(
+    store_url: Callable[..., str],
+) -> None:
+    """The tables as the store created them before it had a version table (`create_all`),
+    holding a series with two fetches."""
+    engine = sa.create_engine(store_url())
+    metadata.create_all(engine)
+    january = pd.Period("2015-01", "M").ordinal
+    with engine.begin() as conn:
+        conn.execute(series_table.insert().values(id="a", frequency="M", labels='{"source": "test"}',
+                                                  first_seen=V1))
+        for vintage, values in ((V1, [1.0, 2.0]), (V2, [2.5])):
+            first, cells, ordinals, packed = pack(np.arange(january, january + len(values)), np.array(values))
+            conn.execute(observations.insert().values(series="a", vintage=vintage, first_period=first,
+                                                      cells=cells, period_ordinals=ordinals,
+                                                      period_values=packed))
+    engine.dispose()
+    assert revision(store_url()) is None
+    store = Store(store_url())
+    assert revision(store_url()) == versions.head()
+    assert store.panel(["a"], "M")["a"].tolist() == [2.5, 2.0]
+    assert store.vintages("a")["value"].tolist() == [1.0, 2.5, 2.0]
+    assert store.ingest(frame([("a", "2015-02", 2.0), ("a", "2015-03", 3.0)]), V2, "M").new_observations == 1
+    store.close()
+    reopened = Store(store_url())  # stamped once: opening again changes nothing
+    assert reopened.panel(["a"], "M")["a"].tolist() == [2.5, 2.0, 3.0]
+    reopened.close()
+
+
+def test_a_schema_newer_than_this_tradewatch_is_refused(store_url: Callable[..., str]) -> None:
+    Store(store_url()).close()
+    engine = sa.create_engine(store_url())
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
+    engine.dispose()
+    with pytest.raises(versions.SchemaTooNew, match="schema revision 9999, newer than this tradewatch knows"):
+        Store(store_url())
+    assert revision(store_url()) == "9999"  # left as it was
