@@ -69,7 +69,7 @@ class Replay(Strict):
     start: str
     every: Interval = timedelta(seconds=5)
 
-    @field_validator("start", mode="before")
+    @field_validator("start", mode="before", json_schema_input_type=str | int)
     @classmethod
     def _period(cls, value: Any) -> str:
         if isinstance(value, int | date) and not isinstance(value, bool):
@@ -210,6 +210,11 @@ def _check_period(value: str | None, frequency: str, key: str) -> None:
         raise ValueError(f"{key}: invalid period {value!r} for frequency {frequency}: use {shape}")
 
 
+# What YAML may hold where the models keep text: editors see the input, not the result.
+AreaInput = str | int | list[str | int]
+ParamValue = Annotated[str, BeforeValidator(_scalar_text, json_schema_input_type=str | int | float | bool)]
+
+
 def _area_codes(value: Any) -> list[str]:
     return [area_code(v) for v in (value if isinstance(value, list) else [value])]
 
@@ -231,13 +236,15 @@ class ComtradeSource(SourceBase):
     subscription_key: str | None = None
     type: Literal["C", "S"] = "C"
     classification: str = "HS"
-    reporter: Annotated[list[str], BeforeValidator(_area_codes)]
-    partner: Annotated[list[str], BeforeValidator(_area_codes)] = Field(default_factory=lambda: ["0"])
+    reporter: Annotated[list[str], BeforeValidator(_area_codes, json_schema_input_type=AreaInput)]
+    partner: Annotated[list[str], BeforeValidator(_area_codes, json_schema_input_type=AreaInput)] = Field(
+        default_factory=lambda: ["0"])
     flows: list[ComtradeFlow] = Field(default_factory=lambda: _both_flows(), min_length=1)
-    commodities: list[Annotated[str, BeforeValidator(str)]] = Field(
+    commodities: list[Annotated[str, BeforeValidator(str, json_schema_input_type=str | int)]] = Field(
         default_factory=lambda: ["TOTAL"], min_length=1)
-    start: Annotated[str, BeforeValidator(_period_text)]
-    end: Annotated[str | None, BeforeValidator(lambda v: None if v is None else _period_text(v))] = None
+    start: Annotated[str, BeforeValidator(_period_text, json_schema_input_type=str | int)]
+    end: Annotated[str | None, BeforeValidator(lambda v: None if v is None else _period_text(v),
+                                               json_schema_input_type=str | int | None)] = None
     revision_window: int = Field(default=24, ge=0, le=MAX_COUNT)
 
     @field_validator("subscription_key")
@@ -272,7 +279,7 @@ class SdmxSource(SourceBase):
     provider: str
     dataflow: str
     key: str | dict[str, str | list[str]] | None = None
-    params: dict[str, Annotated[str, BeforeValidator(_scalar_text)]] = Field(default_factory=dict)
+    params: dict[str, ParamValue] = Field(default_factory=dict)
     agency: str | None = None
     version: str | None = None
     base_url: str | None = None
@@ -299,7 +306,7 @@ class HttpJsonSource(SourceBase):
     kind: Literal["http_json"]
     url: str
     headers: dict[str, str] = Field(default_factory=dict)
-    params: dict[str, Annotated[str, BeforeValidator(_scalar_text)]] = Field(default_factory=dict)
+    params: dict[str, ParamValue] = Field(default_factory=dict)
     records: str = ""
     period: str = "period"
     value: str = "value"
