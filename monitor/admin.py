@@ -14,6 +14,7 @@ from typing import Any
 from monitor.alerts.lifecycle import Status
 from monitor.alerts.persist import load_alerts
 from monitor.config import LoadedConfig, parse_duration
+from monitor.failures import ensure_store_dir, existing_store_url
 from monitor.matchers import parse_matcher
 from monitor.notify.inhibit import inhibitors
 from monitor.notify.routes_text import matching_tree, receivers_slug, show_tree
@@ -73,7 +74,12 @@ def _time(text: str | None, default: datetime) -> datetime:
 
 
 def run_silence(args: argparse.Namespace, loaded: LoadedConfig, now: datetime) -> int:
-    store = Store(loaded.store_url)
+    """`silence add|expire` write (creating the store if need be); `silence list` only reads."""
+    if args.silence_command == "list":
+        store = Store(existing_store_url(loaded.store_url))
+    else:
+        ensure_store_dir(loaded.store_url)
+        store = Store(loaded.store_url)
     silences = SilenceStore(store)
     try:
         if args.silence_command == "add":
@@ -148,7 +154,7 @@ def run_inhibit(args: argparse.Namespace, loaded: LoadedConfig) -> int:
     labels = _labels(args.labels)
     if labels is None:
         return EXIT_USAGE
-    store = Store(loaded.store_url)
+    store = Store(existing_store_url(loaded.store_url))
     try:
         firing = [a for a in load_alerts(store).values() if a.status is Status.FIRING]
     finally:

@@ -18,6 +18,7 @@ from monitor import __version__, admin
 from monitor import detect as detect_command
 from monitor.backtest import command as backtest_command
 from monitor.config import ConfigError
+from monitor.failures import UserError, ensure_store_dir, existing_store_url, report_unexpected
 from monitor.logs import LOG_FORMATS, LOG_LEVELS, SecretFilter, setup_logging
 from monitor.secrets import Masker, env_secrets
 
@@ -61,6 +62,24 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; every failure ends as one line on stderr and an exit code."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in arguments  # anywhere on the line: the trace of an unexpected error
+    arguments = [a for a in arguments if a != "--debug"]
+    try:
+        return _main(arguments)
+    except UserError as exc:
+        print(f"tradewatch: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `| head`: the reader has what it wanted
+        return EXIT_OK
+    except Exception as exc:
+        return report_unexpected(exc, debug)
+
+
+def _main(argv: Sequence[str]) -> int:
     args = _parser().parse_args(argv)
     if args.command == "detect":  # a file in, findings out: no config, no logging setup
         return detect_command.run(args)
@@ -101,6 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return admin.run_inhibit(args, loaded)
     from monitor.app import App
 
+    ensure_store_dir(loaded.store_url)
     if args.command == "once":
         try:
             app = App(loaded, env=os.environ)
@@ -119,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(loaded: object, listen: str | None, secret_filter: SecretFilter, mask: Masker) -> int:
     from monitor.app import App
-    from monitor.config import LoadedConfig
+    from monitor.config import LoadedConfig, parse_listen
 
     assert isinstance(loaded, LoadedConfig)
     stop = threading.Event()
@@ -135,20 +155,23 @@ def _run(loaded: object, listen: str | None, secret_filter: SecretFilter, mask: 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGHUP, on_hangup)
     log = logging.getLogger("monitor.cli")
+    address = listen or loaded.config.http.listen
+    try:
+        parse_listen(address)
+    except ValueError as exc:
+        raise UserError(str(exc), EXIT_BAD_CONFIG) from None
     try:
         app = App(loaded, listen=listen, api_token=os.environ.get("TRADEWATCH_API_TOKEN") or None,
                   env=os.environ)
-        secret_filter.follow(lambda: app.runtime.loaded.secrets)  # a reload's secrets too
-        url = app.start()
     except ConfigError as exc:
         print(mask(f"tradewatch: invalid config\n{exc}"), file=sys.stderr)
         return EXIT_BAD_CONFIG
+    secret_filter.follow(lambda: app.runtime.loaded.secrets)  # a reload's secrets too
+    try:
+        url = app.start()
     except OSError as exc:
-        print(f"tradewatch: cannot listen on {listen or loaded.config.http.listen}: {exc.strerror}",
-              file=sys.stderr)
-        return EXIT_BAD_CONFIG
-    except Exception as exc:
-        return _unexpected(str(loaded.path), exc)
+        app.stop()
+        raise UserError(f"cannot listen on {address}: {exc.strerror or exc}") from None
     print(f"tradewatch {__version__}: serving metrics at {url}", flush=True)
     log.info("started config=%s sources=%d rules=%d", loaded.path, len(app.runtime.sources),
              len(app.runtime.rules))
@@ -177,7 +200,7 @@ def _alerts(loaded: object, fmt: str, include_resolved: bool) -> int:
     from monitor.store import Store
 
     assert isinstance(loaded, LoadedConfig)
-    store = Store(loaded.store_url)
+    store = Store(existing_store_url(loaded.store_url))
     try:
         items = sorted(load_alerts(store).values(), key=lambda a: (a.rule, a.series))
     finally:
