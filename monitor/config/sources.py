@@ -15,12 +15,11 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import pandas as pd
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from monitor.config.base import MAX_COUNT, NAME_PATTERN, Duration, Interval, Strict
 from monitor.m49 import area_code
-from monitor.periods import parse_period
+from monitor.periods import PERIOD_HINT, label_frequency, parse_period
 
 
 def validate_cron(expression: str) -> None:
@@ -74,13 +73,9 @@ class Replay(Strict):
     def _period(cls, value: Any) -> str:
         if isinstance(value, int | date) and not isinstance(value, bool):
             value = str(value)  # YAML reads an unquoted 2014 as a number, 2014-09-01 as a date
-        try:
-            valid = isinstance(value, str) and not pd.isna(pd.Period(value))
-        except (ValueError, TypeError):
-            valid = False
-        if not valid:
-            raise ValueError(f"invalid period {value!r}: use YYYY-MM, YYYY-Qn or YYYY")
-        return str(value)
+        if not isinstance(value, str) or label_frequency(value) is None:
+            raise ValueError(f"invalid period {value!r}: {PERIOD_HINT}")
+        return value
 
 
 class Retry(Strict):
