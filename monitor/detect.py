@@ -35,7 +35,15 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "detect",
         help="run one detector over a CSV file (or TCPD JSON on stdin) and print its findings",
-        description=__doc__.split("\n\n")[0],
+        description="Run one detector over a CSV file (wide: a period column and a column per "
+                    "series; long: series,period,value) and print every flagged period. No config, "
+                    "no store.",
+        epilog="examples:\n"
+               "  tradewatch detect threshold --param direction=below --param threshold=-20 \\\n"
+               "      --transform yoy_pct --input trade.csv\n"
+               "  tradewatch detect changepoint --format tcpd < series.json\n\n"
+               "Periods may be written 2015-03, 2015M03, 201503, Mar 2015, 2015-03-01, 2015Q1 or 2015.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("kind", help="detector kind, e.g. threshold, consecutive, changepoint")
     parser.add_argument(

@@ -19,7 +19,7 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from monitor.config.base import MAX_COUNT, NAME_PATTERN, Duration, Interval, Strict
 from monitor.m49 import area_code
-from monitor.periods import PERIOD_HINT, label_frequency, parse_period
+from monitor.periods import PERIOD_HINT, label_frequency, period_parts
 
 
 def validate_cron(expression: str) -> None:
@@ -200,7 +200,7 @@ def _scalar_text(value: Any) -> str:
 
 
 def _check_period(value: str | None, frequency: str, key: str) -> None:
-    if value is not None and parse_period(value, frequency) is None:
+    if value is not None and (period_parts(value, frequency) or (0, 0, 0))[2] != 1:
         shape = {"M": "YYYY-MM", "Q": "YYYY-Qn", "A": "YYYY"}[frequency]
         raise ValueError(f"{key}: invalid period {value!r} for frequency {frequency}: use {shape}")
 
