@@ -8,15 +8,21 @@ hot path vectorized and the wording out of it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, ClassVar, Protocol
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeAlias
 
 from detectors.findings import FindingKind
+from detectors.lazy import lazy
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy("numpy")
+    pd = lazy("pandas")
 
 
 class CellValues:
@@ -30,7 +36,7 @@ class CellValues:
     __slots__ = ("_fill", "_keys", "_values", "dtype", "shape")
 
     def __init__(self, shape: tuple[int, int], rows: np.ndarray, cols: np.ndarray, values: np.ndarray,
-                 fill: Any = np.nan) -> None:
+                 fill: Any = math.nan) -> None:
         self.shape = shape
         values = np.asarray(values)
         self.dtype = values.dtype
@@ -62,7 +68,7 @@ class CellValues:
         return dense if dtype is None else dense.astype(dtype)
 
 
-Evidence = np.ndarray | CellValues  # per cell, aligned with the panel
+Evidence: TypeAlias = "np.ndarray | CellValues"  # per cell, aligned with the panel
 
 
 @dataclass(frozen=True, slots=True)

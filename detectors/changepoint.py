@@ -12,21 +12,26 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
-
-import numpy as np
-import pandas as pd
-import ruptures as rpt
-from ruptures.exceptions import BadSegmentationParameters
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from detectors import validate
 from detectors.base import Cell, CellValues, Evidence, Scan
 from detectors.errors import DetectorConfigError
 from detectors.findings import FindingKind
+from detectors.lazy import lazy
 from detectors.pelt import MIN_SIZE, PeltCost, pelt
 from detectors.segments import Compact, Regimes, compact, regimes, standardize
 from detectors.transforms import transform_label, value_kind
 from detectors.wording import shift_phrase, trend_break_phrase
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    import ruptures as rpt
+else:
+    np = lazy("numpy")
+    pd = lazy("pandas")
+    rpt = lazy("ruptures")
 
 Method = Literal["pelt", "binseg", "bottomup", "window", "dynp"]
 Cost = Literal["l1", "l2", "rbf", "normal", "linear"]
@@ -152,7 +157,7 @@ class Changepoint:
                 bkps = _penalized_dynp(algo, signal, pen, nonnegative=self.cost != "normal")
             else:
                 bkps = algo.fit(signal).predict(pen=pen)
-        except BadSegmentationParameters:
+        except rpt.exceptions.BadSegmentationParameters:
             bkps = []
         finally:
             _forget(algo)
@@ -315,7 +320,7 @@ def _pelt_flat(
         algo = rpt.Pelt(model=cost, min_size=min_size, jump=1)
         try:
             bkps = [b for b in algo.fit(signal).predict(pen=float(pen[col])) if b < n]
-        except BadSegmentationParameters:
+        except rpt.exceptions.BadSegmentationParameters:
             bkps = []
         columns.append(np.full(len(bkps), col, dtype=np.int64))
         positions.append(np.asarray(bkps, dtype=np.int64))
@@ -347,7 +352,7 @@ def _penalized_dynp(algo: Any, signal: np.ndarray, pen: float, *, nonnegative: b
             break
         try:
             bkps = algo.predict(n_bkps=k)
-        except BadSegmentationParameters:
+        except rpt.exceptions.BadSegmentationParameters:
             break
         total = float(algo.cost.sum_of_costs(bkps)) + k * pen
         if total < best:

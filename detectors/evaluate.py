@@ -9,16 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Any, Literal, cast
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from detectors.base import Cell, ClockedDetector, Detector, Scan, Windowed, last_valid_rows, run_lengths
 from detectors.findings import Finding, FindingKind
+from detectors.lazy import lazy
 from detectors.panel import check_panel
 from detectors.registry import Needs, kind_of, needs
 from detectors.transforms import apply_transform, check_transform
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy("numpy")
+    pd = lazy("pandas")
 
 Scope = Literal["latest", "all"]
 

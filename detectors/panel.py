@@ -7,11 +7,17 @@ series id. Checking it once at the boundary lets transforms shift by position sa
 
 from __future__ import annotations
 
-from typing import Literal, TypeAlias
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
-import numpy as np
-import pandas as pd
-from pandas.tseries.offsets import BaseOffset, MonthEnd, QuarterEnd, YearEnd
+from detectors.lazy import lazy
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    from pandas.tseries.offsets import BaseOffset
+else:
+    np = lazy("numpy")
+    pd = lazy("pandas")
 
 FreqCode = Literal["M", "Q", "Y"]
 FreqLike: TypeAlias = "str | BaseOffset"
@@ -37,7 +43,9 @@ def freq_code(freq: FreqLike) -> FreqCode:
 
     Fiscal anchors (Q-MAR, Y-JUN) keep their base frequency: only the count per year matters.
     """
-    if isinstance(freq, BaseOffset):
+    if not isinstance(freq, str):
+        from pandas.tseries.offsets import BaseOffset, MonthEnd, QuarterEnd, YearEnd
+    if not isinstance(freq, str) and isinstance(freq, BaseOffset):
         if freq.n == 1 and isinstance(freq, MonthEnd):
             return "M"
         if freq.n == 1 and isinstance(freq, QuarterEnd):
@@ -86,7 +94,6 @@ def _check_index(index: pd.Index) -> None:
             )
 
 
-_FLOAT64 = np.dtype("float64")
 
 
 def _check_columns(panel: pd.DataFrame) -> None:
@@ -100,7 +107,7 @@ def _check_columns(panel: pd.DataFrame) -> None:
         dupes = sorted(set(panel.columns[panel.columns.duplicated()]))
         raise PanelError(f"panel has duplicate columns: {', '.join(map(repr, dupes))}")
     dtypes = panel.dtypes
-    if len(dtypes) and all(isinstance(d, np.dtype) and d == _FLOAT64 for d in dtypes.unique()):
+    if len(dtypes) and all(isinstance(d, np.dtype) and d == "float64" for d in dtypes.unique()):
         return
     for name, dtype in dtypes.items():
         if not (isinstance(dtype, np.dtype) and dtype.kind == "f"):

@@ -18,17 +18,22 @@ where `exact` is True, and the remainder is rare (near-ties, integer data with e
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
-from typing import Literal
-
-import numpy as np
+from typing import TYPE_CHECKING, Literal
 
 from detectors.blocks import over_blocks
+from detectors.lazy import lazy
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy("numpy")
 
 PeltCost = Literal["l2", "linear"]
 MIN_SIZE: dict[PeltCost, int] = {"l2": 1, "linear": 2}  # ruptures' own floor per cost
 _CHUNK = 1024  # columns per block: one block per task, enough blocks to share the cores
-_EPS = float(np.finfo(float).eps)
+_EPS = sys.float_info.epsilon
 _LARGE = 1e100  # values beyond this (or not finite) could overflow a squared sum: left to ruptures
 
 

@@ -10,18 +10,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from detectors import validate
 from detectors.base import Cell, Scan
 from detectors.errors import DetectorConfigError
 from detectors.findings import Finding, FindingKind
+from detectors.lazy import lazy
 from detectors.panel import check_panel, freq_code
 from detectors.transforms import apply_transform, bound_phrase, transform_label, value_kind
 from detectors.wording import format_level
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy("numpy")
+    pd = lazy("pandas")
 
 
 @dataclass(frozen=True, slots=True)

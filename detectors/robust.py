@@ -23,21 +23,27 @@ off the middle and the MAD is the narrowest block of half the values around it
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from detectors import validate
 from detectors.base import Cell, Scan, last_valid_rows
 from detectors.blocks import over_blocks
 from detectors.errors import DetectorConfigError
 from detectors.findings import FindingKind
+from detectors.lazy import lazy
 from detectors.panel import FreqLike, periods_per_year
 from detectors.transforms import bound_phrase, value_phrase
 from detectors.wording import period_noun
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy("numpy")
+    pd = lazy("pandas")
 
 RobustDirection = Literal["above", "below", "both"]
 
@@ -222,7 +228,7 @@ def robust_scores(
     count: int,
     *,
     min_history: int,
-    threshold: float = np.inf,
+    threshold: float = math.inf,
     direction: RobustDirection = "both",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(median, z, history, mask) for every cell of a 2-D array; NaN where a cell is not scored.

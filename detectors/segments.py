@@ -8,8 +8,15 @@ break maps back to the period where the new regime was first observed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
+from detectors.lazy import lazy
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy("numpy")
+
 
 _FLAT = 1e-9  # residual scale below this fraction of the series' size: nothing to segment
 

@@ -15,17 +15,22 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, ClassVar
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from detectors import validate
 from detectors.base import Cell, Scan, last_valid_rows
 from detectors.errors import DetectorConfigError
 from detectors.findings import FindingKind
+from detectors.lazy import lazy
 from detectors.panel import FreqLike
 from detectors.wording import period_noun
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy("numpy")
+    pd = lazy("pandas")
 
 MAX_LAG = 120  # periods: ten years of months, a century of years
 MAX_GRACE_DAYS = 3660

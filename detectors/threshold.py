@@ -8,17 +8,22 @@ never flagged, always breaks a run and never counts towards N of M.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, cast
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
 from detectors import validate
 from detectors.base import Cell, Scan, run_lengths
 from detectors.errors import DetectorConfigError
 from detectors.findings import FindingKind
+from detectors.lazy import lazy
 from detectors.transforms import bound_phrase, value_kind, value_phrase
 from detectors.wording import freq_word, ordinal, period_noun
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy("numpy")
+    pd = lazy("pandas")
 
 Direction = Literal["above", "below"]
 BandDirection = Literal["above", "below", "outside"]

@@ -16,14 +16,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from itertools import pairwise
 from types import MappingProxyType
-from typing import Any, Literal
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from detectors import validate
 from detectors.blocks import over_blocks
 from detectors.errors import DetectorConfigError
+from detectors.lazy import lazy
 from detectors.panel import FreqLike, PanelError, freq_code, periods_per_year
 from detectors.wording import (
     format_change,
@@ -35,7 +33,14 @@ from detectors.wording import (
     period_noun,
 )
 
-Transform = Callable[..., pd.DataFrame]
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy("numpy")
+    pd = lazy("pandas")
+
+Transform: TypeAlias = "Callable[..., pd.DataFrame]"
 ValueKind = Literal["level", "change", "percent_change", "percent_level"]
 _COLUMN_BLOCK = 4096  # series per task in the compiled transforms: a few MB, shared by the threads
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import math
 from numbers import Integral, Real
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from detectors.errors import DetectorConfigError
+from detectors.lazy import lazy
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy("numpy")
 
 DIRECTIONS = ("above", "below")
 MAX_COUNT = 10_000  # periods or points: past any real window, short of any overflow
@@ -49,7 +53,8 @@ def choice(kind: str, name: str, value: Any, options: tuple[str, ...]) -> str:
 
 def boolean(kind: str, name: str, value: Any) -> bool:
     """A real bool: "yes" or 1 in YAML is more likely a typo than a decision."""
-    if not isinstance(value, bool | np.bool_):
+    numpy_bool = type(value).__name__ == "bool_" and type(value).__module__ == "numpy"
+    if not (isinstance(value, bool) or numpy_bool):
         raise DetectorConfigError(f"{kind}.{name} must be true or false, got {value!r}")
     return bool(value)
 

@@ -10,19 +10,25 @@ import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from monitor.alerts.lifecycle import Status
-from monitor.alerts.persist import load_alerts
-from monitor.config import LoadedConfig, parse_duration
-from monitor.matchers import parse_matcher, parse_matchers
-from monitor.notify.inhibit import inhibitors
-from monitor.notify.routes_text import matching_tree, receivers_slug, show_tree
-from monitor.notify.routing import route
-from monitor.store import Store
-from monitor.store.silences import SilenceError, SilenceStore
+from monitor.failures import ensure_store_dir, existing_store_url
+
+if TYPE_CHECKING:  # each command imports what it uses, so `tradewatch --help` stays instant
+    from monitor.config import LoadedConfig
 
 EXIT_OK, EXIT_MISMATCH, EXIT_USAGE = 0, 1, 2
+
+SILENCE_EXAMPLE = """examples:
+  tradewatch silence add -m series=rus-chn/import/total --duration 7d --comment "known break"
+  tradewatch silence query series=~"rus-.*"
+  tradewatch silence query --expired -q
+  tradewatch silence expire 3f1c..."""
+ROUTES_EXAMPLE = """examples:
+  tradewatch routes show --config config/tradewatch.yaml
+  tradewatch routes test --config config/tradewatch.yaml severity=critical partner=RUS"""
+INHIBIT_EXAMPLE = """example:
+  tradewatch inhibit test --config config/tradewatch.yaml partner=RUS severity=warning"""
 
 ConfigOptions = Callable[[argparse.ArgumentParser], None]
 
@@ -30,9 +36,12 @@ ConfigOptions = Callable[[argparse.ArgumentParser], None]
 def add_parsers(commands: Any, config_options: ConfigOptions) -> None:
     """Register `silence add|list|expire`, `routes show|test` and `inhibit test`;
     `config_options` adds --config."""
-    silence = commands.add_parser("silence", help="create, list and expire silences")
+    raw = argparse.RawDescriptionHelpFormatter
+    silence = commands.add_parser("silence", help="create, list and expire silences", formatter_class=raw,
+                                  epilog=SILENCE_EXAMPLE)
     actions = silence.add_subparsers(dest="silence_command", required=True)
-    add = actions.add_parser("add", help="silence alerts matching every --matcher")
+    add = actions.add_parser("add", help="silence alerts matching every --matcher", formatter_class=raw,
+                             epilog=SILENCE_EXAMPLE)
     add.add_argument("--matcher", "-m", action="append", default=[], required=True,
                      help='name=value, name!=value, name=~regex or name!~regex, the value optionally '
                           'in double quotes (repeatable)')
@@ -44,7 +53,8 @@ def add_parsers(commands: Any, config_options: ConfigOptions) -> None:
     add.add_argument("--comment", "-c", required=True)
     listings = []
     for name in ("query", "list"):
-        listing = actions.add_parser(name, help="list silences, those whose matchers answer every given "
+        listing = actions.add_parser(name, formatter_class=raw, epilog=SILENCE_EXAMPLE,
+                                     help="list silences, those whose matchers answer every given "
                                      "matcher (as `amtool silence query`)")
         listing.add_argument("query", nargs="*", metavar="matcher", help='e.g. series=~"rus-.*"')
         listing.add_argument("--format", "-o", choices=["table", "json"], default="table")
@@ -54,10 +64,12 @@ def add_parsers(commands: Any, config_options: ConfigOptions) -> None:
         listings.append(listing)
     expire = actions.add_parser("expire", help="end a silence now")
     expire.add_argument("id")
-    routes = commands.add_parser("routes", help="routing tree helpers, printing what amtool prints")
+    routes = commands.add_parser("routes", help="routing tree helpers, printing what amtool prints",
+                                 formatter_class=raw, epilog=ROUTES_EXAMPLE)
     routes_actions = routes.add_subparsers(dest="routes_command", required=True)
     show = routes_actions.add_parser("show", help="the routing tree (amtool config routes show)")
-    test = routes_actions.add_parser("test", help="the receivers an alert with these labels reaches, "
+    test = routes_actions.add_parser("test", formatter_class=raw, epilog=ROUTES_EXAMPLE,
+                                     help="the receivers an alert with these labels reaches, "
                                      "one per matching route (amtool config routes test)")
     test.add_argument("labels", nargs="*", metavar="label=value")
     test.add_argument("--verify.receivers", "--verify-receivers", dest="verify_receivers", metavar="r1,r2",
@@ -65,7 +77,8 @@ def add_parsers(commands: Any, config_options: ConfigOptions) -> None:
     test.add_argument("--tree", action="store_true", help="print the matching routes first")
     test.add_argument("--details", action="store_true",
                       help="instead, one line per matching route: its node and its group_by")
-    inhibit = commands.add_parser("inhibit", help="inhibition helpers")
+    inhibit = commands.add_parser("inhibit", help="inhibition helpers", formatter_class=raw,
+                                  epilog=INHIBIT_EXAMPLE)
     inhibit_actions = inhibit.add_subparsers(dest="inhibit_command", required=True)
     inhibit_test = inhibit_actions.add_parser(
         "test", help="the firing alerts in the store that inhibit an alert with these labels")
@@ -82,7 +95,18 @@ def _time(text: str | None, default: datetime) -> datetime:
 
 
 def run_silence(args: argparse.Namespace, loaded: LoadedConfig, now: datetime) -> int:
-    store = Store(loaded.store_url)
+    """`silence add|expire` write (creating the store if need be); `silence query|list` only read
+    (silences expired past their retention are removed by the daemon's drains)."""
+    from monitor.config import parse_duration
+    from monitor.matchers import parse_matchers
+    from monitor.store import Store
+    from monitor.store.silences import SilenceError, SilenceStore
+
+    if args.silence_command in ("list", "query"):
+        store = Store(existing_store_url(loaded.store_url))
+    else:
+        ensure_store_dir(loaded.store_url)
+        store = Store(loaded.store_url)
     silences = SilenceStore(store)
     try:
         if args.silence_command == "add":
@@ -96,7 +120,6 @@ def run_silence(args: argparse.Namespace, loaded: LoadedConfig, now: datetime) -
             print(f"expired {silence.id}")
             return EXIT_OK
         query = [m for text in args.query for m in parse_matchers(text)]
-        silences.collect(now)
         shown = [s for s in silences.all() if s.answers(query) and (
             args.all or (s.state(now) == "expired") == args.expired)]
         if args.quiet:
@@ -120,6 +143,8 @@ def run_silence(args: argparse.Namespace, loaded: LoadedConfig, now: datetime) -
 
 def _labels(items: list[str]) -> dict[str, str] | None:
     """`name=value` arguments (quotes allowed), as amtool reads them; None after an error."""
+    from monitor.matchers import parse_matcher
+
     labels: dict[str, str] = {}
     for item in items:
         try:
@@ -136,6 +161,9 @@ def _labels(items: list[str]) -> dict[str, str] | None:
 
 def run_routes(args: argparse.Namespace, loaded: LoadedConfig) -> int:
     """`routes show` and `routes test`, printing what amtool prints for the same tree."""
+    from monitor.notify.routes_text import matching_tree, receivers_slug, show_tree
+    from monitor.notify.routing import route
+
     tree = loaded.config.notify.route
     if args.routes_command == "show":
         print(show_tree(tree), end="")
@@ -161,10 +189,15 @@ def run_routes(args: argparse.Namespace, loaded: LoadedConfig) -> int:
 def run_inhibit(args: argparse.Namespace, loaded: LoadedConfig) -> int:
     """`inhibit test`: which firing alerts in the store would inhibit these labels now, one
     line each (fingerprint, rule, labels), or `not inhibited`."""
+    from monitor.alerts.lifecycle import Status
+    from monitor.alerts.persist import load_alerts
+    from monitor.notify.inhibit import inhibitors
+    from monitor.store import Store
+
     labels = _labels(args.labels)
     if labels is None:
         return EXIT_USAGE
-    store = Store(loaded.store_url)
+    store = Store(existing_store_url(loaded.store_url))
     try:
         firing = [a for a in load_alerts(store).values() if a.status is Status.FIRING]
     finally:

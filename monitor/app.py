@@ -217,7 +217,8 @@ class App:
         scheduler.start()
         self._scheduler = scheduler
         bound_host, bound_port = self._http.address
-        return f"http://{bound_host}:{bound_port}/metrics"
+        shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+        return f"http://{shown}:{bound_port}/metrics"
 
     def _safe_run(self, name: str) -> None:
         try:

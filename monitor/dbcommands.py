@@ -7,23 +7,26 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-
-from monitor.config import LoadedConfig
-from monitor.store import versions
-from monitor.store.database import Database
+if TYPE_CHECKING:  # the parser is built for every command: it imports nothing heavy
+    from monitor.config import LoadedConfig
 
 EXIT_OK, EXIT_REFUSED = 0, 2
+EXAMPLE = """examples:
+  tradewatch db current --config config/tradewatch.yaml
+  tradewatch db upgrade --config config/tradewatch.yaml"""
 
 
 def add_parser(commands: Any, config_options: Callable[[argparse.ArgumentParser], None]) -> None:
     """Register `db current` and `db upgrade`; `config_options` adds --config."""
-    db = commands.add_parser("db", help="the store's schema revision")
+    raw = argparse.RawDescriptionHelpFormatter
+    db = commands.add_parser("db", help="the store's schema revision", epilog=EXAMPLE, formatter_class=raw)
     actions = db.add_subparsers(dest="db_command", required=True)
-    config_options(actions.add_parser("current", help="print the store's schema revision"))
-    config_options(actions.add_parser("upgrade", help="upgrade the store's schema to the newest revision"))
+    config_options(actions.add_parser("current", help="print the store's schema revision", epilog=EXAMPLE,
+                                      formatter_class=raw))
+    config_options(actions.add_parser("upgrade", help="upgrade the store's schema to the newest revision",
+                                      epilog=EXAMPLE, formatter_class=raw))
 
 
 def run(args: argparse.Namespace, loaded: LoadedConfig) -> int:
@@ -33,6 +36,10 @@ def run(args: argparse.Namespace, loaded: LoadedConfig) -> int:
 
 
 def _current(url: str) -> int:
+    import sqlalchemy as sa
+
+    from monitor.store import versions
+
     engine = sa.create_engine(url)
     if engine.url.get_backend_name() == "sqlite" and not _exists(engine.url.database):
         print(f"tradewatch: no store at {engine.url.database}", file=sys.stderr)
@@ -58,6 +65,9 @@ def _current(url: str) -> int:
 
 
 def _upgrade(url: str) -> int:
+    from monitor.store import versions
+    from monitor.store.database import Database
+
     try:
         database = Database(url)
     except versions.StoreRefused as exc:

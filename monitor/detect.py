@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from monitor.detect_input import InputError, read_panel
+
 if TYPE_CHECKING:  # the heavy imports wait until the command runs, so `tradewatch --help` stays quick
     import pandas as pd
 
@@ -28,16 +30,20 @@ EXIT_OK, EXIT_USAGE = 0, 2
 _TCPD_START = "2000-01"  # TCPD gives positions, not periods: label them as consecutive months
 
 
-class InputError(ValueError):
-    """The input file or the parameters cannot be used; the message says why."""
-
-
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register `detect` on the CLI's subparsers."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "detect",
         help="run one detector over a CSV file (or TCPD JSON on stdin) and print its findings",
-        description=__doc__.split("\n\n")[0],
+        description="Run one detector over a CSV file (wide: a period column and a column per "
+                    "series; long: series,period,value) and print every flagged period. No config, "
+                    "no store.",
+        epilog="examples:\n"
+               "  tradewatch detect threshold --param direction=below --param threshold=-20 \\\n"
+               "      --transform yoy_pct --input trade.csv\n"
+               "  tradewatch detect changepoint --format tcpd < series.json\n\n"
+               "Periods may be written 2015-03, 2015M03, 201503, Mar 2015, 2015-03-01, 2015Q1 or 2015.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("kind", help="detector kind, e.g. threshold, consecutive, changepoint")
     parser.add_argument(
@@ -104,39 +110,6 @@ def _build(kind: str, pairs: Sequence[str]) -> Any:
     from detectors import build_detector
 
     return build_detector(kind, parse_params(pairs))
-
-
-def read_panel(source: Path | Any) -> pd.DataFrame:
-    """A checked panel from a wide or long CSV; gaps between periods become NaN rows."""
-    import pandas as pd
-
-    from detectors import check_panel
-
-    frame = pd.read_csv(source, dtype={"period": str, "series": str})
-    if {"series", "period", "value"} <= set(frame.columns):
-        frame = frame.pivot_table(index="period", columns="series", values="value", aggfunc="last")
-        frame = frame.reset_index()
-    if "period" not in frame.columns:
-        raise InputError("the CSV needs a 'period' column (wide) or 'series,period,value' columns (long)")
-    texts = frame.pop("period").astype(str).str.strip()
-    if texts.empty:
-        raise InputError("the CSV has no rows")
-    freq = pd.Period(texts.iloc[0]).freqstr
-    if freq.split("-")[0] not in ("M", "Q", "Y", "A"):
-        raise InputError(f"periods must be months, quarters or years (e.g. 2015-01), got {texts.iloc[0]!r}")
-    index = pd.PeriodIndex([pd.Period(t, freq=freq) for t in texts], freq=freq)
-    try:
-        values = frame.apply(pd.to_numeric, errors="raise").astype(float)
-    except ValueError as exc:
-        raise InputError(f"non-numeric value in the CSV: {exc}") from None
-    values.index = index
-    values.columns = [str(c) for c in values.columns]
-    if not index.is_unique:
-        raise InputError(f"duplicate period {index[index.duplicated()][0]} in the CSV")
-    values = values.sort_index()
-    values = values.reindex(pd.period_range(values.index[0], values.index[-1], freq=freq))
-    check_panel(values)
-    return values
 
 
 def _findings(detector: Any, panel: pd.DataFrame, transform: str) -> list[Any]:

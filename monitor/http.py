@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import socket
 import threading
 from collections.abc import Callable, Iterable
 from socketserver import ThreadingMixIn
@@ -22,6 +23,10 @@ StartResponse = Callable[..., Any]
 class _ThreadingServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
     allow_reuse_address = True
+
+
+class _ThreadingServer6(_ThreadingServer):
+    address_family = socket.AF_INET6
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -144,7 +149,8 @@ class HttpServer:
     """A threaded WSGI server on its own thread; port 0 picks a free port."""
 
     def __init__(self, host: str, port: int, app: Callable[..., Iterable[bytes]]) -> None:
-        self._server = make_server(host, port, app, server_class=_ThreadingServer,
+        server_class = _ThreadingServer6 if ":" in host else _ThreadingServer
+        self._server = make_server(host, port, app, server_class=server_class,
                                    handler_class=_QuietHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="http", daemon=True)
 

@@ -1,11 +1,17 @@
-"""Config frequency letters (M, Q, A) and their pandas spellings."""
+"""Periods: config frequency letters (M, Q, A), their pandas spellings, and the one reader of
+period labels that files, feeds, `tradewatch detect`, backtest windows and the config share.
+pandas is imported only to build a period, so the CLI can check spellings without it."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 _PANDAS = {"M": "M", "Q": "Q", "A": "Y"}
 
@@ -28,6 +34,8 @@ def frequency_letter(freqstr: str) -> str:
 def periods_per_year(frequency: str) -> int:
     return {"M": 12, "Q": 4, "A": 1}[frequency]
 
+
+PERIOD_HINT = "use e.g. 2015-03, 2015M03, 201503, Mar 2015, 2015-03-01, 2015-Q1, 2015Q1 or 2015"
 
 # --- reading the period spellings that real files and feeds use -----------------------------
 
@@ -66,6 +74,9 @@ _ANNUAL = re.compile(r"^(?P<year>\d{4})(?:\.0+)?$")  # 2015, and 2015.0 from a f
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[ T][0-9:.]+)?$")
 
 
+FREQUENCIES = ("M", "Q", "A")  # the order a label of unknown frequency is tried in
+
+
 @dataclass(frozen=True, slots=True)
 class PeriodSpan:
     """A parsed period label: the last period it covers and how many periods it spans
@@ -79,30 +90,47 @@ class PeriodSpan:
         return [self.last - offset for offset in range(self.count - 1, -1, -1)]
 
 
-def parse_period_span(text: object, frequency: str) -> PeriodSpan | None:
-    """Read one period label in any spelling publishers use; None when it is not a period."""
+def period_parts(text: object, frequency: str) -> tuple[int, int, int] | None:
+    """(year, month or quarter or 0, periods covered) of a label in any spelling publishers
+    use; None when it is not a period of this frequency. Plain Python: config validation
+    and the CLI read periods without loading pandas."""
     raw = str(text).strip()
     if not raw or raw.lower() in {"nan", "none", "nat"}:
         return None
-    freq = pandas_freq(frequency)
     if frequency == "M":
-        span = _monthly_span(raw)
-        if span is not None:
-            return span
+        parts = _monthly_parts(raw)
+        if parts is not None:
+            return parts
     elif frequency == "Q":
         for pattern in _QUARTERLY:
             if match := pattern.match(raw):
-                return PeriodSpan(pd.Period(year=int(match["year"]), quarter=int(match["quarter"]),
-                                            freq=freq))
+                return int(match["year"]), int(match["quarter"]), 1
     elif match := _ANNUAL.match(raw):
-        return PeriodSpan(pd.Period(year=int(match["year"]), freq=freq))
+        return int(match["year"]), 0, 1
     if not _DATE.match(raw):
         return None
-    try:
-        period = pd.Period(raw, freq=freq)  # ISO dates, datetimes from spreadsheets
-    except (ValueError, TypeError, OverflowError):
+    try:  # ISO dates, datetimes from spreadsheets
+        day = date.fromisoformat(raw[:10])
+    except ValueError:
         return None
-    return None if pd.isna(period) else PeriodSpan(period)
+    sub = {"M": day.month, "Q": (day.month - 1) // 3 + 1}.get(frequency, 0)
+    return day.year, sub, 1
+
+
+def parse_period_span(text: object, frequency: str) -> PeriodSpan | None:
+    """Read one period label in any spelling publishers use; None when it is not a period."""
+    parts = period_parts(text, frequency)
+    if parts is None:
+        return None
+    import pandas as pd
+
+    year, sub, count = parts
+    freq = pandas_freq(frequency)
+    if frequency == "M":
+        return PeriodSpan(pd.Period(year=year, month=sub, freq=freq), count)
+    if frequency == "Q":
+        return PeriodSpan(pd.Period(year=year, quarter=sub, freq=freq))
+    return PeriodSpan(pd.Period(year=year, freq=freq))
 
 
 def parse_period(text: object, frequency: str) -> pd.Period | None:
@@ -111,14 +139,37 @@ def parse_period(text: object, frequency: str) -> pd.Period | None:
     return span.last if span is not None and span.count == 1 else None
 
 
-def _monthly_span(raw: str) -> PeriodSpan | None:
+def label_frequency(text: object) -> str | None:
+    """M, Q or A: the first frequency a single label reads as (2001M10, 200110 and
+    2001-10-01 are months, 2001Q3 a quarter, 2001 a year); None when it is no period."""
+    return next((f for f in FREQUENCIES if (p := period_parts(text, f)) is not None and p[2] == 1), None)
+
+
+def read_period(text: object) -> pd.Period:
+    """One period of whatever frequency its spelling says; ValueError naming the spellings."""
+    frequency = label_frequency(text)
+    if frequency is None:
+        raise ValueError(f"invalid period {str(text)!r}: {PERIOD_HINT}")
+    period = parse_period(text, frequency)
+    assert period is not None
+    return period
+
+
+def infer_frequency(labels: Sequence[object]) -> str | None:
+    """The frequency under which most distinct labels read (months first on a tie: a date
+    is a month), so that one bad row is reported rather than changing the frequency."""
+    uniques = list(dict.fromkeys(str(label).strip() for label in labels))[:2000]
+    counts = {f: sum(period_parts(u, f) is not None for u in uniques) for f in FREQUENCIES}
+    best = max(FREQUENCIES, key=lambda f: (counts[f], -FREQUENCIES.index(f)))
+    return best if counts[best] else None
+
+
+def _monthly_parts(raw: str) -> tuple[int, int, int] | None:
     for pattern in _MONTHLY:
         if match := pattern.match(raw):
             groups = match.groupdict()
             month = _MONTH_NAMES.get(groups["name"].lower()) if groups.get("name") else int(groups["month"])
-            if month is None:
-                return None
-            return PeriodSpan(pd.Period(year=int(groups["year"]), month=month, freq="M"))
+            return None if month is None else (int(groups["year"]), month, 1)
     for pattern in _COMBINED:
         if match := pattern.match(raw):
             groups = match.groupdict()
@@ -129,5 +180,5 @@ def _monthly_span(raw: str) -> PeriodSpan | None:
                 first, last = int(groups["first"]), int(groups["last"])
             if first is None or last is None or last <= first:
                 return None
-            return PeriodSpan(pd.Period(year=int(groups["year"]), month=last, freq="M"), last - first + 1)
+            return int(groups["year"]), last, last - first + 1
     return None

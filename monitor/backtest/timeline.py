@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from monitor.backtest.history import NO_VINTAGE
-from monitor.periods import pandas_freq
+from monitor.periods import pandas_freq, read_period
 
 
 class WindowError(ValueError):
@@ -55,12 +55,9 @@ class Window:
 
 def _parse(text: str) -> pd.Period:
     try:
-        period = pd.Period(text.strip())
-    except (ValueError, TypeError, AttributeError):
-        period = None
-    if period is None or pd.isna(period):
-        raise WindowError(f"invalid period {text!r}: use YYYY-MM, YYYY-Qn or YYYY")
-    return period
+        return read_period(text)
+    except ValueError as exc:
+        raise WindowError(str(exc)) from None
 
 
 def format_period(period: pd.Period) -> str:

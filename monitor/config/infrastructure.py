@@ -31,9 +31,29 @@ class HttpConfig(Strict):
 
 
 def parse_listen(value: str) -> tuple[str, int]:
-    host, sep, port = value.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise ValueError(f"invalid listen address {value!r}: use HOST:PORT, e.g. {DEFAULT_LISTEN}")
+    """`HOST:PORT`, `:PORT` (every IPv4 interface) or `[IPv6]:PORT` -> (host, port); the
+    IPv6 host without brackets. A port is always required: a daemon that picked one
+    silently would be scraped nowhere."""
+    bad = f"invalid listen address {value!r}"
+    example = f"use HOST:PORT, :PORT or [IPv6]:PORT, e.g. {DEFAULT_LISTEN}"
+    if value.startswith("["):
+        host, closed, rest = value[1:].partition("]")
+        if not closed or not host or ":" not in host:
+            raise ValueError(f"{bad}: brackets hold an IPv6 address, e.g. [::1]:9470")
+        if not rest.startswith(":"):
+            raise ValueError(f"{bad}: no port; {example}")
+        port = rest[1:]
+    elif value.count(":") > 1:
+        raise ValueError(f"{bad}: put an IPv6 address in brackets, e.g. [::1]:9470")
+    else:
+        host, sep, port = value.partition(":")
+        if not sep:
+            raise ValueError(f"{bad}: no port; {example}")
+        host = host or "0.0.0.0"
+    if not host.strip() or host != host.strip():
+        raise ValueError(f"{bad}: {example}")
+    if not (port.isascii() and port.isdigit()) or int(port) > 65535:
+        raise ValueError(f"{bad}: the port must be a number from 0 to 65535; {example}")
     return host, int(port)
 
 

@@ -90,6 +90,9 @@ SelectMatchers = Annotated[list[str], BeforeValidator(matcher_text_or_list),
                            WithJsonSchema({"anyOf": [{"type": "string"},
                                                      {"type": "array", "items": {"type": "string"}}],
                                            "examples": ['{partner=~"RUS|CHN", flow="export"}']})]
-LabelValues = Annotated[dict[str, str], BeforeValidator(label_values)]
-LabelRegexes = Annotated[dict[str, str], BeforeValidator(label_regexes)]
-ReceiverName = Annotated[str, BeforeValidator(receiver_name)]
+Scalar = str | int | float | bool | None  # what YAML may write where the text is kept
+LabelValues = Annotated[dict[str, str], BeforeValidator(label_values,
+                                                        json_schema_input_type=dict[str, Scalar])]
+LabelRegexes = Annotated[dict[str, str], BeforeValidator(label_regexes,
+                                                         json_schema_input_type=dict[str, Scalar])]
+ReceiverName = Annotated[str, BeforeValidator(receiver_name, json_schema_input_type=str | int | float)]

@@ -15,12 +15,11 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import pandas as pd
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from monitor.config.base import MAX_COUNT, NAME_PATTERN, Duration, Interval, Strict
 from monitor.m49 import area_code
-from monitor.periods import parse_period
+from monitor.periods import PERIOD_HINT, label_frequency, period_parts
 
 
 def validate_cron(expression: str) -> None:
@@ -69,18 +68,14 @@ class Replay(Strict):
     start: str
     every: Interval = timedelta(seconds=5)
 
-    @field_validator("start", mode="before")
+    @field_validator("start", mode="before", json_schema_input_type=str | int)
     @classmethod
     def _period(cls, value: Any) -> str:
         if isinstance(value, int | date) and not isinstance(value, bool):
             value = str(value)  # YAML reads an unquoted 2014 as a number, 2014-09-01 as a date
-        try:
-            valid = isinstance(value, str) and not pd.isna(pd.Period(value))
-        except (ValueError, TypeError):
-            valid = False
-        if not valid:
-            raise ValueError(f"invalid period {value!r}: use YYYY-MM, YYYY-Qn or YYYY")
-        return str(value)
+        if not isinstance(value, str) or label_frequency(value) is None:
+            raise ValueError(f"invalid period {value!r}: {PERIOD_HINT}")
+        return value
 
 
 class Retry(Strict):
@@ -205,9 +200,14 @@ def _scalar_text(value: Any) -> str:
 
 
 def _check_period(value: str | None, frequency: str, key: str) -> None:
-    if value is not None and parse_period(value, frequency) is None:
+    if value is not None and (period_parts(value, frequency) or (0, 0, 0))[2] != 1:
         shape = {"M": "YYYY-MM", "Q": "YYYY-Qn", "A": "YYYY"}[frequency]
         raise ValueError(f"{key}: invalid period {value!r} for frequency {frequency}: use {shape}")
+
+
+# What YAML may hold where the models keep text: editors see the input, not the result.
+AreaInput = str | int | list[str | int]
+ParamValue = Annotated[str, BeforeValidator(_scalar_text, json_schema_input_type=str | int | float | bool)]
 
 
 def _area_codes(value: Any) -> list[str]:
@@ -231,13 +231,15 @@ class ComtradeSource(SourceBase):
     subscription_key: str | None = None
     type: Literal["C", "S"] = "C"
     classification: str = "HS"
-    reporter: Annotated[list[str], BeforeValidator(_area_codes)]
-    partner: Annotated[list[str], BeforeValidator(_area_codes)] = Field(default_factory=lambda: ["0"])
+    reporter: Annotated[list[str], BeforeValidator(_area_codes, json_schema_input_type=AreaInput)]
+    partner: Annotated[list[str], BeforeValidator(_area_codes, json_schema_input_type=AreaInput)] = Field(
+        default_factory=lambda: ["0"])
     flows: list[ComtradeFlow] = Field(default_factory=lambda: _both_flows(), min_length=1)
-    commodities: list[Annotated[str, BeforeValidator(str)]] = Field(
+    commodities: list[Annotated[str, BeforeValidator(str, json_schema_input_type=str | int)]] = Field(
         default_factory=lambda: ["TOTAL"], min_length=1)
-    start: Annotated[str, BeforeValidator(_period_text)]
-    end: Annotated[str | None, BeforeValidator(lambda v: None if v is None else _period_text(v))] = None
+    start: Annotated[str, BeforeValidator(_period_text, json_schema_input_type=str | int)]
+    end: Annotated[str | None, BeforeValidator(lambda v: None if v is None else _period_text(v),
+                                               json_schema_input_type=str | int | None)] = None
     revision_window: int = Field(default=24, ge=0, le=MAX_COUNT)
 
     @field_validator("subscription_key")
@@ -272,7 +274,7 @@ class SdmxSource(SourceBase):
     provider: str
     dataflow: str
     key: str | dict[str, str | list[str]] | None = None
-    params: dict[str, Annotated[str, BeforeValidator(_scalar_text)]] = Field(default_factory=dict)
+    params: dict[str, ParamValue] = Field(default_factory=dict)
     agency: str | None = None
     version: str | None = None
     base_url: str | None = None
@@ -299,7 +301,7 @@ class HttpJsonSource(SourceBase):
     kind: Literal["http_json"]
     url: str
     headers: dict[str, str] = Field(default_factory=dict)
-    params: dict[str, Annotated[str, BeforeValidator(_scalar_text)]] = Field(default_factory=dict)
+    params: dict[str, ParamValue] = Field(default_factory=dict)
     records: str = ""
     period: str = "period"
     value: str = "value"

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from monitor.config.hints import hint
 from monitor.config.limits import MAX_CONFIG_BYTES, LimitExceeded, compose
 
 _ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -37,7 +38,15 @@ class ConfigProblem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        text = f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        return _one_line(text)
+
+
+def _one_line(text: str) -> str:
+    """A key or value from the file may hold any character: keep a problem on one line."""
+    if "".join(text.splitlines()) == text and text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class ConfigError(Exception):
@@ -224,6 +233,9 @@ def problems_from_validation(exc: ValidationError, loaded: LoadedYaml,
             message = message.removeprefix("Value error, ")
         elif error["type"] in ("union_tag_invalid", "union_tag_not_found"):
             loc, message = _tag_problem(loc, error.get("ctx") or {})
+        extra = hint(loc, error["type"], error.get("input"))
+        if extra:  # pydantic's "valid integer" says less than the hint: the hint replaces it
+            message = extra if error["type"].startswith(("int_", "string_")) else f"{message}; {extra}"
         if len(message) > MAX_MESSAGE:  # pydantic repeats the input, however large
             message = message[:MAX_MESSAGE - 3] + "..."
         problems.append(ConfigProblem(loaded.file, loaded.line_of(loc), dotted(loc), message))

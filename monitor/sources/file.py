@@ -22,10 +22,10 @@ import pandas as pd
 
 from monitor.config import FileSource as FileSourceConfig
 from monitor.labels import normalise_label, series_id
-from monitor.periods import pandas_freq, parse_period_span
+from monitor.periods import pandas_freq, parse_period_span, read_period
 from monitor.sources.base import FetchResult, SourceError, empty_long_frame
+from monitor.sources.file_rows import last_of_duplicates, without_unused
 from monitor.sources.http import HttpClient, RetryPolicy
-from monitor.store.frames import grouped_and_increasing
 
 DEMO_SCHEME = "demo://"
 _MAX_REPORTED = 20
@@ -55,7 +55,7 @@ class FileSource:
 
     def _replay_window(self, frame: pd.DataFrame) -> pd.DataFrame:
         assert self.config.replay is not None
-        start = pd.Period(self.config.replay.start, freq=pandas_freq(self.config.frequency))
+        start = read_period(self.config.replay.start).asfreq(pandas_freq(self.config.frequency), how="start")
         visible_until = start + self._polls
         self._polls += 1
         return frame[frame["period"] <= visible_until].reset_index(drop=True)
@@ -169,39 +169,16 @@ def to_long_frame(
     for key, allowed in config.include.items():
         wanted = [normalise_label(key, value) for value in allowed]  # Germany -> DEU
         frame = frame[frame[key].isin(wanted)] if key in frame else frame.iloc[0:0]
-    frame = _last_of_duplicates(frame)
+    frame, repeated = last_of_duplicates(frame)
+    if repeated is not None:
+        problems.append(f"{location}: {repeated[0]} rows repeat a series and period (first: {repeated[1]}); "
+                        "the last of each is kept")
     if len(frame) < rows:  # rows were dropped: so may some labels
-        frame = frame.assign(**{c: _without_unused(frame[c]) for c in frame.columns
+        frame = frame.assign(**{c: without_unused(frame[c]) for c in frame.columns
                                 if isinstance(frame[c].dtype, pd.CategoricalDtype)})
     if len(problems) > _MAX_REPORTED:
         problems = [*problems[:_MAX_REPORTED], f"... and {len(problems) - _MAX_REPORTED} more"]
     return frame, problems
-
-
-def _last_of_duplicates(frame: pd.DataFrame) -> pd.DataFrame:
-    """Keep the last row of each (series, period), in file order."""
-    if frame.empty:
-        return frame.reset_index(drop=True)
-    series = frame["series"]
-    codes = (np.asarray(series.cat.codes, dtype=np.int64) if isinstance(series.dtype, pd.CategoricalDtype)
-             else pd.factorize(series)[0].astype(np.int64))
-    ordinals = np.asarray(frame["period"].array.asi8, dtype=np.int64)
-    low = int(ordinals.min())
-    if grouped_and_increasing(codes, ordinals):  # series by series, oldest first: nothing repeats
-        return frame.reset_index(drop=True)
-    key = codes * (int(ordinals.max()) - low + 1) + (ordinals - low)
-    return frame[~pd.Series(key).duplicated(keep="last").to_numpy()].reset_index(drop=True)
-
-
-def _without_unused(column: pd.Series) -> pd.Series:
-    """remove_unused_categories, by counting rather than sorting millions of codes."""
-    codes = np.asarray(column.cat.codes, dtype=np.int64)
-    used = np.bincount(codes[codes >= 0], minlength=len(column.cat.categories)) > 0
-    if used.all():
-        return column
-    renumber = np.r_[np.cumsum(used) - 1, -1]
-    categories = column.cat.categories[used]
-    return pd.Series(pd.Categorical.from_codes(renumber[codes], categories=categories), index=column.index)
 
 
 @dataclass(frozen=True, slots=True)

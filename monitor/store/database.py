@@ -33,7 +33,7 @@ class Database:
         self.engine: Engine = sa.create_engine(url, **_engine_options(url))
         if self.engine.dialect.name == "sqlite":
             database = self.engine.url.database
-            if database and database != ":memory:":
+            if database and database != ":memory:" and not database.startswith("file:"):
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         with self.transaction() as conn:

@@ -124,9 +124,9 @@ def test_usage_errors_exit_2_with_a_reason(
 def test_bad_csv_shapes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cases = {
         "nope.csv": ("a,b\n1,2\n", "needs a 'period' column"),
-        "daily.csv": ("period,x\n2020-01-05,1\n", "months, quarters or years"),
+        "weekly.csv": ("period,x\n2020-W01,1\n", "cannot read period '2020-W01'"),
         "text.csv": ("period,x\n2020-01,abc\n", "non-numeric"),
-        "dupe.csv": ("period,x\n2020-01,1\n2020-01,2\n", "duplicate period 2020-01"),
+        "dupe.csv": ("period,x\n2020-01,1\n2020-01,2\n", "period 2020-01 appears on lines 2, 3"),
     }
     for name, (text, message) in cases.items():
         path = tmp_path / name

@@ -12,6 +12,7 @@ import pytest
 from monitor.backtest.progress import ProgressBar
 from monitor.backtest.timeline import format_period
 from monitor.cli import main
+from monitor.periods import PERIOD_HINT
 
 WINDOW = ["--from", "2014-01", "--to", "2016-12"]
 PERIOD = re.compile(r"^\d{4}(-\d{2}|-Q[1-4])?$")
@@ -103,7 +104,7 @@ def test_a_bad_set_exits_2_naming_the_override(rc_config: Path, capsys: pytest.C
 def test_bad_window_rule_or_config_exit_2(rc_config: Path, tmp_path: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["--config", str(rc_config), "--from", "soon"], capsys)[2].endswith(
-        "invalid period 'soon': use YYYY-MM, YYYY-Qn or YYYY\n")
+        f"invalid period 'soon': {PERIOD_HINT}\n")
     assert "unknown rule(s) nope" in run(["--config", str(rc_config), "--rule", "nope"], capsys)[2]
     bad = tmp_path / "bad.yaml"
     bad.write_text("rules: [{name: x}]\n")

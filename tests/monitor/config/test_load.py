@@ -317,7 +317,7 @@ def test_several_errors_are_all_reported(tmp_path: Path) -> None:
         f"{path}:10: rules[0].detector: unknown detector kind 'nope'; "
         f"known kinds: {', '.join(sorted(DETECTORS))}",
         f"{path}:11: http.listen: invalid listen address 'nowhere': "
-        "use HOST:PORT, e.g. 127.0.0.1:9470",
+        "no port; use HOST:PORT, :PORT or [IPv6]:PORT, e.g. 127.0.0.1:9470",
     ])
 
 

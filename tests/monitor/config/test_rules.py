@@ -83,8 +83,7 @@ def test_wrong_type(tmp_path: Path) -> None:
             detector: {kind: threshold, direction: below, threshold: 1}
     """)
     assert errors(path) == [
-        f"{path}:3: rules[0].for: Input should be a valid integer, "
-        "unable to parse string as an integer"
+        f"{path}:3: rules[0].for: for counts periods (releases): a whole number such as for: 2"
     ]
 
 

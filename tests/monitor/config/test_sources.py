@@ -9,6 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from monitor.config import Replay, Schedule, load_config
+from monitor.periods import PERIOD_HINT
 from tests.monitor.config.support import SOURCE, errors, source, write
 
 # --- in a file --------------------------------------------------------------------------------
@@ -44,8 +45,7 @@ def test_bad_replay_start(tmp_path: Path, start: str) -> None:
     path = write(tmp_path, SOURCE + f"    replay: {{start: {start}}}\n")
     shown = {"null": "None", "true": "True"}.get(start, repr(start))
     assert errors(path) == [
-        f"{path}:6: sources[0].replay.start: invalid period {shown}: "
-        "use YYYY-MM, YYYY-Qn or YYYY"
+        f"{path}:6: sources[0].replay.start: invalid period {shown}: {PERIOD_HINT}"
     ]
 
 
