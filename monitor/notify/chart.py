@@ -16,7 +16,7 @@ import pandas as pd
 
 from detectors import is_percent_change, transform_label
 from monitor.alerts.notification import Notification
-from monitor.notify.facts import facts, transformed
+from monitor.notify.facts import facts, period_of, transformed
 from monitor.notify.ruleinfo import RuleInfo
 from monitor.notify.wording import frequency_of, period_name, scaled, span_name, subject, unit_of
 
@@ -90,8 +90,8 @@ def chart_png(history: pd.Series, payload: Notification, info: RuleInfo | None =
     per_year = {"M": 12, "Q": 4}.get(str(freq.freqstr)[0], 1) if freq is not None else 12
     years = WINDOW_YEARS if info is None or info.detector in ("changepoint", "robust_z") else 3
     found = facts(payload, info, history)
-    start = _period(found.run_start or payload.since_period, freq)
-    end = _period(payload.period, freq)
+    start = period_of(found.run_start or payload.since_period, freq)
+    end = period_of(payload.period, freq)
     last = max(end, history.index[-1]) if end is not None else history.index[-1]
     window = history[history.index > last - years * per_year]
     changes = transformed(history, info) if info is not None and info.transform != "level" else None
@@ -113,7 +113,7 @@ def chart_png(history: pd.Series, payload: Notification, info: RuleInfo | None =
     if not two:
         _shade(level_ax, start, end)
         _threshold_line(level_ax, payload, info, divisor)
-    event = _period(payload.event_period, freq)
+    event = period_of(payload.event_period, freq)
     if event is not None:
         level_ax.axvline(event.start_time, color="#444444", linestyle="--", linewidth=1.2,
                          label=f"change point {period_name(str(event))}")
@@ -171,15 +171,6 @@ def _change_label(payload: Notification, info: RuleInfo) -> str:
     except (KeyError, ValueError, TypeError):
         label = info.transform
     return f"{label} %" if is_percent_change(info.transform) else (label or info.transform)
-
-
-def _period(value: Any, freq: Any) -> pd.Period | None:
-    if not value or freq is None:
-        return None
-    try:
-        return pd.Period(str(value), freq=freq)
-    except (ValueError, TypeError):
-        return None
 
 
 def alt_text(payload: Notification, info: RuleInfo | None = None) -> str:

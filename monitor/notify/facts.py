@@ -32,7 +32,8 @@ class Facts:
         return self.run[0][0] if self.run else None
 
 
-def _period(text: str | None, freq: object) -> pd.Period | None:
+def period_of(text: str | None, freq: object) -> pd.Period | None:
+    """A notification's period text as a Period of the series' frequency, None if it is not one."""
     if not text or freq is None:
         return None
     try:
@@ -92,12 +93,12 @@ def facts(payload: Notification, info: RuleInfo | None, history: pd.Series | Non
         return Facts()
     history = history.sort_index()
     freq = history.index.freq
-    end = _period(payload.period, freq)
+    end = period_of(payload.period, freq)
     lag = lag_of(info.transform, freq) if info else 0
     earlier = _value(history, end - lag) if end is not None and lag else None
     values = transformed(history, info)
     run: tuple[tuple[str, float], ...] = ()
-    start = _period(payload.since_period, freq)
+    start = period_of(payload.since_period, freq)
     if values is not None and end is not None and info is not None and info.detector == "consecutive":
         start = _run_start(values, end, info) or start
     if values is not None and start is not None and end is not None and start <= end:

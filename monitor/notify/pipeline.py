@@ -125,7 +125,6 @@ class Dispatcher:
             firing = list(self._firing())
             self._enqueue_reminders(firing, at)
             entries = self._store.pending_outbox()
-            self._silences.collect(at)  # expired past their retention: gone, as in Alertmanager
             silences = self._silences.active(at)
             notifications = {entry.id: Notification.from_json(entry.payload) for entry in entries}
             routes = {entry.id: self._destinations(notifications[entry.id]) for entry in entries}

@@ -93,18 +93,10 @@ def format_number(value: Any) -> str:
 
 def move(payload: Notification) -> float:
     """Size of a move, for ordering a digest: |value - reference|, else |value|, else 0."""
-    value, reference = _float(payload.value), _float(payload.reference)
+    value, reference = payload.value, payload.reference  # finite or None (Notification)
     if value is None:
         return 0.0
     return abs(value - reference) if reference is not None else abs(value)
-
-
-def _float(value: Any) -> float | None:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) else None
 
 
 def period_span(payload: Notification) -> str:
@@ -338,6 +330,5 @@ def _cell(value: Any) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _number_cell(value: Any) -> str:
-    x = _float(value)
-    return "" if x is None else f"{x:g}"
+def _number_cell(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"

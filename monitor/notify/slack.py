@@ -67,6 +67,12 @@ MAX_TITLE = 250
 T = TypeVar("T")
 
 
+def _answer(exc: SlackApiError) -> tuple[int, str, Mapping[str, Any]]:
+    """What Slack answered to a failed call: HTTP status, its `error` code, the whole body."""
+    data = exc.response.data if isinstance(exc.response.data, dict) else {}
+    return int(exc.response.status_code), str(data.get("error") or ""), data
+
+
 class SlackDeliveryError(RuntimeError):
     """A notification Slack did not take; never carries the token."""
 
@@ -231,9 +237,7 @@ class _WebApi:
         try:
             return find()
         except SlackApiError as exc:
-            status = int(exc.response.status_code)
-            data = exc.response.data if isinstance(exc.response.data, dict) else {}
-            error = str(data.get("error") or "")
+            status, error, data = _answer(exc)
             if status == 429 or status >= 500 or error in _TRANSIENT:
                 raise  # an outage: the look-up is retried like any call
             if error not in self._refused_lookups:
@@ -275,9 +279,7 @@ class _WebApi:
             try:
                 return call()
             except SlackApiError as exc:
-                status = int(exc.response.status_code)
-                data = exc.response.data if isinstance(exc.response.data, dict) else {}
-                error = str(data.get("error") or "")
+                status, error, data = _answer(exc)
                 if status == 429 or error == "ratelimited":
                     after = retry_after_seconds(exc.response.headers)
                     raise Transient(f"{method} rate limited (HTTP {status})",

@@ -112,7 +112,12 @@ class SilenceStore:
         return [_from_row(dict(r)) for r in rows]
 
     def active(self, now: datetime) -> list[Silence]:
-        return [s for s in self.all() if s.state(now) == "active"]
+        """The silences in force now; those expired past their retention are removed on the
+        way (a write only when there is one, as Alertmanager's own collection does)."""
+        every = self.all()
+        if any(s.ends_at < now - RETENTION for s in every):
+            self.collect(now)
+        return [s for s in every if s.state(now) == "active"]
 
     def collect(self, now: datetime, retention: timedelta = RETENTION) -> int:
         """Remove silences that expired more than `retention` ago; how many."""

@@ -38,19 +38,6 @@ DESK = {"receivers": [{"name": "policy-desk", "slack": {"channel": CHANNEL}}],
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "tw.db"
-    demo_store(path).close()
-    return path
-
-
-@pytest.fixture
 def store(template: Path, tmp_path: Path, store_url: Callable[..., str]) -> Iterator[Store]:
     url = store_url()
     if url.startswith("sqlite"):

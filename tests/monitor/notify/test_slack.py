@@ -34,7 +34,6 @@ from tests.fakes.payloads import (
     RULES,
     SERIES,
     alert,
-    demo_store,
     payload,
     resolved,
 )
@@ -45,19 +44,6 @@ CHANNEL = "C0TRADE0001"
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 DESK = {"receivers": [{"name": "policy-desk", "slack": {"channel": "#trade-alerts"}}],
         "route": {"receiver": "policy-desk"}}
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "tw.db"
-    demo_store(path).close()
-    return path
 
 
 @pytest.fixture

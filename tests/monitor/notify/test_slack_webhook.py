@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import traceback
-from collections.abc import Iterator
 
 import pytest
 
@@ -17,12 +16,6 @@ from tests.fakes.slack_server import FakeSlack
 
 FAST = RetryPolicy(attempts=3, deadline=10.0, backoff=0.01, max_backoff=0.05)
 SECRET = "fakewebhooksecret"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as server:
-        yield server
 
 
 def test_firing_and_resolved_are_one_message_each(fake: FakeSlack) -> None:

@@ -1,0 +1,25 @@
+"""Fixtures of the receiver tests: the fake Slack Web API server over loopback, and a store
+file holding the real Russia-China series (built once per module, copied per test)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.payloads import demo_store
+from tests.fakes.slack_server import FakeSlack
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    with FakeSlack() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "tw.db"
+    demo_store(path).close()
+    return path
