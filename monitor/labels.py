@@ -7,7 +7,7 @@ a series id (`rus-chn/import/total`) means the same thing whatever file it came 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 # ISO2, ISO3, English name. Trade partners that appear in common trade statistics, plus
 # aggregates used by Eurostat and others (codes in the style Eurostat uses).
@@ -105,18 +105,23 @@ def country_name(code: str) -> str:
     return _NAMES.get(code, code)
 
 
-def subject(labels: Mapping[str, str]) -> str:
-    """`Russia's imports from China`, `China's exports of HS 8458 to Russia`."""
+SUBJECT_FLOWS: Mapping[str, tuple[str, str]] = {"export": ("exports", "to"), "import": ("imports", "from")}
+
+
+def subject(labels: Mapping[str, str], *, commodity: Callable[[str], str] | None = None,
+            flows: Mapping[str, tuple[str, str]] = SUBJECT_FLOWS, fallback: str | None = None) -> str:
+    """`Russia's imports from China`, `China's exports of HS 8458 to Russia`. `commodity` words
+    an HS code ("HS 8458" by default), `flows` the flows named (noun, preposition); without a
+    reporter or a known flow, `fallback`, else the series id."""
     reporter, partner, flow = labels.get("reporter"), labels.get("partner"), labels.get("flow")
-    commodity = labels.get("commodity")
-    if not (reporter and flow in {"export", "import"}):
-        return labels.get("series") or series_id(labels)
+    code = labels.get("commodity")
+    if not reporter or flow is None or flow not in flows:
+        return fallback or labels.get("series") or series_id(labels)
     owner = country_name(reporter)
-    owner = owner[0].upper() + owner[1:]
-    noun = "exports" if flow == "export" else "imports"
-    what = f"{owner}'s {noun}"
-    if commodity and commodity != "TOTAL":
-        what += f" of HS {commodity}"
+    noun, preposition = flows[flow]
+    what = f"{owner[:1].upper()}{owner[1:]}'s {noun}"
+    if code and code.upper() != "TOTAL":
+        what += f" of {commodity(code)}" if commodity else f" of HS {code}"
     if partner:
-        what += f" {'to' if flow == 'export' else 'from'} {country_name(partner)}"
+        what += f" {preposition} {country_name(partner)}"
     return what

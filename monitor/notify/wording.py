@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from monitor.labels import country_name
+from monitor.labels import subject as labels_subject
 from monitor.notify.hs import hs_name
 
 _MONTHLY = re.compile(r"^(\d{4})-(\d{2})$")
@@ -144,19 +144,13 @@ def _lower_first(text: str) -> str:
 def subject(labels: Mapping[str, str], fallback: str = "") -> str:
     """"China's exports to Russia", "China's exports of lathes for removing metal (HS 8458)
     to Russia"; the series id when the labels do not say who trades what."""
-    reporter, partner = labels.get("reporter"), labels.get("partner")
-    flow, commodity = labels.get("flow"), labels.get("commodity")
-    if not reporter or flow not in _FLOWS:
-        return fallback or labels.get("series") or "The series"
-    owner = country_name(reporter)
-    noun, preposition = _FLOWS[flow]
-    what = f"{owner[:1].upper()}{owner[1:]}'s {noun}"
-    if commodity and commodity.upper() != "TOTAL":
-        found = hs_name(commodity)
-        what += f" of {_lower_first(found.short)} (HS {commodity})" if found else f" of HS {commodity}"
-    if partner:
-        what += f" {preposition} {country_name(partner)}"
-    return what
+    return labels_subject(labels, commodity=_goods, flows=_FLOWS,
+                          fallback=fallback or labels.get("series") or "The series")
+
+
+def _goods(code: str) -> str:
+    found = hs_name(code)
+    return f"{_lower_first(found.short)} (HS {code})" if found else f"HS {code}"
 
 
 def flow_word(flow: str | None) -> str:
