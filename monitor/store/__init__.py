@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 from monitor.store import ingest as _ingest
 from monitor.store import outbox as _outbox
 from monitor.store import receivers as _receivers
+from monitor.store import requests as _requests
 from monitor.store import series as _series
 from monitor.store.database import Database
 from monitor.store.frames import Incoming, prepare
@@ -153,3 +154,8 @@ class Store:
     def save_receiver_states(self, states: Sequence[ReceiverState]) -> None:
         """Upsert in one transaction (a digest records hundreds at once)."""
         _receivers.save(self._database, states)
+
+    # -- interactive requests ----------------------------------------------------------------
+    def claim_request(self, request_id: str, now: datetime) -> bool:
+        """True the first time an interactive request's id is seen, False for a replay."""
+        return _requests.claim(self._database, request_id, now)

@@ -97,3 +97,20 @@ receiver_state = sa.Table(
     sa.Column("progress", sa.String, nullable=False),
     sa.Column("parent", sa.Text, nullable=False),
 )
+# Revision 0002: an acknowledgement is a silence that ends when its alert episode resolves;
+# seen_requests keeps the ids of interactive requests (Slack button clicks) already acted on,
+# so a replayed request changes nothing twice, across restarts and processes.
+acknowledgements = sa.Table(
+    "acknowledgements", metadata,
+    sa.Column("silence_id", sa.String, primary_key=True),
+    sa.Column("fingerprint", sa.String, nullable=False),
+    sa.Column("episode", sa.Integer, nullable=False),
+)
+sa.Index("acknowledgements_by_episode", acknowledgements.c.fingerprint, acknowledgements.c.episode)
+seen_requests = sa.Table(
+    "seen_requests", metadata,
+    sa.Column("id", sa.String, primary_key=True),
+    sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+)
+sa.Index("seen_requests_by_time", seen_requests.c.seen_at)
+REVISION_0002_TABLES = ("acknowledgements", "seen_requests")

@@ -2,7 +2,12 @@
 
 Like Alertmanager's: an author and a comment are required, a silence is expired rather than
 deleted (so its history stays for `RETENTION`, Alertmanager's default `--data.retention`,
-then it is removed), and a silenced alert still changes state (it resolves quietly)."""
+then it is removed), and a silenced alert still changes state (it resolves quietly).
+
+An acknowledgement is a silence of one alert's exact labels tied to its episode: it ends when
+that episode resolves (`end_acknowledgements`, called by the dispatcher before it decides on
+the resolution, so the resolution itself is told), or at its `ends_at` bound, whichever
+comes first."""
 
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from monitor.matchers import Matcher, matches_all, parse_matcher
-from monitor.store.schema import silences
+from monitor.store.schema import acknowledgements, silences
 from monitor.store.sql import utc as _utc
 
 if TYPE_CHECKING:
@@ -77,7 +82,9 @@ class SilenceStore:
         self._engine = store.engine
 
     def add(self, matchers: Sequence[str], starts_at: datetime, ends_at: datetime, created_by: str,
-            comment: str, now: datetime) -> Silence:
+            comment: str, now: datetime, acknowledges: tuple[str, int] | None = None) -> Silence:
+        """A new silence; with `acknowledges` (fingerprint, episode), an acknowledgement of that
+        episode, written in the same transaction."""
         if not matchers:
             raise SilenceError("a silence needs at least one matcher, e.g. series=rus-chn/import/total")
         try:
@@ -99,7 +106,35 @@ class SilenceStore:
                 id=silence.id, matchers=json.dumps(list(silence.matchers)), starts_at=starts_at,
                 ends_at=ends_at, created_by=silence.created_by, comment=silence.comment,
                 created_at=now, updated_at=now))
+            if acknowledges is not None:
+                conn.execute(acknowledgements.insert().values(
+                    silence_id=silence.id, fingerprint=acknowledges[0], episode=acknowledges[1]))
         return silence
+
+    def acknowledged(self, silence_id: str) -> bool:
+        with self._engine.connect() as conn:
+            return conn.execute(sa.select(acknowledgements.c.silence_id).where(
+                acknowledgements.c.silence_id == silence_id)).first() is not None
+
+    def end_acknowledgements(self, episodes: Sequence[tuple[str, int]], now: datetime) -> list[str]:
+        """Expire the active acknowledgements of these (fingerprint, episode) pairs, which
+        resolved; the ids expired."""
+        if not episodes:
+            return []
+        wanted = set(episodes)
+        fingerprints = sorted({f for f, _ in wanted})
+        with self._engine.connect() as conn:
+            rows = conn.execute(sa.select(acknowledgements).where(
+                acknowledgements.c.fingerprint.in_(fingerprints))).mappings().all()
+        ended = []
+        for row in rows:
+            if (row["fingerprint"], row["episode"]) not in wanted:
+                continue
+            silence = self.get(row["silence_id"])
+            if silence is not None and silence.state(now) != "expired":
+                self.expire(silence.id, now)
+                ended.append(silence.id)
+        return ended
 
     def get(self, silence_id: str) -> Silence | None:
         with self._engine.connect() as conn:
@@ -122,6 +157,8 @@ class SilenceStore:
     def collect(self, now: datetime, retention: timedelta = RETENTION) -> int:
         """Remove silences that expired more than `retention` ago; how many."""
         with self._engine.begin() as conn:
+            old = sa.select(silences.c.id).where(silences.c.ends_at < now - retention)
+            conn.execute(acknowledgements.delete().where(acknowledgements.c.silence_id.in_(old)))
             gone = conn.execute(silences.delete().where(silences.c.ends_at < now - retention))
             return int(gone.rowcount or 0)
 

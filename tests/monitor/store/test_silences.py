@@ -94,3 +94,17 @@ def test_a_query_lists_silences_as_alertmanagers_api_filters_them(silences: Sile
     for text, wanted in cases.items():
         query = parse_matchers(text)
         assert [s.id for s in silences.all() if s.answers(query)] == [s.id for s in wanted], text
+
+
+def test_an_acknowledgement_ends_when_its_episode_resolves(silences: SilenceStore) -> None:
+    """Only the acknowledged episode ends it; a plain silence of the same labels stays."""
+    labels = ["alertname=decline", "series=a"]
+    ack = silences.add(labels, NOW, NOW + 365 * 24 * HOUR, "ana", "from Slack: acknowledged", NOW,
+                       acknowledges=("f1", 2))
+    plain = silences.add(labels, NOW, NOW + 24 * HOUR, "ana", "from Slack: 30 days", NOW)
+    assert silences.acknowledged(ack.id) and not silences.acknowledged(plain.id)
+    assert silences.end_acknowledgements([("f1", 1), ("f2", 2)], NOW + HOUR) == []
+    assert silences.end_acknowledgements([("f1", 2)], NOW + HOUR) == [ack.id]
+    assert [s.id for s in silences.active(NOW + 2 * HOUR)] == [plain.id]
+    assert silences.end_acknowledgements([("f1", 2)], NOW + 3 * HOUR) == []  # once
+    assert silences.collect(NOW + 400 * 24 * HOUR) == 2 and not silences.acknowledged(ack.id)

@@ -26,7 +26,7 @@ def revision(url: str) -> str | None:
 
 def test_a_new_store_is_at_the_newest_revision(store_url: Callable[..., str]) -> None:
     Store(store_url()).close()
-    assert revision(store_url()) == versions.head() == "0001"
+    assert revision(store_url()) == versions.head() == "0002"
 
 
 def test_a_store_written_before_revisions_is_stamped_and_keeps_its_data(
@@ -67,3 +67,21 @@ def test_a_schema_newer_than_this_tradewatch_is_refused(store_url: Callable[...,
     with pytest.raises(versions.SchemaTooNew, match="schema revision 9999, newer than this tradewatch knows"):
         Store(store_url())
     assert revision(store_url()) == "9999"  # left as it was
+
+
+def test_a_store_at_revision_0001_gains_the_interaction_tables(store_url: Callable[..., str]) -> None:
+    """Acknowledgements and seen requests (0002) are added to a store at 0001, its rows kept."""
+    store = Store(store_url())
+    store.ingest(frame([("a", "2015-01", 1.0)]), V1, "M")
+    store.close()
+    engine = sa.create_engine(store_url())
+    with engine.begin() as conn:
+        for name in ("acknowledgements", "seen_requests"):
+            conn.execute(sa.text(f"DROP TABLE {name}"))
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0001'"))
+    engine.dispose()
+    reopened = Store(store_url())
+    assert reopened._database.schema_revisions == ("0001", "0002")
+    assert reopened.claim_request("r1", V1) and not reopened.claim_request("r1", V1)
+    assert reopened.panel(["a"], "M")["a"].tolist() == [1.0]
+    reopened.close()

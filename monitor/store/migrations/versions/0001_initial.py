@@ -1,4 +1,5 @@
-"""The schema as it was when revisions began: every table of `monitor.store.schema`.
+"""The schema as it was when revisions began: every table of `monitor.store.schema` but those
+later revisions add.
 
 A store written before then has these tables and no version table; it is stamped with this
 revision, not upgraded, when it opens.
@@ -9,9 +10,10 @@ Revises:
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
-from monitor.store.schema import metadata
+from monitor.store.schema import REVISION_0002_TABLES, metadata
 
 revision = "0001"
 down_revision: str | None = None
@@ -19,9 +21,16 @@ branch_labels = None
 depends_on = None
 
 
+LATER = (*REVISION_0002_TABLES,)
+
+
+def tables() -> list[sa.Table]:
+    return [t for t in metadata.sorted_tables if t.name not in LATER]
+
+
 def upgrade() -> None:
-    metadata.create_all(op.get_bind(), checkfirst=True)
+    metadata.create_all(op.get_bind(), tables=tables(), checkfirst=True)
 
 
 def downgrade() -> None:
-    metadata.drop_all(op.get_bind())
+    metadata.drop_all(op.get_bind(), tables=tables())
