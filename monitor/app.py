@@ -36,9 +36,11 @@ from monitor.http import HttpServer, build_app
 from monitor.metrics import Metrics, SeriesExport, StateCollector, build_registry
 from monitor.notify.outage import DeliveryLog
 from monitor.notify.pipeline import Dispatcher
+from monitor.notify.slack_actions import SlackActions
 from monitor.periods import pandas_freq
 from monitor.runtime import NotifierServices, Runtime
 from monitor.scheduler import SourceScheduler
+from monitor.slack_events import SocketMode, from_env
 from monitor.store import Store
 
 log = logging.getLogger(__name__)
@@ -129,6 +131,7 @@ class App:
         self._listen = listen or loaded.config.http.listen
         self._http: HttpServer | None = None
         self._scheduler: SourceScheduler | None = None
+        self._socket_mode: SocketMode | None = None
         self._progress = _Progress(started_at=clock(), polled=set())
         self._progress_lock = threading.Lock()
         self._reload_lock = threading.Lock()
@@ -198,10 +201,15 @@ class App:
         """Serve HTTP and schedule every source; returns the metrics URL."""
         host, port = parse_listen(self._listen)
         api = Api(self.store, self.book, self._clock)
+        clicks = SlackActions(self.store, lambda: self.runtime.notifiers,
+                              lambda: self.runtime.loaded.config.sources, self._clock)
+        slack_events, self._socket_mode = from_env(self._services.env, clicks)
         app = build_app(self.metrics_endpoint(), self.healthy, self.ready, api, reload=self.reload,
-                        api_token=self._api_token)
+                        api_token=self._api_token, slack_events=slack_events)
         self._http = HttpServer(host, port, app)
         self._http.start()
+        if self._socket_mode is not None:
+            self._socket_mode.start()
         scheduler = SourceScheduler()
         now = self._clock()
         for source in self.runtime.loaded.config.sources:
@@ -248,6 +256,8 @@ class App:
             self._scheduler.shutdown()
         if self._http is not None:
             self._http.stop()
+        if self._socket_mode is not None:
+            self._socket_mode.stop()
         self.engine.close()
         self.store.close()
 

@@ -39,7 +39,8 @@ Probe = Callable[[], tuple[bool, str]]
 
 def build_app(metrics_app: Callable[..., Iterable[bytes]], healthy: Probe, ready: Probe,
               api: Api | None = None, reload: Probe | None = None,
-              api_token: str | None = None) -> Callable[..., Iterable[bytes]]:
+              api_token: str | None = None,
+              slack_events: Callable[..., Iterable[bytes]] | None = None) -> Callable[..., Iterable[bytes]]:
     """Read-only routes are open; anything that changes state needs `Authorization: Bearer
     <token>` and is disabled when no token is configured. `metrics_app` serves /metrics."""
 
@@ -47,6 +48,8 @@ def build_app(metrics_app: Callable[..., Iterable[bytes]], healthy: Probe, ready
         path = environ.get("PATH_INFO", "")
         if path == "/metrics":
             return metrics_app(environ, start_response)
+        if path == "/slack/events" and slack_events is not None:  # signed by Slack: monitor/slack_events.py
+            return slack_events(environ, start_response)
         if api is not None and path.startswith("/api/v1/"):
             query = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
             code, body = _api_route(api, path.removeprefix("/api/v1/"), environ, query, api_token)

@@ -26,6 +26,9 @@ _MENTION = re.compile(r"^<?@?(here|channel|everyone|[UW][A-Z0-9]{2,}|!(?:here|ch
                       r"|!subteam\^[A-Z0-9]{2,})>?$")
 
 
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
 def slack_mention(value: str) -> str:
     """`@here`, `<!here>`, a user id `U123ABC` or `<!subteam^S123>` -> Slack's `<...>` syntax."""
     match = _MENTION.match(value.strip())
@@ -50,6 +53,17 @@ class SlackReceiver(Strict):
     timeout: Interval = timedelta(seconds=10)
     dashboard_url: str | None = None  # a template (see monitor/config/templates.py): a button
     source_url: str | None = None  # a template: a button to the source's own data
+    # Slack user IDs who may use the message's buttons (silence, acknowledge); anyone when unset.
+    allowed_users: list[str] | None = Field(default=None, min_length=1)
+
+    @field_validator("allowed_users")
+    @classmethod
+    def _users(cls, value: list[str] | None) -> list[str] | None:
+        for user in value or []:
+            if not _USER_ID.match(user):
+                raise ValueError(f"invalid Slack user ID {user!r}: give IDs such as U0123ABCD "
+                                 "(a member's profile, More, Copy member ID), not names")
+        return value
 
     @field_validator("mention")
     @classmethod

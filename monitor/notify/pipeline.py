@@ -125,8 +125,11 @@ class Dispatcher:
             firing = list(self._firing())
             self._enqueue_reminders(firing, at)
             entries = self._store.pending_outbox()
-            silences = self._silences.active(at)
             notifications = {entry.id: Notification.from_json(entry.payload) for entry in entries}
+            # an acknowledgement lasts until its episode resolves: the resolution is told
+            self._silences.end_acknowledgements(
+                [(e.fingerprint, e.episode) for e in entries if notifications[e.id].resolved], at)
+            silences = self._silences.active(at)
             routes = {entry.id: self._destinations(notifications[entry.id]) for entry in entries}
             handled: dict[int, set[str]] = {entry.id: set(entry.delivered_to) for entry in entries}
             groups: dict[tuple[str, tuple[str, ...]], list[_Item]] = {}

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from monitor.alerts.notification import Notification
+from monitor.notify.buttons import Controls, control_blocks
 from monitor.notify.message import Message, compose, headline
 from monitor.notify.ruleinfo import RuleInfo
 from monitor.notify.wording import period_name, span_name
@@ -200,9 +201,10 @@ def fallback_text(payload: Notification, info: RuleInfo | None = None,
 
 def alert_blocks(payload: Notification, vintage: datetime | None = None, mention: str | None = None, *,
                  info: RuleInfo | None = None, history: pd.Series | None = None,
-                 links: Sequence[tuple[str, str]] = ()) -> list[Block]:
+                 links: Sequence[tuple[str, str]] = (), controls: Controls | None = None) -> list[Block]:
     """A parent message: what happened, the sentence, the figures, the run, the rule's notes
-    and links, the source."""
+    and links, the buttons that act on the alert (with who acted, once someone did), the
+    source."""
     message = compose(payload, info, history, vintage, links)
     lead = f"{mention} " if mention and payload.status == "firing" else ""
     return fit_blocks([
@@ -211,6 +213,7 @@ def alert_blocks(payload: Notification, vintage: datetime | None = None, mention
         _fields(message),
         *_run(message),
         *_notes(message),
+        *(control_blocks(controls) if controls is not None else []),
         context_line(message),
     ])
 
@@ -247,6 +250,12 @@ def thread_blocks(payload: Notification, vintage: datetime | None = None, *, inf
         blocks.extend(_run(message))
     blocks.append(context_line(message))
     return fit_blocks(blocks)
+
+
+def note_blocks(text: str) -> list[Block]:
+    """A short thread reply written by tradewatch (who silenced what): mrkdwn, not verbatim,
+    so that its user mention shows; the caller escapes any data in it."""
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, MAX_SECTION_TEXT)}}]
 
 
 # -- digests ---------------------------------------------------------------------------------

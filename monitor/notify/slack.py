@@ -1,9 +1,11 @@
-"""Slack delivery, the only module that imports slack_sdk.
+"""Slack delivery, the one module that calls Slack's Web API (slack_sdk's WebClient).
 
 Web API mode: the threads of monitor/notify/slack_state.py (one parent message per alert
 episode, its chart and updates in the thread, digests) over the calls below; a message or file
 that must exist once is looked for before it is sent again, by its metadata or its name.
-Incoming-webhook mode: one message per notification, no threads.
+Incoming-webhook mode: one message per notification, no threads. `METHOD_SCOPES` declares
+every Web API method called here with the bot scope it needs; the app manifest
+(deploy/slack/manifest.yaml) grants exactly those.
 
 Every call goes through one retry policy (monitor/notify/retry.py); what still fails raises
 SlackDeliveryError, whose message names the receiver, the method and Slack's error code and
@@ -53,6 +55,19 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TOKEN_ENV = "SLACK_BOT_TOKEN"
+SIGNING_SECRET_ENV = "SLACK_SIGNING_SECRET"  # interactive requests over HTTP (buttons)
+APP_TOKEN_ENV = "SLACK_APP_TOKEN"  # interactive requests over Socket Mode (buttons)
+# Every Web API method this module calls, with the bot token scope it needs.
+METHOD_SCOPES: Mapping[str, str] = {
+    "chat.postMessage": "chat:write",
+    "chat.update": "chat:write",
+    "conversations.list": "channels:read",
+    "conversations.history": "channels:history",
+    "conversations.replies": "channels:history",
+    "files.getUploadURLExternal": "files:write",
+    "files.completeUploadExternal": "files:write",
+}
+BOT_SCOPES = tuple(sorted(set(METHOD_SCOPES.values())))
 API_URL_ENV = "SLACK_API_URL"
 DEFAULT_API_URL = "https://slack.com/api/"
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
@@ -109,7 +124,14 @@ def build_slack_notifier(name: str, config: SlackReceiver, env: Mapping[str, str
                          api_url=api_base_url(config.api_url, env), state=state, history=history,
                          digest_size=config.digest_size, chart=config.chart, mention=config.mention,
                          timeout=config.timeout.total_seconds(), clock=clock or system_clock, rules=rules,
-                         links=link_templates(config))
+                         links=link_templates(config), buttons=interactive(env),
+                         allowed_users=config.allowed_users)
+
+
+def interactive(env: Mapping[str, str]) -> bool:
+    """Whether Slack's button clicks can reach tradewatch: a signing secret (HTTP) or an app
+    token (Socket Mode) is set. Without either, messages carry no silence buttons."""
+    return bool(env.get(SIGNING_SECRET_ENV, "").strip() or env.get(APP_TOKEN_ENV, "").strip())
 
 
 class SlackNotifier(SlackThreads):
@@ -122,13 +144,15 @@ class SlackNotifier(SlackThreads):
                  digest_size: int = 10, chart: bool = True, mention: str | None = None,
                  timeout: float = 10.0, retry: RetryPolicy | None = None,
                  clock: Callable[[], datetime] = system_clock,
-                 rules: Mapping[str, RuleInfo] | None = None, links: Sequence[tuple[str, str]] = ()) -> None:
+                 rules: Mapping[str, RuleInfo] | None = None, links: Sequence[tuple[str, str]] = (),
+                 buttons: bool = False, allowed_users: Sequence[str] | None = None) -> None:
         client = WebClient(token=token, base_url=api_url if api_url.endswith("/") else api_url + "/",
                            timeout=max(1, round(timeout)), retry_handlers=[])
         self.channel = channel
         self._web = _WebApi(name, channel, client, retry or RetryPolicy())
         super().__init__(name, self._web, state=state, history=history, digest_size=digest_size,
-                         chart=chart, mention=mention, clock=clock, rules=rules, links=links)
+                         chart=chart, mention=mention, clock=clock, rules=rules, links=links,
+                         buttons=buttons, allowed_users=allowed_users)
 
     def channel_id(self) -> str:
         return self._web.channel_id()
@@ -308,7 +332,7 @@ class _WebApi:
             "channel_not_found": f"channel {self.channel} not found",
             "not_in_channel": f"the bot is not in {self.channel}: invite it with /invite",
             "missing_scope": "the bot lacks the scope " + str(data.get("needed", "")) +
-                             " (it needs chat:write, files:write, channels:read, channels:history)",
+                             f" (it needs {', '.join(BOT_SCOPES)})",
             "invalid_blocks": "Slack rejected the blocks: " + "; ".join(map(str, data.get("errors", []))),
         }.get(error, "")
         detail = f" ({hint})" if hint else ""

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from monitor.alerts.notification import Notification
 from monitor.notify import render
+from monitor.notify.buttons import Controls, Target
 from monitor.notify.chart import HistoryFn, SeriesData, alt_text, chart_filename, chart_or_none
 from monitor.notify.ruleinfo import RuleInfo
 from monitor.store import ReceiverState
@@ -96,8 +97,11 @@ class SlackThreads:
     def __init__(self, name: str, calls: SlackCalls, *, state: ReceiverStateStore | None,
                  history: HistoryFn | None, digest_size: int, chart: bool, mention: str | None,
                  clock: Callable[[], datetime], rules: Mapping[str, RuleInfo] | None = None,
-                 links: Sequence[tuple[str, str]] = ()) -> None:
+                 links: Sequence[tuple[str, str]] = (), buttons: bool = False,
+                 allowed_users: Sequence[str] | None = None) -> None:
         self.name = name
+        self.buttons = buttons  # the parent carries silence/acknowledge buttons (someone listens)
+        self._allowed = frozenset(allowed_users) if allowed_users is not None else None
         self.digest_size = digest_size
         self._calls = calls
         self._state: ReceiverStateStore = state if state is not None else MemoryReceiverState()
@@ -172,7 +176,8 @@ class SlackThreads:
         if state.progress == Progress.DIGEST:
             return
         self._calls.edit(state, render.alert_blocks(payload, data.at, info=info, history=data.values,
-                                                    links=self._links), text)
+                                                    links=self._links, controls=self._controls(state)),
+                         text)
         self._save(replace(state, parent=payload.to_json()))
 
     def _intend(self, payload: Notification) -> ReceiverState:
@@ -187,12 +192,48 @@ class SlackThreads:
             return state
         parent = Notification.from_json(state.parent)
         info = self._rules.get(parent.rule)
+        controls = None if parent.resolved else self._controls(state)
         blocks = render.alert_blocks(parent, data.at, self._mention, info=info, history=data.values,
-                                     links=self._links)
+                                     links=self._links, controls=controls)
         text = render.fallback_text(parent, info, data.values)
         ts = self._calls.post_once(state, ALERT_EVENT, blocks, text, maybe_sent=maybe_sent)
         done = Progress.RESOLVED if parent.resolved else Progress.POSTED
         return self._save(replace(state, ts=ts, progress=done))
+
+    # -- buttons -----------------------------------------------------------------------------
+    def _controls(self, state: ReceiverState, silence: str | None = None, note: str = "") -> Controls | None:
+        if not self.buttons:
+            return None
+        return Controls(Target(self.name, state.fingerprint, state.episode, silence), note)
+
+    def allows(self, user: str) -> bool:
+        """Whether a Slack user may use this receiver's buttons (its `allowed_users`)."""
+        return self._allowed is None or user in self._allowed
+
+    def firing_parent(self, fingerprint: str, episode: int) -> Notification | None:
+        """The firing notification of an episode's parent message in this receiver's channel,
+        None when it has none (never posted, in a digest, resolved)."""
+        state = self._load(fingerprint, episode)
+        if state is None or state.progress not in (Progress.POSTED, Progress.FIRING):
+            return None
+        return Notification.from_json(state.parent)
+
+    def acted(self, fingerprint: str, episode: int, note: str, reply: str, silence: str | None) -> bool:
+        """After a click: the parent edited to say who did what (`note`, mrkdwn), with
+        Unsilence while `silence` holds or the firing buttons again, and `reply` in its
+        thread. False when the episode has no firing parent here."""
+        state = self._load(fingerprint, episode)
+        if state is None or state.progress not in (Progress.POSTED, Progress.FIRING):
+            return False
+        parent = Notification.from_json(state.parent)
+        info = self._rules.get(parent.rule)
+        data = SeriesData(self._history, str(parent.series))
+        controls = Controls(Target(self.name, fingerprint, episode, silence), note)
+        text = render.fallback_text(parent, info, data.values)
+        self._calls.edit(state, render.alert_blocks(parent, data.at, info=info, history=data.values,
+                                                    links=self._links, controls=controls), text)
+        self._calls.reply(state, render.note_blocks(reply), reply)
+        return True
 
     # -- digests -----------------------------------------------------------------------------
     def send_group(self, payloads: Sequence[Notification], group_labels: Mapping[str, str]) -> None:

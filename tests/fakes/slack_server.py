@@ -16,6 +16,12 @@ N requests (429 with Retry-After, 500); every request can be slowed (`latency`);
 to a request Slack has acted on can be held back (`hold_responses`), the window in which
 the client cannot know that its message exists; everything received is recorded.
 
+Interactivity (tests/fakes/slack_interactive.py): `click` sends a signed `block_actions`
+request for a button of a message it holds to an app's request URL, as Slack does, with a
+`response_url` on this server, whose POSTs are recorded in `responses`; `socket_click` sends
+the same payload as a Socket Mode `interactive` envelope over the websocket whose ws:// URL
+apps.connections.open returns for the app token.
+
     with FakeSlack() as slack:
         client = WebClient(token=slack.token, base_url=slack.api_url)
 """
@@ -32,6 +38,8 @@ from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes.slack_interactive import SignedRequest, WebSocketServer, block_actions
 
 MAX_BLOCKS = 50
 MAX_TEXT = 3000
@@ -125,6 +133,10 @@ class FakeSlack:
     def __init__(self, token: str = "xoxb-fake-0000-token", channels: Sequence[Channel] | None = None,
                  page_size: int = 2, history_page_size: int = 100, latency: float = 0.0) -> None:
         self.token = token
+        self.signing_secret = "fake-signing-secret-0123456789abcdef"
+        self.app_token = "xapp-1-A0FAKE-0000-fake"
+        self.responses: list[dict[str, Any]] = []  # what arrived at response_url, in order
+        self.sockets: WebSocketServer | None = None  # Socket Mode, started by apps.connections.open
         self.page_size = page_size  # conversations.list
         self.history_page_size = history_page_size  # conversations.history and .replies
         self.latency = latency  # seconds per request: half before it is handled, half before the answer
@@ -162,6 +174,8 @@ class FakeSlack:
 
     def stop(self) -> None:
         self.release()
+        if self.sockets is not None:
+            self.sockets.stop()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -186,6 +200,34 @@ class FakeSlack:
     @property
     def webhook_url(self) -> str:
         return self.base_url + "/services/T0FAKE/B0FAKE/fakewebhooksecret"
+
+    # -- interactivity ------------------------------------------------------------------------
+    def click_payload(self, channel: str, ts: str, action_id: str, user: str = "U0ANA0001",
+                      user_name: str = "ana") -> dict[str, Any]:
+        """What Slack sends when `user` clicks the button `action_id` of message `ts`."""
+        with self._lock:
+            self._counter += 1
+            url = f"{self.base_url}/response/{self._counter}"
+        return block_actions(self.message(channel, ts), action_id, user, user_name, url)
+
+    def click(self, url: str, channel: str, ts: str, action_id: str, user: str = "U0ANA0001",
+              user_name: str = "ana", at: float | None = None) -> tuple[int, SignedRequest]:
+        """Click as Slack does: the signed request POSTed to the app's request URL (signed at
+        `at`, a Unix time, default now). The HTTP status, and the request to replay or alter."""
+        request = SignedRequest.of(self.click_payload(channel, ts, action_id, user, user_name),
+                                   self.signing_secret, at)
+        return request.send(url), request
+
+    def socket_click(self, channel: str, ts: str, action_id: str, user: str = "U0ANA0001",
+                     user_name: str = "ana", envelope_id: str | None = None) -> bool:
+        """Click over Socket Mode: an `interactive` envelope to the connected client; True
+        once the client acknowledges it."""
+        if self.sockets is None:
+            raise RuntimeError("no Socket Mode client has called apps.connections.open")
+        payload = self.click_payload(channel, ts, action_id, user, user_name)
+        envelope = {"envelope_id": envelope_id or f"env-{payload['trigger_id']}", "type": "interactive",
+                    "accepts_response_payload": False, "payload": payload}
+        return self.sockets.push(envelope)
 
     # -- faults and assertions ----------------------------------------------------------------
     def fail_next(self, count: int, status: int = 500, retry_after: float | None = None,
@@ -285,6 +327,12 @@ class FakeSlack:
 
     def handle_api(self, method: str, params: dict[str, Any], authorization: str | None) -> dict[str, Any]:
         token = params.pop("token", None)
+        if method == "apps.connections.open":  # the app-level token's one method here
+            if authorization != f"Bearer {self.app_token}":
+                raise SlackError("invalid_auth")
+            if self.sockets is None:
+                self.sockets = WebSocketServer()
+            return {"ok": True, "url": self.sockets.url}
         if authorization is None and token is None:
             raise SlackError("not_authed")
         if authorization != f"Bearer {self.token}" and token != self.token:
@@ -614,6 +662,8 @@ class _Handler(BaseHTTPRequestHandler):
             name = "upload"
         elif url.path.startswith("/services/"):
             name = "webhook"
+        elif url.path.startswith("/response/"):
+            name = "response"
         else:
             self._reply(404, b"not found", "text/plain")
             return
@@ -655,6 +705,13 @@ class _Handler(BaseHTTPRequestHandler):
             except SlackError:
                 return 404, b"file not found", "text/plain", False
             return 200, f"OK - {len(raw)}".encode(), "text/plain", True
+        if name == "response":  # a response_url: Slack answers ok to a valid JSON message
+            try:
+                body = json.loads(raw.decode("utf-8"))
+            except ValueError:
+                return 400, b"invalid_payload", "text/plain", False
+            fake.responses.append({"path": path, **body})
+            return 200, b"ok", "text/plain", True
         if name == "webhook":
             if not path.endswith("/fakewebhooksecret"):
                 return 404, b"no_service", "text/plain", False
