@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import itertools
@@ -115,10 +116,8 @@ class WebSocketServer:
         self._listener.close()
         with self._lock:
             for client in self._clients:
-                try:
+                with contextlib.suppress(OSError):
                     client.close()
-                except OSError:
-                    pass
 
     def push(self, envelope: dict[str, Any], wait: float = 60.0) -> bool:
         """Send an envelope to every connected client; True once it is acknowledged."""
@@ -151,8 +150,8 @@ class WebSocketServer:
             headers = dict(line.split(": ", 1) for line in request.decode().split("\r\n")[1:] if ": " in line)
             key = headers.get("Sec-WebSocket-Key", "")
             accept = base64.b64encode(hashlib.sha1((key + _GUID).encode()).digest()).decode()
-            client.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                            f"Sec-WebSocket-Accept: {accept}\r\n\r\n").encode())
+            client.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                            f"Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n").encode())
             with self._lock:
                 self.connections += 1
                 self._clients.append(client)

@@ -114,7 +114,8 @@ def test_every_button_silences_acknowledges_or_unsilences_and_says_who(
     before = datetime.now(UTC)
     assert daemon.click(Action.SILENCE_30_DAYS) == 200
     [silence] = silences.all()
-    assert {(m.name, m.op, m.value) for m in silence.parsed()} == {(k, "=", v) for k, v in alert_labels.items()}
+    exact = {(name, "=", value) for name, value in alert_labels.items()}
+    assert {(m.name, m.op, m.value) for m in silence.parsed()} == exact
     assert silence.silences(alert_labels, datetime.now(UTC))
     assert silence.created_by == f"ana (Slack {ANA})" and silence.comment.startswith("from Slack")
     assert before + timedelta(days=30) <= silence.ends_at <= datetime.now(UTC) + timedelta(days=30)
@@ -130,8 +131,9 @@ def test_every_button_silences_acknowledges_or_unsilences_and_says_who(
     assert daemon.click(Action.SILENCE_UNTIL_RELEASE) == 200
     release = next(s for s in silences.all() if s.id != silence.id)
     now = datetime.now(UTC)
-    assert release.ends_at.day == 20 and release.ends_at.hour == 0 and now < release.ends_at <= now + timedelta(
-        days=32)  # the 20th after now: the release calendar's next due date (day 20, UTC)
+    # the 20th after now: the release calendar's next due date (day 20, UTC)
+    assert release.ends_at.day == 20 and release.ends_at.hour == 0
+    assert now < release.ends_at <= now + timedelta(days=32)
     assert "the release of" in daemon.text() and "data by rosstat" in daemon.text()
     assert daemon.buttons() == [Action.UNSILENCE.value]
     assert daemon.click(Action.UNSILENCE) == 200
@@ -139,7 +141,8 @@ def test_every_button_silences_acknowledges_or_unsilences_and_says_who(
     assert daemon.click(Action.ACKNOWLEDGE) == 200
     ack = silences.all()[-1]
     assert silences.acknowledged(ack.id) and ack.comment.startswith("from Slack")
-    assert f"*Acknowledged* by <@{ANA}>" in daemon.text() and "its resolution will be posted" in daemon.reply()
+    assert f"*Acknowledged* by <@{ANA}>" in daemon.text()
+    assert "its resolution will be posted" in daemon.reply()
 
     # the alert resolves with the next month's data: the acknowledgement ends, the resolution is told
     shutil.copy(DEMO_CSV, russia_china_csv)
