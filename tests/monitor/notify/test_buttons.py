@@ -96,6 +96,6 @@ def test_the_allow_list_takes_slack_user_ids_and_is_in_the_schema() -> None:
     slack_config = ok.receivers[0].slack
     assert slack_config is not None and slack_config.allowed_users == ["U0ANA0001", "W0BOB0002"]
     for bad in (["ana"], ["@U0ANA0001"], []):
-        with pytest.raises(ValidationError, match="Slack user ID|at least 1"):
+        with pytest.raises(ValidationError, match=r"Slack user ID|at least 1"):
             Notify.model_validate({"receivers": [{"name": "d", "slack": {
                 "channel": CHANNEL, "allowed_users": bad}}], "route": {"receiver": "d"}})
