@@ -389,7 +389,7 @@ def test_no_created_series_are_scraped(stack: Stack) -> None:
     names = set(stack.prometheus.api("label/__name__/values")["data"])
     assert {"tradewatch_cycles_total", "tradewatch_source_poll_duration_seconds_count"} <= names
     assert sorted(n for n in names if n.endswith("_created")) == []
-    assert stack.prometheus.data('{__name__=~".+_created", job="%s"}' % JOB) == []
+    assert stack.prometheus.data(f'{{__name__=~".+_created", job="{JOB}"}}') == []
 
 
 def test_every_metric_the_dashboards_and_rules_use_is_exported(stack: Stack) -> None:

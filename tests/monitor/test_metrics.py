@@ -52,7 +52,8 @@ rules:
     for: 50
     export_metrics: true
 """
-EU_CSV = "period,reporter,partner,flow,value\n2024-01,EU27,RUS,export,2500.5\n2024-02,EU27,RUS,export,2400.0\n"
+EU_CSV = ("period,reporter,partner,flow,value\n"
+          "2024-01,EU27,RUS,export,2500.5\n2024-02,EU27,RUS,export,2400.0\n")
 
 
 @pytest.fixture
@@ -68,8 +69,8 @@ def scrape(app: App, accept: str = "") -> str:
     def start_response(status: str, headers: list[tuple[str, str]]) -> None:
         seen["status"] = status
 
-    body = b"".join(app.metrics_endpoint()({"HTTP_ACCEPT": accept, "QUERY_STRING": "", "REQUEST_METHOD": "GET",
-                                            "PATH_INFO": "/metrics"}, start_response))
+    environ = {"HTTP_ACCEPT": accept, "QUERY_STRING": "", "REQUEST_METHOD": "GET", "PATH_INFO": "/metrics"}
+    body = b"".join(app.metrics_endpoint()(environ, start_response))
     assert seen["status"] == "200 OK"
     return body.decode()
 
@@ -141,8 +142,8 @@ def test_alerts_are_capped_by_the_series_limit_firing_first(config_path: Path) -
 
 
 def test_schedules_are_scraped_from_the_running_daemon(config_path: Path) -> None:
-    config = config_path.read_text().replace("store: {path: state/tradewatch.db}",
-                                             'store: {path: state/tradewatch.db}\nhttp: {listen: "127.0.0.1:0"}')
+    store = "store: {path: state/tradewatch.db}"
+    config = config_path.read_text().replace(store, store + '\nhttp: {listen: "127.0.0.1:0"}')
     config_path.write_text(config)
     app = App(load_config(config_path))
     url = app.start()
@@ -155,7 +156,8 @@ def test_schedules_are_scraped_from_the_running_daemon(config_path: Path) -> Non
     finally:
         app.stop()
     now = datetime.now(UTC).timestamp()
-    assert samples(text, "tradewatch_source_poll_interval_seconds") == {"rosstat": 3600.0, "eurostat": 86400.0}
+    intervals = samples(text, "tradewatch_source_poll_interval_seconds")
+    assert intervals == {"rosstat": 3600.0, "eurostat": 86400.0}
     next_poll = samples(text, "tradewatch_source_next_poll_timestamp_seconds")
     assert set(next_poll) == {"rosstat", "eurostat"}
     assert now < next_poll["rosstat"] <= now + 3600

@@ -43,7 +43,8 @@ def test_every_exported_family_is_documented_and_every_documented_one_exported(
 def test_check_fails_on_a_stale_reference_and_a_write_fixes_it(tmp_path: Path) -> None:
     doc = tmp_path / "metrics.md"
     current = DOC.read_text(encoding="utf-8")
-    doc.write_text(current.replace("| `tradewatch_source_up` |", "| `tradewatch_source_upp` |"), encoding="utf-8")
+    stale = current.replace("| `tradewatch_source_up` |", "| `tradewatch_source_upp` |")
+    doc.write_text(stale, encoding="utf-8")
     assert main(["--check", "--file", str(doc)]) == 1
     assert main(["--file", str(doc)]) == 0
     assert doc.read_text(encoding="utf-8") == current
