@@ -12,12 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-import pandas as pd
 from prometheus_client import CollectorRegistry
 
-from detectors import Staleness
 from monitor.alerts.book import AlertBook
 from monitor.alerts.lifecycle import Status
 from monitor.api import Api
@@ -37,9 +34,8 @@ from monitor.metrics import Metrics, SeriesExport, StateCollector, build_registr
 from monitor.notify.outage import DeliveryLog
 from monitor.notify.pipeline import Dispatcher
 from monitor.notify.slack_actions import SlackActions
-from monitor.periods import pandas_freq
 from monitor.runtime import NotifierServices, Runtime
-from monitor.scheduler import SourceScheduler
+from monitor.scheduler import SourceScheduler, SourceTiming, release_due, source_timings
 from monitor.slack_events import SocketMode, from_env
 from monitor.store import Store
 
@@ -53,11 +49,9 @@ CRON_HEALTH_WINDOW = timedelta(hours=25)
 def in_release_window(newest: str | None, frequency: str, release: ReleaseCalendar,
                       now: datetime) -> bool:
     """Pure: is `now` near the due date of the period after `newest` (the one awaited)?"""
-    if newest is None:
+    due_at = release_due(newest, frequency, release)
+    if due_at is None:
         return True
-    awaited = pd.Period(newest, freq=pandas_freq(frequency)) + 1
-    due = Staleness(lag=release.lag, day=release.day).due_date(awaited)
-    due_at = datetime(due.year, due.month, due.day, tzinfo=ZoneInfo(release.timezone))
     return due_at - release.before <= now <= due_at + timedelta(days=1) + release.after
 
 
@@ -122,7 +116,7 @@ class App:
         self._base_registry = build_registry()  # instruments; the state is read at scrape time
         self.metrics = Metrics(self._base_registry)
         self.metrics.set_clock(clock)
-        self._state = StateCollector(self.store, self.book, clock, self._series_export)
+        self._state = StateCollector(self.store, self.book, clock, self._series_export, self._timings)
         self.registry = CollectorRegistry()  # everything, for any prometheus_client consumer
         self.registry.register(self._base_registry)
         self.registry.register(self._state)
@@ -143,6 +137,13 @@ class App:
     def _series_export(self) -> SeriesExport:
         config = self.runtime.loaded.config
         return SeriesExport(tuple(r for r in config.rules if r.export_metrics), config.metrics.series_limit)
+
+    def _timings(self) -> list[SourceTiming]:
+        """Each source's poll interval, next poll and next release, for /metrics."""
+        scheduler = self._scheduler
+        return source_timings(self.runtime.loaded.config.sources, self._clock(),
+                              scheduler.next_run if scheduler is not None else lambda _name: None,
+                              self.store.newest_period)
 
     def _dispatcher(self, runtime: Runtime) -> Dispatcher:
         return Dispatcher(self.store, runtime.loaded.config.notify, runtime.notifiers,

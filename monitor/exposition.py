@@ -6,6 +6,11 @@ per-alert gauges are plain gauges with fixed label names, so they are rendered h
 series' label text is built once per scrape and shared by its samples. Everything else goes
 through prometheus_client as usual, and the output is byte for byte what prometheus_client
 would write (same label order, escaping and number format; tests compare the two).
+
+No `_created` series: prometheus_client adds one to every counter and histogram (the time
+the label set was first seen), which doubles their series and no dashboard or rule uses.
+`ExportRegistry` leaves them out of its own collection only, so other registries in the
+process (and prometheus_client's global switch) are untouched.
 """
 
 from __future__ import annotations
@@ -27,6 +32,19 @@ from prometheus_client.utils import floatToGoString
 
 StartResponse = Callable[..., Any]
 _EOF = "# EOF\n"
+_WITH_CREATED = frozenset({"counter", "histogram", "summary"})
+
+
+class ExportRegistry(CollectorRegistry):
+    """A registry whose collection has no `_created` samples."""
+
+    def collect(self) -> Iterable[Metric]:
+        for metric in super().collect():
+            if metric.type in _WITH_CREATED and any(s.name.endswith("_created") for s in metric.samples):
+                kept = Metric(metric.name, metric.documentation, metric.type, metric.unit)
+                kept.samples = [s for s in metric.samples if not s.name.endswith("_created")]
+                metric = kept
+            yield metric
 
 
 @dataclass(slots=True)

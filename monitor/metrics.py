@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import platform
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,11 +23,80 @@ from monitor.alerts.book import AlertBook
 from monitor.alerts.lifecycle import Status
 from monitor.config import Rule
 from monitor.engine import CycleObserver, CycleResult
-from monitor.exposition import GaugeTable
+from monitor.exposition import ExportRegistry, GaugeTable
 from monitor.periods import pandas_freq
+from monitor.scheduler import SourceTiming
 from monitor.store import SeriesInfo, Store
 
 SERIES_LABELS = ("series", "source", "reporter", "partner", "flow", "commodity", "unit")
+ALERT_LABELS = ("alertname", "series", "severity", "alertstate")
+
+
+@dataclass(frozen=True, slots=True)
+class TableFamily:
+    """A gauge family the scrape-time collector exports: its name, help and label names."""
+
+    name: str
+    documentation: str
+    labelnames: tuple[str, ...] = ()
+
+    def table(self) -> GaugeTable:
+        return GaugeTable(self.name, self.documentation, self.labelnames)
+
+
+SERIES_VALUE = TableFamily(
+    "tradewatch_series_value",
+    "Newest value of each series, in the unit its `unit` label names (a source's `unit` label, "
+    "else its `currency`; e.g. USD, USD_M for millions of US dollars, EUR; empty when the source "
+    "gives none): compare or add values of one unit only.", SERIES_LABELS)
+SERIES_YOY = TableFamily(
+    "tradewatch_series_yoy_percent",
+    "Change of the newest value against the same period a year earlier, in % (absent without a base).",
+    SERIES_LABELS)
+SERIES_PERIOD = TableFamily(
+    "tradewatch_series_period_timestamp_seconds",
+    "Start of the newest reference period of each series (Unix time).", SERIES_LABELS)
+SERIES_AGE = TableFamily(
+    "tradewatch_series_period_age_seconds",
+    "Time since the end of the newest reference period of each series.", SERIES_LABELS)
+SERIES_VINTAGE = TableFamily(
+    "tradewatch_series_vintage_timestamp_seconds",
+    "When the newest value of each series was first fetched as it stands.", SERIES_LABELS)
+SERIES_WATCHED = TableFamily("tradewatch_series_watched", "Series in the store.")
+SERIES_EXPORTED = TableFamily(
+    "tradewatch_series_exported", "Series with per-series metrics (rules with export_metrics: true).")
+SERIES_DROPPED = TableFamily(
+    "tradewatch_series_export_dropped",
+    "Series that would be exported but exceed metrics.series_limit.")
+ALERTS = TableFamily(
+    "tradewatch_alerts",
+    "Active alerts (pending or firing), 1 per alert, like ALERTS; alerts of at most "
+    "metrics.series_limit series (those with a firing alert first, then by id).", ALERT_LABELS)
+ALERTS_DROPPED = TableFamily(
+    "tradewatch_alerts_export_dropped",
+    "Series with active alerts left out of tradewatch_alerts: more than metrics.series_limit have some.")
+OUTBOX_PENDING = TableFamily(
+    "tradewatch_outbox_pending", "Notifications recorded but not yet delivered to every receiver.")
+OUTBOX_AGE = TableFamily(
+    "tradewatch_outbox_oldest_age_seconds", "Age of the oldest undelivered notification (0 when none).")
+OUTBOX_PARKED = TableFamily(
+    "tradewatch_outbox_parked",
+    "Deliveries a receiver refused for good (credentials, scope, channel), by receiver; retried "
+    "after a config reload.", ("receiver",))
+POLL_INTERVAL = TableFamily(
+    "tradewatch_source_poll_interval_seconds",
+    "Time between two polls of the source by its schedule (a cron schedule's: the longer of the "
+    "gaps either side of its last run); late after this plus a grace without a success.", ("source",))
+NEXT_POLL = TableFamily(
+    "tradewatch_source_next_poll_timestamp_seconds",
+    "When the source's next scheduled poll is due (Unix time).", ("source",))
+NEXT_RELEASE = TableFamily(
+    "tradewatch_source_next_release_timestamp_seconds",
+    "When the source's release calendar expects the period after its newest one (Unix time; "
+    "in the past while that release is overdue); sources with a calendar and data only.", ("source",))
+STATE_FAMILIES = (SERIES_VALUE, SERIES_YOY, SERIES_PERIOD, SERIES_AGE, SERIES_VINTAGE, SERIES_WATCHED,
+                  SERIES_EXPORTED, SERIES_DROPPED, ALERTS, ALERTS_DROPPED, OUTBOX_PENDING, OUTBOX_AGE,
+                  OUTBOX_PARKED, POLL_INTERVAL, NEXT_POLL, NEXT_RELEASE)
 POLL_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 
 
@@ -48,11 +117,14 @@ class Metrics(CycleObserver):
             ["source"], buckets=POLL_BUCKETS, registry=registry)
         self.stage_duration = Histogram(
             "tradewatch_cycle_stage_duration_seconds",
-            "Time of each stage of a successful poll (fetch, ingest, evaluate, alerts, notify).",
+            "Time of each stage of a successful poll: fetch, ingest (compare with current values, write "
+            "new vintages), evaluate (panels and detection), alerts (alert book and its transaction, "
+            "clock rules), notify (outbox drain).",
             ["source", "stage"], buckets=POLL_BUCKETS, registry=registry)
         self.rule_duration = Histogram(
             "tradewatch_rule_evaluation_duration_seconds",
-            "Detection time of a rule in one cycle (its transform included, when it computed it).",
+            "Detection time of a rule in one cycle, summed over partitions (a transform shared by "
+            "several rules counts for the first).",
             ["rule"], buckets=POLL_BUCKETS, registry=registry)
         self.poll_errors = Counter(
             "tradewatch_source_errors_total",
@@ -146,37 +218,31 @@ class SeriesExport:
 
 
 class StateCollector(Collector):
-    """Reads series values, alerts and the outbox when Prometheus scrapes."""
+    """Reads series values, alerts, the outbox and the sources' schedules when Prometheus
+    scrapes (the families of STATE_FAMILIES)."""
 
     def __init__(self, store: Store, book: AlertBook, clock: Callable[[], datetime],
-                 export: Callable[[], SeriesExport]) -> None:
+                 export: Callable[[], SeriesExport],
+                 timings: Callable[[], Sequence[SourceTiming]] = tuple) -> None:
         self._store = store
         self._book = book
         self._clock = clock
         self._export = export
+        self._timings = timings
 
     def collect(self) -> Iterable[Metric]:
         return [table.family() for table in self.tables()]
 
     def tables(self) -> list[GaugeTable]:
         """Every gauge this collector exports, as tables /metrics renders directly."""
-        return [*self._series(), self._alerts(), *self._outbox()]
+        export = self._export()
+        return [*self._series(export), *self._alerts(export.limit), *self._outbox(), *self._schedule()]
 
-    def _series(self) -> list[GaugeTable]:
-        def table(name: str, documentation: str) -> GaugeTable:
-            return GaugeTable(name, documentation, SERIES_LABELS)
-
-        value = table("tradewatch_series_value", "Newest value of each series, in its source unit.")
-        yoy = table("tradewatch_series_yoy_percent",
-                    "Change of the newest value against the same period a year earlier, in %.")
-        period = table("tradewatch_series_period_timestamp_seconds",
-                       "Start of the newest reference period of each series (Unix time).")
-        age = table("tradewatch_series_period_age_seconds",
-                    "Time since the end of the newest reference period of each series.")
-        vintage = table("tradewatch_series_vintage_timestamp_seconds",
-                        "When the newest value of each series was first fetched as it stands.")
+    def _series(self, export: SeriesExport) -> list[GaugeTable]:
+        value, yoy, period, age, vintage = (family.table() for family in (
+            SERIES_VALUE, SERIES_YOY, SERIES_PERIOD, SERIES_AGE, SERIES_VINTAGE))
         infos = self._store.series()
-        chosen, dropped = self._export().choose(infos)
+        chosen, dropped = export.choose(infos)
         now = self._clock()
         snapshot = self._store.latest_snapshot(chosen)  # only the exported series are read
         times: dict[tuple[str, str], tuple[float, float]] = {}  # per distinct period: start, age
@@ -185,7 +251,8 @@ class StateCollector(Collector):
                 snapshot["value"].tolist(), snapshot["year_ago_value"].tolist(), snapshot["vintage"].tolist(),
                 strict=True):
             info = infos[sid].labels if sid in infos else {}
-            labels = (sid, *(str(info.get(k, "")) for k in SERIES_LABELS[1:]))
+            labels = (sid, *(str(info.get(k, "")) for k in SERIES_LABELS[1:-1]),
+                      str(info.get("unit") or info.get("currency") or ""))
             if (when, freq) not in times:
                 reference = pd.Period(when, freq=pandas_freq(freq))
                 end = reference.end_time.tz_localize("UTC").to_pydatetime()
@@ -198,49 +265,56 @@ class StateCollector(Collector):
             period.rows.append((labels, start))
             age.rows.append((labels, elapsed))
             vintage.rows.append((labels, fetched.timestamp()))
-        return [value, yoy, period, age, vintage,
-                _scalar("tradewatch_series_watched", "Series in the store.", len(infos)),
-                _scalar("tradewatch_series_exported",
-                        "Series with per-series metrics (rules with export_metrics: true).", len(chosen)),
-                _scalar("tradewatch_series_export_dropped",
-                        "Series that would be exported but exceed metrics.series_limit.", dropped)]
+        return [value, yoy, period, age, vintage, _scalar(SERIES_WATCHED, len(infos)),
+                _scalar(SERIES_EXPORTED, len(chosen)), _scalar(SERIES_DROPPED, dropped)]
 
-    def _alerts(self) -> GaugeTable:
-        table = GaugeTable("tradewatch_alerts",
-                           "Active alerts (pending or firing), 1 per alert, like ALERTS.",
-                           ("alertname", "series", "severity", "alertstate"))
-        for alert in self._book.alerts([Status.PENDING, Status.FIRING]):
-            table.rows.append(((alert.rule, alert.series, alert.severity, alert.status.value), 1.0))
-        return table
+    def _alerts(self, limit: int) -> list[GaugeTable]:
+        """Alerts of at most `limit` series, like the series gauges: those with a firing alert
+        first (a page matters more than a pending alert), then by id."""
+        table = ALERTS.table()
+        active = self._book.alerts([Status.PENDING, Status.FIRING])
+        firing = {alert.series for alert in active if alert.status is Status.FIRING}
+        series = sorted({alert.series for alert in active}, key=lambda sid: (sid not in firing, sid))
+        kept = set(series[:limit])
+        for alert in active:
+            if alert.series in kept:
+                table.rows.append(((alert.rule, alert.series, alert.severity, alert.status.value), 1.0))
+        return [table, _scalar(ALERTS_DROPPED, len(series) - len(kept))]
+
+    def _schedule(self) -> list[GaugeTable]:
+        interval, next_poll, next_release = (f.table() for f in (POLL_INTERVAL, NEXT_POLL, NEXT_RELEASE))
+        for timing in self._timings():
+            labels = (timing.source,)
+            interval.rows.append((labels, timing.interval.total_seconds()))
+            if timing.next_poll is not None:
+                next_poll.rows.append((labels, timing.next_poll.timestamp()))
+            if timing.next_release is not None:
+                next_release.rows.append((labels, timing.next_release.timestamp()))
+        return [interval, next_poll, next_release]
 
     def _outbox(self) -> list[GaugeTable]:
         depth, oldest = self._store.outbox_depth()
         age = (self._clock() - oldest).total_seconds() if oldest is not None else 0.0
-        parked = GaugeTable("tradewatch_outbox_parked",
-                            "Deliveries a receiver refused for good (credentials, scope, channel), by "
-                            "receiver; retried after a config reload.", ("receiver",), [])
+        parked = OUTBOX_PARKED.table()
         counts: dict[str, int] = {}
         for row in self._store.parked_deliveries():
             counts[row.receiver] = counts.get(row.receiver, 0) + 1
         parked.rows.extend(((receiver,), float(n)) for receiver, n in sorted(counts.items()))
-        return [_scalar("tradewatch_outbox_pending",
-                        "Notifications recorded but not yet delivered to every receiver.", depth),
-                _scalar("tradewatch_outbox_oldest_age_seconds",
-                        "Age of the oldest undelivered notification (0 when none).", max(age, 0.0)),
-                parked]
+        return [_scalar(OUTBOX_PENDING, depth), _scalar(OUTBOX_AGE, max(age, 0.0)), parked]
 
 
-def _scalar(name: str, documentation: str, value: float) -> GaugeTable:
-    return GaugeTable(name, documentation, (), [((), float(value))])
+def _scalar(family: TableFamily, value: float) -> GaugeTable:
+    return GaugeTable(family.name, family.documentation, (), [((), float(value))])
 
 
 def build_registry() -> CollectorRegistry:
-    """A fresh registry with process and platform metrics, as every exporter has."""
+    """A fresh registry with process and platform metrics, as every exporter has, and
+    without `_created` series."""
     from prometheus_client.gc_collector import GCCollector
     from prometheus_client.platform_collector import PlatformCollector
     from prometheus_client.process_collector import ProcessCollector
 
-    registry = CollectorRegistry()
+    registry = ExportRegistry()
     ProcessCollector(registry=registry)
     PlatformCollector(registry=registry)
     GCCollector(registry=registry)

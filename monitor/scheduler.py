@@ -3,14 +3,20 @@
 APScheduler's defaults are not what a daemon wants: everything here is UTC, missed runs are
 coalesced into one, a job never overlaps itself, and late runs within a generous grace still
 run instead of being dropped silently.
+
+It also says when each source is due (the interval between its polls, its next poll, the
+release its calendar promises next), which /metrics exports so that Prometheus' self-alerts
+judge a source polled once a day by its own schedule.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
@@ -18,9 +24,14 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from monitor.config import ReleaseCalendar, Schedule, SourceBase
+
 log = logging.getLogger(__name__)
 
 MISFIRE_GRACE_SECONDS = 3600
+# How far back a cron schedule's previous run is looked for: a day of the month that exists
+# only in leap years comes back within eight years.
+_LOOKBACK = timedelta(days=8 * 366)
 
 
 def trigger_for(every: timedelta | None, cron: str | None) -> CronTrigger | IntervalTrigger:
@@ -28,6 +39,82 @@ def trigger_for(every: timedelta | None, cron: str | None) -> CronTrigger | Inte
         return CronTrigger.from_crontab(cron, timezone="UTC")
     assert every is not None  # guaranteed by config validation
     return IntervalTrigger(seconds=every.total_seconds(), timezone="UTC")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceTiming:
+    """When one source is due, as /metrics exports it."""
+
+    source: str
+    interval: timedelta
+    next_poll: datetime | None  # None when no scheduler runs the source
+    next_release: datetime | None  # None without a calendar or before the first data
+
+
+def poll_interval(schedule: Schedule, now: datetime) -> timedelta:
+    """The time between polls. A cron schedule's runs need not be evenly spaced (weekdays
+    only, twice a month): its interval is the longer of the gap that ends at the next run and
+    the gap before it, so a source that succeeded at its last run is never late before the
+    next one, the day after a long gap included."""
+    if schedule.every is not None:
+        return schedule.every
+    assert schedule.cron is not None  # guaranteed by config validation
+    trigger = CronTrigger.from_crontab(schedule.cron, timezone="UTC")
+    following: datetime | None = trigger.get_next_fire_time(None, now)
+    last = _latest_fire(trigger, now)
+    if following is None or last is None:  # a schedule that never runs again, or never ran
+        return _LOOKBACK
+    gaps = [following - last]
+    before = _latest_fire(trigger, last - timedelta(seconds=1))
+    if before is not None:
+        gaps.append(last - before)
+    return max(gaps)
+
+
+def _latest_fire(trigger: CronTrigger, at: datetime) -> datetime | None:
+    """The latest run of a cron trigger at or before `at`, searched in doubling windows."""
+    window = timedelta(minutes=1)
+    while window <= _LOOKBACK:
+        fire: datetime | None = trigger.get_next_fire_time(None, at - window)
+        if fire is not None and fire <= at:
+            while True:  # crontab runs fall on whole minutes: look past this one
+                following: datetime | None = trigger.get_next_fire_time(None, fire + timedelta(seconds=1))
+                if following is None or following > at:
+                    return fire
+                fire = following
+        window *= 2
+    return None
+
+
+def release_due(newest: str | None, frequency: str, release: ReleaseCalendar) -> datetime | None:
+    """When the period after `newest` (the one awaited) is due: the start of the calendar's
+    day in the publisher's time zone; None before the first data."""
+    if newest is None:
+        return None
+    import calendar
+
+    import pandas as pd
+
+    from monitor.periods import pandas_freq
+
+    # As the staleness detector's due dates, with lag 0 (the month the period ends) allowed.
+    awaited = pd.Period(newest, freq=pandas_freq(frequency)) + 1
+    month = (awaited + release.lag).asfreq("M", how="end")
+    day = min(release.day, calendar.monthrange(month.year, month.month)[1])
+    return datetime(month.year, month.month, day, tzinfo=ZoneInfo(release.timezone))
+
+
+def source_timings(sources: Iterable[SourceBase], now: datetime,
+                   next_run: Callable[[str], datetime | None],
+                   newest_period: Callable[[str], str | None]) -> list[SourceTiming]:
+    """Each source's interval, next poll (`next_run`: the scheduler's) and next release."""
+    timings = []
+    for source in sources:
+        release = source.release
+        due = release_due(newest_period(source.name), source.frequency, release) if release else None
+        timings.append(SourceTiming(source.name, poll_interval(source.poll_schedule, now),
+                                    next_run(source.name), due))
+    return timings
 
 
 class SourceScheduler:
@@ -70,6 +157,14 @@ class SourceScheduler:
         """Stop polling a source (a cycle in flight finishes)."""
         with contextlib.suppress(JobLookupError):
             self._scheduler.remove_job(f"source:{name}")
+
+    def next_run(self, name: str) -> datetime | None:
+        """When the source's job runs next (None when it is not scheduled, or not yet started)."""
+        if not self._scheduler.running:
+            return None
+        job = self._scheduler.get_job(f"source:{name}")
+        when: datetime | None = job.next_run_time if job is not None else None
+        return when
 
     def start(self) -> None:
         self._scheduler.start()

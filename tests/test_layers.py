@@ -18,10 +18,10 @@ REPO = Path(__file__).resolve().parents[1]
 # Top to bottom. A module belongs to the first prefix that names it (longest first).
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("face", ("monitor.cli", "monitor.__main__", "monitor.app", "monitor.admin", "monitor.dbcommands",
-              "monitor.api", "monitor.http", "monitor.metrics", "monitor.exposition", "monitor.detect",
-              "monitor.backtest", "monitor.logs", "monitor.failures", "monitor.detect_input",
-              "monitor.cli_parser", "monitor.alerts_command", "monitor.check_command",
-              "monitor.slack_events")),
+              "monitor.api", "monitor.http", "monitor.metrics", "monitor.metrics_docs", "monitor.exposition",
+              "monitor.detect", "monitor.backtest", "monitor.logs", "monitor.failures",
+              "monitor.detect_input", "monitor.cli_parser", "monitor.alerts_command",
+              "monitor.check_command", "monitor.slack_events")),
     ("engine", ("monitor.engine", "monitor.runtime", "monitor.evaluation", "monitor.executor",
                 "monitor.scheduler")),
     ("sources | notify", ("monitor.sources", "monitor.notify")),

@@ -21,7 +21,7 @@ from tests.deploy.support import (
     rules,
 )
 
-ALERTS = {"TradewatchDown", "TradewatchSourceFailing", "TradewatchSourceStale",
+ALERTS = {"TradewatchDown", "TradewatchSourceFailing", "TradewatchSourceLate", "TradewatchReleaseOverdue",
           "TradewatchOutboxBacklog", "TradewatchNotificationsFailing", "TradewatchDeliveriesParked"}
 
 
@@ -89,6 +89,37 @@ def test_unit_tests_show_every_alert_firing_and_not_firing() -> None:
             (firing if check["exp_alerts"] else quiet).add(check["alertname"])
     assert firing == ALERTS, f"never shown firing: {sorted(ALERTS - firing)}"
     assert quiet == ALERTS, f"never shown quiet: {sorted(ALERTS - quiet)}"
+
+
+def test_schedule_aware_alerts_are_tested_on_every_kind_of_schedule() -> None:
+    """Hourly, daily, cron and release-calendar sources, each shown quiet and alerting, and
+    the case the six-hour rule got wrong: a daily source a day after its last success."""
+    cases: dict[str, tuple[set[str], set[str]]] = {}
+    for case in load_yaml(RULES_TEST_FILE)["tests"]:
+        series = " ".join(s["series"] for s in case["input_series"])
+        interval_values = " ".join(s["values"] for s in case["input_series"]
+                                   if s["series"].startswith("tradewatch_source_poll_interval_seconds"))
+        for check in case.get("alert_rule_test", []):
+            if check["alertname"] not in {"TradewatchSourceLate", "TradewatchReleaseOverdue"}:
+                continue
+            if "next_release" in series:
+                kind = "release"
+            elif "3600x" in interval_values:
+                kind = "hourly"
+            elif interval_values.startswith("86400x"):
+                kind = "daily"
+            else:
+                kind = "cron"  # an interval that changes with the gaps between cron runs
+            quiet, firing = cases.setdefault(kind, (set(), set()))
+            (firing if check["exp_alerts"] else quiet).add(check["alertname"])
+    assert set(cases) == {"hourly", "daily", "cron", "release"}
+    for kind, (quiet, firing) in cases.items():
+        alert = "TradewatchReleaseOverdue" if kind == "release" else "TradewatchSourceLate"
+        assert alert in quiet and alert in firing, kind
+    [daily] = [c for c in load_yaml(RULES_TEST_FILE)["tests"]
+               if c["name"] == "a daily source 23 h after its last success does not alert"]
+    quiet = {"eval_time": "23h", "alertname": "TradewatchSourceLate", "exp_alerts": []}
+    assert quiet in daily["alert_rule_test"]
 
 
 def test_prometheusrule_for_the_operator_carries_the_same_groups() -> None:

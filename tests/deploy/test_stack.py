@@ -56,6 +56,8 @@ sources:
       ru_exports_to_cn_musd: {{flow: export}}
       ru_imports_from_cn_musd: {{flow: import}}
     replay: {{start: 2014-09, every: 1s}}
+    # Replayed history: the calendar's next release (2015) is long overdue.
+    release: {{day: 20, lag: 1}}
   # A source whose file is missing: source_up 0 and errors for the failure panels and rules.
   - name: missing_file
     kind: file
@@ -316,7 +318,7 @@ def test_every_dashboard_variable_finds_values(stack: Stack) -> None:
 
 def test_every_rule_expression_evaluates(stack: Stack) -> None:
     queries = rule_queries()
-    assert len(queries) == 6
+    assert len(queries) == 7
     assert expression_failures(stack.prometheus, queries) == []
 
 
@@ -327,21 +329,24 @@ def test_rules_are_loaded_and_the_failure_alerts_match_real_labels(stack: Stack)
 
     def pending() -> dict[str, dict[str, Any]] | None:
         rules = alerting_rules()
-        if rules["TradewatchSourceFailing"]["alerts"] and rules["TradewatchDeliveriesParked"]["alerts"]:
+        if all(rules[name]["alerts"] for name in ("TradewatchSourceFailing", "TradewatchDeliveriesParked",
+                                                  "TradewatchReleaseOverdue")):
             return rules
         return None
 
     rules = wait_until(pending, "the failure alerts to be pending")
-    assert set(rules) == {"TradewatchDown", "TradewatchSourceFailing", "TradewatchSourceStale",
-                          "TradewatchOutboxBacklog", "TradewatchNotificationsFailing",
-                          "TradewatchDeliveriesParked"}
+    assert set(rules) == {"TradewatchDown", "TradewatchSourceFailing", "TradewatchSourceLate",
+                          "TradewatchReleaseOverdue", "TradewatchOutboxBacklog",
+                          "TradewatchNotificationsFailing", "TradewatchDeliveriesParked"}
     for name, rule in rules.items():
         assert rule["health"] == "ok", f"{name}: {rule.get('lastError')}"
     [failing] = rules["TradewatchSourceFailing"]["alerts"]
     assert (failing["labels"]["source"], failing["state"]) == ("missing_file", "pending")
     [refused] = rules["TradewatchDeliveriesParked"]["alerts"]  # a 400 is a refusal: parked, not retried
     assert (refused["labels"]["receiver"], refused["state"]) == ("rejecting", "pending")
-    for quiet in ("TradewatchDown", "TradewatchSourceStale", "TradewatchOutboxBacklog",
+    [overdue] = rules["TradewatchReleaseOverdue"]["alerts"]
+    assert (overdue["labels"]["source"], overdue["state"]) == ("rosstat_russia_china", "pending")
+    for quiet in ("TradewatchDown", "TradewatchSourceLate", "TradewatchOutboxBacklog",
                   "TradewatchNotificationsFailing"):
         assert rules[quiet]["alerts"] == [], quiet
 
@@ -362,6 +367,13 @@ KEY_QUERIES = [
     'tradewatch_build_info{version!="", python!=""} == 1',
     "tradewatch_source_last_success_timestamp_seconds",
     "tradewatch_cycles_total",
+    'tradewatch_source_poll_interval_seconds{source="missing_file"} == 2',
+    'tradewatch_source_poll_interval_seconds{source="rosstat_russia_china"} == 1',  # the replay's pace
+    "tradewatch_source_next_poll_timestamp_seconds > time() - 5",
+    'tradewatch_source_next_release_timestamp_seconds{source="rosstat_russia_china"} < time()',
+    # The late rule's comparison: each source is within its interval and grace.
+    'time() - tradewatch_source_last_success_timestamp_seconds{source="rosstat_russia_china"}'
+    " < 1.1 * tradewatch_source_poll_interval_seconds + 1800",
 ]
 
 
@@ -371,6 +383,13 @@ def test_key_queries_return_data(stack: Stack, expr: str) -> None:
         return stack.prometheus.data(expr)
 
     wait_until(has_data, f"data for {expr}", timeout=15)
+
+
+def test_no_created_series_are_scraped(stack: Stack) -> None:
+    names = set(stack.prometheus.api("label/__name__/values")["data"])
+    assert {"tradewatch_cycles_total", "tradewatch_source_poll_duration_seconds_count"} <= names
+    assert sorted(n for n in names if n.endswith("_created")) == []
+    assert stack.prometheus.data(f'{{__name__=~".+_created", job="{JOB}"}}') == []
 
 
 def test_every_metric_the_dashboards_and_rules_use_is_exported(stack: Stack) -> None:

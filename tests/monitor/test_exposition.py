@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, make_wsgi_app
 
-from monitor.exposition import GaugeTable, metrics_app, render
+from monitor.exposition import ExportRegistry, GaugeTable, metrics_app, render
 
 LABELS = ("series", "source", "flow")
 
@@ -97,3 +97,16 @@ def test_render_shares_a_series_label_text_between_tables() -> None:
     text = render(_tables()[:2], openmetrics=False)
     assert text.count('{flow="export",series="rus-chn/export/84",source=') == 2  # sorted label names
     assert "tradewatch_series_value{" in text and "NaN" in text and "+Inf" in text
+
+
+@pytest.mark.parametrize("accept", ["", "application/openmetrics-text; version=1.0.0"])
+@pytest.mark.parametrize("query", ["", "name[]=tradewatch_cycles_total&name[]=tradewatch_cycles_created"])
+def test_an_export_registry_has_no_created_series(accept: str, query: str) -> None:
+    base = ExportRegistry()
+    Counter("tradewatch_cycles", "Cycles.", ["source"], registry=base).labels("trade_0").inc(3)
+    Histogram("tradewatch_poll_seconds", "Polls.", registry=base).observe(0.3)
+    _, _, body = _scrape(metrics_app(base, _tables), accept, query)
+    text = body.decode()
+    assert "tradewatch_cycles_total" in text
+    assert "_created" not in text
+    assert "_created" in _reference(accept)[1].decode()  # a plain registry keeps them: no global switch
