@@ -36,6 +36,15 @@ MAX_LAG = 120  # periods: ten years of months, a century of years
 MAX_GRACE_DAYS = 3660
 
 
+def release_day(period: pd.Period, lag: int, day: int) -> date:
+    """When the data for `period` is due on a calendar of (`lag`, `day`): day `day` (clipped to
+    the month's last day) of the month that ends `lag` periods after `period` ends. The one
+    formula the detector, the schedule's metrics and Slack's "until next release" share."""
+    month = (period + lag).asfreq("M", how="end")
+    last_day = calendar.monthrange(month.year, month.month)[1]
+    return date(month.year, month.month, min(day, last_day))
+
+
 @dataclass(frozen=True, slots=True)
 class Staleness:
     """Fires at a series' newest period when a later period is already overdue."""
@@ -58,9 +67,7 @@ class Staleness:
 
     def due_date(self, period: pd.Period) -> date:
         """When the data for `period` is due (day clipped to the month's last day)."""
-        month = (period + self.lag).asfreq("M", how="end")
-        last_day = calendar.monthrange(month.year, month.month)[1]
-        return date(month.year, month.month, min(self.day, last_day))
+        return release_day(period, self.lag, self.day)
 
     def expected_period(self, now: date, freq: FreqLike) -> pd.Period:
         """The newest period whose data is overdue on `now` (a date or datetime)."""

@@ -25,6 +25,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.config import ReleaseCalendar, Schedule, SourceBase
+from monitor.crontab import cron_trigger
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ _LOOKBACK = timedelta(days=8 * 366)
 
 def trigger_for(every: timedelta | None, cron: str | None) -> CronTrigger | IntervalTrigger:
     if cron is not None:
-        return CronTrigger.from_crontab(cron, timezone="UTC")
+        return cron_trigger(cron)
     assert every is not None  # guaranteed by config validation
     return IntervalTrigger(seconds=every.total_seconds(), timezone="UTC")
 
@@ -59,7 +60,7 @@ def poll_interval(schedule: Schedule, now: datetime) -> timedelta:
     if schedule.every is not None:
         return schedule.every
     assert schedule.cron is not None  # guaranteed by config validation
-    trigger = CronTrigger.from_crontab(schedule.cron, timezone="UTC")
+    trigger = cron_trigger(schedule.cron)
     following: datetime | None = trigger.get_next_fire_time(None, now)
     last = _latest_fire(trigger, now)
     if following is None or last is None:  # a schedule that never runs again, or never ran
@@ -91,17 +92,15 @@ def release_due(newest: str | None, frequency: str, release: ReleaseCalendar) ->
     day in the publisher's time zone; None before the first data."""
     if newest is None:
         return None
-    import calendar
-
     import pandas as pd
 
+    from detectors.staleness import release_day
     from monitor.periods import pandas_freq
 
     # As the staleness detector's due dates, with lag 0 (the month the period ends) allowed.
     awaited = pd.Period(newest, freq=pandas_freq(frequency)) + 1
-    month = (awaited + release.lag).asfreq("M", how="end")
-    day = min(release.day, calendar.monthrange(month.year, month.month)[1])
-    return datetime(month.year, month.month, day, tzinfo=ZoneInfo(release.timezone))
+    due = release_day(awaited, release.lag, release.day)
+    return datetime(due.year, due.month, due.day, tzinfo=ZoneInfo(release.timezone))
 
 
 def source_timings(sources: Iterable[SourceBase], now: datetime,

@@ -29,7 +29,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("store", ("monitor.store",)),
     ("config and shared helpers", ("monitor.config", "monitor.labels", "monitor.periods", "monitor.matchers",
                                    "monitor.m49", "monitor.retry", "monitor.demo",
-                                   "monitor.secrets")),
+                                   "monitor.secrets", "monitor.crontab")),
     ("detectors", ("detectors",)),
 )
 SIBLINGS_APART = ("monitor.sources", "monitor.notify")

@@ -24,10 +24,10 @@ from monitor.periods import PERIOD_HINT, label_frequency, period_parts
 
 def validate_cron(expression: str) -> None:
     """Raise ValueError with the reason when a crontab expression is not valid."""
-    from apscheduler.triggers.cron import CronTrigger
+    from monitor.crontab import cron_trigger
 
     try:
-        CronTrigger.from_crontab(expression, timezone="UTC")
+        cron_trigger(expression)
     except ValueError as exc:
         raise ValueError(f"invalid cron expression {expression!r}: {exc}") from None
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from detectors import Staleness
+from detectors.staleness import release_day
 from monitor.config import SourceConfig
 from monitor.notify.wording import frequency_of, period_name
 from monitor.periods import pandas_freq
@@ -41,14 +41,13 @@ def next_release(labels: Mapping[str, str], period: str, sources: Sequence[Sourc
     frequency = source.frequency if source is not None else frequency_of(period)
     if source is not None and source.release is not None:
         release = source.release
-        calendar = Staleness(lag=release.lag, day=release.day)
         zone = ZoneInfo(release.timezone)
         try:
             awaited = pd.Period(period, freq=pandas_freq(frequency)) + 1
         except (TypeError, ValueError):
             awaited = None
         for _ in range(_MOST_PERIODS if awaited is not None else 0):
-            due = calendar.due_date(awaited)
+            due = release_day(awaited, release.lag, release.day)
             at = datetime(due.year, due.month, due.day, tzinfo=zone).astimezone(UTC)
             if at > now:
                 return Until(at, f"the release of {period_name(str(awaited))} data by {name}", True)

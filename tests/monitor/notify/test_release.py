@@ -49,3 +49,11 @@ def test_without_a_calendar_one_period_and_the_message_says_why() -> None:
         until = next_release(LABELS, period, sources, now)
         assert not until.known and until.at == now + timedelta(days=days)
         assert until.reason.startswith(words) and "no release calendar" in until.reason
+
+
+def test_a_calendar_with_lag_zero_releases_within_the_month() -> None:
+    """Lag 0 (allowed by the config): July's data is due on 28 July itself."""
+    sources = [source(release={"day": 28, "lag": 0})]
+    until = next_release(LABELS, "2025-06", sources, datetime(2025, 7, 1, tzinfo=UTC))
+    assert until.at == datetime(2025, 7, 28, tzinfo=UTC)
+    assert until.reason == "the release of July 2025 data by customs"
