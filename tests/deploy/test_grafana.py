@@ -178,7 +178,8 @@ def test_dashboard_matches_grafanas_published_schema(path: Path) -> None:
 def test_the_schema_refuses_what_grafana_would_not_read() -> None:
     """The vendored schema is strict enough to fail: a sanity check of the check above."""
     validator = jsonschema.Draft7Validator(grafana_schema())
-    dashboard = {k: v for k, v in load_dashboard(DASHBOARDS[0]).items() if k not in ("__inputs", "__requires")}
+    dashboard = {k: v for k, v in load_dashboard(DASHBOARDS[0]).items()
+                 if k not in ("__inputs", "__requires")}
     broken = [{**dashboard, "panels": [{**dashboard["panels"][1], "gridPos": {"x": "left"}}]},
               {**dashboard, "templating": {"list": [{"name": "x"}]}},
               {**dashboard, "schemaVersion": "39"},

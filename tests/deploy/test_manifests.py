@@ -103,7 +103,8 @@ def test_compose_runs_two_replicas_on_postgres_with_existing_mounts_and_pinned_i
     for name in REPLICAS:
         replica = services[name]
         build = replica["build"]
-        assert (DEPLOY / build["context"] / build["dockerfile"]).resolve() == (DEPLOY / "Dockerfile").resolve()
+        dockerfile = (DEPLOY / build["context"] / build["dockerfile"]).resolve()
+        assert dockerfile == (DEPLOY / "Dockerfile").resolve()
         assert replica["volumes"] == [f"./tradewatch-ha.yaml:{CONFIG_PATH}:ro"], "the state is in PostgreSQL"
         assert "tradewatch" in replica["networks"]["default"]["aliases"]  # Grafana's API data source
         environment = replica["environment"]
@@ -318,8 +319,8 @@ def test_postgres_statefulset_serves_the_store_url() -> None:
     env = {e["name"]: e for e in container["env"]}
     password = env["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"]
     [tradewatch] = found["Deployment"]["spec"]["template"]["spec"]["containers"]
-    assert {e["name"]: e for e in tradewatch["env"]}["TRADEWATCH_DB_PASSWORD"]["valueFrom"]["secretKeyRef"] == (
-        password)
+    tradewatch_env = {e["name"]: e for e in tradewatch["env"]}
+    assert tradewatch_env["TRADEWATCH_DB_PASSWORD"]["valueFrom"]["secretKeyRef"] == password
     assert "pg_isready" in container["readinessProbe"]["exec"]["command"]
     [claim] = postgres["spec"]["volumeClaimTemplates"]
     assert claim["spec"]["resources"]["requests"]["storage"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import queue
+import socket
 import subprocess
 import sys
 import threading
@@ -84,15 +85,16 @@ def test_check_validates_the_web_config_of_the_config_file(pki: Pki) -> None:
 
 
 class Daemon:
-    def __init__(self, config: Path, web: Path, log: Path) -> None:
+    def __init__(self, config: Path, log: Path, *args: str) -> None:
         self._log = log.open("w")
         self.log = log
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "monitor", "run", "--config", str(config), "--web.config.file", str(web)],
+            [sys.executable, "-m", "monitor", "run", "--config", str(config), *args],
             stdout=subprocess.PIPE, stderr=self._log, text=True, cwd=config.parent,
             env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(Path.cwd())})
         lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=lambda: [lines.put(x) for x in self.process.stdout or ()], daemon=True).start()
+        threading.Thread(target=lambda: [lines.put(x) for x in self.process.stdout or ()],
+                         daemon=True).start()
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -115,7 +117,7 @@ class Daemon:
 @pytest.fixture
 def daemon(pki: Pki, tmp_path: Path) -> Iterator[Daemon]:
     web = write_web_config(pki.cert.parent / "daemon-web.yml", pki, {USER: PASSWORD})
-    running = Daemon(config_file(tmp_path), web, tmp_path / "tradewatch.log")
+    running = Daemon(config_file(tmp_path), tmp_path / "tradewatch.log", "--web.config.file", str(web))
     yield running
     assert running.stop() == 0, running.log.read_text()
 
@@ -157,7 +159,8 @@ def test_prometheus_scrapes_over_tls_with_basic_auth(daemon: Daemon, pki: Pki, t
             assert "401" in found["wrong_password"]["lastError"]
 
             def build_info() -> list[Any]:
-                body = client.get("/api/v1/query", params={"query": 'tradewatch_build_info{job="tradewatch"}'})
+                query = 'tradewatch_build_info{job="tradewatch"}'
+                body = client.get("/api/v1/query", params={"query": query})
                 result: list[Any] = body.json()["data"]["result"]
                 return result
 
@@ -165,3 +168,21 @@ def test_prometheus_scrapes_over_tls_with_basic_auth(daemon: Daemon, pki: Pki, t
     finally:
         stop_process(process)
         log.close()
+
+
+@pytest.mark.parametrize("listen", ["[::1]:0", ":0"])
+def test_ipv6_and_every_interface_listen_forms(tmp_path: Path, listen: str) -> None:
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6 here")
+    running = Daemon(config_file(tmp_path), tmp_path / "tradewatch.log", "--listen", listen)
+    try:
+        port = int(running.url.rsplit(":", 1)[1].split("/")[0])
+        hosts = ["[::1]"] if listen.startswith("[") else ["127.0.0.1", "[::1]"]
+        if listen.startswith(":") and not socket.has_dualstack_ipv6():
+            hosts = ["127.0.0.1"]
+        assert running.url.startswith("http://[::")  # the bound IPv6 address, bracketed
+        for host in hosts:
+            response = httpx.get(f"http://{host}:{port}/metrics", timeout=10)
+            assert response.status_code == 200 and "tradewatch_build_info" in response.text, host
+    finally:
+        assert running.stop() == 0, running.log.read_text()

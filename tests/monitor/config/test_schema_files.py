@@ -41,7 +41,8 @@ def _errors(document: Any) -> list[str]:
 
 def test_every_shipped_config_is_found() -> None:
     names = {p.name for p in _configs()}
-    assert {"tradewatch.yaml", "tradewatch-ha.yaml", "comtrade.yaml", "china-russia-machine-tools.yaml"} <= names
+    assert {"tradewatch.yaml", "tradewatch-ha.yaml", "comtrade.yaml",
+            "china-russia-machine-tools.yaml"} <= names
 
 
 @pytest.mark.parametrize("path", _configs(), ids=lambda p: str(p.relative_to(ROOT)))
