@@ -62,6 +62,14 @@ def alert_json(alert: Alert) -> dict[str, Any]:
     }
 
 
+def _with_times(row: dict[str, Any], frequency: str | None) -> dict[str, Any]:
+    """The episode's first and newest flagged periods as times (their starts), so that Grafana
+    can draw it as a region over the series' history, whose axis is the reference period."""
+    for field, period in (("since_time", row["since"]), ("period_time", row["period"])):
+        row[field] = _period_start(str(period), frequency) if period and frequency else None
+    return row
+
+
 class Api:
     """Views of the store and the alert book, and silences; one method per route. The HTTP
     layer authorizes state changes before calling the methods that make them."""
@@ -111,7 +119,14 @@ class Api:
                              "use pending, firing or resolved"}
         else:
             statuses = [Status.PENDING, Status.FIRING]
-        return 200, {"status": "success", "data": [alert_json(a) for a in self._book.alerts(statuses)]}
+        alerts = self._book.alerts(statuses)
+        wanted_series = query.get("series")
+        if wanted_series:
+            alerts = [a for a in alerts if a.series == wanted_series]
+        ids = sorted({a.series for a in alerts})
+        frequencies = {i: info.frequency for i, info in self._store.series(ids).items()} if ids else {}
+        return 200, {"status": "success", "data": [_with_times(alert_json(a), frequencies.get(a.series))
+                                                   for a in alerts]}
 
     def outbox(self, query: Mapping[str, str]) -> tuple[int, Any]:
         """Undelivered notifications: how many, the oldest, and the deliveries a receiver

@@ -27,6 +27,7 @@ from monitor.config import (
     parse_listen,
     read_capped,
 )
+from monitor.config.web import WebConfig
 from monitor.engine import CycleResult, Engine, Fetched
 from monitor.exposition import metrics_app
 from monitor.http import HttpServer, build_app
@@ -38,6 +39,7 @@ from monitor.runtime import NotifierServices, Runtime
 from monitor.scheduler import SourceScheduler, SourceTiming, release_due, source_timings
 from monitor.slack_events import SocketMode, from_env
 from monitor.store import Store
+from monitor.websecurity import scheme, serve
 
 log = logging.getLogger(__name__)
 
@@ -98,12 +100,13 @@ class App:
 
     def __init__(self, loaded: LoadedConfig, listen: str | None = None,
                  clock: Callable[[], datetime] = utc_now, api_token: str | None = None,
-                 env: Mapping[str, str] | None = None) -> None:
+                 env: Mapping[str, str] | None = None, web: WebConfig | None = None) -> None:
         """Raises ConfigError when the config cannot be built (e.g. a Slack receiver whose
         token is not in `env`)."""
         tune_gc()
         self._clock = clock
         self._api_token = api_token
+        self._web = web  # TLS and basic auth of the listener (monitor/websecurity.py)
         self.store = Store(loaded.store_url)
         self._services = NotifierServices(env=dict(env or {}), history=self.store.series_history,
                                           state=self.store, clock=clock)
@@ -207,7 +210,7 @@ class App:
         slack_events, self._socket_mode = from_env(self._services.env, clicks)
         app = build_app(self.metrics_endpoint(), self.healthy, self.ready, api, reload=self.reload,
                         api_token=self._api_token, slack_events=slack_events)
-        self._http = HttpServer(host, port, app)
+        self._http = serve(host, port, app, self._web, self._api_token)
         self._http.start()
         if self._socket_mode is not None:
             self._socket_mode.start()
@@ -227,7 +230,7 @@ class App:
         self._scheduler = scheduler
         bound_host, bound_port = self._http.address
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host
-        return f"http://{shown}:{bound_port}/metrics"
+        return f"{scheme(self._web)}://{shown}:{bound_port}/metrics"
 
     def _safe_run(self, name: str) -> None:
         try:

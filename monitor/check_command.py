@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from monitor.config import LoadedConfig
+    from monitor.config.web import WebConfig
 
 EXIT_OK, EXIT_BAD_CONFIG = 0, 2
 _REMOTE = ("http://", "https://", "demo://")
@@ -34,8 +35,18 @@ def warnings(loaded: LoadedConfig, env: Mapping[str, str]) -> list[str]:
     return found
 
 
+def _web_summary(web: WebConfig) -> str:
+    users = len(web.file.basic_auth_users)
+    tls = web.file.tls_server_config
+    parts = [f"TLS {tls.min_version.value}+" if web.tls else "no TLS",
+             f"{users} basic-auth user{'s' * (users != 1)}" if users else "no basic auth"]
+    if tls.client_auth_type is not None:
+        parts.append(f"client certificates: {tls.client_auth_type.value}")
+    return ", ".join(parts)
+
+
 def run_check(loaded: LoadedConfig, shown_path: str, strict: bool, env: Mapping[str, str],
-              mask: Callable[[str], str]) -> int:
+              mask: Callable[[str], str], web: WebConfig | None = None) -> int:
     """Print `PATH: ok (...)` and any warnings; 2 when `strict` and there are warnings."""
     config = loaded.config
     found = warnings(loaded, env)
@@ -46,4 +57,6 @@ def run_check(loaded: LoadedConfig, shown_path: str, strict: bool, env: Mapping[
     print(mask(f"{shown_path}: ok ({len(config.sources)} sources, {len(config.rules)} rules, "
                f"{len(config.notify.receivers)} receivers)"
                + (f", {len(found)} warning{'s' * (len(found) > 1)}" if found else "")))
+    if web is not None:
+        print(f"{web.path}: ok (web config: {_web_summary(web)})")
     return EXIT_OK

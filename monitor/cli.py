@@ -11,6 +11,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from monitor import admin
 from monitor import detect as detect_command
@@ -19,6 +20,9 @@ from monitor.cli_parser import build_parser
 from monitor.failures import UserError, ensure_store_dir, report_unexpected
 from monitor.logs import SecretFilter, setup_logging
 from monitor.secrets import Masker, env_secrets
+
+if TYPE_CHECKING:
+    from monitor.config.web import WebConfig
 
 EXIT_OK, EXIT_SOURCE_FAILED, EXIT_BAD_CONFIG = 0, 1, 2
 
@@ -65,10 +69,13 @@ def _main(argv: Sequence[str]) -> int:
         return _unexpected(args.config, exc)
     secret_filter.add(loaded.secrets)
     mask = mask.with_secrets(loaded.secrets)
+    web = None
+    if args.command in ("check", "run"):
+        web = _web_config(loaded, args.web_config_file)
     if args.command == "check":
         from monitor.check_command import run_check
 
-        return run_check(loaded, args.config, args.strict, os.environ, mask)
+        return run_check(loaded, args.config, args.strict, os.environ, mask, web)
     if args.command == "alerts":
         from datetime import UTC, datetime
 
@@ -112,10 +119,26 @@ def _main(argv: Sequence[str]) -> int:
             if lock is not None:
                 lock.release()
         return EXIT_OK if all(r.ok for r in results) else EXIT_SOURCE_FAILED
-    return _run(loaded, args.listen, secret_filter, mask)
+    return _run(loaded, args.listen, secret_filter, mask, web)
 
 
-def _run(loaded: object, listen: str | None, secret_filter: SecretFilter, mask: Masker) -> int:
+def _web_config(loaded: object, flag: str | None) -> WebConfig | None:
+    """The listener's web config (TLS, basic auth), None without one; a bad one is exit 2."""
+    from monitor.config import ConfigError, LoadedConfig
+    from monitor.config.web import load_web_config, web_config_path
+
+    assert isinstance(loaded, LoadedConfig)
+    path = web_config_path(flag, loaded.config.http.web_config_file, loaded.base_dir)
+    if path is None:
+        return None
+    try:
+        return load_web_config(path)
+    except ConfigError as exc:
+        raise UserError(f"invalid web config\n{exc}", EXIT_BAD_CONFIG) from None
+
+
+def _run(loaded: object, listen: str | None, secret_filter: SecretFilter, mask: Masker,
+         web: WebConfig | None = None) -> int:
     from monitor.app import App
     from monitor.config import ConfigError, LoadedConfig, parse_listen
     from monitor.store.lockfile import lock_store
@@ -143,7 +166,7 @@ def _run(loaded: object, listen: str | None, secret_filter: SecretFilter, mask: 
     try:
         lock = lock_store(loaded.store_url, "run")  # held while the daemon runs
         app = App(loaded, listen=listen, api_token=os.environ.get("TRADEWATCH_API_TOKEN") or None,
-                  env=os.environ)
+                  env=os.environ, web=web)
     except ConfigError as exc:
         print(mask(f"tradewatch: invalid config\n{exc}"), file=sys.stderr)
         return EXIT_BAD_CONFIG

@@ -32,7 +32,9 @@ Each command explains itself: tradewatch COMMAND --help"""
 
 EXAMPLES = {
     "run": "example:\n  tradewatch run --config config/tradewatch.yaml --listen :9470\n\n"
-           "--listen takes HOST:PORT, :PORT (every interface) or [IPv6]:PORT; the port is required.",
+           "--listen takes HOST:PORT, :PORT (every interface, IPv6 and IPv4) or [IPv6]:PORT; the port\n"
+           "is required. --web.config.file FILE adds TLS and basic auth (the format of Prometheus'\n"
+           "exporters: tls_server_config, basic_auth_users with bcrypt hashes).",
     "once": "example:\n  tradewatch once --config config/examples/file-csv.yaml\n\n"
             "exit codes: 0 every source polled, 1 a source failed, 2 an invalid config.",
     "check": "example:\n  tradewatch check --config config/tradewatch.yaml\n\n"
@@ -67,6 +69,13 @@ def config_options(sub: argparse.ArgumentParser) -> None:
                      help="stderr log lines: logfmt (default) or json, one event per line")
 
 
+def web_config_option(sub: argparse.ArgumentParser) -> None:
+    """--web.config.file, the exporter-toolkit's web config (TLS, basic auth) of the listener."""
+    sub.add_argument("--web.config.file", dest="web_config_file", metavar="FILE",
+                     help="TLS and basic auth of the listener, in the Prometheus exporters' web config "
+                          "format (overrides http.web_config_file)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line."""
     raw = argparse.RawDescriptionHelpFormatter
@@ -87,10 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     run = command("run", "run the daemon until SIGTERM or SIGINT")
     run.add_argument("--listen", metavar="ADDRESS",
                      help="HOST:PORT, :PORT or [IPv6]:PORT for /metrics and health (overrides http.listen)")
+    web_config_option(run)
     command("once", "poll every source once, evaluate, notify, and exit")
     check = command("check", "validate the config and exit (0 valid, 2 invalid)")
     check.add_argument("--strict", action="store_true",
                        help="fail (exit 2) on warnings too, such as an unset SLACK_BOT_TOKEN")
+    web_config_option(check)
     config_cmd = commands.add_parser("config", help="config helpers (the JSON Schema for editors)",
                                      epilog=EXAMPLES["config"], formatter_class=raw)
     config_sub = config_cmd.add_subparsers(dest="config_command", required=True, metavar="ACTION")

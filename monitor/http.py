@@ -151,8 +151,10 @@ def _json(start_response: StartResponse, status: int, body: Any) -> list[bytes]:
 class HttpServer:
     """A threaded WSGI server on its own thread; port 0 picks a free port."""
 
-    def __init__(self, host: str, port: int, app: Callable[..., Iterable[bytes]]) -> None:
-        server_class = _ThreadingServer6 if ":" in host else _ThreadingServer
+    def __init__(self, host: str, port: int, app: Callable[..., Iterable[bytes]],
+                 server_class: type[WSGIServer] | None = None) -> None:
+        """`server_class` comes from monitor/websecurity.py (TLS, dual stack)."""
+        server_class = server_class or (_ThreadingServer6 if ":" in host else _ThreadingServer)
         self._server = make_server(host, port, app, server_class=server_class,
                                    handler_class=_QuietHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="http", daemon=True)

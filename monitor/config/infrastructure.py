@@ -21,7 +21,12 @@ class StoreConfig(Strict):
 
 
 class HttpConfig(Strict):
+    """Where the listener is, and the exporter-toolkit web config file (TLS, basic auth) it
+    wraps itself in; a relative `web_config_file` resolves against the config's directory,
+    and `--web.config.file` overrides it."""
+
     listen: str = DEFAULT_LISTEN
+    web_config_file: str | None = None
 
     @field_validator("listen")
     @classmethod
@@ -31,9 +36,9 @@ class HttpConfig(Strict):
 
 
 def parse_listen(value: str) -> tuple[str, int]:
-    """`HOST:PORT`, `:PORT` (every IPv4 interface) or `[IPv6]:PORT` -> (host, port); the
-    IPv6 host without brackets. A port is always required: a daemon that picked one
-    silently would be scraped nowhere."""
+    """`HOST:PORT`, `:PORT` (every interface, IPv6 and IPv4, as Prometheus reads it: host
+    "") or `[IPv6]:PORT` -> (host, port); the IPv6 host without brackets. A port is always
+    required: a daemon that picked one silently would be scraped nowhere."""
     bad = f"invalid listen address {value!r}"
     example = f"use HOST:PORT, :PORT or [IPv6]:PORT, e.g. {DEFAULT_LISTEN}"
     if value.startswith("["):
@@ -49,8 +54,9 @@ def parse_listen(value: str) -> tuple[str, int]:
         host, sep, port = value.partition(":")
         if not sep:
             raise ValueError(f"{bad}: no port; {example}")
-        host = host or "0.0.0.0"
-    if not host.strip() or host != host.strip():
+        if host and not host.strip():
+            raise ValueError(f"{bad}: {example}")
+    if host and host != host.strip():
         raise ValueError(f"{bad}: {example}")
     if not (port.isascii() and port.isdigit()) or int(port) > 65535:
         raise ValueError(f"{bad}: the port must be a number from 0 to 65535; {example}")

@@ -91,6 +91,13 @@ def dashboard_queries(path: Path) -> list[Query]:
                 found.append(Query(where, "expr", target.get("expr", ""), target))
             elif source.get("type") == INFINITY_TYPE:
                 found.append(Query(where, "infinity", target.get("url", ""), target))
+    for annotation in dashboard.get("annotations", {}).get("list", []):
+        source = annotation.get("datasource") or {}
+        where = f"{path.name}: annotation {annotation.get('name')!r}"
+        if source.get("type") == PROMETHEUS_TYPE:
+            found.append(Query(where, "expr", annotation.get("expr", "")))
+        elif source.get("type") == INFINITY_TYPE:
+            found.append(Query(where, "infinity", annotation["target"].get("url", ""), annotation["target"]))
     for variable in dashboard.get("templating", {}).get("list", []):
         if variable.get("type") != "query":
             continue

@@ -3,8 +3,13 @@ querying only metrics tradewatch documents."""
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import jsonschema
 import pytest
 
 from tests.deploy.support import (
@@ -24,10 +29,10 @@ from tests.deploy.support import (
     metric_names,
     parse_label_values,
     provisioned_datasources,
-    target_datasource,
     variables_used,
 )
 
+SCHEMA = Path(__file__).parent / "schemas" / "grafana-dashboard.jsonschema.json"
 EXPECTED_DASHBOARDS = {"tradewatch-ops.json", "tradewatch-trade.json"}
 
 
@@ -89,22 +94,126 @@ def test_dashboard_uids_are_unique() -> None:
     assert len(uids) == len(set(uids))
 
 
+def datasource_refs(node: Any, where: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every `datasource` reference anywhere in a dashboard, with where it is."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "datasource" and isinstance(value, dict):
+                yield where, value
+            else:
+                yield from datasource_refs(value, f"{where}.{key}")
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from datasource_refs(item, f"{where}[{index}]")
+
+
+def datasource_variables(dashboard: dict[str, Any]) -> dict[str, str]:
+    """name -> plugin id of the dashboard's data-source variables."""
+    return {v["name"]: v["query"] for v in dashboard["templating"]["list"] if v["type"] == "datasource"}
+
+
 @pytest.mark.parametrize("path", DASHBOARDS, ids=lambda p: p.name)
-def test_every_datasource_is_a_provisioned_one(path: Path) -> None:
-    provisioned = provisioned_datasources()
+def test_every_datasource_is_a_template_variable_of_its_type(path: Path) -> None:
+    """No fixed uid: a dashboard imported into any Grafana picks its data sources by type."""
     dashboard = load_dashboard(path)
-    for panel in iter_panels(dashboard["panels"]):
-        if panel["type"] == "row":
+    variables = datasource_variables(dashboard)
+    assert variables.get("datasource") == PROMETHEUS_TYPE
+    refs = list(datasource_refs(dashboard))
+    assert len(refs) > 5
+    for where, ref in refs:
+        if ref == {"type": "grafana", "uid": "-- Grafana --"}:  # Grafana's own annotations
             continue
-        source = panel["datasource"]
-        assert provisioned.get(source["uid"]) == source["type"], panel["title"]
-        for target in panel["targets"]:
-            used = target_datasource(panel, target)
-            assert provisioned.get(used["uid"]) == used["type"], (panel["title"], target["refId"])
+        match = re.fullmatch(r"\$\{(\w+)\}", ref.get("uid", ""))
+        assert match, f"{path.name}{where}: fixed data source uid {ref.get('uid')!r}"
+        assert variables.get(match.group(1)) == ref["type"], f"{path.name}{where}: {ref}"
+    for panel in iter_panels(dashboard["panels"]):
+        if panel["type"] != "row":
+            assert panel["datasource"]["uid"].startswith("${"), panel["title"]
+
+
+@pytest.mark.parametrize("path", DASHBOARDS, ids=lambda p: p.name)
+def test_inputs_ask_for_each_data_source_on_import(path: Path) -> None:
+    """Grafana's import asks for every `__inputs` entry and puts the choice where the
+    `${DS_...}` placeholder stands: here, the data-source variables' current values."""
+    dashboard = load_dashboard(path)
+    inputs = {i["name"]: i for i in dashboard["__inputs"]}
+    assert all(i["type"] == "datasource" for i in inputs.values())
     for variable in dashboard["templating"]["list"]:
-        if variable["type"] == "query":
-            source = variable["datasource"]
-            assert provisioned.get(source["uid"]) == source["type"], variable["name"]
+        if variable["type"] != "datasource":
+            continue
+        [name] = re.findall(r"\$\{(DS_\w+)\}", variable["current"]["value"])
+        assert inputs[name]["pluginId"] == variable["query"], variable["name"]
+    assert {i["pluginId"] for i in inputs.values()} == set(datasource_variables(dashboard).values())
+    required = {(r["type"], r["id"]) for r in dashboard["__requires"]}
+    assert {("datasource", i["pluginId"]) for i in inputs.values()} <= required
+    panels = {p["type"] for p in iter_panels(dashboard["panels"]) if p["type"] != "row"}
+    assert {("panel", t) for t in panels} <= required
+
+
+def grafana_schema() -> dict[str, Any]:
+    """The vendored schema, with one correction: Grafana's CUE declares an override's
+    `matcher.options` and `properties[].value` as any value (`_`), which the generated JSON
+    Schema narrows to objects; Grafana's own byName matcher takes a string there."""
+    schema: dict[str, Any] = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    definitions = schema["definitions"]
+    assert definitions["MatcherConfig"]["properties"]["options"].get("type") == "object"
+    definitions["MatcherConfig"]["properties"]["options"] = {}
+    assert definitions["DynamicConfigValue"]["properties"]["value"].get("type") == "object"
+    definitions["DynamicConfigValue"]["properties"]["value"] = {}
+    return schema
+
+
+@pytest.mark.parametrize("path", DASHBOARDS, ids=lambda p: p.name)
+def test_dashboard_matches_grafanas_published_schema(path: Path) -> None:
+    """Grafana's dashboard schema (grafana-foundation-sdk's JSON Schema, vendored with its
+    licence under tests/deploy/schemas/). `__inputs` and `__requires` belong to the export
+    format, which Grafana's import strips before the model is read."""
+    dashboard = {k: v for k, v in load_dashboard(path).items() if k not in ("__inputs", "__requires")}
+    validator = jsonschema.Draft7Validator(grafana_schema())
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}"
+              for e in validator.iter_errors(dashboard)]
+    assert errors == []
+
+
+def test_the_schema_refuses_what_grafana_would_not_read() -> None:
+    """The vendored schema is strict enough to fail: a sanity check of the check above."""
+    validator = jsonschema.Draft7Validator(grafana_schema())
+    dashboard = {k: v for k, v in load_dashboard(DASHBOARDS[0]).items()
+                 if k not in ("__inputs", "__requires")}
+    broken = [{**dashboard, "panels": [{**dashboard["panels"][1], "gridPos": {"x": "left"}}]},
+              {**dashboard, "templating": {"list": [{"name": "x"}]}},
+              {**dashboard, "schemaVersion": "39"},
+              {**dashboard, "annotationz": []}]
+    for document in broken:
+        assert list(validator.iter_errors(document)), document.keys()
+
+
+@pytest.mark.parametrize("path", DASHBOARDS, ids=lambda p: p.name)
+def test_alert_episodes_are_annotations_on_history_panels(path: Path) -> None:
+    dashboard = load_dashboard(path)
+    [episodes] = [a for a in dashboard["annotations"]["list"] if a["name"].startswith("Alert episodes")]
+    assert episodes["enable"] is True
+    panels = {p["id"]: p for p in iter_panels(dashboard["panels"])}
+    shown_on = episodes["filter"]["ids"]
+    assert shown_on and all(panels[i]["type"] == "timeseries" for i in shown_on)
+    if episodes["datasource"]["type"] == PROMETHEUS_TYPE:
+        assert "tradewatch_alerts{" in episodes["expr"] and 'alertstate="firing"' in episodes["expr"]
+    else:
+        target = episodes["target"]
+        assert target["url"].startswith("/api/v1/alerts?") and "series=${series}" in target["url"]
+        columns = {c["text"]: c for c in target["columns"]}
+        assert columns["time"]["type"] == columns["timeEnd"]["type"] == "timestamp"
+        assert {"title", "text"} <= set(columns)
+        assert any(panels[i]["title"].startswith("History") for i in shown_on)
+
+
+def test_provisioning_serves_every_data_source_variable() -> None:
+    """Provisioned Grafana: each variable finds exactly one data source of its type (the
+    Prometheus one the default), so the dashboards open filled without choosing."""
+    provisioned = list(provisioned_datasources().values())
+    for path in DASHBOARDS:
+        for plugin in datasource_variables(load_dashboard(path)).values():
+            assert provisioned.count(plugin) == 1, (path.name, plugin)
 
 
 @pytest.mark.parametrize("path", DASHBOARDS, ids=lambda p: p.name)

@@ -4,6 +4,7 @@ config: consistent with each other and with the daemon, and free of secrets."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
@@ -30,6 +31,9 @@ CONFIG_PATH = "/etc/tradewatch/tradewatch.yaml"
 STATE_DIR = "/var/lib/tradewatch"
 PORT = 9470
 KUBERNETES = DEPLOY / "kubernetes"
+HA_CONFIG = DEPLOY / "tradewatch-ha.yaml"
+REPLICAS = ("tradewatch-1", "tradewatch-2")
+MANY = {"Service"}  # kinds with more than one manifest, keyed kind/name
 
 
 # -- Dockerfile -------------------------------------------------------------------------------
@@ -79,16 +83,14 @@ def test_dockerfile_runtime_stage_is_non_root_with_volume_config_port_and_health
 
 
 # -- docker compose ---------------------------------------------------------------------------
-def test_compose_runs_the_four_services_with_existing_mounts_and_pinned_images() -> None:
+def test_compose_runs_two_replicas_on_postgres_with_existing_mounts_and_pinned_images() -> None:
     compose = load_yaml(DEPLOY / "docker-compose.yml")
     services = compose["services"]
-    assert set(services) == {"tradewatch", "prometheus", "alertmanager", "grafana"}
-    build = services["tradewatch"]["build"]
-    assert (DEPLOY / build["context"] / build["dockerfile"]).resolve() == (DEPLOY / "Dockerfile").resolve()
+    assert set(services) == {"postgres", *REPLICAS, "prometheus", "alertmanager", "grafana"}
     declared_volumes = set(compose["volumes"])
     for name, service in services.items():
         image = service.get("image", "")
-        if name != "tradewatch":
+        if name not in REPLICAS:
             assert ":" in image and not image.endswith(":latest"), f"{name}: pin the image"
         for mount in service.get("volumes", []):
             source, target = mount.split(":")[:2]
@@ -97,11 +99,44 @@ def test_compose_runs_the_four_services_with_existing_mounts_and_pinned_images()
             else:
                 assert source in declared_volumes, f"{name}: volume {source} not declared"
             assert target.startswith("/")
-    tradewatch = services["tradewatch"]
-    assert f"./tradewatch.yaml:{CONFIG_PATH}:ro" in tradewatch["volumes"]
-    assert any(m.endswith(f":{STATE_DIR}") for m in tradewatch["volumes"])
-    assert f"{PORT}:{PORT}" in tradewatch["ports"]
-    assert tradewatch["environment"]["SLACK_BOT_TOKEN"].startswith("${")
+    ports = set()
+    for name in REPLICAS:
+        replica = services[name]
+        build = replica["build"]
+        dockerfile = (DEPLOY / build["context"] / build["dockerfile"]).resolve()
+        assert dockerfile == (DEPLOY / "Dockerfile").resolve()
+        assert replica["volumes"] == [f"./tradewatch-ha.yaml:{CONFIG_PATH}:ro"], "the state is in PostgreSQL"
+        assert "tradewatch" in replica["networks"]["default"]["aliases"]  # Grafana's API data source
+        environment = replica["environment"]
+        for secret in ("SLACK_BOT_TOKEN", "TRADEWATCH_API_TOKEN", "TRADEWATCH_DB_PASSWORD"):
+            assert environment[secret].startswith("${"), secret
+        [mapping] = replica["ports"]
+        assert mapping.endswith(f":{PORT}")
+        ports.add(mapping)
+    assert len(ports) == 2 and f"{PORT}:{PORT}" in ports
+    assert services["postgres"]["environment"]["POSTGRES_PASSWORD"].startswith("${TRADEWATCH_DB_PASSWORD")
+
+
+def test_compose_start_order_is_health_gated() -> None:
+    services = load_yaml(DEPLOY / "docker-compose.yml")["services"]
+    assert "pg_isready" in services["postgres"]["healthcheck"]["test"]
+    for name in REPLICAS:
+        assert services[name]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    assert "HEALTHCHECK" in {keyword for keyword, _ in dockerfile_instructions()}  # the replicas' check
+    for name in ("prometheus", "grafana"):
+        gates = services[name]["depends_on"]
+        assert isinstance(gates, dict), f"{name}: depends_on with conditions"
+        assert all(gate["condition"] in {"service_healthy", "service_started"} for gate in gates.values())
+    assert {services["prometheus"]["depends_on"][r]["condition"] for r in REPLICAS} == {"service_healthy"}
+    assert services["grafana"]["depends_on"]["prometheus"]["condition"] == "service_healthy"
+    assert services["prometheus"]["healthcheck"]["test"][-1].endswith("/-/ready")
+
+
+def test_compose_prometheus_scrapes_every_replica() -> None:
+    config = load_yaml(DEPLOY / "prometheus" / "prometheus.yml")
+    [job] = [c for c in config["scrape_configs"] if c["job_name"] == JOB]
+    targets = [t for sc in job["static_configs"] for t in sc["targets"]]
+    assert targets == [f"{name}:{PORT}" for name in REPLICAS]
 
 
 def test_compose_mounts_prometheus_rules_where_the_config_looks_for_them() -> None:
@@ -153,6 +188,23 @@ def test_example_config_is_valid_and_keeps_state_on_the_volume() -> None:
     assert config["http"]["listen"] == f"0.0.0.0:{PORT}"
 
 
+@pytest.mark.slow
+def test_ha_config_is_valid_and_on_postgresql_with_the_password_from_the_environment() -> None:
+    config = load_yaml(HA_CONFIG)
+    url = config["store"]["url"]
+    assert url.startswith("postgresql+psycopg://") and "${TRADEWATCH_DB_PASSWORD}" in url
+    assert "path" not in config["store"]
+    assert config["http"]["listen"] == f"0.0.0.0:{PORT}"
+    without = subprocess.run([sys.executable, "-m", "monitor", "check", "--config", str(HA_CONFIG)],
+                             capture_output=True, text=True, timeout=120,
+                             env={k: v for k, v in os.environ.items() if k != "TRADEWATCH_DB_PASSWORD"})
+    assert without.returncode == 2 and "TRADEWATCH_DB_PASSWORD is not set" in without.stderr
+    result = subprocess.run([sys.executable, "-m", "monitor", "check", "--config", str(HA_CONFIG)],
+                            capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "TRADEWATCH_DB_PASSWORD": "not-a-real-one"})
+    assert result.returncode == 0, result.stderr
+
+
 # -- Kubernetes -------------------------------------------------------------------------------
 def manifests() -> dict[str, dict[str, Any]]:
     """kind -> the one manifest of that kind, from every file the kustomization lists."""
@@ -164,22 +216,32 @@ def manifests() -> dict[str, dict[str, Any]]:
     for name in sorted(listed):
         for doc in load_yaml_documents(KUBERNETES / name):
             assert {"apiVersion", "kind", "metadata"} <= set(doc), name
-            assert doc["kind"] not in found, f"two {doc['kind']} manifests"
-            found[doc["kind"]] = doc
+            key = doc["kind"] if doc["kind"] not in MANY else f"{doc['kind']}/{doc['metadata']['name']}"
+            assert key not in found, f"two {key} manifests"
+            found[key] = doc
     return found
 
 
 def test_kubernetes_has_every_manifest_and_no_secret() -> None:
     kinds = set(manifests())
-    assert kinds == {"Deployment", "Service", "ConfigMap", "PersistentVolumeClaim", "ServiceMonitor",
-                     "PrometheusRule"}
+    assert kinds == {"Deployment", "Service/tradewatch", "Service/tradewatch-active", "Service/postgres",
+                     "StatefulSet", "PodDisruptionBudget", "ConfigMap", "ServiceMonitor", "PrometheusRule"}
+
+
+def test_every_yaml_file_under_deploy_parses() -> None:
+    files = sorted(DEPLOY.rglob("*.y*ml"))
+    assert len(files) >= 15
+    for path in files:
+        assert load_yaml_documents(path), path
 
 
 def test_deployment_probes_resources_security_and_volumes() -> None:
     found = manifests()
     deployment = found["Deployment"]
     spec = deployment["spec"]
-    assert spec["replicas"] == 1 and spec["strategy"]["type"] == "Recreate"
+    assert spec["replicas"] == 2, "one active replica and one standing by"
+    assert spec["strategy"]["type"] == "RollingUpdate"
+    assert spec["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
     pod = spec["template"]
     labels = pod["metadata"]["labels"]
     assert spec["selector"]["matchLabels"].items() <= labels.items()
@@ -192,16 +254,18 @@ def test_deployment_probes_resources_security_and_volumes() -> None:
     assert security["capabilities"]["drop"] == ["ALL"]
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
     assert ports == {"http": PORT}
-    assert container["livenessProbe"]["httpGet"] == {"path": "/-/healthy", "port": "http"}
-    assert container["readinessProbe"]["httpGet"] == {"path": "/-/ready", "port": "http"}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    # A standby reports not ready: the ready endpoints lead to the active replica.
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
     assert container["resources"]["requests"]["cpu"] and container["resources"]["requests"]["memory"]
     assert container["resources"]["limits"]["memory"]
     assert container["args"][:1] == ["run"] and f"0.0.0.0:{PORT}" in container["args"]
     env = {e["name"]: e for e in container["env"]}
     assert env["TRADEWATCH_CONFIG"]["value"] == CONFIG_PATH
-    token = env["SLACK_BOT_TOKEN"]
-    assert "value" not in token
-    assert token["valueFrom"]["secretKeyRef"]["name"] and token["valueFrom"]["secretKeyRef"]["key"]
+    for name in ("SLACK_BOT_TOKEN", "TRADEWATCH_API_TOKEN", "TRADEWATCH_DB_PASSWORD"):
+        token = env[name]
+        assert "value" not in token
+        assert token["valueFrom"]["secretKeyRef"]["name"] and token["valueFrom"]["secretKeyRef"]["key"]
     for item in container["env"]:
         if re.search("TOKEN|SECRET|PASSWORD|KEY", item["name"]):
             assert "value" not in item, f"{item['name']} must come from a Secret"
@@ -209,31 +273,69 @@ def test_deployment_probes_resources_security_and_volumes() -> None:
     mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
     assert set(mounts.values()) <= set(volumes)
     assert volumes[mounts["/etc/tradewatch"]]["configMap"]["name"] == found["ConfigMap"]["metadata"]["name"]
-    assert volumes[mounts[STATE_DIR]]["persistentVolumeClaim"]["claimName"] == (
-        found["PersistentVolumeClaim"]["metadata"]["name"])
+    assert STATE_DIR not in mounts and not any("persistentVolumeClaim" in v for v in volumes.values())
     assert "/tmp" in mounts, "a read-only root filesystem needs a writable /tmp"
 
 
-def test_service_and_servicemonitor_reach_the_pods() -> None:
+def test_services_and_servicemonitor_reach_the_pods() -> None:
     found = manifests()
     pod_labels = found["Deployment"]["spec"]["template"]["metadata"]["labels"]
-    service = found["Service"]
-    assert service["metadata"]["name"] == JOB, "the Service name is the job label the rules select"
+    service = found[f"Service/{JOB}"]  # the job label the rules select
     assert service["spec"]["selector"].items() <= pod_labels.items()
+    assert service["spec"]["publishNotReadyAddresses"] is True, "a standby is scraped too"
     [port] = service["spec"]["ports"]
     assert port["targetPort"] == "http" and port["port"] == PORT
+    active = found["Service/tradewatch-active"]
+    assert active["spec"]["selector"].items() <= pod_labels.items()
+    assert not active["spec"].get("publishNotReadyAddresses"), "ready endpoints only: the active replica"
     monitor = found["ServiceMonitor"]
     assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
-    assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+    selector = monitor["spec"]["selector"]["matchLabels"].items()
+    assert selector <= service["metadata"]["labels"].items()
+    assert not selector <= active["metadata"]["labels"].items(), "each replica scraped once"
     [endpoint] = monitor["spec"]["endpoints"]
     assert endpoint["port"] == port["name"] and endpoint["path"] == "/metrics"
 
 
-def test_configmap_carries_the_example_config() -> None:
+def test_pod_disruption_budget_keeps_one_replica() -> None:
+    found = manifests()
+    budget = found["PodDisruptionBudget"]
+    assert budget["apiVersion"] == "policy/v1"
+    assert budget["spec"]["maxUnavailable"] == 1 and "minAvailable" not in budget["spec"]
+    assert budget["spec"]["unhealthyPodEvictionPolicy"] == "AlwaysAllow"  # a standby is not ready
+    pod_labels = found["Deployment"]["spec"]["template"]["metadata"]["labels"]
+    assert budget["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
+    assert found["Deployment"]["spec"]["replicas"] > budget["spec"]["maxUnavailable"]
+
+
+def test_postgres_statefulset_serves_the_store_url() -> None:
+    found = manifests()
+    postgres = found["StatefulSet"]
+    service = found["Service/postgres"]
+    assert postgres["spec"]["serviceName"] == service["metadata"]["name"]
+    assert service["spec"]["selector"].items() <= postgres["spec"]["template"]["metadata"]["labels"].items()
+    [container] = postgres["spec"]["template"]["spec"]["containers"]
+    assert ":" in container["image"] and not container["image"].endswith(":latest")
+    env = {e["name"]: e for e in container["env"]}
+    password = env["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"]
+    [tradewatch] = found["Deployment"]["spec"]["template"]["spec"]["containers"]
+    tradewatch_env = {e["name"]: e for e in tradewatch["env"]}
+    assert tradewatch_env["TRADEWATCH_DB_PASSWORD"]["valueFrom"]["secretKeyRef"] == password
+    assert "pg_isready" in container["readinessProbe"]["exec"]["command"]
+    [claim] = postgres["spec"]["volumeClaimTemplates"]
+    assert claim["spec"]["resources"]["requests"]["storage"]
+    url = yaml.safe_load(found["ConfigMap"]["data"]["tradewatch.yaml"])["store"]["url"]
+    user, database = env["POSTGRES_USER"]["value"], env["POSTGRES_DB"]["value"]
+    port = service["spec"]["ports"][0]["port"]
+    assert url == (f"postgresql+psycopg://{user}:${{TRADEWATCH_DB_PASSWORD}}@{service['metadata']['name']}:"
+                   f"{port}/{database}")
+
+
+def test_configmap_carries_the_ha_config() -> None:
     configmap = manifests()["ConfigMap"]
     [(name, text)] = configmap["data"].items()
     assert f"/etc/tradewatch/{name}" == CONFIG_PATH
-    assert yaml.safe_load(text) == load_yaml(DEPLOY / "tradewatch.yaml")
+    assert yaml.safe_load(text) == load_yaml(HA_CONFIG)
 
 
 @pytest.mark.slow
@@ -242,14 +344,9 @@ def test_configmap_config_passes_tradewatch_check(tmp_path: Path) -> None:
     config = tmp_path / name
     config.write_text(text)
     result = subprocess.run([sys.executable, "-m", "monitor", "check", "--config", str(config)],
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "TRADEWATCH_DB_PASSWORD": "not-a-real-one"})
     assert result.returncode == 0, result.stderr
-
-
-def test_pvc_requests_storage() -> None:
-    pvc = manifests()["PersistentVolumeClaim"]
-    assert pvc["spec"]["accessModes"] == ["ReadWriteOnce"]
-    assert pvc["spec"]["resources"]["requests"]["storage"]
 
 
 # -- systemd ----------------------------------------------------------------------------------

@@ -55,7 +55,8 @@ def test_config_scrapes_tradewatch_and_loads_the_rules_file() -> None:
     config = load_yaml(PROMETHEUS_CONFIG)
     [job] = [c for c in config["scrape_configs"] if c["job_name"] == JOB]
     assert job.get("metrics_path", "/metrics") == "/metrics"
-    assert [t for sc in job["static_configs"] for t in sc["targets"]] == ["tradewatch:9470"]
+    targets = [t for sc in job["static_configs"] for t in sc["targets"]]
+    assert targets == ["tradewatch-1:9470", "tradewatch-2:9470"]
     matched = [p for pattern in config["rule_files"] for p in PROMETHEUS_CONFIG.parent.glob(pattern)]
     assert matched == [RULES_FILE]
     assert config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] == ["alertmanager:9093"]

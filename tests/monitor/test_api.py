@@ -50,6 +50,10 @@ def test_alerts_lists_active_alerts(base_url: str) -> None:
         "sharp_fall", "rus-chn/import/total", "firing", "2015-03", "2014-12")  # below -20% since 2014-12
     assert alert["threshold"] == -20.0 and round(alert["value"], 1) == -21.6
     assert alert["labels"]["partner"] == "CHN"
+    # The episode as a region of the series' history (Grafana's annotations): period starts.
+    assert (alert["since_time"], alert["period_time"]) == ("2014-12-01T00:00:00Z", "2015-03-01T00:00:00Z")
+    assert httpx.get(f"{base_url}/api/v1/alerts?series=rus-chn/import/total").json()["data"] == [alert]
+    assert httpx.get(f"{base_url}/api/v1/alerts?series=rus-chn/export/total").json()["data"] == []
     assert httpx.get(f"{base_url}/api/v1/alerts?status=resolved").json()["data"] == []
     bad = httpx.get(f"{base_url}/api/v1/alerts?status=sleeping")
     assert bad.status_code == 400 and "sleeping" in bad.json()["error"]

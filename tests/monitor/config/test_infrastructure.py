@@ -21,7 +21,7 @@ def test_bad_listen_address(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("value", "expected"),
     [("127.0.0.1:9470", ("127.0.0.1", 9470)), ("0.0.0.0:0", ("0.0.0.0", 0)),
-     ("[::1]:80", ("::1", 80)), ("localhost:65535", ("localhost", 65535)), (":9470", ("0.0.0.0", 9470)),
+     ("[::1]:80", ("::1", 80)), ("localhost:65535", ("localhost", 65535)), (":9470", ("", 9470)),
      ("[::]:0", ("::", 0))],
 )
 def test_parse_listen(value: str, expected: tuple[str, int]) -> None:

@@ -21,7 +21,8 @@ def _configs() -> list[Path]:
     """tradewatch configs under config/ and deploy/: YAML mappings with `sources`."""
     found = []
     for path in sorted([*ROOT.glob("config/**/*.yaml"), *ROOT.glob("deploy/**/*.y*ml")]):
-        data = yaml.safe_load(path.read_text())
+        documents = list(yaml.safe_load_all(path.read_text()))  # Kubernetes files hold several
+        data = documents[0] if len(documents) == 1 else None
         if isinstance(data, dict) and "sources" in data:
             found.append(path)
     return found
@@ -40,7 +41,8 @@ def _errors(document: Any) -> list[str]:
 
 def test_every_shipped_config_is_found() -> None:
     names = {p.name for p in _configs()}
-    assert {"tradewatch.yaml", "comtrade.yaml", "china-russia-machine-tools.yaml"} <= names
+    assert {"tradewatch.yaml", "tradewatch-ha.yaml", "comtrade.yaml",
+            "china-russia-machine-tools.yaml"} <= names
 
 
 @pytest.mark.parametrize("path", _configs(), ids=lambda p: str(p.relative_to(ROOT)))
