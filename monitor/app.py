@@ -40,6 +40,7 @@ from monitor.periods import pandas_freq
 from monitor.runtime import NotifierServices, Runtime
 from monitor.scheduler import SourceScheduler
 from monitor.store import Store
+from monitor.ui import Ui
 
 log = logging.getLogger(__name__)
 
@@ -198,8 +199,9 @@ class App:
         """Serve HTTP and schedule every source; returns the metrics URL."""
         host, port = parse_listen(self._listen)
         api = Api(self.store, self.book, self._clock)
+        ui = Ui(self.store, self.book, lambda: self.runtime.loaded, self._clock)
         app = build_app(self.metrics_endpoint(), self.healthy, self.ready, api, reload=self.reload,
-                        api_token=self._api_token)
+                        api_token=self._api_token, ui=ui)
         self._http = HttpServer(host, port, app)
         self._http.start()
         scheduler = SourceScheduler()

@@ -20,7 +20,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("face", ("monitor.cli", "monitor.__main__", "monitor.app", "monitor.admin", "monitor.dbcommands",
               "monitor.api", "monitor.http", "monitor.metrics", "monitor.exposition", "monitor.detect",
               "monitor.backtest", "monitor.logs", "monitor.failures", "monitor.detect_input",
-              "monitor.cli_parser", "monitor.alerts_command", "monitor.check_command")),
+              "monitor.cli_parser", "monitor.alerts_command", "monitor.check_command", "monitor.ui")),
     ("engine", ("monitor.engine", "monitor.runtime", "monitor.evaluation", "monitor.executor",
                 "monitor.scheduler")),
     ("sources | notify", ("monitor.sources", "monitor.notify")),
