@@ -99,7 +99,8 @@ def render_result(result: TuneResult, loaded: LoadedConfig, request: TuneRequest
     parts.append(_charts(result, loaded))
     parts.append('<section aria-labelledby="yaml-h"><h2 id="yaml-h">YAML</h2>'
                  '<p class="hint">The rule as it would be written in the config with these values.</p>'
-                 f'<pre id="rule-yaml" tabindex="0" aria-label="The rule in YAML"><code>{e(result.yaml)}</code></pre>'
+                 '<pre id="rule-yaml" tabindex="0" aria-label="The rule in YAML">'
+                 f"<code>{e(result.yaml)}</code></pre>"
                  '<button type="button" data-copy="rule-yaml">Copy YAML</button>'
                  '<span class="copied" aria-live="polite"></span></section>')
     return "".join(parts)

@@ -40,8 +40,8 @@ notify:
   receivers: [{name: desk, console: {}}]
   route: {receiver: desk, group_by: [alertname]}
 """
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 @dataclass(frozen=True)

@@ -95,8 +95,8 @@ def test_a_silence_is_created_seen_matching_and_expired(daemon: Daemon, page_at:
 
 
 def _cli(daemon: Daemon, *sets: str) -> dict[str, Any]:
-    argv = [sys.executable, "-m", "monitor", "backtest", "--config", str(daemon.config), "--rule", "sharp_fall",
-            *[f"--set={s}" for s in sets], "--format", "json"]
+    argv = [sys.executable, "-m", "monitor", "backtest", "--config", str(daemon.config),
+            "--rule", "sharp_fall", *[f"--set={s}" for s in sets], "--format", "json"]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300, check=True)
     body = json.loads(done.stdout)

@@ -56,7 +56,8 @@ def test_changes_without_credentials_are_refused_and_change_nothing(daemon: Daem
     made = httpx.post(f"{daemon.url}/ui/silences", data=SILENCE, headers=AUTH)
     assert made.status_code == 200
     silence_id = made.json()["data"]["silenceID"]
-    refused = httpx.post(f"{daemon.url}/ui/silences/{silence_id}/expire", headers={"Authorization": "Bearer x"})
+    refused = httpx.post(f"{daemon.url}/ui/silences/{silence_id}/expire",
+                         headers={"Authorization": "Bearer x"})
     assert refused.status_code == 401
     [kept] = silences.all()
     assert kept.state(datetime.now(UTC)) == "active"
@@ -76,3 +77,16 @@ def test_changes_are_disabled_without_a_configured_token(write_config: Callable[
         assert httpx.get(f"{url}/ui/silences").status_code == 200  # reads stay open
     finally:
         app.stop()
+
+
+def test_tune_scores_an_events_file_and_names_its_bad_line(daemon: Daemon) -> None:
+    form = {"rule": "sharp_fall", "events_name": "known.csv",
+            "events": "series,period\nrus-chn/import/total,2014-12\nrus-chn/export/total,2009-01\n"}
+    scored = httpx.post(f"{daemon.url}/ui/tune/run", data=form, timeout=120)
+    assert scored.status_code == 200
+    for header in ("precision", "recall", "mean delay", "median delay"):
+        assert f'<th scope="col">{header}</th>' in scored.text
+    bad = httpx.post(f"{daemon.url}/ui/tune/run", timeout=120,
+                     data={**form, "events": "series,period\nrus-chn/import/total,someday\n"})
+    assert bad.status_code == 400 and "known.csv:2: need a series id and a period" in bad.text
+    assert "tradewatch-tune-" not in bad.text  # the server's temp path never shows

@@ -22,8 +22,8 @@ def _alert(n: int, rng: random.Random) -> Alert:
     labels = {k: rng.choice(v) for k, v in VALUES.items()}
     labels = {k: v for k, v in labels.items() if v} | {"alertname": rng.choice(["a", "b"]), "series": f"s{n}"}
     status = rng.choice([Status.FIRING, Status.FIRING, Status.PENDING, Status.RESOLVED])
-    return Alert(f"f{n}", labels["alertname"], f"s{n}", labels, labels.get("severity", ""), status, 1, "2024-01",
-                 "2024-01", 1.0, 0.0, "", NOW, NOW, None, NOW)
+    return Alert(f"f{n}", labels["alertname"], f"s{n}", labels, labels.get("severity", ""), status, 1,
+                 "2024-01", "2024-01", 1.0, 0.0, "", NOW, NOW, None, NOW)
 
 
 def _matcher(rng: random.Random) -> str:
@@ -41,7 +41,8 @@ def test_marks_equal_decide(seed: int) -> None:
                         NOW + timedelta(hours=rng.choice([-0.5, 1])), "me", "why", NOW) for k in range(2)]
     firing = [a for a in alerts if a.status is Status.FIRING]
     marks = Marks(silences, rules, firing, NOW)
-    expected = {Decision.SEND: Mark.NONE, Decision.SILENCED: Mark.SILENCED, Decision.INHIBITED: Mark.INHIBITED}
+    expected = {Decision.SEND: Mark.NONE, Decision.SILENCED: Mark.SILENCED,
+                Decision.INHIBITED: Mark.INHIBITED}
     for alert in alerts:
         want = expected[decide(alert.labels, alert.fingerprint, silences, rules, firing, NOW)]
         assert marks.mark(alert) is want, alert.labels
