@@ -39,6 +39,7 @@ from monitor.runtime import NotifierServices, Runtime
 from monitor.scheduler import SourceScheduler, SourceTiming, release_due, source_timings
 from monitor.slack_events import SocketMode, from_env
 from monitor.store import Store
+from monitor.ui import Ui
 from monitor.websecurity import scheme, serve
 
 log = logging.getLogger(__name__)
@@ -208,8 +209,9 @@ class App:
         clicks = SlackActions(self.store, lambda: self.runtime.notifiers,
                               lambda: self.runtime.loaded.config.sources, self._clock)
         slack_events, self._socket_mode = from_env(self._services.env, clicks)
+        ui = Ui(self.store, self.book, lambda: self.runtime.loaded, self._clock)
         app = build_app(self.metrics_endpoint(), self.healthy, self.ready, api, reload=self.reload,
-                        api_token=self._api_token, slack_events=slack_events)
+                        api_token=self._api_token, slack_events=slack_events, ui=ui)
         self._http = serve(host, port, app, self._web, self._api_token)
         self._http.start()
         if self._socket_mode is not None:

@@ -1,4 +1,5 @@
-"""The HTTP endpoint: /metrics, /-/healthy, /-/ready and the JSON API under /api/v1/."""
+"""The HTTP endpoint: /metrics, /-/healthy, /-/ready, the JSON API under /api/v1/ and the web
+pages under /ui/."""
 
 from __future__ import annotations
 
@@ -35,14 +36,18 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 Probe = Callable[[], tuple[bool, str]]
+# For /ui/: None when the request carries the API's credentials, else the refusal (code, body).
+UI_DENIED = "tradewatch.denied"
 
 
 def build_app(metrics_app: Callable[..., Iterable[bytes]], healthy: Probe, ready: Probe,
               api: Api | None = None, reload: Probe | None = None,
               api_token: str | None = None,
-              slack_events: Callable[..., Iterable[bytes]] | None = None) -> Callable[..., Iterable[bytes]]:
+              slack_events: Callable[..., Iterable[bytes]] | None = None,
+              ui: Callable[..., Iterable[bytes]] | None = None) -> Callable[..., Iterable[bytes]]:
     """Read-only routes are open; anything that changes state needs `Authorization: Bearer
-    <token>` and is disabled when no token is configured. `metrics_app` serves /metrics."""
+    <token>` and is disabled when no token is configured. `metrics_app` serves /metrics; `ui`
+    serves /ui/, told in `environ[UI_DENIED]` whether the request may change state."""
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -54,6 +59,9 @@ def build_app(metrics_app: Callable[..., Iterable[bytes]], healthy: Probe, ready
             query = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
             code, body = _api_route(api, path.removeprefix("/api/v1/"), environ, query, api_token)
             return _json(start_response, code, body)
+        if ui is not None and (path == "/ui" or path.startswith("/ui/")):
+            environ[UI_DENIED] = _authorize(environ, api_token)
+            return ui(environ, start_response)
         if path == "/-/reload":
             if environ.get("REQUEST_METHOD") != "POST":
                 return _json(start_response, 405, {"status": "error", "error": "use POST"})

@@ -21,7 +21,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
               "monitor.api", "monitor.http", "monitor.metrics", "monitor.metrics_docs", "monitor.exposition",
               "monitor.detect", "monitor.backtest", "monitor.logs", "monitor.failures",
               "monitor.detect_input", "monitor.cli_parser", "monitor.alerts_command",
-              "monitor.check_command", "monitor.slack_events", "monitor.websecurity")),
+              "monitor.check_command", "monitor.slack_events", "monitor.websecurity", "monitor.ui")),
     ("engine", ("monitor.engine", "monitor.runtime", "monitor.evaluation", "monitor.executor",
                 "monitor.scheduler")),
     ("sources | notify", ("monitor.sources", "monitor.notify")),

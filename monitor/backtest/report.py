@@ -141,7 +141,8 @@ def _value(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.1f}"
 
 
-def _summary_cells(summary: Summary, scored: bool) -> tuple[str, ...]:
+def summary_cells(summary: Summary, scored: bool) -> tuple[str, ...]:
+    """A summary row as every format shows it (the web page's Tune table too)."""
     cells = (summary.rule, str(summary.series), str(summary.alerts), str(summary.open),
              _number(summary.mean_duration, 1), _number(summary.per_series_year))
     if not scored:
@@ -153,7 +154,8 @@ def _summary_cells(summary: Summary, scored: bool) -> tuple[str, ...]:
             _number(score.median_delay, 1))
 
 
-def _event_cells(event: Event) -> tuple[str, ...]:
+def event_cells(event: Event) -> tuple[str, ...]:
+    """An event row as every format shows it."""
     return (format_period(event.period), event.status, event.series, _value(event.value),
             f"{event.threshold:g}" if math.isfinite(event.threshold) else "-",
             ", ".join(event.receivers) or ("-" if event.notify else "(quiet)"))
@@ -173,14 +175,14 @@ def backtest_blocks(result: Backtest, charts: Mapping[tuple[str, str], str] | No
     blocks = _intro(result.config, result.window, result.data, result.tolerance)
     paths = ", ".join(f"{run.rule} ({'/'.join(run.paths) or 'no data'})" for run in result.runs)
     blocks += [Para(f"evaluation: {paths}"), Heading("Summary"),
-               Table(headers, tuple(_summary_cells(s, scored) for s in result.summaries))]
+               Table(headers, tuple(summary_cells(s, scored) for s in result.summaries))]
     for run in result.runs:
         events = [e for e in result.events if e.rule == run.rule]
         blocks.append(Heading(f"Rule {run.rule}"))
         if not events:
             blocks.append(Para("No alerts in the window."))
             continue
-        blocks.append(Table(EVENT_HEADERS, tuple(_event_cells(e) for e in events)))
+        blocks.append(Table(EVENT_HEADERS, tuple(event_cells(e) for e in events)))
         for series in dict.fromkeys(e.series for e in events):
             if charts and (run.rule, series) in charts:
                 blocks.append(Image(charts[(run.rule, series)], f"{run.rule} on {series}"))
@@ -190,7 +192,7 @@ def backtest_blocks(result: Backtest, charts: Mapping[tuple[str, str], str] | No
 def sweep_blocks(sweep: Sweep) -> list[Block]:
     scored = sweep.tolerance is not None
     headers = sweep.paths + SUMMARY_HEADERS + (SCORE_HEADERS if scored else ())
-    rows = tuple(tuple(a.text for a in row.assignments) + _summary_cells(row.summary, scored)
+    rows = tuple(tuple(a.text for a in row.assignments) + summary_cells(row.summary, scored)
                  for row in sweep.rows)
     return [*_intro(sweep.config, sweep.window, sweep.data, sweep.tolerance), Heading("Sweep"),
             Table(headers, rows)]
