@@ -90,7 +90,8 @@ class RuleEvaluator:
             if not rule.needs(Needs.PREVIOUS):
                 plain.append((rule, own, RulePlan(rule.name, rule.config.transform.kind,
                                                   rule.config.transform.params(), rule.detector,
-                                                  rule.config.severity, watch)))
+                                                  rule.config.severity, watch,
+                                                  rule.materiality(panel.index.freq))))
                 continue
             try:
                 started = time.monotonic()
@@ -173,7 +174,8 @@ def evaluate_panel(rule: CompiledRule, panel: pd.DataFrame, infos: Mapping[str, 
     findings = {f.series: f for f in evaluate(
         panel, rule=config.name, transform=config.transform.kind, detector=rule.detector,
         severity=config.severity, subjects=subjects, scope="latest", now=now,
-        transform_params=config.transform.params(), transformed=transformed)}
+        transform_params=config.transform.params(), transformed=transformed,
+        materiality=rule.materiality(panel.index.freq))}
     return [series_evaluation(rule, sid, period, findings.get(sid), float(transformed.at[period, sid]),
                               subjects[sid], infos[sid], revised.get(sid, ()))
             for sid, period in latest_periods(panel).items()]

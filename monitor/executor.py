@@ -30,6 +30,7 @@ import pandas as pd
 
 from detectors import Detector, Finding, apply_transform, evaluate
 from detectors.base import last_valid_rows
+from detectors.guards import Materiality
 from monitor.config import DetectionConfig
 from monitor.labels import subject
 
@@ -52,6 +53,7 @@ class RulePlan:
     detector: Detector
     severity: str
     watch: frozenset[str] = frozenset()
+    materiality: Materiality | None = None  # the rule's guards, if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +117,8 @@ def evaluate_partition(panel: pd.DataFrame, plans: Sequence[RulePlan], labels: L
                 transformed.pop(key, None)  # a panel-sized array: freed as soon as no rule needs it
             findings = evaluate(panel, rule=plan.name, transform=plan.transform, detector=plan.detector,
                                 severity=plan.severity, subjects=subjects, scope="latest", now=now,
-                                transform_params=plan.transform_params, transformed=values)
+                                transform_params=plan.transform_params, transformed=values,
+                                materiality=plan.materiality)
             newest = _newest(panel, values, newest_rows, plan, {f.series for f in findings})
             results.append(RuleResult(findings, newest, seconds=time.monotonic() - started))
         except Exception as exc:

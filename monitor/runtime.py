@@ -14,6 +14,7 @@ from datetime import datetime
 import pandas as pd
 
 from detectors import KINDS, Detector, DetectorKind, Needs, build_detector
+from detectors.guards import Materiality, comparison_lag
 from monitor.config import LoadedConfig, Rule
 from monitor.notify.pipeline import Notifier, build_notifiers
 from monitor.notify.ruleinfo import rule_infos
@@ -36,6 +37,14 @@ class CompiledRule:
 
     def needs(self, need: Needs) -> bool:
         return need in self.registered.needs
+
+    def materiality(self, freq: object) -> Materiality | None:
+        """The rule's guards for a panel of frequency `freq`; None when it has none."""
+        config = self.config
+        if config.min_level is None and config.min_change is None:
+            return None
+        return Materiality(config.min_level, config.min_change,
+                           comparison_lag(config.transform.kind, freq))
 
 
 def compile_rule(rule: Rule) -> CompiledRule:

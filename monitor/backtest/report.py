@@ -24,6 +24,7 @@ from monitor.backtest.timeline import format_period
 Format = Literal["table", "json", "md", "html"]
 FORMATS: tuple[Format, ...] = ("table", "json", "md", "html")
 SUMMARY_HEADERS = ("rule", "series", "alerts", "open", "mean duration", "alerts/series/yr")
+GUARD_HEADERS = ("removed by guards",)  # shown when a rule has materiality guards
 SCORE_HEADERS = ("precision", "recall", "mean delay", "median delay")
 EVENT_HEADERS = ("period", "status", "series", "value", "threshold", "receivers")
 
@@ -116,6 +117,8 @@ def summary_json(summary: Summary) -> dict[str, Any]:
         "open": summary.open, "mean_duration": summary.mean_duration,
         "alerts_per_series_year": summary.per_series_year,
     }
+    if summary.removed:
+        out["removed_by_guards"] = dict(summary.removed)
     if summary.score is not None:
         score = summary.score
         out |= {"precision": score.precision, "recall": score.recall, "mean_delay": score.mean_delay,
@@ -141,9 +144,11 @@ def _value(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.1f}"
 
 
-def _summary_cells(summary: Summary, scored: bool) -> tuple[str, ...]:
+def _summary_cells(summary: Summary, scored: bool, guarded: bool = False) -> tuple[str, ...]:
     cells = (summary.rule, str(summary.series), str(summary.alerts), str(summary.open),
              _number(summary.mean_duration, 1), _number(summary.per_series_year))
+    if guarded:
+        cells += (", ".join(f"{name} {count}" for name, count in summary.removed.items()) or "-",)
     if not scored:
         return cells
     score = summary.score
@@ -169,11 +174,12 @@ def _intro(config: str, window: str, data: str, tolerance: int | None) -> list[B
 
 def backtest_blocks(result: Backtest, charts: Mapping[tuple[str, str], str] | None = None) -> list[Block]:
     scored = result.tolerance is not None
-    headers = SUMMARY_HEADERS + (SCORE_HEADERS if scored else ())
+    guarded = any(s.removed for s in result.summaries)
+    headers = SUMMARY_HEADERS + (GUARD_HEADERS if guarded else ()) + (SCORE_HEADERS if scored else ())
     blocks = _intro(result.config, result.window, result.data, result.tolerance)
     paths = ", ".join(f"{run.rule} ({'/'.join(run.paths) or 'no data'})" for run in result.runs)
     blocks += [Para(f"evaluation: {paths}"), Heading("Summary"),
-               Table(headers, tuple(_summary_cells(s, scored) for s in result.summaries))]
+               Table(headers, tuple(_summary_cells(s, scored, guarded) for s in result.summaries))]
     for run in result.runs:
         events = [e for e in result.events if e.rule == run.rule]
         blocks.append(Heading(f"Rule {run.rule}"))
@@ -189,8 +195,9 @@ def backtest_blocks(result: Backtest, charts: Mapping[tuple[str, str], str] | No
 
 def sweep_blocks(sweep: Sweep) -> list[Block]:
     scored = sweep.tolerance is not None
-    headers = sweep.paths + SUMMARY_HEADERS + (SCORE_HEADERS if scored else ())
-    rows = tuple(tuple(a.text for a in row.assignments) + _summary_cells(row.summary, scored)
+    guarded = any(row.summary.removed for row in sweep.rows)
+    headers = sweep.paths + SUMMARY_HEADERS + (GUARD_HEADERS if guarded else ()) + (SCORE_HEADERS if scored else ())
+    rows = tuple(tuple(a.text for a in row.assignments) + _summary_cells(row.summary, scored, guarded)
                  for row in sweep.rows)
     return [*_intro(sweep.config, sweep.window, sweep.data, sweep.tolerance), Heading("Sweep"),
             Table(headers, rows)]

@@ -47,7 +47,10 @@ Severity = Literal["info", "warning", "critical"]
 
 
 class Rule(Strict):
-    """A selector, a transform, a detector and what the alert carries."""
+    """A selector, a transform, a detector and what the alert carries. `min_level` and
+    `min_change` are materiality guards in the series' unit (detectors/guards.py): a period
+    whose trailing 12-period mean level, or whose absolute change against the comparison
+    period, falls short is not a finding."""
 
     name: str = Field(pattern=NAME_PATTERN)
     select: dict[str, str | list[str]] = Field(default_factory=dict)
@@ -58,6 +61,8 @@ class Rule(Strict):
     for_: int = Field(default=1, alias="for", ge=1, le=MAX_COUNT)
     keep_firing_for: int = Field(default=0, ge=0, le=MAX_COUNT)
     export_metrics: bool = False
+    min_level: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    min_change: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
 
