@@ -22,6 +22,7 @@ from detectors.revision import Revision as RevisionDetector
 from detectors.transforms import value_phrase
 from detectors.wording import resolution_sentence
 from monitor.alerts.lifecycle import Evaluation
+from monitor.drill import drill_evaluations
 from monitor.executor import Executor, RulePlan, RuleResult, Subjects, evaluate_partition
 from monitor.runtime import CompiledRule
 from monitor.store import Revision, SeriesInfo, Store
@@ -70,6 +71,14 @@ class RuleEvaluator:
                 done = self._panel(members, panel, everything, revised, now, found, seconds)
                 for name, evaluations in done.items():
                     per_rule[name] += evaluations
+        everything_stored: Mapping[str, SeriesInfo] | None = None
+        for rule in rules:
+            if rule.tree is not None and any(e.finding is not None for e in per_rule[rule.name]):
+                started = time.monotonic()
+                everything_stored = everything_stored or self.store.series()
+                per_rule[rule.name] = drill_evaluations(rule.config, rule.tree, per_rule[rule.name],
+                                                        everything_stored, self.store.panel)
+                seconds[rule.name] += time.monotonic() - started
         for name, count in found.items():
             self.observer.rule_evaluated(name, count, seconds[name])
         return [e for rule in rules for e in per_rule[rule.name]]  # in config order, as always

@@ -16,6 +16,7 @@ import pandas as pd
 from detectors import KINDS, Detector, DetectorKind, Needs, build_detector
 from detectors.guards import Materiality, comparison_lag
 from monitor.config import LoadedConfig, Rule
+from monitor.hierarchy import Tree, trees
 from monitor.notify.pipeline import Notifier, build_notifiers
 from monitor.notify.ruleinfo import rule_infos
 from monitor.sources import build_source
@@ -30,6 +31,7 @@ class CompiledRule:
     config: Rule
     detector: Detector
     registered: DetectorKind
+    tree: Tree | None = None  # the hierarchy its alerts drill along (`drill`)
 
     @property
     def name(self) -> str:
@@ -47,10 +49,11 @@ class CompiledRule:
                            comparison_lag(config.transform.kind, freq))
 
 
-def compile_rule(rule: Rule) -> CompiledRule:
+def compile_rule(rule: Rule, hierarchies: Mapping[str, Tree] | None = None) -> CompiledRule:
     params = dict(rule.detector)
     kind = str(params.pop("kind"))
-    return CompiledRule(rule, build_detector(kind, params), KINDS[kind])
+    tree = (hierarchies or {}).get(rule.drill.along) if rule.drill is not None else None
+    return CompiledRule(rule, build_detector(kind, params), KINDS[kind], tree)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +88,8 @@ class Runtime:
             s.name: build_source(s, loaded, previous.sources.get(s.name) if previous else None)
             for s in config.sources
         }
-        rules = [compile_rule(rule) for rule in config.rules]
+        nested = trees(config.hierarchies)
+        rules = [compile_rule(rule, nested) for rule in config.rules]
         notifiers = build_notifiers(config.notify, env=services.env, history=services.history,
                                     state=services.state, clock=services.clock,
                                     rules=rule_infos(config.rules)) if services else {}

@@ -11,6 +11,7 @@ from pydantic import Field, field_validator, model_validator
 
 from detectors import TRANSFORMS, DetectorConfigError, build_detector, check_transform
 from monitor.config.base import MAX_COUNT, NAME_PATTERN, Strict
+from monitor.config.hierarchies import Drill
 from monitor.config.matching import SelectMatchers
 from monitor.matchers import Matcher, matches_all, parse_matcher
 
@@ -50,7 +51,8 @@ class Rule(Strict):
     """A selector, a transform, a detector and what the alert carries. `min_level` and
     `min_change` are materiality guards in the series' unit (detectors/guards.py): a period
     whose trailing 12-period mean level, or whose absolute change against the comparison
-    period, falls short is not a finding."""
+    period, falls short is not a finding. `drill` names the hierarchy (config `hierarchies`)
+    its alerts on a parent break down along."""
 
     name: str = Field(pattern=NAME_PATTERN)
     select: dict[str, str | list[str]] = Field(default_factory=dict)
@@ -63,6 +65,7 @@ class Rule(Strict):
     export_metrics: bool = False
     min_level: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     min_change: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    drill: Drill | None = None
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
 
