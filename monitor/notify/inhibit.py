@@ -6,7 +6,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
 
-from monitor.alerts.lifecycle import Alert
+from monitor.alerts.lifecycle import Alert, Status
+from monitor.alerts.notification import Notification
 from monitor.config import InhibitRule
 from monitor.matchers import matches_all, parse_matcher
 from monitor.store.silences import Silence
@@ -18,6 +19,16 @@ class Decision(StrEnum):
     SEND = "sent"
     SILENCED = "silenced"
     INHIBITED = "inhibited"
+    FOLDED = "folded"  # said in the message of its parent along the rule's hierarchy
+
+
+def folded(notification: Notification, firing: Sequence[Alert]) -> bool:
+    """A child's firing alert whose parent series fires for the same rule on the same
+    release (period): the parent's message, with its contributors, says both."""
+    if notification.parent is None or notification.status is not Status.FIRING or notification.reminder:
+        return False
+    return any(a.rule == notification.rule and a.series == notification.parent and a.period == notification.period
+               and a.status is Status.FIRING for a in firing)
 
 
 def inhibitors(labels: Mapping[str, str], fingerprint: str, inhibit_rules: Sequence[InhibitRule],

@@ -42,7 +42,7 @@ rules:
     drill: {{along: eu_members, top: 5}}
 notify:
   receivers: [{{name: console, console: {{}}}}]
-  route: {{receiver: console, group_wait: 0s}}
+  route: {{receiver: console, group_wait: 0s, fold_children: {fold}}}
 """
 
 
@@ -66,7 +66,7 @@ def _expected() -> dict[str, float]:
 def run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, str]:
     path = tmp_path / "tradewatch.yaml"
     # a member must export 100 million a month on average to be watched on its own
-    path.write_text(CONFIG.format(members=", ".join(MEMBERS), min_level=100e6))
+    path.write_text(CONFIG.format(members=", ".join(MEMBERS), min_level=100e6, fold="true"))
     assert main(["once", "--config", str(path), "--log-level", "error"]) == 0
     return path, capsys.readouterr().out
 
@@ -95,12 +95,26 @@ def test_the_eu27_alert_lists_the_members_that_made_the_fall(run: tuple[Path, st
     assert abs(summary["unattributed"]) < 1.0
 
 
-def test_the_guard_keeps_small_members_quiet_and_one_message_says_it(run: tuple[Path, str]) -> None:
+def _fired(out: str) -> dict[str, str]:
+    return {line.split()[2]: line for line in out.splitlines() if line.startswith("[FIRING]")}
+
+
+def test_one_message_says_the_parent_and_its_children(run: tuple[Path, str]) -> None:
     _, out = run
-    lines = [line for line in out.splitlines() if line.startswith("[FIRING]")]
-    fired = {line.split()[2] for line in lines}
-    assert "eu27-rus/export/total" in fired
-    # Malta (EUR 5,074 in March 2022) fell 99.7% but is far below the guard's level
-    assert "mlt-rus/export/total" not in fired
-    eu_line = next(line for line in lines if "eu27-rus" in line)
-    assert "Germany" in eu_line and "the Netherlands" in eu_line
+    fired = _fired(out)
+    assert list(fired) == ["eu27-rus/export/total"]  # Germany and the others fired too: folded in
+    assert "Driven by Germany -€ 1.5 bn (-60%, 36% of the change), the Netherlands -€ 450 m" in fired[
+        "eu27-rus/export/total"]
+
+
+def test_a_route_may_send_each_child_and_the_guard_keeps_small_members_quiet(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "tradewatch.yaml"
+    path.write_text(CONFIG.format(members=", ".join(MEMBERS), min_level=100e6, fold="false"))
+    assert main(["once", "--config", str(path), "--log-level", "error"]) == 0
+    fired = _fired(capsys.readouterr().out)
+    expected = _expected()
+    assert {"eu27-rus/export/total", "deu-rus/export/total", "fra-rus/export/total"} <= set(fired)
+    # Malta (EUR 5,074 in March 2022) fell 99.7% but averages far below the guard's level
+    assert "mlt-rus/export/total" not in fired and expected["MLT"] < 0
+    assert "Driven by" not in fired["deu-rus/export/total"]  # a member has no children
