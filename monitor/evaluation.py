@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from detectors import Finding, Needs, apply_transform, evaluate, latest_periods
+from detectors.mirror import mirror_pairs
 from detectors.revision import Revision as RevisionDetector
 from detectors.transforms import value_phrase
 from detectors.wording import resolution_sentence
@@ -51,6 +52,12 @@ class RuleEvaluator:
         groups: dict[tuple[str, tuple[str, ...]], list[tuple[CompiledRule, frozenset[str]]]] = {}
         everything = dict(infos)
         for rule in rules:
+            if rule.config.transform.mirror is not None:
+                try:
+                    check_mirrors(rule, {**infos, **self.store.series(parent_ids(rule) - set(infos))})
+                except MirrorMismatch as exc:
+                    log.error("%s", exc)
+                    continue
             by_frequency: dict[str, list[str]] = {}
             selected_infos = (infos.values() if rule.config.selects_all
                               else (info for info in infos.values() if rule.config.matches(info.labels)))
@@ -130,12 +137,39 @@ class RuleEvaluator:
         return done
 
 
+class MirrorMismatch(ValueError):
+    """A mirror gap between series in different units or currencies: the rule does not run."""
+
+
+UNIT_LABELS = ("unit", "currency")
+
+
+def check_mirrors(rule: CompiledRule, infos: Mapping[str, SeriesInfo]) -> None:
+    """Raise MirrorMismatch naming the rule and both series when a series and its mirror
+    differ in unit or currency (a gap between US$ m and euros means nothing)."""
+    mirror = rule.config.transform.mirror
+    if mirror is None:
+        return
+    pairs = mirror_pairs(mirror, [sid for sid in infos if rule.config.matches(infos[sid].labels)])
+    for own, other in sorted(pairs.items()):
+        if own not in infos or other not in infos:
+            continue
+        for label in UNIT_LABELS:
+            a, b = infos[own].labels.get(label), infos[other].labels.get(label)
+            if a != b:
+                raise MirrorMismatch(
+                    f"rule {rule.name} refuses to start: series {own} has {label} {a or '(none)'} but its "
+                    f"mirror {other} has {label} {b or '(none)'}; a mirror gap compares figures in one "
+                    f"{label} (convert one side at the source)")
+
+
 def parent_ids(rule: CompiledRule) -> set[str]:
-    """The series a `share` transform divides by."""
-    parent = rule.config.transform.parent
-    if parent is None:
-        return set()
-    return {parent} if isinstance(parent, str) else set(parent.values())
+    """The series a `share` transform divides by, or a `mirror_gap` compares with."""
+    out: set[str] = set()
+    for other in (rule.config.transform.parent, rule.config.transform.mirror):
+        if other is not None:
+            out |= {other} if isinstance(other, str) else set(other.values())
+    return out
 
 
 class LabelsOf(Mapping[str, Mapping[str, str]]):

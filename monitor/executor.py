@@ -3,8 +3,8 @@
 A partition is a group of series (columns); every worker runs the same pure
 `detectors.evaluate` on its partition, and the findings come back to the one process that
 alerts. Detectors work column by column, so the findings of the partitions together are the
-findings of the whole panel. The one transform that reads other columns (`share`, of a
-parent series) gets its parents added to every partition as context.
+findings of the whole panel. The transforms that read other columns (`share`, of a parent
+series; `mirror_gap`, of a mirror) get those added to every partition as context.
 
 `local` uses worker processes for panels larger than one partition. Below that the panel is
 evaluated in-process: the heavy detectors are compiled loops that release the GIL and use
@@ -179,10 +179,11 @@ def partitions(panel: pd.DataFrame, plans: Sequence[RulePlan], labels: Labels,
     columns = panel.columns.tolist()
     context: list[str] = []
     for plan in plans:
-        parent = plan.transform_params.get("parent")
-        names = [parent] if isinstance(parent, str) else list(parent.values()) \
-            if isinstance(parent, Mapping) else []
-        context += [str(n) for n in names if n in panel.columns and str(n) not in context]
+        for key in ("parent", "mirror"):
+            other = plan.transform_params.get(key)
+            names = [other] if isinstance(other, str) else list(other.values()) \
+                if isinstance(other, Mapping) else []
+            context += [str(n) for n in names if n in panel.columns and str(n) not in context]
     out = []
     for start in range(0, len(columns), size):
         own = columns[start:start + size]

@@ -18,11 +18,14 @@ from monitor.matchers import Matcher, matches_all, parse_matcher
 
 class TransformSpec(Strict):
     """What a rule looks at: `level`, `yoy_pct`, `mom_pct`, `diff`, `log`, `ytd_sum`,
-    `from_ytd`, `rolling_sum`/`rolling_mean` (with `window`), `share` (with `parent`)."""
+    `from_ytd`, `rolling_sum`/`rolling_mean` (with `window`), `share` (with `parent`),
+    `mirror_gap` (with `mirror`, and `change` for the gap's change over N periods)."""
 
     kind: str = "level"
     window: int | None = None
     parent: str | dict[str, str] | None = None
+    mirror: str | dict[str, str] | None = None  # mirror_gap: series id -> its mirror's id
+    change: int | None = None  # mirror_gap: the gap's change over this many periods
 
     @field_validator("kind")
     @classmethod
@@ -41,7 +44,8 @@ class TransformSpec(Strict):
 
     def params(self) -> dict[str, Any]:
         """The parameters given, as the transform takes them."""
-        return {k: v for k, v in (("window", self.window), ("parent", self.parent)) if v is not None}
+        return {k: v for k, v in (("window", self.window), ("parent", self.parent), ("mirror", self.mirror),
+                                  ("change", self.change)) if v is not None}
 
 
 Severity = Literal["info", "warning", "critical"]
