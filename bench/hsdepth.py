@@ -12,7 +12,8 @@ alerts firing after the first cycle and the alerts that fire in the new month. T
 with guards and hierarchies should stay within 10% of the plain one.
 
 Run by hand. The last line is machine-readable:
-    plain_cycle_s=<float> guarded_cycle_s=<float> ratio=<float> plain_month_alerts=<int> guarded_month_alerts=<int>
+    plain_cycle_s=<float> guarded_cycle_s=<float> ratio=<float>
+    plain_month_alerts=<int> guarded_month_alerts=<int>  (on the same line)
 """
 
 from __future__ import annotations
@@ -30,11 +31,11 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cycle import RULES, Sink, config_text, make_values, series_labels, write_source  # noqa: E402
+from cycle import RULES, Sink, config_text, make_values, series_labels, write_source
 
-from monitor.alerts.lifecycle import Status  # noqa: E402
-from monitor.app import App  # noqa: E402
-from monitor.config import load_config  # noqa: E402
+from monitor.alerts.lifecycle import Status
+from monitor.app import App
+from monitor.config import load_config
 
 MIN_LEVEL = 10_000.0  # US$ a month on average over the last 12
 MIN_CHANGE = 5_000.0  # US$ against the comparison period
@@ -135,8 +136,9 @@ def main(argv: list[str] | None = None) -> int:
         for name, rules in (("plain", RULES), ("guarded", GUARDED_RULES)):
             with tempfile.TemporaryDirectory(prefix=f"tradewatch-hs-{name}-") as scratch:
                 r = run(Path(scratch), rules, values, labels, months, args.sources, sink)
-            print(f"  {name:<8} run {attempt + 1}: first cycle {r['first']:7.2f} s, new month {r['month']:7.2f} s; "
-                  f"{r['firing']:,.0f} alerts firing after the first cycle, {r['new']:,.0f} fired in the new month")
+            print(f"  {name:<8} run {attempt + 1}: first cycle {r['first']:7.2f} s, "
+                  f"new month {r['month']:7.2f} s; {r['firing']:,.0f} alerts firing after the first cycle, "
+                  f"{r['new']:,.0f} fired in the new month")
             best = results.get(name)
             results[name] = r if best is None else {**r, "first": min(best["first"], r["first"]),
                                                      "month": min(best["month"], r["month"])}

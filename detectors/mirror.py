@@ -49,9 +49,8 @@ def mirror_gap(panel: pd.DataFrame, *, mirror: str | Mapping[str, str], change: 
         if other is None:
             continue
         own, theirs = values[:, j], values[:, columns.get_loc(other)]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            with np.errstate(over="ignore"):
-                out[:, j] = np.where(own != 0.0, (theirs - own) / own * 100.0, np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"), np.errstate(over="ignore"):
+            out[:, j] = np.where(own != 0.0, (theirs - own) / own * 100.0, np.nan)
     out[~np.isfinite(out)] = np.nan  # NaN, never inf, as every transform
     if change:
         moved = np.full(out.shape, np.nan)

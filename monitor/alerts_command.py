@@ -8,8 +8,8 @@ import csv
 import json
 import math
 import sys
-from datetime import datetime
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from monitor.failures import existing_store_url

@@ -10,7 +10,7 @@ computes it again from the store for the alerts it lists.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import pandas as pd
@@ -23,6 +23,7 @@ from monitor.hierarchy import FamilyKey, Tree, families, family_key
 from monitor.store import SeriesInfo
 
 PanelOf = Callable[[Sequence[str], str], pd.DataFrame]
+Nest = dict[str, tuple[list[str], list[str]]]  # parent value -> (children present, children absent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,12 +33,17 @@ class Drilled:
     rule: Rule
     tree: Tree
     families: Mapping[str, dict[FamilyKey, dict[str, str]]]  # frequency -> family -> value -> series
-    nests: dict[tuple[str, FamilyKey], dict[str, tuple[list[str], list[str]]]]
+    nests: dict[tuple[str, FamilyKey], Nest]
 
     @classmethod
-    def of(cls, rule: Rule, tree: Tree, infos: Iterable[SeriesInfo]) -> Drilled:
+    def of(cls, rule: Rule, tree: Tree, infos: Iterable[SeriesInfo],
+           only: Collection[FamilyKey] | None = None) -> Drilled:
+        """`only`: the families wanted (those of the series found), so a watch list of
+        100,000 series is scanned for a few labels, not matched rule by rule."""
         by_frequency: dict[str, list[tuple[str, Mapping[str, str]]]] = {}
         for info in infos:
+            if only is not None and family_key(info.labels, tree.label) not in only:
+                continue
             if rule.matches(info.labels):
                 by_frequency.setdefault(info.frequency, []).append((info.id, info.labels))
         return cls(rule, tree, {f: families(items, tree.label) for f, items in by_frequency.items()}, {})
@@ -47,7 +53,7 @@ class Drilled:
         family = self.families.get(info.frequency, {}).get(key)
         return None if family is None else (key, family)
 
-    def _nest(self, frequency: str, key: FamilyKey, family: dict[str, str]) -> dict[str, tuple[list[str], list[str]]]:
+    def _nest(self, frequency: str, key: FamilyKey, family: dict[str, str]) -> Nest:
         nest = self.nests.get((frequency, key))
         if nest is None:
             nest = self.nests[(frequency, key)] = self.tree.nest(family.keys())
@@ -83,8 +89,8 @@ class Drilled:
             wanted[sid] = (period, ids, absent)
             by_frequency.setdefault(info.frequency, set()).update([sid, *ids])
         out: dict[str, Drivers] = {}
-        for frequency, ids in by_frequency.items():
-            panel = panel_of(sorted(ids), frequency)
+        for frequency, wanted_ids in by_frequency.items():
+            panel = panel_of(sorted(wanted_ids), frequency)
             lag = comparison_lag(self.rule.transform.kind, panel.index.freq)
             for sid, (period, kids, absent) in wanted.items():
                 if infos[sid].frequency != frequency:
@@ -93,7 +99,8 @@ class Drilled:
                 change = _at(panel, period, sid) - _at(panel, then, sid)
                 if pd.isna(change):
                     continue
-                children = [Child(k, infos[k].labels, _at(panel, period, k), _at(panel, then, k)) for k in kids]
+                children = [Child(k, infos[k].labels, _at(panel, period, k), _at(panel, then, k))
+                            for k in kids]
                 out[sid] = breakdown(label, str(period), str(then), change, children,
                                      [Missing(value) for value in absent], top)
         return out
@@ -113,7 +120,8 @@ def drill_evaluations(rule: Rule, tree: Tree, evaluations: Sequence[Evaluation],
     found = [e for e in evaluations if e.finding is not None]
     if not found:
         return list(evaluations)
-    nested = Drilled.of(rule, tree, infos.values())
+    only = {family_key(infos[e.series].labels, tree.label) for e in found if e.series in infos}
+    nested = Drilled.of(rule, tree, infos.values(), only)
     top = rule.drill.top if rule.drill is not None else DEFAULT_TOP
     drivers = nested.drivers({e.series: e.finding.period for e in found if e.finding is not None},
                              infos, panel_of, top)

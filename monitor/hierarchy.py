@@ -84,7 +84,8 @@ def family_key(labels: Mapping[str, str], label: str) -> FamilyKey:
     return tuple(sorted((k, v) for k, v in labels.items() if k != label and k not in IGNORED))
 
 
-def families(labelled: Iterable[tuple[str, Mapping[str, str]]], label: str) -> dict[FamilyKey, dict[str, str]]:
+def families(labelled: Iterable[tuple[str, Mapping[str, str]]],
+             label: str) -> dict[FamilyKey, dict[str, str]]:
     """Series grouped by every label but `label`: family -> {label value: series id}."""
     out: dict[FamilyKey, dict[str, str]] = {}
     for sid, labels in labelled:

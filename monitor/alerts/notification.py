@@ -106,7 +106,8 @@ def drivers_from_json(data: Mapping[str, Any]) -> Drivers | None:
     summary = data.get("contributors_summary")
     if not isinstance(summary, Mapping):
         return None
-    top = tuple(Contributor(str(c.get("series", "")), {str(k): str(v) for k, v in (c.get("labels") or {}).items()},
+    top = tuple(Contributor(str(c.get("series", "")),
+                            {str(k): str(v) for k, v in (c.get("labels") or {}).items()},
                             _number(c.get("change")) or 0.0, _number(c.get("pct")), _number(c.get("share")))
                 for c in data.get("contributors") or [] if isinstance(c, Mapping))
     missing = tuple(Missing(str(m.get("value", "")), _text(m.get("series")))

@@ -145,8 +145,8 @@ def _value(value: float) -> str:
 
 
 def _summary_cells(summary: Summary, scored: bool, guarded: bool = False) -> tuple[str, ...]:
-    cells = (summary.rule, str(summary.series), str(summary.alerts), str(summary.open),
-             _number(summary.mean_duration, 1), _number(summary.per_series_year))
+    cells: tuple[str, ...] = (summary.rule, str(summary.series), str(summary.alerts), str(summary.open),
+                              _number(summary.mean_duration, 1), _number(summary.per_series_year))
     if guarded:
         cells += (", ".join(f"{name} {count}" for name, count in summary.removed.items()) or "-",)
     if not scored:
@@ -196,7 +196,8 @@ def backtest_blocks(result: Backtest, charts: Mapping[tuple[str, str], str] | No
 def sweep_blocks(sweep: Sweep) -> list[Block]:
     scored = sweep.tolerance is not None
     guarded = any(row.summary.removed for row in sweep.rows)
-    headers = sweep.paths + SUMMARY_HEADERS + (GUARD_HEADERS if guarded else ()) + (SCORE_HEADERS if scored else ())
+    headers = (sweep.paths + SUMMARY_HEADERS + (GUARD_HEADERS if guarded else ())
+               + (SCORE_HEADERS if scored else ()))
     rows = tuple(tuple(a.text for a in row.assignments) + _summary_cells(row.summary, scored, guarded)
                  for row in sweep.rows)
     return [*_intro(sweep.config, sweep.window, sweep.data, sweep.tolerance), Heading("Sweep"),

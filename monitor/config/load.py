@@ -157,7 +157,8 @@ def _cross_check(data: dict[str, Any], loaded: LoadedYaml) -> list[ConfigProblem
         drill = rule.get("drill")
         along = drill.get("along") if isinstance(drill, dict) else drill
         if isinstance(along, str) and along not in hierarchies:
-            problem(("rules", index, "drill"), f"unknown hierarchy {along!r}{_did_you_mean(along, hierarchies)}; "
+            problem(("rules", index, "drill"),
+                    f"unknown hierarchy {along!r}{_did_you_mean(along, hierarchies)}; "
                     f"known: {', '.join(sorted(hierarchies)) or 'none (declare them under hierarchies)'}")
         select = rule.get("select")
         wanted = select.get("source") if isinstance(select, dict) else None

@@ -22,13 +22,20 @@ class Decision(StrEnum):
     FOLDED = "folded"  # said in the message of its parent along the rule's hierarchy
 
 
-def folded(notification: Notification, firing: Sequence[Alert]) -> bool:
+FiringKeys = frozenset[tuple[str, str, str]]  # (rule, series, period) of the firing alerts
+
+
+def firing_keys(firing: Sequence[Alert]) -> FiringKeys:
+    """Built once per drain, so that folding costs a lookup per notification."""
+    return frozenset((a.rule, a.series, a.period) for a in firing if a.status is Status.FIRING)
+
+
+def folded(notification: Notification, firing: FiringKeys) -> bool:
     """A child's firing alert whose parent series fires for the same rule on the same
     release (period): the parent's message, with its contributors, says both."""
     if notification.parent is None or notification.status is not Status.FIRING or notification.reminder:
         return False
-    return any(a.rule == notification.rule and a.series == notification.parent and a.period == notification.period
-               and a.status is Status.FIRING for a in firing)
+    return (notification.rule, notification.parent, notification.period) in firing
 
 
 def inhibitors(labels: Mapping[str, str], fingerprint: str, inhibit_rules: Sequence[InhibitRule],

@@ -13,7 +13,8 @@ from tests.detectors.conftest import build_panel
 
 def _flagged(panel: pd.DataFrame, guards: Materiality | None, transform: str = "mom_pct",
              scope: str = "all") -> dict[str, list[str]]:
-    found = evaluate(panel, rule="r", transform=transform, detector=Threshold(direction="below", threshold=-20.0),
+    found = evaluate(panel, rule="r", transform=transform,
+                     detector=Threshold(direction="below", threshold=-20.0),
                      severity="warning", scope=scope, materiality=guards)  # type: ignore[arg-type]
     out: dict[str, list[str]] = {}
     for f in found:
@@ -29,7 +30,8 @@ def panel() -> pd.DataFrame:
 
 
 def test_without_guards_every_fall_is_a_finding(panel: pd.DataFrame) -> None:
-    assert _flagged(panel, None) == {"small": ["2020-02", "2020-04", "2020-06"], "big": ["2020-02", "2020-06"]}
+    assert _flagged(panel, None) == {"small": ["2020-02", "2020-04", "2020-06"],
+                                     "big": ["2020-02", "2020-06"]}
 
 
 def test_min_level_drops_the_small_flow(panel: pd.DataFrame) -> None:
@@ -69,7 +71,8 @@ def test_a_guarded_out_period_breaks_the_run() -> None:
         found = evaluate(panel, rule="r", transform="mom_pct", detector=detector, severity="w",
                          scope=scope, materiality=guards)  # type: ignore[arg-type]
         kept = [(str(f.period), f.details["held_for"]) for f in found]
-        assert kept == ([("2020-02", 1), ("2020-03", 2), ("2020-05", 1)] if scope == "all" else [("2020-05", 1)])
+        wanted = [("2020-02", 1), ("2020-03", 2), ("2020-05", 1)] if scope == "all" else [("2020-05", 1)]
+        assert kept == wanted
 
 
 def test_year_on_year_rules_compare_with_a_year_back() -> None:

@@ -86,7 +86,8 @@ def test_contributors_of_a_heading_are_its_subheadings_share_of_the_change() -> 
 ])
 def test_a_rule_drills_along_a_declared_hierarchy(tmp_path: Path, extra: str, message: str) -> None:
     path = tmp_path / "c.yaml"
-    path.write_text("sources: [{name: a, kind: file, path: a.csv, value_column: v}]\nhierarchies:\n  - {name: hs, label: commodity, kind: hs}\nrules:\n"
+    path.write_text("sources: [{name: a, kind: file, path: a.csv, value_column: v}]\n"
+                    "hierarchies:\n  - {name: hs, label: commodity, kind: hs}\nrules:\n"
                     "  - name: r\n    detector: {kind: threshold, direction: below, threshold: 1}\n" + extra)
     if not message:
         assert load_config(path).config.rules[0].drill is None

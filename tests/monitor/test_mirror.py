@@ -42,7 +42,7 @@ def test_the_gap_and_its_change_in_points() -> None:
     assert gap["m"].isna().all()  # the mirror itself has no mirror here
     moved = apply_transform("mirror_gap", panel, mirror={"x": "m"}, change=1)
     assert np.isnan(moved["x"].iloc[0]) and moved["x"].iloc[1] == 20.0
-    with pytest.raises(DetectorConfigError, match="mirror_gap.change must be a whole number"):
+    with pytest.raises(DetectorConfigError, match=r"mirror_gap\.change must be a whole number"):
         check_transform("mirror_gap", {"mirror": "m", "change": -1})
     with pytest.raises(DetectorConfigError, match="mirror_gap: missing parameter"):
         check_transform("mirror_gap", {})

@@ -8,7 +8,7 @@ from dataclasses import replace
 from detectors.contributions import Child, Missing, breakdown
 from monitor.alerts.notification import Notification
 from monitor.notify import render
-from tests.fakes.payloads import payload, resolved, alert
+from tests.fakes.payloads import alert, payload, resolved
 from tests.fakes.slack_server import block_errors
 
 HS = {"reporter": "CHN", "partner": "RUS", "flow": "export", "commodity": "84", "unit": "USD"}

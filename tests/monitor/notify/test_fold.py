@@ -7,11 +7,13 @@ from dataclasses import replace
 
 from monitor.alerts.lifecycle import Status
 from monitor.config import Route
+from monitor.notify.inhibit import firing_keys as keys
 from monitor.notify.inhibit import folded
 from monitor.notify.routing import route
 from tests.fakes.payloads import alert, payload
 
-CHILD = replace(payload(rule="r", series="deu-rus/export/total", period="2022-03"), parent="eu27-rus/export/total")
+CHILD = replace(payload(rule="r", series="deu-rus/export/total", period="2022-03"),
+                parent="eu27-rus/export/total")
 
 
 def _parent(**kw: object) -> object:
@@ -19,12 +21,12 @@ def _parent(**kw: object) -> object:
 
 
 def test_folded_only_under_a_parent_firing_on_the_same_release() -> None:
-    assert folded(CHILD, [_parent()])  # type: ignore[list-item]
-    assert not folded(CHILD, [_parent(period="2022-02")])  # type: ignore[list-item]
-    assert not folded(CHILD, [_parent(rule="other")])  # type: ignore[list-item]
-    assert not folded(CHILD, [_parent(status=Status.PENDING)])  # type: ignore[list-item]
-    assert not folded(replace(CHILD, parent=None), [_parent()])  # type: ignore[list-item]
-    assert not folded(CHILD.reminding("desk"), [_parent()])  # type: ignore[list-item]
+    assert folded(CHILD, keys([_parent()]))  # type: ignore[list-item]
+    assert not folded(CHILD, keys([_parent(period="2022-02")]))  # type: ignore[list-item]
+    assert not folded(CHILD, keys([_parent(rule="other")]))  # type: ignore[list-item]
+    assert not folded(CHILD, keys([_parent(status=Status.PENDING)]))  # type: ignore[list-item]
+    assert not folded(replace(CHILD, parent=None), keys([_parent()]))  # type: ignore[list-item]
+    assert not folded(CHILD.reminding("desk"), keys([_parent()]))  # type: ignore[list-item]
 
 
 def test_routes_fold_by_default_and_a_child_route_may_opt_out() -> None:

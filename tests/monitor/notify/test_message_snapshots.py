@@ -7,14 +7,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
 import pytest
-
-from dataclasses import replace
 
 from detectors.contributions import Child, Missing, breakdown
 from monitor.alerts.lifecycle import Status
@@ -60,7 +59,8 @@ MEMBERS = {"DEU": (997260525, 2490504643), "NLD": (222836811, 672941960), "ITA":
 EU_DRIVERS = breakdown("reporter", "2022-03", "2021-03", 3862268233 - 8017059813,
                        [Child(f"{c.lower()}-rus/export/total", {**EU, "reporter": c}, now, then)
                         for c, (now, then) in MEMBERS.items()], [Missing("MLT")])
-EU_FIRING = replace(payload(rule="yoy_sharp_fall", series="eu27-rus/export/total", labels=EU, period="2022-03",
+EU_FIRING = replace(payload(rule="yoy_sharp_fall", series="eu27-rus/export/total", labels=EU,
+                            period="2022-03",
                             since="2022-03", value=-51.8, reference=-20.0, severity="critical",
                             summary="The EU's exports to Russia fell 51.8% YoY in 2022-03, below -20%."),
                     drivers=EU_DRIVERS)
