@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 from detectors.base import Cell, ClockedDetector, Detector, Scan, Windowed, last_valid_rows, run_lengths
 from detectors.findings import Finding, FindingKind
+from detectors.guards import Materiality
 from detectors.lazy import lazy
 from detectors.panel import check_panel
 from detectors.registry import Needs, kind_of, needs
@@ -62,6 +63,7 @@ def evaluate(
     transform_params: Mapping[str, Any] | None = None,
     now: date | None = None,
     transformed: pd.DataFrame | None = None,
+    materiality: Materiality | None = None,
 ) -> list[Finding]:
     """Findings of `detector` on `transform(panel, **transform_params)`, sorted by (series, period).
 
@@ -69,29 +71,45 @@ def evaluate(
     period, so the alert book can honour `for: N` in reference periods. `now` (the caller's
     clock, a date or datetime) reaches only detectors registered with `Needs.CLOCK`.
     `transformed` is that transform already applied, by a caller that runs several rules
-    with the same transform over one panel.
+    with the same transform over one panel. `materiality` (the rule's guards, on the raw
+    levels) drops flagged periods of flows too small to matter before findings are built:
+    a guarded-out period is not a finding and breaks a run of flags.
     """
     if scope not in ("latest", "all"):
         raise ValueError(f"scope must be 'latest' or 'all', got {scope!r}")
     check_panel(panel)
     params_t = check_transform(transform, transform_params)
     values = apply_transform(transform, panel, **params_t) if transformed is None else transformed
-    raw = panel.to_numpy(dtype=float)
+    raw = full = panel.to_numpy(dtype=float)
+    start = 0
     if scope == "latest" and (start := _newest_start(detector, values, raw)) > 0:
         panel, values, raw = panel.iloc[start:], values.iloc[start:], raw[start:]
     scan = _scan(detector, values, now)
     selected = scan.mask if scope == "all" or scan.latest is None else scan.latest
+    guarded = materiality is not None and materiality.active
+    if guarded and scope == "all":
+        assert materiality is not None
+        selected = selected & materiality.passes(full)[start:]
     rows, cols = _selected_cells(raw, selected, scope)
+    if guarded and scope == "latest" and len(rows):
+        assert materiality is not None  # the guards of the flagged series only, on their whole history
+        ok = materiality.passes(full[:, cols])[start:]
+        keep = ok[rows, np.arange(len(cols))]
+        rows, cols, ok = rows[keep], cols[keep], ok[:, keep]
+        flags = selected[:, cols] & ok
     if len(rows) == 0:
         return []
     names = [str(c) for c in panel.columns.tolist()]  # tolist: iterating an Index is slow
     order = np.lexsort((rows, np.asarray(names, dtype=object)[cols]))
     rows, cols = rows[order], cols[order]
+    if guarded and scope == "latest":
+        held_for = run_lengths(flags[:, order])[rows, np.arange(len(cols))].tolist()
+    else:
+        held_for = _held_for(selected, rows, cols, scope)
     # Gather every selected cell with one fancy-index per array, as plain Python numbers.
     periods = panel.index[rows]
     value = values.to_numpy(dtype=float)[rows, cols].tolist()
     reference = scan.reference[rows, cols].tolist()
-    held_for = _held_for(selected, rows, cols, scope)
     evidence = {name: array[rows, cols].tolist() for name, array in scan.evidence.items()}
     for name, array in scan.periods.items():
         evidence[name] = [str(panel.index[r]) if r >= 0 else None for r in array[rows, cols].tolist()]

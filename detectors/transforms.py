@@ -236,6 +236,8 @@ def _parent(name: str, param: str, value: Any) -> str | dict[str, str]:
 
 _WINDOW = {"window": _Param(required=False, check=_window)}
 
+from detectors.mirror import check_change, check_mirror, mirror_gap  # noqa: E402  (it imports no transform)
+
 TRANSFORMS: Mapping[str, Transform] = MappingProxyType(
     {
         "level": level,
@@ -248,6 +250,7 @@ TRANSFORMS: Mapping[str, Transform] = MappingProxyType(
         "ytd_sum": ytd_sum,
         "from_ytd": from_ytd,
         "share": share,
+        "mirror_gap": mirror_gap,
     }
 )
 _PARAMS: Mapping[str, Mapping[str, _Param]] = MappingProxyType(
@@ -255,10 +258,13 @@ _PARAMS: Mapping[str, Mapping[str, _Param]] = MappingProxyType(
         "rolling_sum": _WINDOW,
         "rolling_mean": _WINDOW,
         "share": {"parent": _Param(required=True, check=_parent)},
+        "mirror_gap": {"mirror": _Param(required=True, check=check_mirror),
+                       "change": _Param(required=False, check=check_change)},
     }
 )
 _KINDS: Mapping[str, ValueKind] = MappingProxyType(
-    {"diff": "change", "mom_pct": "percent_change", "yoy_pct": "percent_change", "share": "percent_level"}
+    {"diff": "change", "mom_pct": "percent_change", "yoy_pct": "percent_change", "share": "percent_level",
+     "mirror_gap": "change"}
 )
 _PERIOD_ON_PERIOD = {"M": "MoM", "Q": "QoQ", "Y": "YoY"}
 
@@ -310,7 +316,8 @@ def transform_label(name: str, freq: FreqLike = "M", **params: Any) -> str:
     if name in ("rolling_sum", "rolling_mean"):
         window = params.get("window") or periods_per_year(freq)
         return f"{window}-{period_noun(freq)} {'sum' if name == 'rolling_sum' else 'average'}"
-    return {"log": "log", "ytd_sum": "year to date", "share": "share"}.get(name, "")
+    return {"log": "log", "ytd_sum": "year to date", "share": "share",
+            "mirror_gap": "points of mirror gap"}.get(name, "")
 
 
 def value_phrase(x: float, name: str, freq: FreqLike = "M", **params: Any) -> str:

@@ -8,13 +8,17 @@ import csv
 import json
 import math
 import sys
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from monitor.failures import existing_store_url
 
 if TYPE_CHECKING:
+    from detectors.contributions import Drivers
+    from monitor.alerts.lifecycle import Alert
     from monitor.config import LoadedConfig
+    from monitor.store import Store
 
 COLUMNS = ("status", "muted", "rule", "series", "severity", "period", "since", "value", "labels")
 
@@ -40,6 +44,7 @@ def alert_rows(loaded: LoadedConfig, include_resolved: bool, now: datetime) -> l
     """One plain mapping per alert, sorted by rule and series, `muted` saying why it is not
     notified now: "silenced", "inhibited" or ""."""
     from monitor.alerts.lifecycle import Status
+    from monitor.alerts.notification import drivers_json
     from monitor.alerts.persist import load_alerts
     from monitor.notify.inhibit import Decision, decide
     from monitor.store import Store
@@ -49,6 +54,8 @@ def alert_rows(loaded: LoadedConfig, include_resolved: bool, now: datetime) -> l
     try:
         alerts = sorted(load_alerts(store).values(), key=lambda a: (a.rule, a.series))
         silences = SilenceStore(store).active(now)
+        drivers = alert_drivers(loaded, store, [a for a in alerts if a.status is not Status.RESOLVED
+                                                or include_resolved])
     finally:
         store.close()
     firing = [a for a in alerts if a.status is Status.FIRING]
@@ -65,8 +72,36 @@ def alert_rows(loaded: LoadedConfig, include_resolved: bool, now: datetime) -> l
             "since": a.since_period, "since_time": (a.fired_at or a.active_at).isoformat(),
             "value": a.value if math.isfinite(a.value) else None,
             "labels": dict(sorted(a.labels.items())), "summary": a.summary,
+            **({} if a.fingerprint not in drivers else drivers_json(drivers[a.fingerprint])),
         })
     return rows
+
+
+def alert_drivers(loaded: LoadedConfig, store: Store, alerts: Sequence[Alert]) -> dict[str, Drivers]:
+    """fingerprint -> the contributors of each alert whose rule drills into a hierarchy,
+    read from the store at the alert's period."""
+    import pandas as pd
+
+    from monitor.drill import Drilled
+    from monitor.hierarchy import trees
+    from monitor.periods import pandas_freq
+
+    rules = {r.name: r for r in loaded.config.rules if r.drill is not None}
+    wanted = [a for a in alerts if a.rule in rules]
+    if not wanted:
+        return {}
+    nested = trees(loaded.config.hierarchies)
+    infos = store.series()
+    out: dict[str, Drivers] = {}
+    for name, rule in rules.items():
+        mine = [a for a in wanted if a.rule == name and a.series in infos]
+        if not mine or rule.drill is None or rule.drill.along not in nested:
+            continue
+        drilled = Drilled.of(rule, nested[rule.drill.along], infos.values())
+        periods = {a.series: pd.Period(a.period, freq=pandas_freq(infos[a.series].frequency)) for a in mine}
+        found = drilled.drivers(periods, infos, store.panel, rule.drill.top)
+        out |= {a.fingerprint: found[a.series] for a in mine if a.series in found}
+    return out
 
 
 def _cell(row: dict[str, Any], column: str) -> str:

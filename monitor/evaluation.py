@@ -18,10 +18,12 @@ import numpy as np
 import pandas as pd
 
 from detectors import Finding, Needs, apply_transform, evaluate, latest_periods
+from detectors.mirror import mirror_pairs
 from detectors.revision import Revision as RevisionDetector
 from detectors.transforms import value_phrase
 from detectors.wording import resolution_sentence
 from monitor.alerts.lifecycle import Evaluation
+from monitor.drill import drill_evaluations
 from monitor.executor import Executor, RulePlan, RuleResult, Subjects, evaluate_partition
 from monitor.runtime import CompiledRule
 from monitor.store import Revision, SeriesInfo, Store
@@ -50,6 +52,12 @@ class RuleEvaluator:
         groups: dict[tuple[str, tuple[str, ...]], list[tuple[CompiledRule, frozenset[str]]]] = {}
         everything = dict(infos)
         for rule in rules:
+            if rule.config.transform.mirror is not None:
+                try:
+                    check_mirrors(rule, {**infos, **self.store.series(parent_ids(rule) - set(infos))})
+                except MirrorMismatch as exc:
+                    log.error("%s", exc)
+                    continue
             by_frequency: dict[str, list[str]] = {}
             selected_infos = (infos.values() if rule.config.selects_all
                               else (info for info in infos.values() if rule.config.matches(info.labels)))
@@ -70,6 +78,14 @@ class RuleEvaluator:
                 done = self._panel(members, panel, everything, revised, now, found, seconds)
                 for name, evaluations in done.items():
                     per_rule[name] += evaluations
+        everything_stored: Mapping[str, SeriesInfo] | None = None
+        for rule in rules:
+            if rule.tree is not None and any(e.finding is not None for e in per_rule[rule.name]):
+                started = time.monotonic()
+                everything_stored = everything_stored or self.store.series()
+                per_rule[rule.name] = drill_evaluations(rule.config, rule.tree, per_rule[rule.name],
+                                                        everything_stored, self.store.panel)
+                seconds[rule.name] += time.monotonic() - started
         for name, count in found.items():
             self.observer.rule_evaluated(name, count, seconds[name])
         return [e for rule in rules for e in per_rule[rule.name]]  # in config order, as always
@@ -90,7 +106,8 @@ class RuleEvaluator:
             if not rule.needs(Needs.PREVIOUS):
                 plain.append((rule, own, RulePlan(rule.name, rule.config.transform.kind,
                                                   rule.config.transform.params(), rule.detector,
-                                                  rule.config.severity, watch)))
+                                                  rule.config.severity, watch,
+                                                  rule.materiality(panel.index.freq))))
                 continue
             try:
                 started = time.monotonic()
@@ -120,12 +137,39 @@ class RuleEvaluator:
         return done
 
 
+class MirrorMismatch(ValueError):
+    """A mirror gap between series in different units or currencies: the rule does not run."""
+
+
+UNIT_LABELS = ("unit", "currency")
+
+
+def check_mirrors(rule: CompiledRule, infos: Mapping[str, SeriesInfo]) -> None:
+    """Raise MirrorMismatch naming the rule and both series when a series and its mirror
+    differ in unit or currency (a gap between US$ m and euros means nothing)."""
+    mirror = rule.config.transform.mirror
+    if mirror is None:
+        return
+    pairs = mirror_pairs(mirror, [sid for sid in infos if rule.config.matches(infos[sid].labels)])
+    for own, other in sorted(pairs.items()):
+        if own not in infos or other not in infos:
+            continue
+        for label in UNIT_LABELS:
+            a, b = infos[own].labels.get(label), infos[other].labels.get(label)
+            if a != b:
+                raise MirrorMismatch(
+                    f"rule {rule.name} refuses to start: series {own} has {label} {a or '(none)'} but its "
+                    f"mirror {other} has {label} {b or '(none)'}; a mirror gap compares figures in one "
+                    f"{label} (convert one side at the source)")
+
+
 def parent_ids(rule: CompiledRule) -> set[str]:
-    """The series a `share` transform divides by."""
-    parent = rule.config.transform.parent
-    if parent is None:
-        return set()
-    return {parent} if isinstance(parent, str) else set(parent.values())
+    """The series a `share` transform divides by, or a `mirror_gap` compares with."""
+    out: set[str] = set()
+    for other in (rule.config.transform.parent, rule.config.transform.mirror):
+        if other is not None:
+            out |= {other} if isinstance(other, str) else set(other.values())
+    return out
 
 
 class LabelsOf(Mapping[str, Mapping[str, str]]):
@@ -173,7 +217,8 @@ def evaluate_panel(rule: CompiledRule, panel: pd.DataFrame, infos: Mapping[str, 
     findings = {f.series: f for f in evaluate(
         panel, rule=config.name, transform=config.transform.kind, detector=rule.detector,
         severity=config.severity, subjects=subjects, scope="latest", now=now,
-        transform_params=config.transform.params(), transformed=transformed)}
+        transform_params=config.transform.params(), transformed=transformed,
+        materiality=rule.materiality(panel.index.freq))}
     return [series_evaluation(rule, sid, period, findings.get(sid), float(transformed.at[period, sid]),
                               subjects[sid], infos[sid], revised.get(sid, ()))
             for sid, period in latest_periods(panel).items()]

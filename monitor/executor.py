@@ -3,8 +3,8 @@
 A partition is a group of series (columns); every worker runs the same pure
 `detectors.evaluate` on its partition, and the findings come back to the one process that
 alerts. Detectors work column by column, so the findings of the partitions together are the
-findings of the whole panel. The one transform that reads other columns (`share`, of a
-parent series) gets its parents added to every partition as context.
+findings of the whole panel. The transforms that read other columns (`share`, of a parent
+series; `mirror_gap`, of a mirror) get those added to every partition as context.
 
 `local` uses worker processes for panels larger than one partition. Below that the panel is
 evaluated in-process: the heavy detectors are compiled loops that release the GIL and use
@@ -30,6 +30,7 @@ import pandas as pd
 
 from detectors import Detector, Finding, apply_transform, evaluate
 from detectors.base import last_valid_rows
+from detectors.guards import Materiality
 from monitor.config import DetectionConfig
 from monitor.labels import subject
 
@@ -52,6 +53,7 @@ class RulePlan:
     detector: Detector
     severity: str
     watch: frozenset[str] = frozenset()
+    materiality: Materiality | None = None  # the rule's guards, if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +117,8 @@ def evaluate_partition(panel: pd.DataFrame, plans: Sequence[RulePlan], labels: L
                 transformed.pop(key, None)  # a panel-sized array: freed as soon as no rule needs it
             findings = evaluate(panel, rule=plan.name, transform=plan.transform, detector=plan.detector,
                                 severity=plan.severity, subjects=subjects, scope="latest", now=now,
-                                transform_params=plan.transform_params, transformed=values)
+                                transform_params=plan.transform_params, transformed=values,
+                                materiality=plan.materiality)
             newest = _newest(panel, values, newest_rows, plan, {f.series for f in findings})
             results.append(RuleResult(findings, newest, seconds=time.monotonic() - started))
         except Exception as exc:
@@ -176,10 +179,11 @@ def partitions(panel: pd.DataFrame, plans: Sequence[RulePlan], labels: Labels,
     columns = panel.columns.tolist()
     context: list[str] = []
     for plan in plans:
-        parent = plan.transform_params.get("parent")
-        names = [parent] if isinstance(parent, str) else list(parent.values()) \
-            if isinstance(parent, Mapping) else []
-        context += [str(n) for n in names if n in panel.columns and str(n) not in context]
+        for key in ("parent", "mirror"):
+            other = plan.transform_params.get(key)
+            names = [other] if isinstance(other, str) else list(other.values()) \
+                if isinstance(other, Mapping) else []
+            context += [str(n) for n in names if n in panel.columns and str(n) not in context]
     out = []
     for start in range(0, len(columns), size):
         own = columns[start:start + size]

@@ -14,7 +14,9 @@ from datetime import datetime
 import pandas as pd
 
 from detectors import KINDS, Detector, DetectorKind, Needs, build_detector
+from detectors.guards import Materiality, comparison_lag
 from monitor.config import LoadedConfig, Rule
+from monitor.hierarchy import Tree, trees
 from monitor.notify.pipeline import Notifier, build_notifiers
 from monitor.notify.ruleinfo import rule_infos
 from monitor.sources import build_source
@@ -29,6 +31,7 @@ class CompiledRule:
     config: Rule
     detector: Detector
     registered: DetectorKind
+    tree: Tree | None = None  # the hierarchy its alerts drill along (`drill`)
 
     @property
     def name(self) -> str:
@@ -37,11 +40,20 @@ class CompiledRule:
     def needs(self, need: Needs) -> bool:
         return need in self.registered.needs
 
+    def materiality(self, freq: object) -> Materiality | None:
+        """The rule's guards for a panel of frequency `freq`; None when it has none."""
+        config = self.config
+        if config.min_level is None and config.min_change is None:
+            return None
+        return Materiality(config.min_level, config.min_change,
+                           comparison_lag(config.transform.kind, freq))
 
-def compile_rule(rule: Rule) -> CompiledRule:
+
+def compile_rule(rule: Rule, hierarchies: Mapping[str, Tree] | None = None) -> CompiledRule:
     params = dict(rule.detector)
     kind = str(params.pop("kind"))
-    return CompiledRule(rule, build_detector(kind, params), KINDS[kind])
+    tree = (hierarchies or {}).get(rule.drill.along) if rule.drill is not None else None
+    return CompiledRule(rule, build_detector(kind, params), KINDS[kind], tree)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +88,8 @@ class Runtime:
             s.name: build_source(s, loaded, previous.sources.get(s.name) if previous else None)
             for s in config.sources
         }
-        rules = [compile_rule(rule) for rule in config.rules]
+        nested = trees(config.hierarchies)
+        rules = [compile_rule(rule, nested) for rule in config.rules]
         notifiers = build_notifiers(config.notify, env=services.env, history=services.history,
                                     state=services.state, clock=services.clock,
                                     rules=rule_infos(config.rules)) if services else {}

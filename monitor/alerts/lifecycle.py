@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
@@ -19,6 +19,7 @@ from types import MappingProxyType
 import pandas as pd
 
 from detectors import Finding
+from detectors.contributions import Drivers
 
 EVENT_TOLERANCE = 2  # periods a change point may move and still be the same break
 
@@ -56,6 +57,9 @@ class Alert:
     resolved_at: datetime | None
     updated_at: datetime
     event_period: str | None = None  # for event alerts (change points): the break's period
+    # Along the rule's hierarchy (not stored: recomputed from the store when listed):
+    drivers: Drivers | None = field(default=None, compare=False)  # a parent's contributors
+    parent: str | None = field(default=None, compare=False)  # a child's watched parent series
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +75,8 @@ class Evaluation:
     finding: Finding | None
     resolution: str  # the sentence to send if a firing alert resolves now
     keep_firing_for: int = 0  # periods a firing alert outlives its condition (anti-flapping)
+    drivers: Drivers | None = None  # a parent's finding: the children that drove it
+    parent: str | None = None  # a child's finding: its watched parent along the rule's hierarchy
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +140,8 @@ def step(previous: Alert | None, evaluation: Evaluation, now: datetime) -> Alert
         fired_at=(base.fired_at if base and base.fired_at else (now if status is Status.FIRING else None)),
         resolved_at=None,
         updated_at=now,
+        drivers=evaluation.drivers,
+        parent=evaluation.parent,
     )
 
 
@@ -148,7 +156,8 @@ def _step_event(previous: Alert | None, evaluation: Evaluation, finding: Finding
     if same and previous is not None:
         return replace(previous, period=str(finding.period), event_period=brk, value=finding.value,
                        reference=finding.reference, summary=finding.summary,
-                       labels=MappingProxyType(dict(evaluation.labels)), updated_at=now)
+                       labels=MappingProxyType(dict(evaluation.labels)), updated_at=now,
+                       drivers=evaluation.drivers, parent=evaluation.parent)
     return Alert(
         fingerprint=fingerprint(evaluation.rule, evaluation.series),
         rule=evaluation.rule,
@@ -167,6 +176,8 @@ def _step_event(previous: Alert | None, evaluation: Evaluation, finding: Finding
         resolved_at=None,
         updated_at=now,
         event_period=brk,
+        drivers=evaluation.drivers,
+        parent=evaluation.parent,
     )
 
 

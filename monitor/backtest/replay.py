@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -96,11 +96,13 @@ class RuleRun:
     paths: tuple[str, ...]  # "fast" or "per-step", one per frequency group
     levels: Mapping[str, pd.Series]  # final visible values over the window, per series
     values: Mapping[str, pd.Series]  # the same, transformed as the rule sees them
+    removed: Mapping[str, int] = field(default_factory=dict)  # alerts each guard removed (see guard_effect)
 
 
 def replay_rule(rule: CompiledRule, history: History, window: Window, tree: Route,
-                path: PathChoice = "auto", progress: Progress | None = None) -> RuleRun:
-    """Replay one rule over every series it selects, group by group (one frequency each)."""
+                path: PathChoice = "auto", progress: Progress | None = None, account: bool = True) -> RuleRun:
+    """Replay one rule over every series it selects, group by group (one frequency each);
+    with `account`, also what each of its materiality guards removed."""
     groups: dict[str, list[str]] = {}
     for sid in sorted(history.infos):
         info = history.infos[sid]
@@ -131,9 +133,33 @@ def replay_rule(rule: CompiledRule, history: History, window: Window, tree: Rout
         spans += group_spans
         levels.update(group_levels)
         values.update(group_values)
+    removed = guard_effect(rule, history, window, tree, path, events) if account else {}
     if progress is not None:
         progress(1.0)
-    return RuleRun(rule.name, tuple(events), tuple(spans), tuple(paths), levels, values)
+    return RuleRun(rule.name, tuple(events), tuple(spans), tuple(paths), levels, values, removed)
+
+
+def firing_count(events: Sequence[Event]) -> int:
+    return sum(event.status == "firing" for event in events)
+
+
+def guard_effect(rule: CompiledRule, history: History, window: Window, tree: Route, path: PathChoice,
+                 events: Sequence[Event]) -> dict[str, int]:
+    """Alerts each guard of the rule removed: the rule replayed with that guard off (the
+    others kept) against the rule as configured; with both guards, `all` against neither."""
+    config = rule.config
+    have = [name for name, value in (("min_level", config.min_level), ("min_change", config.min_change))
+            if value is not None]
+    if not have:
+        return {}
+    kept = firing_count(events)
+    offs = [(g, {g: None}) for g in have] + ([("all", dict.fromkeys(have))] if len(have) > 1 else [])
+    removed = {}
+    for name, update in offs:
+        loose = replace(rule, config=config.model_copy(update=update))
+        run = replay_rule(loose, history, window, tree, path, account=False)
+        removed[name] = firing_count(run.events) - kept
+    return removed
 
 
 Steps = Callable[[CompiledRule, Timeline, Mapping[str, SeriesInfo]],
@@ -228,7 +254,8 @@ def _fast_steps(rule: CompiledRule, timeline: Timeline,
     subjects = {sid: subject({**infos[sid].labels, "series": sid}) for sid in timeline.names}
     findings = {(f.series, f.period): f for f in evaluate(
         panel, rule=config.name, transform=config.transform.kind, detector=rule.detector,
-        severity=config.severity, subjects=subjects, scope="all")}
+        severity=config.severity, subjects=subjects, scope="all",
+        materiality=rule.materiality(panel.index.freq))}
     transformed = apply_transform(config.transform.kind, panel).to_numpy(dtype=float)
     valid = ~np.isnan(panel.to_numpy(dtype=float))
     positions = np.arange(len(panel)).reshape(-1, 1)

@@ -24,6 +24,7 @@ from monitor.backtest.timeline import format_period
 Format = Literal["table", "json", "md", "html"]
 FORMATS: tuple[Format, ...] = ("table", "json", "md", "html")
 SUMMARY_HEADERS = ("rule", "series", "alerts", "open", "mean duration", "alerts/series/yr")
+GUARD_HEADERS = ("removed by guards",)  # shown when a rule has materiality guards
 SCORE_HEADERS = ("precision", "recall", "mean delay", "median delay")
 EVENT_HEADERS = ("period", "status", "series", "value", "threshold", "receivers")
 
@@ -116,6 +117,8 @@ def summary_json(summary: Summary) -> dict[str, Any]:
         "open": summary.open, "mean_duration": summary.mean_duration,
         "alerts_per_series_year": summary.per_series_year,
     }
+    if summary.removed:
+        out["removed_by_guards"] = dict(summary.removed)
     if summary.score is not None:
         score = summary.score
         out |= {"precision": score.precision, "recall": score.recall, "mean_delay": score.mean_delay,
@@ -141,10 +144,12 @@ def _value(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.1f}"
 
 
-def summary_cells(summary: Summary, scored: bool) -> tuple[str, ...]:
+def summary_cells(summary: Summary, scored: bool, guarded: bool = False) -> tuple[str, ...]:
     """A summary row as every format shows it (the web page's Tune table too)."""
-    cells = (summary.rule, str(summary.series), str(summary.alerts), str(summary.open),
-             _number(summary.mean_duration, 1), _number(summary.per_series_year))
+    cells: tuple[str, ...] = (summary.rule, str(summary.series), str(summary.alerts), str(summary.open),
+                              _number(summary.mean_duration, 1), _number(summary.per_series_year))
+    if guarded:
+        cells += (", ".join(f"{name} {count}" for name, count in summary.removed.items()) or "-",)
     if not scored:
         return cells
     score = summary.score
@@ -171,11 +176,12 @@ def _intro(config: str, window: str, data: str, tolerance: int | None) -> list[B
 
 def backtest_blocks(result: Backtest, charts: Mapping[tuple[str, str], str] | None = None) -> list[Block]:
     scored = result.tolerance is not None
-    headers = SUMMARY_HEADERS + (SCORE_HEADERS if scored else ())
+    guarded = any(s.removed for s in result.summaries)
+    headers = SUMMARY_HEADERS + (GUARD_HEADERS if guarded else ()) + (SCORE_HEADERS if scored else ())
     blocks = _intro(result.config, result.window, result.data, result.tolerance)
     paths = ", ".join(f"{run.rule} ({'/'.join(run.paths) or 'no data'})" for run in result.runs)
     blocks += [Para(f"evaluation: {paths}"), Heading("Summary"),
-               Table(headers, tuple(summary_cells(s, scored) for s in result.summaries))]
+               Table(headers, tuple(summary_cells(s, scored, guarded) for s in result.summaries))]
     for run in result.runs:
         events = [e for e in result.events if e.rule == run.rule]
         blocks.append(Heading(f"Rule {run.rule}"))
@@ -191,8 +197,10 @@ def backtest_blocks(result: Backtest, charts: Mapping[tuple[str, str], str] | No
 
 def sweep_blocks(sweep: Sweep) -> list[Block]:
     scored = sweep.tolerance is not None
-    headers = sweep.paths + SUMMARY_HEADERS + (SCORE_HEADERS if scored else ())
-    rows = tuple(tuple(a.text for a in row.assignments) + summary_cells(row.summary, scored)
+    guarded = any(row.summary.removed for row in sweep.rows)
+    headers = (sweep.paths + SUMMARY_HEADERS + (GUARD_HEADERS if guarded else ())
+               + (SCORE_HEADERS if scored else ()))
+    rows = tuple(tuple(a.text for a in row.assignments) + summary_cells(row.summary, scored, guarded)
                  for row in sweep.rows)
     return [*_intro(sweep.config, sweep.window, sweep.data, sweep.tolerance), Heading("Sweep"),
             Table(headers, rows)]

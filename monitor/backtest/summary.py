@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import csv
 import statistics
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -103,6 +103,7 @@ class Summary:
     durations: tuple[int, ...]  # periods firing per episode; open ones counted to the end
     series_years: float
     score: Score | None
+    removed: Mapping[str, int] = field(default_factory=dict)  # alerts each materiality guard removed
 
     @property
     def mean_duration(self) -> float | None:
@@ -132,7 +133,7 @@ def summarise(run: RuleRun, known: Sequence[KnownEvent] | None = None,
         open_count += 1
     score = None if known is None else _score(fired, spans, known, tolerance)
     return Summary(run.rule, len(spans), sum(map(len, fired.values())), open_count,
-                   tuple(durations), sum(span.years for span in spans.values()), score)
+                   tuple(durations), sum(span.years for span in spans.values()), score, dict(run.removed))
 
 
 def _score(fired: dict[str, list[pd.Period]], spans: dict[str, Span], known: Sequence[KnownEvent],

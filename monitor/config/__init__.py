@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from monitor.config.base import Strict as Strict
     from monitor.config.base import format_duration as format_duration
     from monitor.config.base import parse_duration as parse_duration
+    from monitor.config.hierarchies import Drill as Drill
+    from monitor.config.hierarchies import Hierarchy as Hierarchy
+    from monitor.config.hierarchies import HierarchyKind as HierarchyKind
     from monitor.config.infrastructure import DEFAULT_LISTEN as DEFAULT_LISTEN
     from monitor.config.infrastructure import DetectionConfig as DetectionConfig
     from monitor.config.infrastructure import HttpConfig as HttpConfig
@@ -75,6 +78,7 @@ if TYPE_CHECKING:
 
 _HOMES: dict[str, tuple[str, ...]] = {
     "base": ("Duration", "Interval", "Strict", "format_duration", "parse_duration"),
+    "hierarchies": ("Drill", "Hierarchy", "HierarchyKind"),
     "infrastructure": ("DEFAULT_LISTEN", "DetectionConfig", "HttpConfig", "MetricsConfig", "StoreConfig",
                        "parse_listen"),
     "load": ("LoadedConfig", "load_config", "validate_data"),

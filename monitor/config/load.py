@@ -116,7 +116,7 @@ def _cross_check(data: dict[str, Any], loaded: LoadedYaml) -> list[ConfigProblem
             if isinstance(node, list) else []
 
     names: dict[tuple[str, ...], set[str]] = {}
-    for section in (("sources",), ("rules",), ("notify", "receivers")):
+    for section in (("sources",), ("rules",), ("notify", "receivers"), ("hierarchies",)):
         seen: set[str] = set()
         for index, item in items(*section):
             name = item.get("name")
@@ -152,7 +152,14 @@ def _cross_check(data: dict[str, Any], loaded: LoadedYaml) -> list[ConfigProblem
         if message:
             problem(loc, message)
     sources = names[("sources",)]
+    hierarchies = names[("hierarchies",)]
     for index, rule in items("rules"):
+        drill = rule.get("drill")
+        along = drill.get("along") if isinstance(drill, dict) else drill
+        if isinstance(along, str) and along not in hierarchies:
+            problem(("rules", index, "drill"),
+                    f"unknown hierarchy {along!r}{_did_you_mean(along, hierarchies)}; "
+                    f"known: {', '.join(sorted(hierarchies)) or 'none (declare them under hierarchies)'}")
         select = rule.get("select")
         wanted = select.get("source") if isinstance(select, dict) else None
         for name in [wanted] if isinstance(wanted, str) else wanted if isinstance(wanted, list) else []:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from monitor.config.base import Strict
+from monitor.config.hierarchies import Hierarchy
 from monitor.config.infrastructure import DetectionConfig, HttpConfig, MetricsConfig, StoreConfig
 from monitor.config.notify import Notify
 from monitor.config.rules import Rule
@@ -14,6 +15,7 @@ from monitor.config.sources import SourceConfig
 class Config(Strict):
     sources: list[SourceConfig] = Field(default_factory=list)
     rules: list[Rule] = Field(default_factory=list)
+    hierarchies: list[Hierarchy] = Field(default_factory=list)
     notify: Notify = Notify()
     store: StoreConfig = StoreConfig()
     http: HttpConfig = HttpConfig()

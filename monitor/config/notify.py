@@ -127,6 +127,9 @@ class Route(Strict):
     group_interval: Duration | None = None
     repeat_interval: Duration | None = None
     digest_over: int | None = Field(default=None, ge=1, le=MAX_COUNT)
+    # A child's alert goes into its parent's message when both fire on one release for one
+    # rule (a rule's `drill`); false sends the child's own message as well. Inherited.
+    fold_children: bool | None = None
     continue_: bool = Field(default=False, alias="continue")
     routes: list[Route] = Field(default_factory=list)
 

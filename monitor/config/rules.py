@@ -11,17 +11,21 @@ from pydantic import Field, field_validator, model_validator
 
 from detectors import TRANSFORMS, DetectorConfigError, build_detector, check_transform
 from monitor.config.base import MAX_COUNT, NAME_PATTERN, Strict
+from monitor.config.hierarchies import Drill
 from monitor.config.matching import SelectMatchers
 from monitor.matchers import Matcher, matches_all, parse_matcher
 
 
 class TransformSpec(Strict):
     """What a rule looks at: `level`, `yoy_pct`, `mom_pct`, `diff`, `log`, `ytd_sum`,
-    `from_ytd`, `rolling_sum`/`rolling_mean` (with `window`), `share` (with `parent`)."""
+    `from_ytd`, `rolling_sum`/`rolling_mean` (with `window`), `share` (with `parent`),
+    `mirror_gap` (with `mirror`, and `change` for the gap's change over N periods)."""
 
     kind: str = "level"
     window: int | None = None
     parent: str | dict[str, str] | None = None
+    mirror: str | dict[str, str] | None = None  # mirror_gap: series id -> its mirror's id
+    change: int | None = None  # mirror_gap: the gap's change over this many periods
 
     @field_validator("kind")
     @classmethod
@@ -40,14 +44,19 @@ class TransformSpec(Strict):
 
     def params(self) -> dict[str, Any]:
         """The parameters given, as the transform takes them."""
-        return {k: v for k, v in (("window", self.window), ("parent", self.parent)) if v is not None}
+        return {k: v for k, v in (("window", self.window), ("parent", self.parent), ("mirror", self.mirror),
+                                  ("change", self.change)) if v is not None}
 
 
 Severity = Literal["info", "warning", "critical"]
 
 
 class Rule(Strict):
-    """A selector, a transform, a detector and what the alert carries."""
+    """A selector, a transform, a detector and what the alert carries. `min_level` and
+    `min_change` are materiality guards in the series' unit (detectors/guards.py): a period
+    whose trailing 12-period mean level, or whose absolute change against the comparison
+    period, falls short is not a finding. `drill` names the hierarchy (config `hierarchies`)
+    its alerts on a parent break down along."""
 
     name: str = Field(pattern=NAME_PATTERN)
     select: dict[str, str | list[str]] = Field(default_factory=dict)
@@ -58,6 +67,9 @@ class Rule(Strict):
     for_: int = Field(default=1, alias="for", ge=1, le=MAX_COUNT)
     keep_firing_for: int = Field(default=0, ge=0, le=MAX_COUNT)
     export_metrics: bool = False
+    min_level: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    min_change: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    drill: Drill | None = None
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
 

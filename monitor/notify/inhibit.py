@@ -6,7 +6,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
 
-from monitor.alerts.lifecycle import Alert
+from monitor.alerts.lifecycle import Alert, Status
+from monitor.alerts.notification import Notification
 from monitor.config import InhibitRule
 from monitor.matchers import matches_all, parse_matcher
 from monitor.store.silences import Silence
@@ -18,6 +19,23 @@ class Decision(StrEnum):
     SEND = "sent"
     SILENCED = "silenced"
     INHIBITED = "inhibited"
+    FOLDED = "folded"  # said in the message of its parent along the rule's hierarchy
+
+
+FiringKeys = frozenset[tuple[str, str, str]]  # (rule, series, period) of the firing alerts
+
+
+def firing_keys(firing: Sequence[Alert]) -> FiringKeys:
+    """Built once per drain, so that folding costs a lookup per notification."""
+    return frozenset((a.rule, a.series, a.period) for a in firing if a.status is Status.FIRING)
+
+
+def folded(notification: Notification, firing: FiringKeys) -> bool:
+    """A child's firing alert whose parent series fires for the same rule on the same
+    release (period): the parent's message, with its contributors, says both."""
+    if notification.parent is None or notification.status is not Status.FIRING or notification.reminder:
+        return False
+    return (notification.rule, notification.parent, notification.period) in firing
 
 
 def inhibitors(labels: Mapping[str, str], fingerprint: str, inhibit_rules: Sequence[InhibitRule],

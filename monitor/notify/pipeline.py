@@ -17,7 +17,7 @@ from monitor.notify.alertmanager import AlertmanagerNotifier, system_clock
 from monitor.notify.chart import HistoryFn
 from monitor.notify.console import ConsoleNotifier
 from monitor.notify.grouping import GroupClock, delivered, delivery_keys, last_heard
-from monitor.notify.inhibit import Decision, decide
+from monitor.notify.inhibit import Decision, decide, firing_keys, folded
 from monitor.notify.outage import DeliveryLog
 from monitor.notify.retry import Deferred, Refused
 from monitor.notify.routing import Destination, repeats, route
@@ -123,6 +123,7 @@ class Dispatcher:
         with self._lock:
             at = now()
             firing = list(self._firing())
+            parents = firing_keys(firing)
             self._enqueue_reminders(firing, at)
             entries = self._store.pending_outbox()
             notifications = {entry.id: Notification.from_json(entry.payload) for entry in entries}
@@ -141,6 +142,9 @@ class Dispatcher:
                         continue  # parked: refused for good, until a reload retries it
                     decision = decide(labels, entry.fingerprint, silences, self._notify.inhibit_rules,
                                       firing, at)
+                    if (decision is Decision.SEND and destination.fold_children
+                            and folded(notification, parents)):
+                        decision = Decision.FOLDED
                     if decision is not Decision.SEND:
                         self._store.record_delivery(entry.id, key, at, None, decision.value)
                         self._hook(destination.receiver, notification, decision.value)

@@ -20,6 +20,7 @@ import pandas as pd
 
 from monitor.alerts.notification import Notification
 from monitor.notify.buttons import Controls, control_blocks
+from monitor.notify.contributors import drivers_blocks, drivers_sentence
 from monitor.notify.message import Message, compose, headline
 from monitor.notify.ruleinfo import RuleInfo
 from monitor.notify.wording import period_name, span_name
@@ -50,13 +51,15 @@ def console_line(payload: Notification) -> str:
     """`[FIRING] rule series (severity): sentence` on one line; reminders say so."""
     summary = " ".join(str(payload.summary).split())
     reminder = " (reminder, still firing)" if payload.reminder else ""
+    drivers = drivers_sentence(payload)
     return (f"{status_tag(payload)} {payload.rule} {payload.series} "
-            f"({payload.severity}){reminder}: {summary}")
+            f"({payload.severity}){reminder}: {summary}" + (f" {drivers}" if drivers else ""))
 
 
 def webhook_body(payload: Notification, receiver: str, info: RuleInfo | None = None) -> dict[str, Any]:
     """The generic webhook's JSON: the alert's fields, and `text` worded as in Slack."""
-    text = " ".join(f"{headline(payload, info)}. {payload.summary}".split())
+    drivers = drivers_sentence(payload)
+    text = " ".join(f"{headline(payload, info)}. {payload.summary} {drivers or ''}".split())
     return {"version": "1", "receiver": receiver, "status": payload.status.value, "text": text,
             "alert": payload.to_json()}
 
@@ -196,7 +199,8 @@ def fallback_text(payload: Notification, info: RuleInfo | None = None,
                   history: pd.Series | None = None) -> str:
     """The plain notification line (phones, screen readers): escaped like the blocks."""
     text = f"{compose(payload, info, history).headline}. {payload.summary}"
-    return truncate(escape_mrkdwn(text), MAX_FALLBACK_TEXT)
+    drivers = drivers_sentence(payload)
+    return truncate(escape_mrkdwn(f"{text} {drivers}" if drivers else text), MAX_FALLBACK_TEXT)
 
 
 def alert_blocks(payload: Notification, vintage: datetime | None = None, mention: str | None = None, *,
@@ -211,6 +215,7 @@ def alert_blocks(payload: Notification, vintage: datetime | None = None, mention
         _header(title_of(payload, message.headline)),
         _section(lead + _lead(message)),
         _fields(message),
+        *drivers_blocks(payload, escape_mrkdwn),
         *_run(message),
         *_notes(message),
         *(control_blocks(controls) if controls is not None else []),
@@ -247,6 +252,7 @@ def thread_blocks(payload: Notification, vintage: datetime | None = None, *, inf
     blocks = [_section(lead + escape_mrkdwn(payload.summary))]
     if not payload.resolved:
         blocks.append(_fields(message))
+        blocks.extend(drivers_blocks(payload, escape_mrkdwn))
         blocks.extend(_run(message))
     blocks.append(context_line(message))
     return fit_blocks(blocks)

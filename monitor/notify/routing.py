@@ -31,6 +31,7 @@ class Destination:
     group_interval: timedelta | None = None
     group_by_all: bool = False
     path: tuple[int, ...] = ()
+    fold_children: bool = True  # a child's alert said in its parent's message (see inhibit.folded)
 
     @property
     def node(self) -> str:
@@ -97,6 +98,7 @@ def _inherit(node: Route, parent: Destination, path: tuple[int, ...]) -> Destina
         group_interval=node.group_interval if node.group_interval is not None else parent.group_interval,
         repeat_interval=node.repeat_interval if node.repeat_interval is not None else parent.repeat_interval,
         digest_over=node.digest_over or parent.digest_over,
+        fold_children=node.fold_children if node.fold_children is not None else parent.fold_children,
     )
 
 

@@ -86,8 +86,10 @@ def test_short_panel_has_no_yoy(make_panel: PanelFactory) -> None:
 
 
 def _apply(name: str, panel: pd.DataFrame) -> pd.DataFrame:
-    """Apply a transform, giving `share` the panel's first column as parent."""
-    params = {"parent": str(panel.columns[0])} if name == "share" else {}
+    """Apply a transform, giving `share` the panel's first column as parent and `mirror_gap`
+    as mirror."""
+    params = {"parent": str(panel.columns[0])} if name == "share" else \
+        {"mirror": str(panel.columns[0])} if name == "mirror_gap" else {}
     return apply_transform(name, panel, **params)
 
 
@@ -95,7 +97,7 @@ def test_empty_panel() -> None:
     panel = pd.DataFrame({"a": pd.Series([], dtype=float)}, index=pd.PeriodIndex([], freq="M"))
     for name, transform in TRANSFORMS.items():
         assert _apply(name, panel).shape == (0, 1)
-        if name != "share":
+        if name not in ("share", "mirror_gap"):
             assert transform(panel).shape == (0, 1)
 
 
@@ -126,7 +128,7 @@ def test_level_is_a_new_frame_with_the_same_values(make_panel: PanelFactory) -> 
 def test_registry_names() -> None:
     assert set(TRANSFORMS) == {
         "level", "diff", "mom_pct", "yoy_pct", "log", "rolling_sum", "rolling_mean",
-        "ytd_sum", "from_ytd", "share",
+        "ytd_sum", "from_ytd", "share", "mirror_gap",
     }  # fmt: skip
     with pytest.raises(TypeError):
         TRANSFORMS["cube"] = level  # type: ignore[index]
@@ -137,7 +139,7 @@ def test_unknown_transform_names_the_known_ones(make_panel: PanelFactory) -> Non
     with pytest.raises(UnknownTransformError) as caught:
         apply_transform("pct", panel)
     assert str(caught.value) == (
-        "unknown transform 'pct'; known transforms: diff, from_ytd, level, log, mom_pct, "
+        "unknown transform 'pct'; known transforms: diff, from_ytd, level, log, mirror_gap, mom_pct, "
         "rolling_mean, rolling_sum, share, yoy_pct, ytd_sum"
     )
     assert isinstance(caught.value, KeyError)
@@ -514,6 +516,7 @@ def test_value_kinds() -> None:
         "from_ytd": "level",
         "level": "level",
         "log": "level",
+        "mirror_gap": "change",
         "mom_pct": "percent_change",
         "rolling_mean": "level",
         "rolling_sum": "level",

@@ -56,6 +56,7 @@ def test_table_output_summarises_each_rule(rc_config: Path, capsys: pytest.Captu
     # 3 alerts over 2 series x 3 years; exports 2015-03..05 (3) and 2015-11..2016-02 (4),
     # imports 2015-03..2016-04 (14): mean 7.0 periods.
     assert row.split() == ["decline", "2", "3", "0", "7.0", "0.50"]
+    assert "removed by guards" not in out  # no rule has guards
     assert "window: 2014-01 to 2016-12" in lines
     assert not any(line.startswith("sharp ") for line in lines)
 
@@ -72,6 +73,30 @@ def test_a_sweep_gives_one_row_per_value_and_looser_thresholds_fire_more(
     alerts = [row["alerts"] for row in rows]
     assert alerts == sorted(alerts) and alerts[0] < alerts[-1]
     assert rows[2]["alerts"] == 5  # the configured -20: as the plain backtest says
+
+
+def test_a_sweep_of_a_guard_reports_the_alerts_it_removed(
+        rc_config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # million USD: Russia-China flows run at a few thousand a month, a 20% fall at several hundred
+    code, out, _ = run(["--config", str(rc_config), *WINDOW, "--format", "json",
+                        "--set", "rules.sharp.min_change=0,400,800,5000"], capsys)
+    assert code == 0
+    rows = json.loads(out)
+    assert [row["set"]["rules.sharp.min_change"] for row in rows] == [0, 400, 800, 5000]
+    unguarded = 5  # the plain backtest's alerts of `sharp` (see the threshold sweep)
+    for row in rows:
+        assert row["alerts"] + row["removed_by_guards"]["min_change"] == unguarded
+    alerts = [row["alerts"] for row in rows]
+    assert alerts[0] == unguarded and alerts[-1] == 0  # no monthly change reaches 5 bn
+    assert alerts == sorted(alerts, reverse=True) and len(set(alerts)) > 2
+
+
+def test_both_guards_are_accounted_in_the_table(rc_config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["--config", str(rc_config), *WINDOW, "--rule", "sharp",
+                        "--set", "rules.sharp.min_level=3000", "--set", "rules.sharp.min_change=400"], capsys)
+    assert code == 0
+    row = next(line for line in out.splitlines() if line.lstrip().startswith("3000"))
+    assert "min_level" in row and "min_change" in row and "all" in row
 
 
 def test_several_sets_sweep_every_combination(rc_config: Path, capsys: pytest.CaptureFixture[str]) -> None:

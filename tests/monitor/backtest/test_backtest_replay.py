@@ -61,7 +61,7 @@ def test_the_one_pass_path_equals_evaluating_every_step_on_the_demo_data() -> No
     loaded = load_config(REPO / "config" / "tradewatch.yaml")
     history = load_history(loaded, "fetch", FETCHED_AT)
     window = Window("2012-01", None)  # the 2014-2016 and 2022 falls, and the years between
-    ids = sorted(history.infos)  # every demo series is monthly and both rules select all four
+    ids = sorted(history.infos)  # every demo series is monthly
     timeline = build_timeline(history.of(ids), ids, "M", window)
     assert timeline is not None and timeline.simple
     flagged = 0
@@ -73,8 +73,10 @@ def test_the_one_pass_path_equals_evaluating_every_step_on_the_demo_data() -> No
         flagged += sum(e.finding is not None for _, evaluations in fast for e in evaluations)
     assert flagged > 50
     runs = run_rules(Runtime.build(loaded).rules, history, window, loaded.config.notify.route, "fast")
-    assert [run.paths for run in runs] == [("fast",), ("fast",)]
-    assert {e.series for e in sort_events(runs)} == set(ids)
+    assert [run.paths for run in runs] == [("fast",)] * len(runs)
+    alerted = {e.series for e in sort_events(runs)}
+    assert alerted <= set(ids) and {"rus-chn/import/total", "rus-chn/export/total", "eu27-rus/export/total",
+                                    "deu-rus/export/total"} <= alerted
 
 
 def test_causal_detectors_take_the_one_pass_path_others_replay_step_by_step(rc_config: Path) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from detectors.contributions import Child, Missing, breakdown
 from monitor.alerts.lifecycle import Status
 from monitor.alerts.notification import Notification
 from monitor.notify import render
@@ -48,6 +50,20 @@ DIGEST = [payload(series=f"chn-rus/export/{code}", labels={**EXPORTS, "commodity
                   period="2025-08", since="2025-07", summary=f"HS {code} fell.")
           for code, v in (("8703", -16.4), ("8458", -42.0), ("27", -8.0), ("8471", 12.0))]
 GROUP = {"alertname": "yoy_consecutive_decline"}
+EU = {"reporter": "EU27", "partner": "RUS", "flow": "export", "commodity": "TOTAL", "unit": "EUR",
+      "source": "eurostat"}
+# Eurostat Comext, exports to Russia, EUR: March 2022 and March 2021 (Malta left out as missing)
+MEMBERS = {"DEU": (997260525, 2490504643), "NLD": (222836811, 672941960), "ITA": (350153362, 712633687),
+           "POL": (333422022, 683903201), "FRA": (195928734, 487702651), "CZE": (85403215, 360632953),
+           "LVA": (174488939, 158786080)}
+EU_DRIVERS = breakdown("reporter", "2022-03", "2021-03", 3862268233 - 8017059813,
+                       [Child(f"{c.lower()}-rus/export/total", {**EU, "reporter": c}, now, then)
+                        for c, (now, then) in MEMBERS.items()], [Missing("MLT")])
+EU_FIRING = replace(payload(rule="yoy_sharp_fall", series="eu27-rus/export/total", labels=EU,
+                            period="2022-03",
+                            since="2022-03", value=-51.8, reference=-20.0, severity="critical",
+                            summary="The EU's exports to Russia fell 51.8% YoY in 2022-03, below -20%."),
+                    drivers=EU_DRIVERS)
 
 
 def message(blocks: list[dict[str, Any]], text: str) -> dict[str, Any]:
@@ -107,6 +123,10 @@ CASES: dict[str, Callable[[pd.Series], dict[str, Any]]] = {
     "escaped_data_firing": lambda h: firing(payload(
         series="x&y/<!channel>", labels={"reporter": "RUS", "flow": "import", "source": "<!here> & co",
         "unit": "<@U0ADMIN>"}, summary="Imports <!channel> fell; see <http://evil.example|click>"), RULE, h),
+    "eu_contributors_firing": lambda h: firing(EU_FIRING, THRESHOLD, None),  # type: ignore[arg-type]
+    "eu_contributors_reminder": lambda h: message(
+        render.thread_blocks(EU_FIRING.reminding("desk"), VINTAGE, info=THRESHOLD),
+        render.fallback_text(EU_FIRING.reminding("desk"), THRESHOLD)),
     "digest": lambda h: message(render.digest_blocks(DIGEST, GROUP, 3, VINTAGE, rules={RULE.name: RULE}),
                                 render.digest_text(DIGEST, GROUP)),
 }

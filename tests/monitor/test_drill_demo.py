@@ -1,0 +1,120 @@
+"""Who drove the EU's fall in exports to Russia in March 2022, from the real Eurostat data:
+the daemon's console message and `tradewatch alerts --format json` list the member states
+that made most of the fall, and their changes plus the rest add up to the EU27's change."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from monitor.cli import main
+
+DEMO = Path(__file__).resolve().parents[2] / "monitor" / "demo" / \
+    "eurostat_comext_eu_exports_to_russia_monthly_2019_2024.csv"
+MEMBERS = ["AUT", "BEL", "BGR", "HRV", "CYP", "CZE", "DNK", "EST", "FIN", "FRA", "DEU", "GRC", "HUN",
+           "IRL", "ITA", "LVA", "LTU", "LUX", "MLT", "NLD", "POL", "PRT", "ROU", "SVK", "SVN", "ESP", "SWE"]
+CONFIG = """
+store: {{path: tw.db}}
+sources:
+  - name: eu
+    kind: file
+    path: demo://eurostat_comext_eu_exports_to_russia_monthly_2019_2024.csv
+    frequency: M
+    period_column: period
+    value_column: value_eur
+    label_columns: {{reporter: reporter, partner: partner, flow: flow}}
+    labels: {{commodity: TOTAL, unit: EUR}}
+    include: {{reporter: [EU27, {members}]}}
+    replay: {{start: 2022-03, every: 5s}}
+hierarchies:
+  - name: eu_members
+    label: reporter
+    groups: {{EU27: [{members}]}}
+rules:
+  - name: yoy_sharp_fall
+    transform: {{kind: yoy_pct}}
+    detector: {{kind: threshold, direction: below, threshold: -20.0}}
+    severity: critical
+    min_level: {min_level}
+    drill: {{along: eu_members, top: 5}}
+notify:
+  receivers: [{{name: console, console: {{}}}}]
+  route: {{receiver: console, group_wait: 0s, fold_children: {fold}}}
+"""
+
+
+def _expected() -> dict[str, float]:
+    """Each member's and the EU27's change, March 2022 against March 2021, from the file."""
+    names = {"Austria": "AUT", "Belgium": "BEL", "Bulgaria": "BGR", "Croatia": "HRV", "Cyprus": "CYP",
+             "Czechia": "CZE", "Denmark": "DNK", "Estonia": "EST", "Finland": "FIN", "France": "FRA",
+             "Germany": "DEU", "Greece": "GRC", "Hungary": "HUN", "Ireland": "IRL", "Italy": "ITA",
+             "Latvia": "LVA", "Lithuania": "LTU", "Luxembourg": "LUX", "Malta": "MLT", "Netherlands": "NLD",
+             "Poland": "POL", "Portugal": "PRT", "Romania": "ROU", "Slovakia": "SVK", "Slovenia": "SVN",
+             "Spain": "ESP", "Sweden": "SWE", "European Union - 27 countries": "EU27"}
+    values: dict[tuple[str, str], float] = {}
+    with DEMO.open() as handle:
+        for row in csv.DictReader(handle):
+            if row["reporter"] in names and row["period"] in ("2021-03", "2022-03"):
+                values[(names[row["reporter"]], row["period"])] = float(row["value_eur"])
+    return {code: values[(code, "2022-03")] - values[(code, "2021-03")] for code in set(names.values())}
+
+
+@pytest.fixture
+def run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, str]:
+    path = tmp_path / "tradewatch.yaml"
+    # a member must export 100 million a month on average to be watched on its own
+    path.write_text(CONFIG.format(members=", ".join(MEMBERS), min_level=100e6, fold="true"))
+    assert main(["once", "--config", str(path), "--log-level", "error"]) == 0
+    return path, capsys.readouterr().out
+
+
+def test_the_eu27_alert_lists_the_members_that_made_the_fall(run: tuple[Path, str],
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    path, _ = run
+    assert main(["alerts", "--config", str(path), "--format", "json"]) == 0
+    rows = {row["series"]: row for row in json.loads(capsys.readouterr().out)}
+    eu = rows["eu27-rus/export/total"]
+    expected = _expected()
+    ranked = sorted((code for code in MEMBERS), key=lambda code: expected[code])  # largest falls first
+    contributors = eu["contributors"]
+    assert [c["labels"]["reporter"] for c in contributors] == ranked[:5]
+    assert ranked[:5] == ["DEU", "NLD", "ITA", "POL", "FRA"]  # -1.49 bn, -450, -362, -350, -292 m
+    for c in contributors:
+        code = c["labels"]["reporter"]
+        assert c["change"] == pytest.approx(expected[code])
+        assert c["share"] == pytest.approx(expected[code] / expected["EU27"] * 100)
+    summary = eu["contributors_summary"]
+    assert summary["period"] == "2022-03" and summary["compared_with"] == "2021-03"
+    assert summary["rest_count"] == 22 and summary["missing"] == []
+    assert summary["parent_change"] == pytest.approx(expected["EU27"])
+    total = sum(c["change"] for c in contributors) + summary["rest_change"]
+    assert total == pytest.approx(summary["parent_change"], abs=1.0)  # within rounding: EUR 1
+    assert abs(summary["unattributed"]) < 1.0
+
+
+def _fired(out: str) -> dict[str, str]:
+    return {line.split()[2]: line for line in out.splitlines() if line.startswith("[FIRING]")}
+
+
+def test_one_message_says_the_parent_and_its_children(run: tuple[Path, str]) -> None:
+    _, out = run
+    fired = _fired(out)
+    assert list(fired) == ["eu27-rus/export/total"]  # Germany and the others fired too: folded in
+    assert "Driven by Germany -€ 1.5 bn (-60%, 36% of the change), the Netherlands -€ 450 m" in fired[
+        "eu27-rus/export/total"]
+
+
+def test_a_route_may_send_each_child_and_the_guard_keeps_small_members_quiet(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "tradewatch.yaml"
+    path.write_text(CONFIG.format(members=", ".join(MEMBERS), min_level=100e6, fold="false"))
+    assert main(["once", "--config", str(path), "--log-level", "error"]) == 0
+    fired = _fired(capsys.readouterr().out)
+    expected = _expected()
+    assert {"eu27-rus/export/total", "deu-rus/export/total", "fra-rus/export/total"} <= set(fired)
+    # Malta (EUR 5,074 in March 2022) fell 99.7% but averages far below the guard's level
+    assert "mlt-rus/export/total" not in fired and expected["MLT"] < 0
+    assert "Driven by" not in fired["deu-rus/export/total"]  # a member has no children
