@@ -1,4 +1,4 @@
-"""The HTTP endpoint: /metrics, /-/healthy, /-/ready and the JSON API under /api/v1/."""
+"""The HTTP endpoint: /metrics, /-/healthy, /-/ready, /-/leader and the JSON API under /api/v1/."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ Probe = Callable[[], tuple[bool, str]]
 
 def build_app(metrics_app: Callable[..., Iterable[bytes]], healthy: Probe, ready: Probe,
               api: Api | None = None, reload: Probe | None = None,
-              api_token: str | None = None) -> Callable[..., Iterable[bytes]]:
+              api_token: str | None = None, leader: Probe | None = None) -> Callable[..., Iterable[bytes]]:
     """Read-only routes are open; anything that changes state needs `Authorization: Bearer
     <token>` and is disabled when no token is configured. `metrics_app` serves /metrics."""
 
@@ -62,8 +62,10 @@ def build_app(metrics_app: Callable[..., Iterable[bytes]], healthy: Probe, ready
             ok, message = reload()
             return _json(start_response, 200 if ok else 400,
                          {"status": "success" if ok else "error", "message": message})
-        if path in ("/-/healthy", "/-/ready"):
-            ok, message = (healthy if path == "/-/healthy" else ready)()
+        if path in ("/-/healthy", "/-/ready") or (path == "/-/leader" and leader is not None):
+            probe = {"/-/healthy": healthy, "/-/ready": ready}.get(path, leader)
+            assert probe is not None
+            ok, message = probe()
             status = "200 OK" if ok else "503 Service Unavailable"
             start_response(status, [("Content-Type", "text/plain; charset=utf-8")])
             return [(message + "\n").encode()]

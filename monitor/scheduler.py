@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
@@ -70,6 +70,12 @@ class SourceScheduler:
         """Stop polling a source (a cycle in flight finishes)."""
         with contextlib.suppress(JobLookupError):
             self._scheduler.remove_job(f"source:{name}")
+
+    def run_all_now(self) -> None:
+        """Every job runs now, then keeps its trigger (a replica that just took over)."""
+        now = datetime.now(UTC)
+        for job in self._scheduler.get_jobs():
+            job.modify(next_run_time=now)
 
     def start(self) -> None:
         self._scheduler.start()

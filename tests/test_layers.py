@@ -22,7 +22,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
               "monitor.backtest", "monitor.logs", "monitor.failures", "monitor.detect_input",
               "monitor.cli_parser", "monitor.alerts_command", "monitor.check_command")),
     ("engine", ("monitor.engine", "monitor.runtime", "monitor.evaluation", "monitor.executor",
-                "monitor.scheduler")),
+                "monitor.scheduler", "monitor.replica")),
     ("sources | notify", ("monitor.sources", "monitor.notify")),
     ("alerts", ("monitor.alerts",)),
     ("store", ("monitor.store",)),

@@ -97,3 +97,11 @@ receiver_state = sa.Table(
     sa.Column("progress", sa.String, nullable=False),
     sa.Column("parent", sa.Text, nullable=False),
 )
+lease = sa.Table(  # the active replica's lease (monitor/store/lease.py): one row, `name` "active"
+    "lease", metadata,
+    sa.Column("name", sa.String, primary_key=True),
+    sa.Column("holder", sa.String, nullable=False),
+    sa.Column("epoch", sa.Integer, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),  # unix seconds by the database's clock
+    sa.Column("renewed_at", sa.Float, nullable=False),
+)
