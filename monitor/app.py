@@ -226,6 +226,7 @@ class App:
     def _taking_over(self, epoch: int) -> None:
         """Before acting: the alerts as the previous holder left them, a fresh health window."""
         self.book.reload()
+        self.engine.evaluate_everything_next(self.runtime.sources)
         with self._progress_lock:
             self._progress = _Progress(started_at=self._clock(), polled=set())
 
