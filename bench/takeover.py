@@ -60,7 +60,8 @@ def main() -> int:
         with FakeSlack(latency=0.02) as slack, (work / "replicas.log").open("a") as log:
             outcome = ha_scenario.run(
                 server.create_database(), work, slack, log, args.kills, args.takeover, random.Random(seed),
-                os.environ, progress=lambda line: print(f"{time.monotonic() - began:7.1f}s {line}", flush=True))
+                os.environ, progress=lambda line: print(f"{time.monotonic() - began:7.1f}s {line}",
+                                                        flush=True))
             counts = ha_scenario.exactly_once(slack, outcome.expected)
     finally:
         server.stop()
@@ -77,8 +78,9 @@ def main() -> int:
                           ("months without", [x for x in outcome.latencies if not x[1]])):
         latencies = [seconds for seconds, _ in chosen]
         if latencies:
-            print(f"publication to Slack s, {label} ({len(latencies)} episodes): p50 {quantile(latencies, 0.5):.2f}"
-                  f"  p90 {quantile(latencies, 0.9):.2f}  max {max(latencies):.2f}")
+            print(f"publication to Slack s, {label} ({len(latencies)} episodes): "
+                  f"p50 {quantile(latencies, 0.5):.2f}  p90 {quantile(latencies, 0.9):.2f}  "
+                  f"max {max(latencies):.2f}")
     shutil.rmtree(work, ignore_errors=True)
     return 0
 

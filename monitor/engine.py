@@ -288,7 +288,8 @@ class Engine:
         if unevaluated:
             rest = self._store.series(unevaluated)
             self._settle(rest.keys())
-            evaluations += self._evaluate(runtime, [r for r in rules if not r.needs(Needs.PREVIOUS)], rest, {})
+            current = [r for r in rules if not r.needs(Needs.PREVIOUS)]
+            evaluations += self._evaluate(runtime, current, rest, {})
         stages["evaluate"] = time.monotonic() - evaluated
         return (len(ingest.changed), ingest.new_observations, len(evaluations)), evaluations
 

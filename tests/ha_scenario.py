@@ -36,7 +36,7 @@ sources:
     labels: {{commodity: TOTAL, unit: USD_M}}
     schedule: {{every: 1s}}
 rules:
-  - name: %s
+  - name: {rule}
     transform: {{kind: yoy_pct}}
     detector: {{kind: threshold, direction: below, threshold: -20}}
     severity: critical
@@ -47,7 +47,7 @@ notify:
   route:
     receiver: desk
     digest_over: 1000
-""" % RULE
+"""
 
 
 class Publisher:
@@ -58,7 +58,7 @@ class Publisher:
         publisher = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_GET(self) -> None:
                 body = publisher.body
                 self.send_response(200)
                 self.send_header("Content-Type", "text/csv")
@@ -111,13 +111,14 @@ def settled(slack: FakeSlack, active: Daemon, expected: Expected) -> bool:
 
 
 def run(store_url: str, workdir: Path, slack: FakeSlack, log: TextIO, kills: int, takeover: str,
-        rng: random.Random, env: Mapping[str, str], progress: Callable[[str], None] = lambda _: None) -> Outcome:
+        rng: random.Random, env: Mapping[str, str],
+        progress: Callable[[str], None] = lambda _: None) -> Outcome:
     """The scenario: a month published, a random moment later the active replica killed, the
     takeover timed, the dead one restarted; the month delivered before the next. Months past
     the kills are published without kills, so the last takeover's deliveries are checked too."""
     publisher = Publisher()
     config = workdir / "tradewatch.yaml"
-    config.write_text(CONFIG.format(url=store_url, takeover=takeover, source=publisher.url))
+    config.write_text(CONFIG.format(url=store_url, takeover=takeover, source=publisher.url, rule=RULE))
     env = {**env, "SLACK_BOT_TOKEN": slack.token, "SLACK_API_URL": slack.api_url}
     outcome = Outcome()
     started: list[Daemon] = []
@@ -203,8 +204,8 @@ def exactly_once(slack: FakeSlack, expected: Expected) -> dict[str, int]:
     its parent edited; nothing else was posted. Returns the counts."""
     found = parents(slack)
     replies = resolutions(slack)
-    assert set(found) == expected.started, (
-        f"missing {sorted(expected.started - set(found))}, unexpected {sorted(set(found) - expected.started)}")
+    missing, unexpected = sorted(expected.started - set(found)), sorted(set(found) - expected.started)
+    assert not missing and not unexpected, f"missing {missing}, unexpected {unexpected}"
     for episode, messages in found.items():
         assert len(messages) == 1, f"{len(messages)} parents for {episode}"
         [parent] = messages

@@ -19,7 +19,8 @@ import pytest
 from tests import ha_scenario
 from tests.fakes.slack_server import FakeSlack
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+pytestmark = [pytest.mark.slow, pytest.mark.postgres,
+              pytest.mark.timeout(1800)]  # about 20 s a kill on a loaded 2-core machine
 
 TAKEOVER_WITHIN = 6.0  # seconds: a lease of 4 s, renewed (or tried by a standby) every second
 
@@ -31,12 +32,13 @@ def test_sigkilled_active_replica_is_replaced_in_time_and_every_episode_is_poste
     log_path = tmp_path / "replicas.log"
     with FakeSlack(latency=0.02) as slack, log_path.open("a") as log:
         try:
-            outcome = ha_scenario.run(postgres_database(), tmp_path, slack, log, kills, f"{TAKEOVER_WITHIN:g}s",
-                                      random.Random(seed), os.environ)
+            outcome = ha_scenario.run(postgres_database(), tmp_path, slack, log, kills,
+                                      f"{TAKEOVER_WITHIN:g}s", random.Random(seed), os.environ)
             counts = ha_scenario.exactly_once(slack, outcome.expected)
         except AssertionError as exc:
             log.flush()
-            raise AssertionError(f"{exc} (seed {seed}); replicas' log:\n{log_path.read_text()[-6000:]}") from None
+            tail = log_path.read_text()[-6000:]
+            raise AssertionError(f"{exc} (seed {seed}); replicas' log:\n{tail}") from None
     print(f"ha seed={seed} kills={outcome.kills} while_delivering={outcome.while_delivering} "
           f"takeover_max={max(outcome.takeovers):.2f}s " + " ".join(f"{k}={v}" for k, v in counts.items()))
     assert outcome.kills == kills and len(outcome.takeovers) == kills
