@@ -93,6 +93,18 @@ def is_leader(daemon: Daemon) -> bool:
         return False
 
 
+def check_probes(active: Daemon, standby: Daemon) -> None:
+    """The standby is live and ready, says who is active, and exports itself as not leading."""
+    base = standby.metrics_url.removesuffix("/metrics")
+    ready = httpx.get(f"{base}/-/ready", timeout=5)
+    assert ready.status_code == 200 and ready.text.startswith("standby:"), ready.text
+    assert httpx.get(f"{base}/-/healthy", timeout=5).status_code == 200
+    assert httpx.get(f"{base}/-/leader", timeout=5).status_code == 503
+    for daemon, leading in ((active, "1.0"), (standby, "0.0")):
+        text = httpx.get(daemon.metrics_url, timeout=5).text
+        assert f"\ntradewatch_leader {leading}\n" in text and "\ntradewatch_lease_epoch 1.0\n" in text
+
+
 @dataclass
 class Outcome:
     """What a run measured: takeover seconds (SIGKILL to the other replica reporting itself
@@ -135,6 +147,7 @@ def run(store_url: str, workdir: Path, slack: FakeSlack, log: TextIO, kills: int
         wait_until(lambda: is_leader(replicas[0]), 60, "the first replica active")
         replicas.append(Daemon(config, env, log))
         started.append(replicas[1])
+        check_probes(*replicas)
         for index, month in enumerate(months):
             if index:
                 published = publisher.publish(month)
