@@ -5,7 +5,10 @@ from __future__ import annotations
 import gc
 import hashlib
 import logging
+import os
+import socket
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -35,6 +38,7 @@ from monitor.metrics import Metrics, SeriesExport, StateCollector, build_registr
 from monitor.notify.outage import DeliveryLog
 from monitor.notify.pipeline import Dispatcher
 from monitor.notify.slack_actions import SlackActions
+from monitor.replica import Replica, Role
 from monitor.runtime import NotifierServices, Runtime
 from monitor.scheduler import SourceScheduler, SourceTiming, release_due, source_timings
 from monitor.slack_events import SocketMode, from_env
@@ -137,6 +141,8 @@ class App:
         self._stopping = threading.Event()
         self._seen_config_digest = loaded.sha256
         self.metrics.config_loaded(loaded.sha256, clock())
+        self.replica: Replica | None = None  # the lease loop (`start`, `hold_lease`)
+        self.metrics.watch_lease(self.leading, lambda: self.replica.status().epoch if self.replica else 0)
 
     def _series_export(self) -> SeriesExport:
         config = self.runtime.loaded.config
@@ -152,7 +158,8 @@ class App:
     def _dispatcher(self, runtime: Runtime) -> Dispatcher:
         return Dispatcher(self.store, runtime.loaded.config.notify, runtime.notifiers,
                           on_delivery=self.metrics.delivery,
-                          firing=lambda: self.book.alerts([Status.FIRING]), delivery_log=self._delivery_log)
+                          firing=lambda: self.book.alerts([Status.FIRING]), delivery_log=self._delivery_log,
+                          acting=self.acting)
 
     # -- cycles -------------------------------------------------------------------------
     def run_source(self, name: str, fetched: Fetched | None = None) -> CycleResult:
@@ -202,8 +209,50 @@ class App:
         """The WSGI app behind /metrics (large gauge families rendered directly)."""
         return metrics_app(self._base_registry, self._state.tables)
 
+    # -- replicas -------------------------------------------------------------------------
+    def acting(self) -> bool:
+        """Whether this process may poll, alert and deliver: no lease loop (a test's App), or
+        it is the active replica."""
+        return self.replica is None or self.replica.active()
+
+    def leading(self) -> bool:
+        return self.replica is not None and self.replica.active()
+
+    def hold_lease(self) -> bool:
+        """Start the lease loop (its first try answers before this returns); whether this
+        process is the active replica. On SQLite the lock file proves it is alone, so it
+        takes the lease at once; on PostgreSQL once the lease is free or has run out."""
+        ha = self.runtime.loaded.config.ha
+        name = ha.replica or f"{socket.gethostname()}:{os.getpid()}"
+        lease = self.store.elect(name, ha.lease_seconds)
+        self.replica = Replica(lease, ha.renew_seconds, on_active=self._taking_over,
+                               on_standby=lambda: None, on_tick=self._standing_by, on_acting=self._acting_now,
+                               force=self.store.engine.dialect.name == "sqlite")
+        self.replica.start()
+        return self.replica.active()
+
+    def _taking_over(self, epoch: int) -> None:
+        """Before acting: the alerts as the previous holder left them, a fresh health window."""
+        self.book.reload()
+        self.engine.evaluate_everything_next(self.runtime.sources)
+        with self._progress_lock:
+            self._progress = _Progress(started_at=self._clock(), polled=set())
+
+    def _acting_now(self) -> None:
+        """Just became active: resolve the alerts of rules this config no longer has, then
+        poll every source and deliver what is owed now, as a start does."""
+        gone = sorted({a.rule for a in self.book.alerts()} - {r.name for r in self.runtime.rules})
+        self.engine.retire_rules(gone, self.runtime, self._clock)
+        if self._scheduler is not None:
+            self._scheduler.run_all_now()
+
+    def _standing_by(self) -> None:
+        """A standby shows the active replica's alerts (API, metrics)."""
+        self.book.reload()
+
     def start(self) -> str:
-        """Serve HTTP and schedule every source; returns the metrics URL."""
+        """Serve HTTP, take the lease or stand by, and schedule every source (a standby's
+        jobs skip until it is active); returns the metrics URL."""
         host, port = parse_listen(self._listen)
         api = Api(self.store, self.book, self._clock)
         clicks = SlackActions(self.store, lambda: self.runtime.notifiers,
@@ -211,7 +260,7 @@ class App:
         slack_events, self._socket_mode = from_env(self._services.env, clicks)
         ui = Ui(self.store, self.book, lambda: self.runtime.loaded, self._clock)
         app = build_app(self.metrics_endpoint(), self.healthy, self.ready, api, reload=self.reload,
-                        api_token=self._api_token, slack_events=slack_events, ui=ui)
+                        api_token=self._api_token, leader=self.leader, slack_events=slack_events, ui=ui)
         self._http = serve(host, port, app, self._web, self._api_token)
         self._http.start()
         if self._socket_mode is not None:
@@ -228,13 +277,17 @@ class App:
         scheduler.add("outbox", lambda _name: self._safe_drain(), DRAIN_INTERVAL, None, job_id="outbox")
         scheduler.add("config", lambda _name: self._reload_if_changed(), CONFIG_WATCH_INTERVAL, None,
                       job_id="config-watch")
-        scheduler.start()
         self._scheduler = scheduler
+        if self.replica is None:
+            self.hold_lease()
+        scheduler.start()
         bound_host, bound_port = self._http.address
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host
         return f"{scheme(self._web)}://{shown}:{bound_port}/metrics"
 
     def _safe_run(self, name: str) -> None:
+        if not self.acting():
+            return
         try:
             self.run_source(name)
         except Exception:  # the scheduler thread must survive anything a cycle does
@@ -243,13 +296,15 @@ class App:
     def _release_poll(self, name: str) -> None:
         """Poll more often around a source's due date, until the expected period arrives."""
         source = next((s for s in self.runtime.loaded.config.sources if s.name == name), None)
-        if source is None or source.release is None:
+        if source is None or source.release is None or not self.acting():
             return
         newest = self.store.newest_period(name)
         if in_release_window(newest, source.frequency, source.release, self._clock()):
             self._safe_run(name)
 
     def _safe_drain(self) -> None:
+        if not self.acting():
+            return
         try:
             self.drain()
         except Exception:
@@ -260,6 +315,8 @@ class App:
         self._stopping.set()
         if self._scheduler is not None:
             self._scheduler.shutdown()
+        if self.replica is not None:
+            self.replica.stop()  # the lease given up: a standby takes over at its next try
         if self._http is not None:
             self._http.stop()
         if self._socket_mode is not None:
@@ -288,11 +345,12 @@ class App:
                 return False, "stopping"
             self._seen_config_digest = loaded.sha256
             self.runtime = runtime
-            unparked = self.store.unpark()  # the new config may have fixed what a receiver refused
-            if unparked:
-                log.info("config reload retries parked deliveries count=%d", unparked)
             removed = sorted({r.name for r in old.rules} - {r.name for r in runtime.rules})
-            self.engine.retire_rules(removed, runtime, self._clock)
+            if self.acting():  # a standby leaves both to the active replica
+                unparked = self.store.unpark()  # the new config may have fixed what a receiver refused
+                if unparked:
+                    log.info("config reload retries parked deliveries count=%d", unparked)
+                self.engine.retire_rules(removed, runtime, self._clock)
             if self._scheduler is not None:
                 self._reschedule(old, runtime, now)
             self.metrics.config_loaded(loaded.sha256, now)
@@ -343,7 +401,15 @@ class App:
 
     # -- health -------------------------------------------------------------------------
     def healthy(self) -> tuple[bool, str]:
-        """Liveness means recent progress: a cycle completed within the expected window."""
+        """Liveness means recent progress: a cycle completed within the expected window; for
+        a standby, its lease loop trying (whether or not the database answers)."""
+        status = self.replica.status() if self.replica is not None else None
+        if status is not None and status.role is not Role.ACTIVE:
+            silent = time.monotonic() - status.ticked
+            limit = self.runtime.loaded.config.ha.takeover_within.total_seconds()
+            if silent > limit:
+                return False, f"the lease loop has not run for {silent:.0f}s"
+            return True, f"ok ({status.role.value})"
         window = self._health_window()
         with self._progress_lock:
             last = self._progress.last_cycle_at or self._progress.started_at
@@ -353,12 +419,27 @@ class App:
         return True, "ok"
 
     def ready(self) -> tuple[bool, str]:
+        """Ready to serve: a standby is (it answers /metrics and the API, and takes over when
+        needed); the active replica once every source was polled."""
+        status = self.replica.status() if self.replica is not None else None
+        if status is not None and status.role is Role.STARTING:
+            return False, "starting: the store's lease not tried yet"
+        if status is not None and status.role is Role.STANDBY:
+            return True, f"standby: {status.holder or 'no replica'} is active (epoch {status.epoch})"
         with self._progress_lock:
             polled = set(self._progress.polled or ())
         waiting = sorted(set(self.runtime.sources) - polled)
         if waiting:
             return False, f"waiting for the first poll of: {', '.join(waiting)}"
         return True, "ready"
+
+    def leader(self) -> tuple[bool, str]:
+        """/-/leader: 200 on the active replica only (route traffic that must reach it)."""
+        if self.leading():
+            assert self.replica is not None
+            return True, f"active (epoch {self.replica.status().epoch})"
+        status = self.replica.status() if self.replica is not None else None
+        return False, f"standby: {status.holder if status and status.holder else 'no replica'} is active"
 
     def _health_window(self) -> timedelta:
         longest = timedelta(minutes=1)

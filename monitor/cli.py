@@ -113,8 +113,16 @@ def _main(argv: Sequence[str]) -> int:
         except Exception as exc:
             return _unexpected(args.config, exc)
         try:
+            if not app.hold_lease():  # PostgreSQL: an active replica polls this store
+                status = app.replica.status() if app.replica is not None else None
+                holder = status.holder if status is not None and status.holder else "another replica"
+                print(mask(f"tradewatch: the store {app.store.url_shown} is in use by the active replica "
+                           f"{holder}; `once` runs only while no replica is active"), file=sys.stderr)
+                return EXIT_BAD_CONFIG
             results = app.run_once()
         finally:
+            if app.replica is not None:
+                app.replica.stop()
             app.store.close()
             if lock is not None:
                 lock.release()
@@ -182,8 +190,9 @@ def _run(loaded: object, listen: str | None, secret_filter: SecretFilter, mask: 
     import monitor
 
     print(f"tradewatch {monitor.__version__}: serving metrics at {url}", flush=True)
-    log.info("started config=%s sources=%d rules=%d", loaded.path, len(app.runtime.sources),
-             len(app.runtime.rules))
+    role = app.replica.status().role.value if app.replica is not None else "active"
+    log.info("started config=%s sources=%d rules=%d role=%s", loaded.path, len(app.runtime.sources),
+             len(app.runtime.rules), role)
     while not stop.wait(0.2):
         if reload_requested.is_set():
             reload_requested.clear()

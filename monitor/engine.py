@@ -95,6 +95,7 @@ class Engine:
         self._drain_lock = threading.Lock()
         self._alerting = threading.Lock()  # the alert book's changes, one batch at a time
         self._retired: set[str] = set()  # rules a reload removed, until a config has them again
+        self._unsure: set[str] = set()  # sources whose stored values may never have been evaluated
         self._pending: dict[int, tuple[frozenset[str], threading.Event]] = {}  # detected, not yet booked
         self._pending_lock = threading.Lock()
         self._executor: Executor | None = None
@@ -115,6 +116,14 @@ class Engine:
                 self._executor.close()
             self._executor, self._executor_config = build_executor(config), config
         return self._executor
+
+    def evaluate_everything_next(self, sources: Collection[str]) -> None:
+        """The next poll of each source evaluates all its series, changed or not: a process that
+        died after committing a fetch but before its alerts (this one, restarted, or another
+        replica before this one took over) left values that no poll will see change again.
+        Rules over revisions are left out: a revision is seen only by the fetch that made it."""
+        with self._pending_lock:
+            self._unsure.update(sources)
 
     def fetch(self, runtime: Runtime, source_name: str, now: Callable[[], datetime]) -> Fetched:
         """Step 1 alone, outside every lock: a caller polling several sources may fetch the
@@ -257,7 +266,14 @@ class Engine:
         stages["ingest"] = time.monotonic() - started
         for message in ingest.conflicts:
             log.error("refused rows source=%s problem=%s", source_name, message)
-        if not ingest.changed:
+        with self._pending_lock:
+            unsure = source_name in self._unsure
+            self._unsure.discard(source_name)
+        unevaluated: frozenset[str] = frozenset()
+        if unsure:
+            unevaluated = frozenset(sid for sid, info in self._store.series().items()
+                                    if info.labels.get("source") == source_name) - ingest.changed
+        if not ingest.changed and not unevaluated:
             return (0, 0, 0), []
         log.info("ingested source=%s changed_series=%d observations=%d revisions=%d",
                  source_name, len(ingest.changed), ingest.new_observations, ingest.revisions)
@@ -268,7 +284,12 @@ class Engine:
         rules = [r for r in runtime.rules if not r.needs(Needs.CLOCK)]  # clock rules: _clock_rule_evaluations
         self._settle(infos.keys())  # not counted as evaluation: it waits for another source's alerts
         evaluated = time.monotonic()
-        evaluations = self._evaluate(runtime, rules, infos, revised)  # 3. and 4.
+        evaluations = self._evaluate(runtime, rules, infos, revised) if infos else []  # 3. and 4.
+        if unevaluated:
+            rest = self._store.series(unevaluated)
+            self._settle(rest.keys())
+            current = [r for r in rules if not r.needs(Needs.PREVIOUS)]
+            evaluations += self._evaluate(runtime, current, rest, {})
         stages["evaluate"] = time.monotonic() - evaluated
         return (len(ingest.changed), ingest.new_observations, len(evaluations)), evaluations
 

@@ -1,5 +1,5 @@
-"""The HTTP endpoint: /metrics, /-/healthy, /-/ready, the JSON API under /api/v1/ and the web
-pages under /ui/."""
+"""The HTTP endpoint: /metrics, /-/healthy, /-/ready, /-/leader, the JSON API under /api/v1/
+and the web pages under /ui/."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ UI_DENIED = "tradewatch.denied"
 
 def build_app(metrics_app: Callable[..., Iterable[bytes]], healthy: Probe, ready: Probe,
               api: Api | None = None, reload: Probe | None = None,
-              api_token: str | None = None,
+              api_token: str | None = None, leader: Probe | None = None,
               slack_events: Callable[..., Iterable[bytes]] | None = None,
               ui: Callable[..., Iterable[bytes]] | None = None) -> Callable[..., Iterable[bytes]]:
     """Read-only routes are open; anything that changes state needs `Authorization: Bearer
@@ -73,8 +73,10 @@ def build_app(metrics_app: Callable[..., Iterable[bytes]], healthy: Probe, ready
             ok, message = reload()
             return _json(start_response, 200 if ok else 400,
                          {"status": "success" if ok else "error", "message": message})
-        if path in ("/-/healthy", "/-/ready"):
-            ok, message = (healthy if path == "/-/healthy" else ready)()
+        if path in ("/-/healthy", "/-/ready") or (path == "/-/leader" and leader is not None):
+            probe = {"/-/healthy": healthy, "/-/ready": ready}.get(path, leader)
+            assert probe is not None
+            ok, message = probe()
             status = "200 OK" if ok else "503 Service Unavailable"
             start_response(status, [("Content-Type", "text/plain; charset=utf-8")])
             return [(message + "\n").encode()]

@@ -173,6 +173,15 @@ class Metrics(CycleObserver):
     def config_reload_failed(self) -> None:
         self.reload_ok.set(0)
 
+    def watch_lease(self, leading: Callable[[], bool], epoch: Callable[[], int]) -> None:
+        """The replica's role and lease epoch, read at scrape time."""
+        Gauge("tradewatch_leader", "1 on the active replica (it holds the store's lease), 0 on a standby.",
+              registry=self.registry).set_function(lambda: 1.0 if leading() else 0.0)
+        Gauge("tradewatch_lease_epoch",
+              "Epoch of the store's lease: held by this replica when it is active, the newest seen when "
+              "it stands by; it grows by one with every takeover.",
+              registry=self.registry).set_function(lambda: float(epoch()))
+
     def set_clock(self, clock: Callable[[], datetime]) -> None:
         self._clock = clock
 

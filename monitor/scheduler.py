@@ -15,7 +15,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -164,6 +164,12 @@ class SourceScheduler:
         job = self._scheduler.get_job(f"source:{name}")
         when: datetime | None = job.next_run_time if job is not None else None
         return when
+
+    def run_all_now(self) -> None:
+        """Every job runs now, then keeps its trigger (a replica that just took over)."""
+        now = datetime.now(UTC)
+        for job in self._scheduler.get_jobs():
+            job.modify(next_run_time=now)
 
     def start(self) -> None:
         self._scheduler.start()

@@ -23,7 +23,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
               "monitor.detect_input", "monitor.cli_parser", "monitor.alerts_command",
               "monitor.check_command", "monitor.slack_events", "monitor.websecurity", "monitor.ui")),
     ("engine", ("monitor.engine", "monitor.runtime", "monitor.evaluation", "monitor.executor",
-                "monitor.scheduler", "monitor.drill")),
+                "monitor.scheduler", "monitor.drill", "monitor.replica")),
     ("sources | notify", ("monitor.sources", "monitor.notify")),
     ("alerts", ("monitor.alerts",)),
     ("store", ("monitor.store",)),

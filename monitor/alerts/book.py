@@ -38,6 +38,14 @@ class AlertBook:
         self._lock = threading.Lock()  # the in-memory alerts: held only to read or swap them
         self._alerts: dict[str, Alert] = self._rows.load()
 
+    def reload(self) -> None:
+        """Read every alert from the store again: another replica has been changing them (a
+        replica that takes over, or a standby showing the active one's alerts)."""
+        with self._committing:
+            loaded = self._rows.load()
+            with self._lock:
+                self._alerts = loaded
+
     def apply(self, evaluations: Iterable[Evaluation], now: datetime) -> list[Transition]:
         return self._commit(self._steps(evaluations, now), now)
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from monitor.config.hierarchies import HierarchyKind as HierarchyKind
     from monitor.config.infrastructure import DEFAULT_LISTEN as DEFAULT_LISTEN
     from monitor.config.infrastructure import DetectionConfig as DetectionConfig
+    from monitor.config.infrastructure import HaConfig as HaConfig
     from monitor.config.infrastructure import HttpConfig as HttpConfig
     from monitor.config.infrastructure import MetricsConfig as MetricsConfig
     from monitor.config.infrastructure import StoreConfig as StoreConfig
@@ -79,8 +80,8 @@ if TYPE_CHECKING:
 _HOMES: dict[str, tuple[str, ...]] = {
     "base": ("Duration", "Interval", "Strict", "format_duration", "parse_duration"),
     "hierarchies": ("Drill", "Hierarchy", "HierarchyKind"),
-    "infrastructure": ("DEFAULT_LISTEN", "DetectionConfig", "HttpConfig", "MetricsConfig", "StoreConfig",
-                       "parse_listen"),
+    "infrastructure": ("DEFAULT_LISTEN", "DetectionConfig", "HaConfig", "HttpConfig", "MetricsConfig",
+                       "StoreConfig", "parse_listen"),
     "load": ("LoadedConfig", "load_config", "validate_data"),
     "model": ("Config",),
     "notify": ("RECEIVER_KINDS", "AlertmanagerReceiver", "ConsoleReceiver", "InhibitRule", "Matchers",

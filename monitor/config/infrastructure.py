@@ -70,6 +70,32 @@ class MetricsConfig(Strict):
     series_limit: int = Field(default=1000, ge=0, le=10_000_000)
 
 
+class HaConfig(Strict):
+    """Replicas on one PostgreSQL store: one is active (it holds the store's lease), the
+    others stand by and take over within `takeover_within` of the active one dying or losing
+    the database. The lease lasts two thirds of it and is renewed (by a standby: tried) every
+    sixth, so a takeover takes at most the lease plus one try. `replica` names this one in
+    the lease and in logs (default: host name and process id)."""
+
+    takeover_within: Interval = timedelta(seconds=30)
+    replica: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @field_validator("takeover_within")
+    @classmethod
+    def _at_least_three_seconds(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=3):
+            raise ValueError("takeover_within must be at least 3s (the lease is renewed every sixth of it)")
+        return value
+
+    @property
+    def lease_seconds(self) -> float:
+        return self.takeover_within.total_seconds() * 2 / 3
+
+    @property
+    def renew_seconds(self) -> float:
+        return self.takeover_within.total_seconds() / 6
+
+
 class DetectionConfig(Strict):
     """Where detectors run, one partition of `partition_size` series at a time: `local` on
     this machine's cores (`workers` processes, default one per core; a panel of one

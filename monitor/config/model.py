@@ -6,7 +6,7 @@ from pydantic import Field
 
 from monitor.config.base import Strict
 from monitor.config.hierarchies import Hierarchy
-from monitor.config.infrastructure import DetectionConfig, HttpConfig, MetricsConfig, StoreConfig
+from monitor.config.infrastructure import DetectionConfig, HaConfig, HttpConfig, MetricsConfig, StoreConfig
 from monitor.config.notify import Notify
 from monitor.config.rules import Rule
 from monitor.config.sources import SourceConfig
@@ -21,4 +21,5 @@ class Config(Strict):
     http: HttpConfig = HttpConfig()
     metrics: MetricsConfig = MetricsConfig()
     detection: DetectionConfig = DetectionConfig()
+    ha: HaConfig = HaConfig()
 

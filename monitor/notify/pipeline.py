@@ -108,8 +108,10 @@ class Dispatcher:
     def __init__(self, store: Store, notify: Notify, notifiers: Mapping[str, Notifier],
                  on_delivery: DeliveryHook | None = None,
                  firing: Callable[[], Sequence[Alert]] | None = None,
-                 delivery_log: DeliveryLog | None = None) -> None:
+                 delivery_log: DeliveryLog | None = None,
+                 acting: Callable[[], bool] | None = None) -> None:
         self._store = store
+        self._acting = acting or (lambda: True)  # False once another replica may have the lease
         self._log = delivery_log or DeliveryLog()
         self._notify = notify
         self._notifiers = dict(notifiers)
@@ -121,6 +123,8 @@ class Dispatcher:
 
     def drain(self, now: Callable[[], datetime]) -> DrainResult:
         with self._lock:
+            if not self._acting():
+                return DrainResult(0, 0, self._store.outbox_depth()[0])
             at = now()
             firing = list(self._firing())
             parents = firing_keys(firing)
@@ -184,6 +188,8 @@ class Dispatcher:
         if notifier is None:
             return [], 0
         destination = items[0].destination
+        if not self._acting():  # the lease may be another replica's: leave the group to it
+            return [], 0
         if len(items) > destination.digest_over and notifier.digests:
             payloads = [item.notification for item in items]
             labels = destination.group_labels(payloads[0].labels)
@@ -201,6 +207,8 @@ class Dispatcher:
         delivered: list[_Item] = []
         failed = 0
         for item in items:
+            if not self._acting():
+                break
             try:
                 notifier.send(item.notification)
             except Exception as exc:  # a receiver's failure must not stop the others

@@ -31,13 +31,14 @@ from monitor.store import series as _series
 from monitor.store.database import Database
 from monitor.store.frames import Incoming, prepare
 from monitor.store.ingest import IngestResult, Revision
+from monitor.store.lease import Fenced, Lease, LeaseView
 from monitor.store.outbox import OutboxEntry, OutboxRow, Parked
 from monitor.store.receivers import ReceiverState
 from monitor.store.state import Memory, SeriesInfo
 
 __all__ = [
-    "Incoming", "IngestResult", "OutboxEntry", "OutboxRow", "Parked", "ReceiverState", "Revision",
-    "SeriesInfo", "Store",
+    "Fenced", "Incoming", "IngestResult", "Lease", "LeaseView", "OutboxEntry", "OutboxRow", "Parked",
+    "ReceiverState", "Revision", "SeriesInfo", "Store",
 ]
 
 
@@ -53,6 +54,19 @@ class Store:
 
     def close(self) -> None:
         self._database.close()
+
+    @property
+    def url_shown(self) -> str:
+        """The store as messages name it: the SQLite file, or the URL without its password."""
+        return self._database.where
+
+    def elect(self, holder: str, seconds: float) -> Lease:
+        """This process's side of the store's lease (`seconds` long). From now on the writes
+        only the active replica may make (alerts, outbox, deliveries, receiver state) check in
+        their transaction that the lease is still held, and raise Fenced when it is not."""
+        lease = Lease(self._database, holder, seconds)
+        self._database.fence = lease.check
+        return lease
 
     @contextmanager
     def write(self) -> Iterator[Connection]:

@@ -11,7 +11,7 @@ processes.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ class Database:
                 migrate_row_layout(conn)
             self.schema_revisions = versions.upgrade(conn, self.where)  # (before, after)
         self._writing = threading.Lock()
+        self.fence: Callable[[Connection], None] | None = None  # the lease's check (monitor/store/lease.py)
 
     @property
     def where(self) -> str:
@@ -61,9 +62,13 @@ class Database:
             yield
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
-        """A write transaction, one at a time across the daemon's threads."""
+    def write(self, fenced: bool = True) -> Iterator[Connection]:
+        """A write transaction, one at a time across the daemon's threads. Once a lease is
+        held (`Store.elect`), it first checks, in the transaction, that the lease is still
+        this process's (`fenced`: the writes only the active replica may make)."""
         with self._writing, self.transaction() as conn:
+            if fenced and self.fence is not None:
+                self.fence(conn)
             yield conn
 
     @contextmanager

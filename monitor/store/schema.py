@@ -114,3 +114,12 @@ seen_requests = sa.Table(
 )
 sa.Index("seen_requests_by_time", seen_requests.c.seen_at)
 REVISION_0002_TABLES = ("acknowledgements", "seen_requests")
+# Revision 0003: the active replica's lease (monitor/store/lease.py): one row, `name` "active"
+lease = sa.Table(
+    "lease", metadata,
+    sa.Column("name", sa.String, primary_key=True),
+    sa.Column("holder", sa.String, nullable=False),
+    sa.Column("epoch", sa.Integer, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),  # unix seconds by the database's clock
+    sa.Column("renewed_at", sa.Float, nullable=False),
+)

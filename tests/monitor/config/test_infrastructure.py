@@ -33,3 +33,18 @@ def test_parse_listen(value: str, expected: tuple[str, int]) -> None:
 def test_parse_listen_rejects(value: str) -> None:
     with pytest.raises(ValueError, match="invalid listen address"):
         parse_listen(value)
+
+
+def test_replicas_take_over_within_30s_by_default_with_a_lease_of_two_thirds() -> None:
+    from monitor.config import Config
+
+    ha = Config().ha
+    assert (ha.takeover_within.total_seconds(), ha.lease_seconds, ha.renew_seconds) == (30, 20, 5)
+    quick = Config.model_validate({"ha": {"takeover_within": "6s", "replica": "tw-0"}}).ha
+    assert (quick.lease_seconds, quick.renew_seconds, quick.replica) == (4, 1, "tw-0")
+
+
+def test_a_takeover_bound_too_short_to_renew_in_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "ha: {takeover_within: 1s}\n")
+    [problem] = errors(path)
+    assert problem.startswith(f"{path}:1: ha.takeover_within: ") and "at least 3s" in problem

@@ -26,7 +26,24 @@ def revision(url: str) -> str | None:
 
 def test_a_new_store_is_at_the_newest_revision(store_url: Callable[..., str]) -> None:
     Store(store_url()).close()
-    assert revision(store_url()) == versions.head() == "0002"
+    assert revision(store_url()) == versions.head() == "0003"
+
+
+def test_a_store_at_the_first_revision_gains_the_lease_table(store_url: Callable[..., str]) -> None:
+    """A store written by the release before replicas: every table but the lease, at 0002."""
+    engine = sa.create_engine(store_url())
+    metadata.create_all(engine, tables=[t for t in metadata.sorted_tables if t.name != "lease"])
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)"))
+        conn.execute(sa.text("INSERT INTO alembic_version VALUES ('0002')"))
+        assert not sa.inspect(conn).has_table("lease")
+    engine.dispose()
+    Store(store_url()).close()
+    assert revision(store_url()) == "0003"
+    engine = sa.create_engine(store_url())
+    with engine.connect() as conn:
+        assert sa.inspect(conn).has_table("lease")
+    engine.dispose()
 
 
 def test_a_store_written_before_revisions_is_stamped_and_keeps_its_data(

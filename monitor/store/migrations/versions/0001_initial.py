@@ -21,7 +21,7 @@ branch_labels = None
 depends_on = None
 
 
-LATER = (*REVISION_0002_TABLES,)
+LATER = (*REVISION_0002_TABLES, "lease")
 
 
 def tables() -> list[sa.Table]:
