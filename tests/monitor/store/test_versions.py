@@ -87,18 +87,19 @@ def test_a_schema_newer_than_this_tradewatch_is_refused(store_url: Callable[...,
 
 
 def test_a_store_at_revision_0001_gains_the_interaction_tables(store_url: Callable[..., str]) -> None:
-    """Acknowledgements and seen requests (0002) are added to a store at 0001, its rows kept."""
+    """Acknowledgements and seen requests (0002), then the lease (0003), are added to a store at
+    0001, its rows kept."""
     store = Store(store_url())
     store.ingest(frame([("a", "2015-01", 1.0)]), V1, "M")
     store.close()
     engine = sa.create_engine(store_url())
     with engine.begin() as conn:
-        for name in ("acknowledgements", "seen_requests"):
+        for name in ("acknowledgements", "seen_requests", "lease"):
             conn.execute(sa.text(f"DROP TABLE {name}"))
         conn.execute(sa.text("UPDATE alembic_version SET version_num = '0001'"))
     engine.dispose()
     reopened = Store(store_url())
-    assert reopened._database.schema_revisions == ("0001", "0002")
+    assert reopened._database.schema_revisions == ("0001", "0002", "0003")
     assert reopened.claim_request("r1", V1) and not reopened.claim_request("r1", V1)
     assert reopened.panel(["a"], "M")["a"].tolist() == [1.0]
     reopened.close()
