@@ -224,7 +224,7 @@ def manifests() -> dict[str, dict[str, Any]]:
 
 def test_kubernetes_has_every_manifest_and_no_secret() -> None:
     kinds = set(manifests())
-    assert kinds == {"Deployment", "Service/tradewatch", "Service/tradewatch-active", "Service/postgres",
+    assert kinds == {"Deployment", "Service/tradewatch", "Service/postgres",
                      "StatefulSet", "PodDisruptionBudget", "ConfigMap", "ServiceMonitor", "PrometheusRule"}
 
 
@@ -254,9 +254,9 @@ def test_deployment_probes_resources_security_and_volumes() -> None:
     assert security["capabilities"]["drop"] == ["ALL"]
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
     assert ports == {"http": PORT}
-    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
-    # A standby reports not ready: the ready endpoints lead to the active replica.
-    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/-/healthy", "port": "http"}
+    # A healthy standby is ready (it can take over), so drains and rolling updates proceed.
+    assert container["readinessProbe"]["httpGet"] == {"path": "/-/ready", "port": "http"}
     assert container["resources"]["requests"]["cpu"] and container["resources"]["requests"]["memory"]
     assert container["resources"]["limits"]["memory"]
     assert container["args"][:1] == ["run"] and f"0.0.0.0:{PORT}" in container["args"]
@@ -285,14 +285,10 @@ def test_services_and_servicemonitor_reach_the_pods() -> None:
     assert service["spec"]["publishNotReadyAddresses"] is True, "a standby is scraped too"
     [port] = service["spec"]["ports"]
     assert port["targetPort"] == "http" and port["port"] == PORT
-    active = found["Service/tradewatch-active"]
-    assert active["spec"]["selector"].items() <= pod_labels.items()
-    assert not active["spec"].get("publishNotReadyAddresses"), "ready endpoints only: the active replica"
     monitor = found["ServiceMonitor"]
     assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
     selector = monitor["spec"]["selector"]["matchLabels"].items()
     assert selector <= service["metadata"]["labels"].items()
-    assert not selector <= active["metadata"]["labels"].items(), "each replica scraped once"
     [endpoint] = monitor["spec"]["endpoints"]
     assert endpoint["port"] == port["name"] and endpoint["path"] == "/metrics"
 
