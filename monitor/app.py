@@ -8,7 +8,6 @@ import logging
 import os
 import socket
 import threading
-import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,7 +24,6 @@ from monitor.config import (
     ConfigError,
     ConfigProblem,
     LoadedConfig,
-    ReleaseCalendar,
     load_config,
     parse_listen,
     read_capped,
@@ -33,14 +31,15 @@ from monitor.config import (
 from monitor.config.web import WebConfig
 from monitor.engine import CycleResult, Engine, Fetched
 from monitor.exposition import metrics_app
+from monitor.health import health_window, leadership, liveness, readiness
 from monitor.http import HttpServer, build_app
 from monitor.metrics import Metrics, SeriesExport, StateCollector, build_registry
 from monitor.notify.outage import DeliveryLog
 from monitor.notify.pipeline import Dispatcher
 from monitor.notify.slack_actions import SlackActions
-from monitor.replica import Replica, Role
+from monitor.replica import Replica, ReplicaStatus
 from monitor.runtime import NotifierServices, Runtime
-from monitor.scheduler import SourceScheduler, SourceTiming, release_due, source_timings
+from monitor.scheduler import SourceScheduler, SourceTiming, in_release_window, source_timings
 from monitor.slack_events import SocketMode, from_env
 from monitor.store import Store
 from monitor.ui import Ui
@@ -50,16 +49,6 @@ log = logging.getLogger(__name__)
 
 DRAIN_INTERVAL = timedelta(seconds=15)
 CONFIG_WATCH_INTERVAL = timedelta(seconds=5)
-CRON_HEALTH_WINDOW = timedelta(hours=25)
-
-
-def in_release_window(newest: str | None, frequency: str, release: ReleaseCalendar,
-                      now: datetime) -> bool:
-    """Pure: is `now` near the due date of the period after `newest` (the one awaited)?"""
-    due_at = release_due(newest, frequency, release)
-    if due_at is None:
-        return True
-    return due_at - release.before <= now <= due_at + timedelta(days=1) + release.after
 
 
 def utc_now() -> datetime:
@@ -399,51 +388,21 @@ class App:
                 self._scheduler.add(name, self._safe_run, schedule.every, schedule.cron,
                                     first_run=now if name not in before else None)
 
-    # -- health -------------------------------------------------------------------------
+    # -- health (monitor/health.py) -----------------------------------------------------
+    def _status(self) -> ReplicaStatus | None:
+        return self.replica.status() if self.replica is not None else None
+
     def healthy(self) -> tuple[bool, str]:
-        """Liveness means recent progress: a cycle completed within the expected window; for
-        a standby, its lease loop trying (whether or not the database answers)."""
-        status = self.replica.status() if self.replica is not None else None
-        if status is not None and status.role is not Role.ACTIVE:
-            silent = time.monotonic() - status.ticked
-            limit = self.runtime.loaded.config.ha.takeover_within.total_seconds()
-            if silent > limit:
-                return False, f"the lease loop has not run for {silent:.0f}s"
-            return True, f"ok ({status.role.value})"
-        window = self._health_window()
         with self._progress_lock:
             last = self._progress.last_cycle_at or self._progress.started_at
-        age = self._clock() - last
-        if age > window:
-            return False, f"no cycle completed for {age.total_seconds():.0f}s (window {window})"
-        return True, "ok"
+        config = self.runtime.loaded.config
+        return liveness(self._status(), config.ha.takeover_within, last, self._clock(),
+                        health_window(config.sources))
 
     def ready(self) -> tuple[bool, str]:
-        """Ready to serve: a standby is (it answers /metrics and the API, and takes over when
-        needed); the active replica once every source was polled."""
-        status = self.replica.status() if self.replica is not None else None
-        if status is not None and status.role is Role.STARTING:
-            return False, "starting: the store's lease not tried yet"
-        if status is not None and status.role is Role.STANDBY:
-            return True, f"standby: {status.holder or 'no replica'} is active (epoch {status.epoch})"
         with self._progress_lock:
             polled = set(self._progress.polled or ())
-        waiting = sorted(set(self.runtime.sources) - polled)
-        if waiting:
-            return False, f"waiting for the first poll of: {', '.join(waiting)}"
-        return True, "ready"
+        return readiness(self._status(), self.runtime.sources, polled)
 
     def leader(self) -> tuple[bool, str]:
-        """/-/leader: 200 on the active replica only (route traffic that must reach it)."""
-        if self.leading():
-            assert self.replica is not None
-            return True, f"active (epoch {self.replica.status().epoch})"
-        status = self.replica.status() if self.replica is not None else None
-        return False, f"standby: {status.holder if status and status.holder else 'no replica'} is active"
-
-    def _health_window(self) -> timedelta:
-        longest = timedelta(minutes=1)
-        for source in self.runtime.loaded.config.sources:
-            every = source.poll_schedule.every
-            longest = max(longest, every if every is not None else CRON_HEALTH_WINDOW)
-        return longest * 3
+        return leadership(self._status(), self.leading())

@@ -103,6 +103,16 @@ def release_due(newest: str | None, frequency: str, release: ReleaseCalendar) ->
     return datetime(due.year, due.month, due.day, tzinfo=ZoneInfo(release.timezone))
 
 
+def in_release_window(newest: str | None, frequency: str, release: ReleaseCalendar,
+                      now: datetime) -> bool:
+    """Pure: is `now` near the due date of the period after `newest` (the one awaited)?"""
+    due_at = release_due(newest, frequency, release)
+    if due_at is None:
+        return True
+    return due_at - release.before <= now <= due_at + timedelta(days=1) + release.after
+
+
+
 def source_timings(sources: Iterable[SourceBase], now: datetime,
                    next_run: Callable[[str], datetime | None],
                    newest_period: Callable[[str], str | None]) -> list[SourceTiming]:

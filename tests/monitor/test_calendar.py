@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor.app import App, in_release_window
+from monitor.app import App
 from monitor.config import ReleaseCalendar, load_config
+from monitor.scheduler import in_release_window
 from tests.conftest import DEMO_CSV, truncate_csv
 
 CONFIG = """

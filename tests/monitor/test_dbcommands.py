@@ -50,5 +50,6 @@ def test_a_schema_newer_than_this_tradewatch_stops_with_exit_2(
     engine.dispose()
     assert main([*command.split(), "--config", config]) == 2
     err = capsys.readouterr().err
-    assert f"has schema revision 9999, newer than this tradewatch knows (its newest is {versions.head()})" in err
+    newest = versions.head()
+    assert f"has schema revision 9999, newer than this tradewatch knows (its newest is {newest})" in err
     assert "invalid config" not in err
