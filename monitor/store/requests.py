@@ -16,9 +16,11 @@ KEEP = timedelta(days=1)
 
 
 def claim(database: Database, request_id: str, now: datetime) -> bool:
-    """True the first time `request_id` is claimed, False ever after (within `KEEP`)."""
+    """True the first time `request_id` is claimed, False ever after (within `KEEP`). Not
+    fenced: a click may reach a standby replica, which acts on it as the active one would (a
+    silence and a Slack edit, no alert state), and the claim is what keeps it from acting twice."""
     try:
-        with database.write() as conn:
+        with database.write(fenced=False) as conn:
             conn.execute(seen_requests.delete().where(seen_requests.c.seen_at < now - KEEP))
             conn.execute(seen_requests.insert().values(id=request_id, seen_at=now))
     except sa.exc.IntegrityError:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 from monitor.store import Fenced, ReceiverState, Store
 from monitor.store.outbox import OutboxRow, enqueue
 from monitor.store.schema import deliveries, outbox
+from monitor.store.silences import SilenceStore
 from tests.monitor.store.support import V1, V2
 
 
@@ -127,3 +129,16 @@ def test_a_takeover_waits_for_the_holders_transaction_in_flight(
     assert [e.fingerprint for e in second.pending_outbox()] == ["late"]
     first.close()
     second.close()
+
+
+def test_a_standby_still_claims_interactive_requests_and_makes_silences(stores: tuple[Store, Store]) -> None:
+    """A Slack click may reach either replica: the claim and the silence are not fenced."""
+    first, second = stores
+    active, standby = first.elect("a", 60), second.elect("b", 60)
+    assert active.acquire().mine and not standby.acquire().mine
+    assert second.claim_request("click-1", V1) and not first.claim_request("click-1", V1)
+    made = SilenceStore(second).add(["series=a"], V1, V1 + timedelta(days=30), "ana", "from Slack", V1,
+                                    acknowledges=("f", 1))
+    assert [s.id for s in SilenceStore(first).all()] == [made.id]
+    with pytest.raises(Fenced):
+        queue_one(second)
