@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -116,9 +115,9 @@ def documented_detectors() -> Iterator[tuple[str, dict[str, Any]]]:
                     yield where, rule["detector"]
 
 
-def _walk(where: str, data: Any, path: tuple[str, ...], kind: Any = None) -> Iterator[tuple[str, tuple[str, ...], Any]]:
+def _walk(where: str, data: Any, path: tuple[str, ...]) -> Iterator[tuple[str, tuple[str, ...], Any]]:
+    """Each key with the `kind` of the mapping that holds it (a source's, a receiver's)."""
     if isinstance(data, dict):
-        kind = data.get("kind", kind if not path else None)
         for key, value in data.items():
             yield where, (*path, str(key)), data.get("kind")
             yield from _walk(where, value, (*path, str(key)))

@@ -123,7 +123,8 @@ def series_of(line: str) -> str:
 
 
 def check_daemon(block: Block, shown: list[str], output: list[str]) -> None:
-    assert sorted(shown) == sorted(output), f"{block.id}: the daemon's first lines differ:\n" + "\n".join(output)
+    differ = f"{block.id}: the daemon's first lines differ:\n" + "\n".join(output)
+    assert sorted(shown) == sorted(output), differ
     for series in {series_of(line) for line in shown}:
         assert [x for x in shown if series_of(x) == series] == [x for x in output if series_of(x) == series]
 

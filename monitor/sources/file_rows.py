@@ -12,7 +12,6 @@ import pandas as pd
 
 from monitor.store.frames import grouped_and_increasing
 
-
 ROW = "_row"  # the table row each frame row came from, while the frame is being built
 
 

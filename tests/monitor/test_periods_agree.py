@@ -144,4 +144,5 @@ def test_many_repeats_are_counted_past_the_first_twenty(tmp_path: Path) -> None:
     problems = _file_source(path).fetch().problems
     assert problems[0].endswith("period 2001-01 appears on lines 2, 26; the last is kept")
     assert len(problems) == 20 and all("appears on lines" in p for p in problems[:19])
-    assert problems[-1] == f"{path}: 5 more series and periods appear on several lines; the last of each is kept"
+    assert problems[-1] == (f"{path}: 5 more series and periods appear on several lines; "
+                            "the last of each is kept")
