@@ -1,5 +1,6 @@
 """The JSON API under /api/v1: alerts and series with their history, shaped for Grafana's
-JSON/Infinity data sources (flat lists of objects, ISO 8601 times)."""
+JSON/Infinity data sources (flat lists of objects, ISO 8601 times). Periods in queries are
+read by the one period reader (monitor.periods), as the CLI and the file sources read them."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pandas as pd
 from monitor.alerts.book import AlertBook
 from monitor.alerts.lifecycle import Alert, Status
 from monitor.matchers import LABEL_NAME, Matcher, Op
-from monitor.periods import pandas_freq
+from monitor.periods import pandas_freq, parse_period, read_period
 from monitor.store import Store
 from monitor.store.silences import SilenceError, SilenceStore
 
@@ -23,9 +24,37 @@ def _number(value: float | None) -> float | None:
     return None if value is None or not math.isfinite(value) else float(value)
 
 
+def _period(text: str, frequency: str) -> pd.Period:
+    """A stored period (always a canonical spelling) as a pandas Period."""
+    period = parse_period(text, frequency)
+    return period if period is not None else pd.Period(text, freq=pandas_freq(frequency))
+
+
 def _period_start(period: str, frequency: str) -> str:
-    start = pd.Period(period, freq=pandas_freq(frequency)).start_time
-    return start.strftime("%Y-%m-%dT00:00:00Z")
+    return _period(period, frequency).start_time.strftime("%Y-%m-%dT00:00:00Z")
+
+
+class QueryError(ValueError):
+    """A query parameter that cannot be used; the message names it."""
+
+
+def _bounds(query: Mapping[str, str], frequency: str) -> tuple[pd.Period | None, pd.Period | None]:
+    """`from` and `to` in any spelling `tradewatch backtest --from` takes, in the series'
+    frequency: `to=2016` is 2016-12 for a monthly series, `from=2016` is 2016-01."""
+    bounds: list[pd.Period | None] = []
+    for name, how in (("from", "start"), ("to", "end")):
+        text = query.get(name, "").strip()
+        if not text:
+            bounds.append(None)
+            continue
+        try:
+            bounds.append(read_period(text).asfreq(pandas_freq(frequency), how=how))
+        except ValueError as exc:
+            raise QueryError(f"query parameter {name}: {exc}") from None
+    first, last = bounds
+    if first is not None and last is not None and first > last:
+        raise QueryError(f"query parameter from={query['from'].strip()} is after to={query['to'].strip()}")
+    return first, last
 
 
 def _matcher_text(matcher: Any) -> str:
@@ -155,13 +184,21 @@ class Api:
         return 200, {"status": "success", "data": rows}
 
     def series_detail(self, series_id: str, query: Mapping[str, str]) -> tuple[int, Any]:
+        """Every period of a series, oldest first; `from` and `to` (inclusive) narrow it."""
         series_id = unquote(series_id)
         info = self._store.series([series_id]).get(series_id)
         if info is None:
             return 404, {"status": "error", "error": f"unknown series {series_id!r}"}
+        try:
+            first, last = _bounds(query, info.frequency)
+        except QueryError as exc:
+            return 400, {"status": "error", "error": str(exc)}
         history = self._store.vintages(series_id)
         points: list[dict[str, Any]] = []
         for period, group in history.groupby("period", sort=True):
+            at = _period(str(period), info.frequency)
+            if (first is not None and at < first) or (last is not None and at > last):
+                continue
             ordered = group.sort_values("vintage")
             latest = ordered.iloc[-1]
             points.append({

@@ -24,6 +24,7 @@ def read_panel(source: Path | Any) -> pd.DataFrame:
     import pandas as pd
 
     from detectors import check_panel
+    from monitor.sources.file_rows import Places, repeat_problem
 
     name = str(source) if isinstance(source, Path) else "<stdin>"
     frame = pd.read_csv(source, dtype={"period": str, "series": str}, keep_default_na=False,
@@ -47,10 +48,11 @@ def read_panel(source: Path | Any) -> pd.DataFrame:
     repeated = keys[keys.duplicated(keep=False).to_numpy()]
     lines: dict[tuple[Any, ...], list[int]] = {}
     for row, key in zip(repeated.index, repeated.itertuples(index=False, name=None), strict=True):
-        lines.setdefault(key, []).append(int(row) + 2)
-    _raise([f"{name}: " + ", ".join(f"{column} {value}" for column, value in zip(keys.columns, key,
-                                                                                   strict=True))
-            + f" appears on lines {', '.join(map(str, rows))}" for key, rows in lines.items()],
+        lines.setdefault(key, []).append(int(row))
+    places = Places.of(name, "csv")  # the file source's words for the same rows
+    _raise([repeat_problem(name, ", ".join(f"{column} {value}" for column, value in zip(keys.columns, key,
+                                                                                       strict=True)),
+                           places.all(rows)) for key, rows in lines.items()],
            "each period may appear once per series; remove or merge the repeated rows")
     try:
         values = frame.apply(pd.to_numeric, errors="raise").astype(float) if not long \

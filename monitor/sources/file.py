@@ -24,7 +24,7 @@ from monitor.config import FileSource as FileSourceConfig
 from monitor.labels import normalise_label, series_id
 from monitor.periods import pandas_freq, parse_period_span, read_period
 from monitor.sources.base import FetchResult, SourceError, empty_long_frame
-from monitor.sources.file_rows import last_of_duplicates, without_unused
+from monitor.sources.file_rows import ROW, Places, last_of_duplicates, repeat_problem, without_unused
 from monitor.sources.http import HttpClient, RetryPolicy
 
 DEMO_SCHEME = "demo://"
@@ -48,7 +48,8 @@ class FileSource:
         """The whole file (`now` is unused: a file says what it holds)."""
         raw = self._read_bytes()
         table = self._parse_table(raw)
-        frame, problems = to_long_frame(table, self.config, self._shown)
+        fmt = self.config.format or _format_from_name(self.location)
+        frame, problems = to_long_frame(table, self.config, self._shown, fmt)
         if self.config.replay is not None:
             frame = self._replay_window(frame)
         return FetchResult(frame, tuple(problems))
@@ -135,44 +136,49 @@ def _format_from_name(location: str) -> str:
 
 
 def to_long_frame(
-    table: pd.DataFrame, config: FileSourceConfig, location: str
+    table: pd.DataFrame, config: FileSourceConfig, location: str, fmt: str = "csv"
 ) -> tuple[pd.DataFrame, list[str]]:
-    """A raw table -> the long frame; bad rows are skipped and described.
+    """A raw table -> the long frame; bad rows are skipped and described, rows that repeat a
+    series and period are reported with their lines (the last of them is kept).
 
     Labels are normalised once per distinct combination and periods parsed once per distinct
     spelling, then spread over the rows as codes: a file of 24 million rows holds only
     100,000 combinations and 240 periods. Series and label columns come out categorical."""
     problems: list[str] = []
+    places = Places.of(location, fmt, config.skip_rows)
     needed = [config.period_column, *config.label_columns.values()]
     needed += [config.value_column] if config.value_column else list(config.columns or {})
     missing = [c for c in needed if c not in table.columns]
     if missing:
         raise SourceError(config.name, "parse", f"{location}: missing column(s) {', '.join(missing)}; "
                           f"the file has {', '.join(map(str, table.columns))}")
-    first_line = 2 + config.skip_rows  # the header is line 1
     periods = _parse_periods(table[config.period_column], config.frequency)
     for position in np.flatnonzero(periods.codes < 0).tolist():
-        problems.append(f"{location}:{position + first_line}: cannot read period "
+        problems.append(f"{places.at(position)}: cannot read period "
                         f"{table[config.period_column].iloc[position]!r} in column {config.period_column}")
     parts = []
     if config.columns is not None:
         for column, labels in config.columns.items():
             parts.append(_series_part(table, column, periods, {**config.labels, **labels},
-                                      {}, config, location, problems))
+                                      {}, config, places, problems))
     else:
         assert config.value_column is not None
         parts.append(_series_part(table, config.value_column, periods, config.labels,
-                                  config.label_columns, config, location, problems))
+                                  config.label_columns, config, places, problems))
     frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0] if parts \
-        else empty_long_frame()
+        else empty_long_frame().assign(**{ROW: np.empty(0, dtype=np.int32)})
     rows = len(frame)
     for key, allowed in config.include.items():
         wanted = [normalise_label(key, value) for value in allowed]  # Germany -> DEU
         frame = frame[frame[key].isin(wanted)] if key in frame else frame.iloc[0:0]
-    frame, repeated = last_of_duplicates(frame)
-    if repeated is not None:
-        problems.append(f"{location}: {repeated[0]} rows repeat a series and period (first: {repeated[1]}); "
-                        "the last of each is kept")
+    # room for the repeats and a count of the rest within the problems reported
+    frame, repeats, repeated = last_of_duplicates(frame, max(1, _MAX_REPORTED - 1 - len(problems)))
+    problems += [repeat_problem(location, f"series {r.series}, period {r.period}", places.all(r.positions))
+                 + "; the last is kept" for r in repeats]
+    if repeated > len(repeats):
+        problems.append(f"{location}: {repeated - len(repeats)} more series and periods appear on several "
+                        f"{places.unit}s; the last of each is kept")
+    frame = frame.drop(columns=ROW)
     if len(frame) < rows:  # rows were dropped: so may some labels
         frame = frame.assign(**{c: without_unused(frame[c]) for c in frame.columns
                                 if isinstance(frame[c].dtype, pd.CategoricalDtype)})
@@ -199,7 +205,7 @@ def _series_part(
     constant_labels: dict[str, str],
     label_columns: dict[str, str],
     config: FileSourceConfig,
-    location: str,
+    places: Places,
     problems: list[str],
 ) -> pd.DataFrame:
     values, blank = _numbers(table[value_column], config.thousands, config.decimal)
@@ -207,7 +213,7 @@ def _series_part(
     number = values.to_numpy(dtype=float, na_value=np.nan)
     missing = np.isnan(number)
     for position in np.flatnonzero(missing & ~blank.to_numpy(dtype=bool) & dated).tolist():
-        problems.append(f"{location}:{position + 2 + config.skip_rows}: value "
+        problems.append(f"{places.at(position)}: value "
                         f"{table[value_column].iloc[position]!r} in column {value_column} is not a number")
     keep = ~missing & dated
     rows = None if keep.all() else np.flatnonzero(keep)  # None: every row (no copies)
@@ -233,6 +239,7 @@ def _series_part(
         "period": pd.PeriodIndex.from_ordinals(periods.last[period_codes], freq=periods.freq).array,
         "value": number if rows is None else number[rows],
         **spread,
+        ROW: np.arange(len(number), dtype=np.int32) if rows is None else rows.astype(np.int32),
     }
     out = pd.DataFrame(columns)
     counts = periods.count[period_codes]

@@ -37,7 +37,7 @@ MANY = {"Service"}  # kinds with more than one manifest, keyed kind/name
 
 
 # -- Dockerfile -------------------------------------------------------------------------------
-def test_dockerfile_builds_a_slim_python_311_image_with_pip_install() -> None:
+def test_dockerfile_builds_a_slim_python_311_image_from_the_lock_file() -> None:
     instructions = dockerfile_instructions()
     args = {a.split("=")[0]: a.split("=")[1] for k, a in instructions if k == "ARG" and "=" in a}
     version = tuple(int(p) for p in args["PYTHON_VERSION"].split("."))
@@ -45,7 +45,9 @@ def test_dockerfile_builds_a_slim_python_311_image_with_pip_install() -> None:
     for keyword, value in instructions:
         if keyword == "FROM":
             assert re.match(r"python:\$\{PYTHON_VERSION\}-slim(-\w+)?( AS \w+)?$", value), value
-    assert any(k == "RUN" and "pip install ." in a for k, a in instructions)
+    assert any(k == "COPY" and "uv.lock" in shlex.split(a) for k, a in instructions)
+    assert any(k == "RUN" and "uv sync --locked --no-editable" in a for k, a in instructions)
+    assert not any(k == "RUN" and "pip install ." in a for k, a in instructions), "installs bypass uv.lock"
 
 
 def test_dockerfile_copies_only_files_that_exist_and_are_not_ignored() -> None:

@@ -76,6 +76,29 @@ def test_series_list_and_history_for_grafana(base_url: str) -> None:
     assert httpx.post(f"{base_url}/api/v1/alerts").status_code == 405
 
 
+def test_series_history_narrowed_by_periods_in_any_spelling(base_url: str) -> None:
+    url = f"{base_url}/api/v1/series/rus-chn/import/total"
+    for start, end in (("2014-11", "2015-01"), ("2014M11", "201501"), ("Nov 2014", "2015-01-01")):
+        points = httpx.get(url, params={"from": start, "to": end}).json()["data"]["points"]
+        assert [p["period"] for p in points] == ["2014-11", "2014-12", "2015-01"], (start, end)
+    whole_year = httpx.get(url, params={"from": "2014", "to": "2014"}).json()["data"]["points"]
+    assert [p["period"] for p in whole_year] == [f"2014-{m:02d}" for m in range(1, 13)]
+    quarter = httpx.get(url, params={"from": "2015-Q1"}).json()["data"]["points"]
+    assert [p["period"] for p in quarter] == ["2015-01", "2015-02", "2015-03"]
+
+
+@pytest.mark.parametrize(("params", "named"), [
+    ({"from": "2001M13"}, "query parameter from: invalid period '2001M13': use e.g."),
+    ({"to": "last month"}, "query parameter to: invalid period 'last month': use e.g."),
+    ({"from": "2015-03", "to": "2014"}, "query parameter from=2015-03 is after to=2014"),
+])
+def test_a_bad_period_in_the_query_is_a_400_naming_the_parameter(
+        base_url: str, params: dict[str, str], named: str) -> None:
+    answer = httpx.get(f"{base_url}/api/v1/series/rus-chn/import/total", params=params)
+    assert answer.status_code == 400
+    assert answer.json()["error"].startswith(named), answer.json()
+
+
 def test_silences_over_http_need_the_token_and_use_alertmanagers_shape(tmp_path: Path,
         write_config: Callable[[str], Path], russia_china_csv: Path) -> None:
     truncate_csv(russia_china_csv, "2015-03")

@@ -435,9 +435,7 @@ def test_json_bad_value_is_reported(tmp_path: Path) -> None:
     path = write(tmp_path, "data.json", json.dumps(records))
     result = fetch(config(path=str(path), value_column="v"))
     assert result.frame["value"].tolist() == [2.0]
-    (problem,) = result.problems
-    assert problem.startswith(f"{path}:")
-    assert problem.endswith(": value 'abc' in column v is not a number")
+    assert result.problems == (f"{path} record 1: value 'abc' in column v is not a number",)
 
 
 def test_format_given_explicitly(tmp_path: Path) -> None:
