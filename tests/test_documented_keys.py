@@ -132,10 +132,12 @@ def exists(path: tuple[str, ...], kind: Any) -> bool:
         last = depth == len(path) - 1
         following: list[dict[str, Any]] = []
         for node in nodes:
+            items = [o["items"] for o in alternatives(node) if "items" in o]
             if key == "*":
-                following += [o["items"] for o in alternatives(node) if "items" in o]
+                following += items
             else:
-                following += child(node, key, kind if last else None)
+                # a list's item by its name, as `--set rules.NAME.detector.threshold` addresses it
+                following += child(node, key, kind if last else None) or items
         if not following:
             return False
         nodes = following
@@ -158,9 +160,14 @@ def test_a_documented_key_exists_in_the_schema(where: str, path: tuple[str, ...]
 
 
 @pytest.mark.parametrize("path", [("sources", "*", "colums"), ("rules", "*", "detektor"),
+                                  ("rules", "yoy", "detektor"),
                                   ("notify", "route", "receivers"), ("store", "password")])
 def test_a_key_that_does_not_exist_is_caught(path: tuple[str, ...]) -> None:
     assert not exists(path, None)
+
+
+def test_a_list_item_is_addressed_by_name_as_set_paths_do() -> None:
+    assert exists(("rules", "yoy_sharp_fall", "detector", "threshold"), None)
 
 
 def test_a_key_of_another_kind_is_caught() -> None:
