@@ -16,7 +16,7 @@ from detectors.errors import DetectorConfigError
 from detectors.findings import FindingKind
 from detectors.lazy import lazy
 from detectors.transforms import bound_phrase, value_kind, value_phrase
-from detectors.wording import freq_word, ordinal, period_noun
+from detectors.wording import freq_word, ordinal, period_name, period_noun
 
 if TYPE_CHECKING:
     import numpy as np
@@ -129,16 +129,17 @@ class Threshold:
         return {"direction": self.direction, "threshold": self.threshold}
 
     def describe(self, cell: Cell) -> str:
-        """Sentence such as: X fell 20.3% YoY in 2014-12, below the -20% threshold.
+        """Sentence such as: X fell 20.3% YoY in December 2014, below the -20% threshold.
 
-        Or, for a band: X fell 12.0% YoY in 2015-02, outside the -10% to +10% band.
+        Or, for a band: X fell 12.0% YoY in February 2015, outside the -10% to +10% band.
         """
         if self.direction == "outside":
             lower, upper = (bound_phrase(b, cell.transform) for b in self._band())
-            return f"{cell.subject} {_reading(cell)} in {cell.period}, outside the {lower} to {upper} band."
+            return (f"{cell.subject} {_reading(cell)} in {period_name(cell.period)}, "
+                    f"outside the {lower} to {upper} band.")
         threshold = bound_phrase(self._level(), cell.transform)
         return (
-            f"{cell.subject} {_reading(cell)} in {cell.period}, "
+            f"{cell.subject} {_reading(cell)} in {period_name(cell.period)}, "
             f"{self.direction} the {threshold} threshold."
         )
 
@@ -202,8 +203,8 @@ class Consecutive:
         return params
 
     def describe(self, cell: Cell) -> str:
-        """Sentence such as: X fell 21.6% YoY in 2015-03, the 5th consecutive monthly decline
-        below -5%. With a window: X fell 6.0% YoY in 2015-03, the 4th decline below -5% in the
+        """Sentence such as: X fell 21.6% YoY in March 2015, the 5th consecutive monthly decline
+        below -5%. With a window: X fell 6.0% YoY in March 2015, the 4th decline below -5% in the
         last 6 months.
         """
         bound = bound_phrase(self.threshold, cell.transform)
@@ -213,7 +214,7 @@ class Consecutive:
         noun = self._streak_noun(cell)
         noun = f"{freq_word(cell.period.freq)} {noun}" if noun in ("decline", "rise") else noun
         return (
-            f"{cell.subject} {_reading(cell)} in {cell.period}, "
+            f"{cell.subject} {_reading(cell)} in {period_name(cell.period)}, "
             f"the {run} consecutive {noun} {self.direction} {bound}."
         )
 
@@ -225,13 +226,13 @@ class Consecutive:
         beyond = value < self.threshold if self.direction == "below" else value > self.threshold
         if beyond:
             return (
-                f"{cell.subject} {_reading(cell)} in {cell.period}, "
+                f"{cell.subject} {_reading(cell)} in {period_name(cell.period)}, "
                 f"the {ordinal(hits)} {self._streak_noun(cell)} {self.direction} {bound} in {last}."
             )
         opening = (
-            f"{cell.subject} has no value for {cell.period}"
+            f"{cell.subject} has no value for {period_name(cell.period)}"
             if np.isnan(value)
-            else f"{cell.subject} {_reading(cell)} in {cell.period}"
+            else f"{cell.subject} {_reading(cell)} in {period_name(cell.period)}"
         )
         return f"{opening}; {hits} of {last} were {self.direction} {bound}."
 
