@@ -112,7 +112,7 @@ def test_run_serves_metrics_fires_and_stops_cleanly_on_sigterm(
     # 2014-11 is revealed first (imports -7.8% YoY), then 2014-12 (imports -20.3%).
     line = daemon.wait_for(lambda text: text.startswith("[FIRING]"), timeout=30)
     assert line == ("[FIRING] yoy_sharp_fall rus-chn/import/total (critical): Russia's imports "
-                    "from China fell 20.3% YoY in 2014-12, below the -20% threshold.")
+                    "from China fell 20.3% YoY in December 2014, below the -20% threshold.")
     metrics = httpx.get(daemon.metrics_url, timeout=5)
     assert metrics.status_code == 200
     assert "tradewatch_build_info{" in metrics.text
@@ -243,7 +243,7 @@ def test_the_shipped_demo_prints_its_url_and_an_alert_within_60_seconds(
     line = daemon.wait_for(lambda text: text.startswith("[FIRING]"), timeout=60)
     assert time.monotonic() - started < 60
     assert line == ("[FIRING] yoy_sharp_fall rus-chn/import/total (critical): Russia's imports "
-                    "from China fell 20.3% YoY in 2014-12, below the -20% threshold.")
+                    "from China fell 20.3% YoY in December 2014, below the -20% threshold.")
     code, stderr = daemon.stop(signal.SIGINT)
     assert code == 0, stderr
 

@@ -39,11 +39,11 @@ rules:
 
 IMPORTS_FIRING = (
     "[FIRING] decline rus-chn/import/total (warning): Russia's imports from China fell 21.6% YoY "
-    "in 2015-03, the 5th consecutive monthly decline below -5%."
+    "in March 2015, the 5th consecutive monthly decline below -5%."
 )
 EXPORTS_FIRING = (
     "[FIRING] decline rus-chn/export/total (warning): Russia's exports to China fell 35.5% YoY "
-    "in 2015-03, the 5th consecutive monthly decline below -5%."
+    "in March 2015, the 5th consecutive monthly decline below -5%."
 )
 
 
@@ -107,7 +107,7 @@ def test_a_new_month_resolves_only_the_series_that_recovered(
     app.run_once()
     assert capsys.readouterr().out.splitlines() == [
         "[RESOLVED] decline rus-chn/export/total (warning): Russia's exports to China fell 1.3% "
-        "YoY in 2015-06; decline no longer holds."
+        "YoY in June 2015; decline no longer holds."
     ]
     statuses = {a.series: a.status.value for a in app.book.alerts()}
     assert statuses == {"rus-chn/export/total": "resolved", "rus-chn/import/total": "firing"}
@@ -233,9 +233,9 @@ def test_a_parameterised_transform_reaches_the_detector_and_the_sentence(
     # 2015-01..03 (million USD): imports 2382.2, 3087.4, 3012.6 -> 2827.4; exports 2257.5.
     assert capsys.readouterr().out.splitlines() == [
         "[FIRING] decline rus-chn/export/total (warning): Russia's exports to China stood at 2,257.5 "
-        "(3-month average) in 2015-03, below the 3,000 threshold.",
+        "(3-month average) in March 2015, below the 3,000 threshold.",
         "[FIRING] decline rus-chn/import/total (warning): Russia's imports from China stood at 2,827.4 "
-        "(3-month average) in 2015-03, below the 3,000 threshold.",
+        "(3-month average) in March 2015, below the 3,000 threshold.",
     ]
 
 
@@ -258,7 +258,7 @@ def test_share_of_a_parent_series_loads_the_parent(
     # 2015-03: imports 3012.55243 of turnover 5421.95384 = 55.6%.
     assert capsys.readouterr().out.splitlines() == [
         "[FIRING] decline rus-chn/import/total (warning): Russia's imports from China stood at 55.6% "
-        "of the total in 2015-03, above the 50% threshold."]
+        "of the total in March 2015, above the 50% threshold."]
 
 
 def test_run_once_fetches_the_next_source_while_processing_this_one(config_path: Path) -> None:

@@ -48,12 +48,12 @@ def test_a_revision_fires_a_revision_alert_and_explains_the_resolution(
     app.run_once()
     assert capsys.readouterr().out.splitlines() == [
         "[FIRING] sharp_fall rus-chn/import/total (warning): Russia's imports from China fell 21.6% YoY "
-        "in 2015-03, below the -20% threshold."]
+        "in March 2015, below the -20% threshold."]
     revise(russia_china_csv, "2015-03", 2, 3200.0)  # -16.7% YoY: no longer below -20%
     app.run_once()
     assert capsys.readouterr().out.splitlines() == [
-        "[RESOLVED] sharp_fall rus-chn/import/total (warning): After a revision (2015-03 from 3,012.6 "
-        "to 3,200), Russia's imports from China fell 16.7% YoY in 2015-03; sharp_fall no longer holds.",
+        "[RESOLVED] sharp_fall rus-chn/import/total (warning): After a revision (March 2015 from 3,012.6 "
+        "to 3,200), Russia's imports from China fell 16.7% YoY in March 2015; sharp_fall no longer holds.",
         "[FIRING] revised rus-chn/import/total (info): Russia's imports from China: March 2015 was "
         "revised from -21.6% to -16.7% YoY.",
     ]
