@@ -16,7 +16,7 @@ from detectors.errors import DetectorConfigError
 from detectors.findings import FindingKind
 from detectors.lazy import lazy
 from detectors.transforms import bound_phrase, value_kind, value_phrase
-from detectors.wording import freq_word, ordinal, period_name, period_noun
+from detectors.wording import freq_word, period_name, period_noun, run_phrase, window_phrase, window_tally
 
 if TYPE_CHECKING:
     import numpy as np
@@ -210,12 +210,11 @@ class Consecutive:
         bound = bound_phrase(self.threshold, cell.transform)
         if self.window is not None:
             return self._describe_window(cell, bound)
-        run = ordinal(int(cell.details["run"]))
         noun = self._streak_noun(cell)
         noun = f"{freq_word(cell.period.freq)} {noun}" if noun in ("decline", "rise") else noun
         return (
             f"{cell.subject} {_reading(cell)} in {period_name(cell.period)}, "
-            f"the {run} consecutive {noun} {self.direction} {bound}."
+            f"{run_phrase(int(cell.details['run']), noun, self.direction, bound)}."
         )
 
     def _describe_window(self, cell: Cell, bound: str) -> str:
@@ -227,14 +226,14 @@ class Consecutive:
         if beyond:
             return (
                 f"{cell.subject} {_reading(cell)} in {period_name(cell.period)}, "
-                f"the {ordinal(hits)} {self._streak_noun(cell)} {self.direction} {bound} in {last}."
+                f"{window_phrase(hits, self._streak_noun(cell), self.direction, bound, last)}."
             )
         opening = (
             f"{cell.subject} has no value for {period_name(cell.period)}"
             if np.isnan(value)
             else f"{cell.subject} {_reading(cell)} in {period_name(cell.period)}"
         )
-        return f"{opening}; {hits} of {last} were {self.direction} {bound}."
+        return f"{opening}; {window_tally(hits, last, self.direction, bound)}."
 
     def _streak_noun(self, cell: Cell) -> str:
         """Say "decline" or "rise" only when every counted value was a change of that sign.

@@ -79,6 +79,37 @@ def span_name(since: object, period: object) -> str:
     return period_name(period)
 
 
+def run_phrase(count: int, noun: str, direction: str, bound: str) -> str:
+    """How a finding says a run's length: "the 5th consecutive monthly decline below -5%"."""
+    return f"the {ordinal(count)} consecutive {noun} {direction} {bound}"
+
+
+def window_phrase(hits: int, noun: str, direction: str, bound: str, last: str) -> str:
+    """How it says the periods beyond a threshold in a window, the newest among them: "the
+    4th decline below -5% in the last 6 months"."""
+    return f"the {ordinal(hits)} {noun} {direction} {bound} in {last}"
+
+
+def window_tally(hits: int, last: str, direction: str, bound: str) -> str:
+    """...and with the newest not among them: "4 of the last 6 months were below -5%"."""
+    return f"{hits} of {last} were {direction} {bound}"
+
+
+_COUNTED = re.compile(r"\bthe (\d+)(?:st|nd|rd|th) (?:consecutive \S|[^,;]* in the last )"
+                      r"|; (\d+) of the last ")
+
+
+def stated_count(sentence: object) -> int | None:
+    """The count a sentence of run_phrase, window_phrase or window_tally states (the last one
+    in it); None when it states none. A message's headline repeats this count instead of
+    counting again from other facts, so the headline and the sentence cannot disagree."""
+    found = _COUNTED.findall(str(sentence or ""))
+    if not found:
+        return None
+    run, tally = found[-1]
+    return int(run or tally)
+
+
 def _compact(x: float, decimals: int) -> str:
     """Thousands separators, trailing zeros dropped, no "-0"."""
     text = f"{abs(x):,.{decimals}f}"

@@ -42,16 +42,15 @@ _ICON = {"critical": ":red_circle:", "warning": ":large_orange_circle:", "info":
 _RESOLVED_ICON = ":white_check_mark:"
 
 
-def status_tag(payload: Notification) -> str:
-    return f"[{str(payload.status).upper()}]"
-
-
-def console_line(payload: Notification) -> str:
-    """`[FIRING] rule series (severity): sentence` on one line; reminders say so."""
-    summary = " ".join(str(payload.summary).split())
-    reminder = " (reminder, still firing)" if payload.reminder else ""
-    return (f"{status_tag(payload)} {payload.rule} {payload.series} "
-            f"({payload.severity}){reminder}: {summary}")
+def console_line(payload: Notification, info: RuleInfo | None = None) -> str:
+    """The Slack header's words on one line, then the severity and the finding's sentence:
+    "China's exports to Russia: 5th monthly fall in a row · warning · China's exports to
+    Russia fell ...". Resolved ones start "Resolved · ", reminders end their headline
+    "(still firing)"."""
+    head = headline(payload, info)
+    if payload.resolved:
+        head = f"Resolved · {head}"
+    return " ".join(f"{head} · {payload.severity} · {payload.summary}".split())
 
 
 def webhook_body(payload: Notification, receiver: str, info: RuleInfo | None = None) -> dict[str, Any]:

@@ -17,10 +17,14 @@ from detectors.wording import (
     period_noun,
     resolution_sentence,
     retired_rule_sentence,
+    run_phrase,
     shift_phrase,
     short_period_name,
     span_name,
+    stated_count,
     trend_break_phrase,
+    window_phrase,
+    window_tally,
 )
 
 
@@ -177,3 +181,27 @@ def test_sentences_name_their_periods_in_words() -> None:
     assert shift_phrase(100.0, 70.0, "2015Q1") == "shifted down 30% in Q1 2015: from 100 to 70 on average"
     assert trend_break_phrase(98.0, 148.0, "2015") == (
         "broke trend in 2015: 148 against 98 on the old trend (+51%)")
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 11, 12, 21, 30, 111, 130])
+def test_the_count_a_sentence_states_is_read_back(n: int) -> None:
+    subject = "China's exports of 3rd-party goods (HS 9999) to Russia fell 21.6% YoY in March 2015"
+    assert run_phrase(n, "monthly decline", "below", "-5%") == (
+        f"the {ordinal(n)} consecutive monthly decline below -5%")
+    assert stated_count(f"{subject}, {run_phrase(n, 'monthly decline', 'below', '-5%')}.") == n
+    assert window_phrase(n, "decline", "below", "-5%", "the last 6 months") == (
+        f"the {ordinal(n)} decline below -5% in the last 6 months")
+    window = window_phrase(n, "quarter", "above", "+1%", "the last 4 quarters")
+    assert stated_count(f"{subject}, {window}.") == n
+    assert window_tally(n, "the last 12 months", "below", "-5%") == (
+        f"{n} of the last 12 months were below -5%")
+    assert stated_count(f"{subject}; {window_tally(n, 'the last 12 months', 'below', '-5%')}.") == n
+
+
+@pytest.mark.parametrize("sentence", [
+    "Russia's imports from China fell 20.3% YoY in December 2014, below the -20% threshold.",
+    "Russia's imports from China fell 2.1% YoY in September 2015; decline no longer holds.",
+    "", None,
+])
+def test_a_sentence_that_counts_nothing_states_no_count(sentence: str | None) -> None:
+    assert stated_count(sentence) is None
