@@ -245,8 +245,8 @@ class Changepoint:
         return params
 
     def describe(self, cell: Cell) -> str:
-        """Sentence such as: X shifted down 31% in 2015-01: from 2,845.3 to 1,963.2 on average;
-        with the linear cost: X broke trend in 2015-01: 3,210.5 against 4,650.2 on the old
+        """Sentence such as: X shifted down 31% in January 2015: from 2,845.3 to 1,963.2 on average;
+        with the linear cost: X broke trend in January 2015: 3,210.5 against 4,650.2 on the old
         trend (-31%)."""
         label = transform_label(cell.transform, cell.period.freq, **cell.transform_params)
         subject = f"{cell.subject} ({label})" if label else cell.subject

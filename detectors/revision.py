@@ -17,9 +17,9 @@ from detectors.base import Cell, Scan
 from detectors.errors import DetectorConfigError
 from detectors.findings import Finding, FindingKind
 from detectors.lazy import lazy
-from detectors.panel import check_panel, freq_code
+from detectors.panel import check_panel
 from detectors.transforms import apply_transform, bound_phrase, transform_label, value_kind
-from detectors.wording import format_level
+from detectors.wording import format_level, period_name
 
 if TYPE_CHECKING:
     import numpy as np
@@ -87,7 +87,7 @@ class Revision:
             period = index[i]
             subject = (subjects or {}).get(str(series), str(series))
             unit = f" {label}" if label and value_kind(transform) != "level" else ""
-            sentence = (f"{subject}: {_period_name(period)} was revised from "
+            sentence = (f"{subject}: {period_name(period)} was revised from "
                         f"{_figure(a[i, j], transform)} to {_figure(b[i, j], transform)}{unit}.")
             details = {"transform": transform, "threshold": float(self.threshold),
                        "break_period": str(period), "before": float(a[i, j]), "after": float(b[i, j]),
@@ -96,11 +96,6 @@ class Revision:
                                     or period, kind="event", severity=severity, value=float(b[i, j]),
                                     reference=float(a[i, j]), details=details, summary=sentence))
         return findings
-
-
-def _period_name(period: pd.Period) -> str:
-    """March 2015, 2015Q1, 2015: how a reader names a reference period."""
-    return period.strftime("%B %Y") if freq_code(period.freq) == "M" else str(period)
 
 
 def _figure(x: float, transform: str) -> str:

@@ -36,7 +36,7 @@ from detectors.findings import FindingKind
 from detectors.lazy import lazy
 from detectors.panel import FreqLike, periods_per_year
 from detectors.transforms import bound_phrase, value_phrase
-from detectors.wording import period_noun
+from detectors.wording import period_name, period_noun
 
 if TYPE_CHECKING:
     import numpy as np
@@ -185,7 +185,7 @@ class RobustZ:
         return params | {"min_history": self.min_history}
 
     def describe(self, cell: Cell) -> str:
-        """Sentence such as: X fell 35.2% YoY in 2015-01, unusually low against the previous 36
+        """Sentence such as: X fell 35.2% YoY in January 2015, unusually low against the previous 36
         months (median +8.5%, robust z -4.2). Seasonal: "... against the same month of the
         previous 5 years ...".
         """
@@ -199,7 +199,7 @@ class RobustZ:
         median = bound_phrase(round(cell.reference, 1), cell.transform)
         return (
             f"{cell.subject} {value_phrase(cell.value, cell.transform, freq, **cell.transform_params)} "
-            f"in {cell.period}, unusually {'high' if z > 0 else 'low'} against {against} "
+            f"in {period_name(cell.period)}, unusually {'high' if z > 0 else 'low'} against {against} "
             f"(median {median}, robust z {z:+.1f})."
         )
 

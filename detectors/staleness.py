@@ -23,7 +23,7 @@ from detectors.errors import DetectorConfigError
 from detectors.findings import FindingKind
 from detectors.lazy import lazy
 from detectors.panel import FreqLike
-from detectors.wording import period_noun
+from detectors.wording import period_name, period_noun
 
 if TYPE_CHECKING:
     import numpy as np
@@ -118,18 +118,19 @@ class Staleness:
         return {"lag": self.lag, "day": self.day, "grace_days": self.grace_days}
 
     def describe(self, cell: Cell) -> str:
-        """Sentence such as: X has no data for 2025-08, due 2025-09-20; the newest is 2025-07.
+        """Sentence such as: X has no data for August 2025, due 2025-09-20; the newest is July 2025.
 
-        Several missing periods: X has no data for 2025-06 to 2025-08 (3 months), the last due
-        2025-09-20; the newest is 2025-05.
+        Several missing periods: X has no data for June 2025 to August 2025 (3 months), the last
+        due 2025-09-20; the newest is May 2025.
         """
         late = int(cell.details["periods_late"])
-        expected, due = cell.details["expected_period"], cell.details["due_date"]
+        expected, due = period_name(cell.details["expected_period"]), cell.details["due_date"]
+        newest = period_name(cell.period)
         if late == 1:
-            return f"{cell.subject} has no data for {expected}, due {due}; the newest is {cell.period}."
-        first = cell.period + 1
+            return f"{cell.subject} has no data for {expected}, due {due}; the newest is {newest}."
+        first = period_name(cell.period + 1)
         noun = period_noun(cell.period.freq)
         return (
             f"{cell.subject} has no data for {first} to {expected} ({late} {noun}s), "
-            f"the last due {due}; the newest is {cell.period}."
+            f"the last due {due}; the newest is {newest}."
         )

@@ -16,7 +16,7 @@ from detectors.errors import DetectorConfigError
 from detectors.findings import FindingKind
 from detectors.lazy import lazy
 from detectors.transforms import bound_phrase, value_kind, value_phrase
-from detectors.wording import freq_word, ordinal, period_noun
+from detectors.wording import freq_word, period_name, period_noun, run_phrase, window_phrase, window_tally
 
 if TYPE_CHECKING:
     import numpy as np
@@ -129,16 +129,17 @@ class Threshold:
         return {"direction": self.direction, "threshold": self.threshold}
 
     def describe(self, cell: Cell) -> str:
-        """Sentence such as: X fell 20.3% YoY in 2014-12, below the -20% threshold.
+        """Sentence such as: X fell 20.3% YoY in December 2014, below the -20% threshold.
 
-        Or, for a band: X fell 12.0% YoY in 2015-02, outside the -10% to +10% band.
+        Or, for a band: X fell 12.0% YoY in February 2015, outside the -10% to +10% band.
         """
         if self.direction == "outside":
             lower, upper = (bound_phrase(b, cell.transform) for b in self._band())
-            return f"{cell.subject} {_reading(cell)} in {cell.period}, outside the {lower} to {upper} band."
+            return (f"{cell.subject} {_reading(cell)} in {period_name(cell.period)}, "
+                    f"outside the {lower} to {upper} band.")
         threshold = bound_phrase(self._level(), cell.transform)
         return (
-            f"{cell.subject} {_reading(cell)} in {cell.period}, "
+            f"{cell.subject} {_reading(cell)} in {period_name(cell.period)}, "
             f"{self.direction} the {threshold} threshold."
         )
 
@@ -202,19 +203,18 @@ class Consecutive:
         return params
 
     def describe(self, cell: Cell) -> str:
-        """Sentence such as: X fell 21.6% YoY in 2015-03, the 5th consecutive monthly decline
-        below -5%. With a window: X fell 6.0% YoY in 2015-03, the 4th decline below -5% in the
+        """Sentence such as: X fell 21.6% YoY in March 2015, the 5th consecutive monthly decline
+        below -5%. With a window: X fell 6.0% YoY in March 2015, the 4th decline below -5% in the
         last 6 months.
         """
         bound = bound_phrase(self.threshold, cell.transform)
         if self.window is not None:
             return self._describe_window(cell, bound)
-        run = ordinal(int(cell.details["run"]))
         noun = self._streak_noun(cell)
         noun = f"{freq_word(cell.period.freq)} {noun}" if noun in ("decline", "rise") else noun
         return (
-            f"{cell.subject} {_reading(cell)} in {cell.period}, "
-            f"the {run} consecutive {noun} {self.direction} {bound}."
+            f"{cell.subject} {_reading(cell)} in {period_name(cell.period)}, "
+            f"{run_phrase(int(cell.details['run']), noun, self.direction, bound)}."
         )
 
     def _describe_window(self, cell: Cell, bound: str) -> str:
@@ -225,15 +225,15 @@ class Consecutive:
         beyond = value < self.threshold if self.direction == "below" else value > self.threshold
         if beyond:
             return (
-                f"{cell.subject} {_reading(cell)} in {cell.period}, "
-                f"the {ordinal(hits)} {self._streak_noun(cell)} {self.direction} {bound} in {last}."
+                f"{cell.subject} {_reading(cell)} in {period_name(cell.period)}, "
+                f"{window_phrase(hits, self._streak_noun(cell), self.direction, bound, last)}."
             )
         opening = (
-            f"{cell.subject} has no value for {cell.period}"
+            f"{cell.subject} has no value for {period_name(cell.period)}"
             if np.isnan(value)
-            else f"{cell.subject} {_reading(cell)} in {cell.period}"
+            else f"{cell.subject} {_reading(cell)} in {period_name(cell.period)}"
         )
-        return f"{opening}; {hits} of {last} were {self.direction} {bound}."
+        return f"{opening}; {window_tally(hits, last, self.direction, bound)}."
 
     def _streak_noun(self, cell: Cell) -> str:
         """Say "decline" or "rise" only when every counted value was a change of that sign.

@@ -16,7 +16,7 @@ from datetime import datetime
 import pandas as pd
 
 from detectors import transform_label, value_kind
-from detectors.wording import ordinal
+from detectors.wording import ordinal, stated_count
 from monitor.alerts.notification import Notification
 from monitor.notify.annotations import Annotations, annotate
 from monitor.notify.facts import Facts, facts
@@ -107,17 +107,31 @@ def run_length(since: str | None, period: str) -> int:
         return 1
 
 
+def run_count(payload: Notification, info: RuleInfo | None, found: Facts | None) -> int:
+    """How long a consecutive rule's run is (or, with a window, how many of its periods were
+    beyond the threshold): what the finding's sentence says, so that the headline and the
+    period shown agree with it; else the run read off the history; else counted from
+    `since_period`, when the alert first held and the run was `count` long."""
+    stated = stated_count(payload.summary)
+    if stated is not None:
+        return stated
+    window = info.params.get("window") if info else None
+    if found is not None and found.run and not window:
+        return len(found.run)
+    held = int(info.params.get("count", 1)) if info else 1
+    return run_length(payload.since_period, payload.period) + held - 1
+
+
 def run_start(payload: Notification, info: RuleInfo | None, found: Facts) -> str | None:
-    """The first period of a consecutive rule's run: read off the history, else `count - 1`
-    periods before `since_period` (when the alert first held, the run was `count` long)."""
-    if found.run_start or info is None or info.detector != "consecutive" or info.params.get("window"):
+    """The first period of a consecutive rule's run, `run_count - 1` periods before the
+    alert's; for other rules, the period the alert first held."""
+    if info is None or info.detector != "consecutive" or info.params.get("window"):
         return found.run_start or payload.since_period
     freq = {"A": "Y"}.get(frequency_of(payload.period), frequency_of(payload.period))
     try:
-        since = pd.Period(payload.since_period or payload.period, freq=freq)
-        return str(since - (int(info.params.get("count", 1)) - 1))
+        return str(pd.Period(payload.period, freq=freq) - (run_count(payload, info, found) - 1))
     except (TypeError, ValueError):
-        return payload.since_period
+        return found.run_start or payload.since_period
 
 
 def headline(payload: Notification, info: RuleInfo | None, found: Facts | None = None) -> str:
@@ -138,9 +152,7 @@ def _firing_what(payload: Notification, info: RuleInfo | None, found: Facts | No
     side = "below" if below else "above"
     if kind == "consecutive":
         window = info.params.get("window") if info else None
-        held = int(info.params.get("count", 1)) if info else 1  # the run was `count` long at since_period
-        count = len(found.run) if found is not None and found.run and not window else \
-            run_length(payload.since_period, payload.period) + held - 1
+        count = run_count(payload, info, found)
         if window:
             return f"{count} of the last {window} {_NOUN[freq]}s {side} {fig.value(reference)}"
         if fig.percent_change and reference is not None and (reference <= 0 if below else reference >= 0):

@@ -69,7 +69,7 @@ def build_notifiers(config: Notify, env: Mapping[str, str] | None = None,
     notifiers: dict[str, Notifier] = {}
     for index, receiver in enumerate(config.receivers):
         if receiver.console is not None:
-            notifiers[receiver.name] = ConsoleNotifier(receiver.name)
+            notifiers[receiver.name] = ConsoleNotifier(receiver.name, rules=rules)
         elif receiver.webhook is not None:
             notifiers[receiver.name] = WebhookNotifier(
                 receiver.name, receiver.webhook.url, receiver.webhook.timeout.total_seconds(), rules=rules)

@@ -43,17 +43,17 @@ _ICON = {"critical": ":red_circle:", "warning": ":large_orange_circle:", "info":
 _RESOLVED_ICON = ":white_check_mark:"
 
 
-def status_tag(payload: Notification) -> str:
-    return f"[{str(payload.status).upper()}]"
-
-
-def console_line(payload: Notification) -> str:
-    """`[FIRING] rule series (severity): sentence` on one line; reminders say so."""
-    summary = " ".join(str(payload.summary).split())
-    reminder = " (reminder, still firing)" if payload.reminder else ""
+def console_line(payload: Notification, info: RuleInfo | None = None) -> str:
+    """The Slack header's words on one line, then the severity and the finding's sentence:
+    "China's exports to Russia: 5th monthly fall in a row · warning · China's exports to
+    Russia fell ...". Resolved ones start "Resolved · ", reminders end their headline
+    "(still firing)"; an alert on a parent of a hierarchy ends with who drove it."""
+    head = headline(payload, info)
+    if payload.resolved:
+        head = f"Resolved · {head}"
     drivers = drivers_sentence(payload)
-    return (f"{status_tag(payload)} {payload.rule} {payload.series} "
-            f"({payload.severity}){reminder}: {summary}" + (f" {drivers}" if drivers else ""))
+    line = f"{head} · {payload.severity} · {payload.summary}" + (f" {drivers}" if drivers else "")
+    return " ".join(line.split())
 
 
 def webhook_body(payload: Notification, receiver: str, info: RuleInfo | None = None) -> dict[str, Any]:

@@ -6,55 +6,17 @@ Labels stay codes in the data (ISO alpha-3, HS codes, `USD_M`); only messages sp
 
 from __future__ import annotations
 
-import calendar
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+# Periods are named where the findings' sentences are written, so both say "March 2015".
+from detectors.wording import frequency_of as frequency_of
+from detectors.wording import period_name as period_name
+from detectors.wording import short_period_name as short_period_name
+from detectors.wording import span_name as span_name
 from monitor.labels import subject as labels_subject
 from monitor.notify.hs import hs_name
-
-_MONTHLY = re.compile(r"^(\d{4})-(\d{2})$")
-_QUARTERLY = re.compile(r"^(\d{4})Q([1-4])$")
-_ANNUAL = re.compile(r"^(\d{4})$")
-
-
-def period_name(period: object) -> str:
-    """`2015-03` -> "March 2015", `2025Q3` -> "Q3 2025", `2025` -> "2025"; else unchanged."""
-    text = str(period or "").strip()
-    if match := _MONTHLY.match(text):
-        month = int(match.group(2))
-        if 1 <= month <= 12:
-            return f"{calendar.month_name[month]} {match.group(1)}"
-    if match := _QUARTERLY.match(text):
-        return f"Q{match.group(2)} {match.group(1)}"
-    return text
-
-
-def short_period_name(period: object) -> str:
-    """`2015-03` -> "Mar 2015" (for lists of months); quarters and years as period_name."""
-    text = str(period or "").strip()
-    if (match := _MONTHLY.match(text)) and 1 <= int(match.group(2)) <= 12:
-        return f"{calendar.month_abbr[int(match.group(2))]} {match.group(1)}"
-    return period_name(text)
-
-
-def frequency_of(period: object) -> str:
-    """M, Q or A, read off how a period is written; M when it cannot tell."""
-    text = str(period or "")
-    if _QUARTERLY.match(text):
-        return "Q"
-    if _ANNUAL.match(text):
-        return "A"
-    return "M"
-
-
-def span_name(since: object, period: object) -> str:
-    """"November 2014 – March 2015", or one period's name."""
-    if since and str(since) != str(period):
-        return f"{period_name(since)} – {period_name(period)}"
-    return period_name(period)
 
 
 @dataclass(frozen=True, slots=True)

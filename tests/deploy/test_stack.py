@@ -430,4 +430,5 @@ def test_notifications_reached_the_console(stack: Stack) -> None:
     lines: list[str] = []
     while not stack.daemon.lines.empty():
         lines.append(stack.daemon.lines.get())
-    assert any(line.startswith("[FIRING] yoy_sharp_fall rus-chn/import/total") for line in lines), lines
+    assert ("Russia's imports from China: down 20.3% YoY in December 2014 · critical · Russia's imports from "
+            "China fell 20.3% YoY in December 2014, below the -20% threshold.") in lines, lines

@@ -115,7 +115,7 @@ def test_latest_flags_the_newest_period_while_the_break_is_recent(make_panel: Pa
     (finding,) = _run(panel, Changepoint(cost="l2"), scope="latest")
     assert str(finding.period) == "2022-08"  # the newest observation, not the trailing gap
     assert finding.kind == "event"
-    assert finding.summary == "Exports shifted down 30% in 2022-01: from 100 to 70 on average."
+    assert finding.summary == "Exports shifted down 30% in January 2022: from 100 to 70 on average."
     assert finding.value == 70.5
     assert finding.reference == 100.0
     assert dict(finding.details) == {
@@ -150,7 +150,7 @@ def test_an_old_break_is_history_not_news(make_panel: PanelFactory) -> None:
 def test_trend_break_summary(make_panel: PanelFactory) -> None:
     panel = make_panel("M", "2020-01", s=_step(100, 50, 24, 48, trend=2.0))
     (finding,) = _run(panel, Changepoint(), scope="all")
-    assert finding.summary == "Exports broke trend in 2022-01: 98 against 148 on the old trend (-33.8%)."
+    assert finding.summary == "Exports broke trend in January 2022: 98 against 148 on the old trend (-33.8%)."
     details = finding.details
     assert (details["line_before"], details["line_after"]) == (pytest.approx(148.0), pytest.approx(98.0))
     assert (details["slope_before"], details["slope_after"]) == (pytest.approx(2.0), pytest.approx(2.0))
@@ -164,7 +164,8 @@ def test_summary_for_percent_changes(make_panel: PanelFactory) -> None:
         level.append(level[-12] * (1 + rate / 100))
     panel = make_panel("M", "2010-01", s=level)
     (finding,) = _run(panel, Changepoint(cost="l2"), transform="yoy_pct")
-    assert finding.summary == "Exports (YoY) shifted down 30 points in 2013-01: from +10% to -20% on average."
+    assert finding.summary == ("Exports (YoY) shifted down 30 points in January 2013: "
+                               "from +10% to -20% on average.")
 
 
 def test_describe_words_each_kind_of_value() -> None:
@@ -173,17 +174,17 @@ def test_describe_words_each_kind_of_value() -> None:
 
     base = {"break_period": "2015-01"}
     assert Changepoint(cost="l2").describe(cell("diff", before=-50.0, after=70.5, **base)) == (
-        "Exports (MoM) shifted up by 120.5 in 2015-01: from -50 to +70.5 on average."
+        "Exports (MoM) shifted up by 120.5 in January 2015: from -50 to +70.5 on average."
     )
     assert Changepoint().describe(cell("yoy_pct", line_before=12.0, line_after=-13.3, **base)) == (
-        "Exports (YoY) broke trend in 2015-01: -13.3% against +12% on the old trend (-25.3 points)."
+        "Exports (YoY) broke trend in January 2015: -13.3% against +12% on the old trend (-25.3 points)."
     )
 
 
 @pytest.mark.parametrize(
     ("args", "text"),
     [
-        ((2845.3, 1963.2, "2015-01"), "shifted down 31% in 2015-01: from 2,845.3 to 1,963.2 on average"),
+        ((2845.3, 1963.2, "2015-01"), "shifted down 31% in January 2015: from 2,845.3 to 1,963.2 on average"),
         ((0.0, 5.0, "2015"), "shifted up by 5 in 2015: from 0 to 5 on average"),
         ((100.0, 100.01, "2015"), "changed regime in 2015, averaging 100 before and after"),
         ((1e5, 100040.0, "2015"), "shifted up slightly in 2015: from 100,000 to 100,040 on average"),
@@ -195,10 +196,10 @@ def test_shift_phrase(args: tuple[float, float, str], text: str) -> None:
 
 def test_trend_break_phrase() -> None:
     assert trend_break_phrase(4650.2, 3210.5, "2015-01") == (
-        "broke trend in 2015-01: 3,210.5 against 4,650.2 on the old trend (-31%)"
+        "broke trend in January 2015: 3,210.5 against 4,650.2 on the old trend (-31%)"
     )
     assert trend_break_phrase(-20.0, 30.0, "2015Q1", kind="change") == (
-        "broke trend in 2015Q1: +30 against -20 on the old trend (+50)"
+        "broke trend in Q1 2015: +30 against -20 on the old trend (+50)"
     )
 
 

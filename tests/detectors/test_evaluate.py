@@ -108,7 +108,7 @@ def test_consecutive_latest_on_the_panel_cut_at_2015_03(rc_panel: pd.DataFrame) 
     assert len(imports) == 1
     (finding,) = imports
     assert finding.summary == (
-        "Russia's imports from China fell 21.6% YoY in 2015-03, "
+        "Russia's imports from China fell 21.6% YoY in March 2015, "
         "the 5th consecutive monthly decline below -5%."
     )
     assert finding.period == pd.Period("2015-03", freq="M")
@@ -137,7 +137,7 @@ def test_held_for_grows_while_the_condition_holds(rc_panel: pd.DataFrame) -> Non
     (finding,) = [f for f in findings if f.series == IMPORTS]
     assert finding.details["held_for"] == 14
     assert finding.summary == (
-        "Russia's imports from China fell 14.0% YoY in 2016-04, "
+        "Russia's imports from China fell 14.0% YoY in April 2016, "
         "the 18th consecutive monthly decline below -5%."
     )
 
@@ -149,7 +149,7 @@ def test_threshold_on_imports_yoy(rc_panel: pd.DataFrame) -> None:
     assert "2014-11" not in flagged
     (december,) = [f for f in findings if str(f.period) == "2014-12"]
     assert december.summary == (
-        "Russia's imports from China fell 20.3% YoY in 2014-12, below the -20% threshold."
+        "Russia's imports from China fell 20.3% YoY in December 2014, below the -20% threshold."
     )
     assert december.details["held_for"] == 1
     assert dict(december.details) == {
@@ -206,7 +206,7 @@ def test_all_scope_is_sorted_by_series_then_period(make_panel: PanelFactory) -> 
 def test_subject_falls_back_to_the_series_id(make_panel: PanelFactory) -> None:
     panel = make_panel("M", "2020-01", **{"chn-rus/export/8458": [5000.0]})
     (finding,) = _run(panel, Threshold("above", 3000), transform="level", subjects={"x": "X"})
-    assert finding.summary == "chn-rus/export/8458 stood at 5,000 in 2020-01, above the 3,000 threshold."
+    assert finding.summary == "chn-rus/export/8458 stood at 5,000 in January 2020, above the 3,000 threshold."
 
 
 def test_empty_panel_gives_no_findings() -> None:

@@ -138,7 +138,7 @@ def _summary(freq: str, start: str, values: list, detector: RobustZ, transform: 
             SPIKY,
             RobustZ(window=5, min_history=4),
             "level",
-            "Exports stood at -20 in 2021-01, unusually low against the previous 5 months "
+            "Exports stood at -20 in January 2021, unusually low against the previous 5 months "
             "(median 10.5, robust z -41.1).",
         ),
         (
@@ -147,7 +147,7 @@ def _summary(freq: str, start: str, values: list, detector: RobustZ, transform: 
             [100] * 12 + [110, 90, 105, 95, 100, 140],
             RobustZ(window=5),
             "yoy_pct",
-            "Exports rose 40.0% YoY in 2020-06, unusually high against the previous 5 months "
+            "Exports rose 40.0% YoY in June 2020, unusually high against the previous 5 months "
             "(median 0%, robust z +5.4).",
         ),
         (
@@ -156,7 +156,7 @@ def _summary(freq: str, start: str, values: list, detector: RobustZ, transform: 
             [100, 200, 300, 400, 110, 210, 290, 410, 90, 190, 310, 390, 100, 400],
             RobustZ(seasonal=True, years=3),
             "level",
-            "Exports stood at 400 in 2021Q2, unusually high against the same quarter of the previous "
+            "Exports stood at 400 in Q2 2021, unusually high against the same quarter of the previous "
             "3 years (median 200, robust z +13.5).",
         ),
         (
@@ -246,7 +246,7 @@ def test_robust_z_latest_on_the_real_panel_cut_at_2015_01(rc_panel: pd.DataFrame
         subjects={IMPORTS: "Russia's imports from China"},
     )
     assert [f.summary for f in findings] == [
-        "Russia's imports from China fell 43.9% YoY in 2015-01, unusually low against the previous "
+        "Russia's imports from China fell 43.9% YoY in January 2015, unusually low against the previous "
         "36 months (median +1.1%, robust z -5.1)."
     ]
 

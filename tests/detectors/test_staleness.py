@@ -91,16 +91,16 @@ def _summaries(panel: pd.DataFrame, now: date, **kw: Any) -> list[str]:
 def test_summaries(make_panel: PanelFactory) -> None:
     monthly = make_panel("M", "2025-05", s=[1, 2, 3])
     assert _summaries(monthly, date(2025, 9, 25)) == [
-        "Russia's imports from China has no data for 2025-08, due 2025-09-20; the newest is 2025-07."
+        "Russia's imports from China has no data for August 2025, due 2025-09-20; the newest is July 2025."
     ]
     assert _summaries(monthly.iloc[:1], date(2025, 9, 25)) == [
-        "Russia's imports from China has no data for 2025-06 to 2025-08 (3 months), the last due "
-        "2025-09-20; the newest is 2025-05."
+        "Russia's imports from China has no data for June 2025 to August 2025 (3 months), the last due "
+        "2025-09-20; the newest is May 2025."
     ]
     quarterly = make_panel("Q", "2024Q4", s=[1])
     assert _summaries(quarterly, date(2025, 9, 25)) == [
-        "Russia's imports from China has no data for 2025Q1 to 2025Q2 (2 quarters), the last due "
-        "2025-09-20; the newest is 2024Q4."
+        "Russia's imports from China has no data for Q1 2025 to Q2 2025 (2 quarters), the last due "
+        "2025-09-20; the newest is Q4 2024."
     ]
     annual = make_panel("Y", "2022", s=[1])
     assert _summaries(annual, date(2025, 9, 25), lag=1, day=1) == [
@@ -146,7 +146,8 @@ def test_on_the_real_panel(rc_panel: pd.DataFrame) -> None:
     assert len(findings) == 3
     (imports,) = [f for f in findings if f.series == IMPORTS]
     assert imports.summary == (
-        "Russia's imports from China has no data for 2022-01, due 2022-02-20; the newest is 2021-12."
+        "Russia's imports from China has no data for January 2022, due 2022-02-20; "
+        "the newest is December 2021."
     )
     assert evaluate(
         rc_panel, rule="late", transform="level", detector=Staleness(), severity="w", now=date(2022, 2, 20)

@@ -37,7 +37,7 @@ def _summary(
             [100] * 12 + [100, 111, 115, 112],
             Consecutive("above", 10, 3),
             "yoy_pct",
-            "Exports rose 12.0% YoY in 2015-04, the 3rd consecutive monthly rise above +10%.",
+            "Exports rose 12.0% YoY in April 2015, the 3rd consecutive monthly rise above +10%.",
         ),
         (
             "M",
@@ -45,7 +45,7 @@ def _summary(
             [4100, 3900, 3800, 3700, 3456.14],
             Consecutive("below", 4000, 4),
             "level",
-            "Exports stood at 3,456.1 in 2015-03, the 4th consecutive month below 4,000.",
+            "Exports stood at 3,456.1 in March 2015, the 4th consecutive month below 4,000.",
         ),
         (
             "Q",
@@ -53,7 +53,7 @@ def _summary(
             [10, 5000, 5200.5],
             Consecutive("above", 4999.5, 2),
             "level",
-            "Exports stood at 5,200.5 in 2015Q1, the 2nd consecutive quarter above 4,999.5.",
+            "Exports stood at 5,200.5 in Q1 2015, the 2nd consecutive quarter above 4,999.5.",
         ),
         (
             "Y",
@@ -69,7 +69,7 @@ def _summary(
             [100, 97, 94.09, 91.2673],
             Consecutive("below", -2.5, 3),
             "mom_pct",
-            "Exports fell 3.0% QoQ in 2015Q1, the 3rd consecutive quarterly decline below -2.5%.",
+            "Exports fell 3.0% QoQ in Q1 2015, the 3rd consecutive quarterly decline below -2.5%.",
         ),
         (
             "Y",
@@ -85,7 +85,7 @@ def _summary(
             [100] * 12 + [101, 102],
             Consecutive("below", 5, 2),
             "yoy_pct",
-            "Exports rose 2.0% YoY in 2015-02, the 2nd consecutive month below +5%.",
+            "Exports rose 2.0% YoY in February 2015, the 2nd consecutive month below +5%.",
         ),
         (
             "M",
@@ -93,7 +93,7 @@ def _summary(
             [100] * 12 + [110, 115],
             Threshold("above", 10),
             "yoy_pct",
-            "Exports rose 15.0% YoY in 2015-02, above the +10% threshold.",
+            "Exports rose 15.0% YoY in February 2015, above the +10% threshold.",
         ),
         (
             "M",
@@ -101,7 +101,7 @@ def _summary(
             [100] * 12 + [102],
             Threshold("below", 5),
             "yoy_pct",
-            "Exports rose 2.0% YoY in 2015-01, below the +5% threshold.",
+            "Exports rose 2.0% YoY in January 2015, below the +5% threshold.",
         ),
         (
             "M",
@@ -109,7 +109,7 @@ def _summary(
             [100] * 12 + [100],
             Threshold("below", 2.5),
             "yoy_pct",
-            "Exports showed no change YoY in 2015-01, below the +2.5% threshold.",
+            "Exports showed no change YoY in January 2015, below the +2.5% threshold.",
         ),
         (
             "M",
@@ -117,7 +117,7 @@ def _summary(
             [100] * 12 + [79.7],
             Threshold("below", -20),
             "yoy_pct",
-            "Exports fell 20.3% YoY in 2015-01, below the -20% threshold.",
+            "Exports fell 20.3% YoY in January 2015, below the -20% threshold.",
         ),
         (
             "M",
@@ -125,7 +125,7 @@ def _summary(
             [3456.1],
             Threshold("above", 3000),
             "level",
-            "Exports stood at 3,456.1 in 2014-12, above the 3,000 threshold.",
+            "Exports stood at 3,456.1 in December 2014, above the 3,000 threshold.",
         ),
         (
             "Q",
@@ -133,7 +133,7 @@ def _summary(
             [1234567.89],
             Threshold("above", 1e6),
             "level",
-            "Exports stood at 1,234,567.9 in 2015Q1, above the 1,000,000 threshold.",
+            "Exports stood at 1,234,567.9 in Q1 2015, above the 1,000,000 threshold.",
         ),
         (
             "M",
@@ -141,7 +141,7 @@ def _summary(
             [100, 88],
             Threshold("below", -10),
             "mom_pct",
-            "Exports fell 12.0% MoM in 2015-02, below the -10% threshold.",
+            "Exports fell 12.0% MoM in February 2015, below the -10% threshold.",
         ),
     ],
 )
@@ -160,7 +160,7 @@ def test_summary_sentences(
             [100] * 12 + [100, 88],
             Threshold("outside", lower=-10, upper=10),
             "yoy_pct",
-            "Exports fell 12.0% YoY in 2015-02, outside the -10% to +10% band.",
+            "Exports fell 12.0% YoY in February 2015, outside the -10% to +10% band.",
         ),
         (
             "Q",
@@ -168,7 +168,7 @@ def test_summary_sentences(
             [5000, 100],
             Threshold("outside", lower=1000, upper=4000),
             "level",
-            "Exports stood at 100 in 2015Q2, outside the 1,000 to 4,000 band.",
+            "Exports stood at 100 in Q2 2015, outside the 1,000 to 4,000 band.",
         ),
         (
             "M",
@@ -176,7 +176,7 @@ def test_summary_sentences(
             [100] * 12 + [94, 100, 93, 90, 100, 94],
             Consecutive("below", -5, 4, window=6),
             "yoy_pct",
-            "Exports fell 6.0% YoY in 2015-06, the 4th decline below -5% in the last 6 months.",
+            "Exports fell 6.0% YoY in June 2015, the 4th decline below -5% in the last 6 months.",
         ),
         (
             "M",
@@ -184,7 +184,7 @@ def test_summary_sentences(
             [100] * 12 + [94, 93, 90, 94, 100],
             Consecutive("below", -5, 4, window=6),
             "yoy_pct",
-            "Exports showed no change YoY in 2015-05; 4 of the last 6 months were below -5%.",
+            "Exports showed no change YoY in May 2015; 4 of the last 6 months were below -5%.",
         ),
         (
             "M",
@@ -192,7 +192,7 @@ def test_summary_sentences(
             [100] * 11 + [0] + [94, 93, 90, 94] + [100] * 7 + [50],
             Consecutive("below", -5, 4, window=12),
             "yoy_pct",
-            "Exports has no value for 2015-12; 4 of the last 12 months were below -5%.",
+            "Exports has no value for December 2015; 4 of the last 12 months were below -5%.",
         ),
         (
             "Q",
@@ -200,7 +200,7 @@ def test_summary_sentences(
             [5000, 100, 5000, 5000],
             Consecutive("above", 4999.5, 3, window=4),
             "level",
-            "Exports stood at 5,000 in 2014Q4, the 3rd quarter above 4,999.5 in the last 4 quarters.",
+            "Exports stood at 5,000 in Q4 2014, the 3rd quarter above 4,999.5 in the last 4 quarters.",
         ),
         (
             "Y",
@@ -216,7 +216,7 @@ def test_summary_sentences(
             [1000, 879.5],
             Threshold("below", -100),
             "diff",
-            "Exports fell 120.5 MoM in 2015-02, below the -100 threshold.",
+            "Exports fell 120.5 MoM in February 2015, below the -100 threshold.",
         ),
         (
             "Q",
@@ -224,7 +224,7 @@ def test_summary_sentences(
             [1000, 800, 600],
             Consecutive("below", -100, 2),
             "diff",
-            "Exports fell 200 QoQ in 2015Q3, the 2nd consecutive quarterly decline below -100.",
+            "Exports fell 200 QoQ in Q3 2015, the 2nd consecutive quarterly decline below -100.",
         ),
         (
             "M",
@@ -232,7 +232,7 @@ def test_summary_sentences(
             [100, 200],
             Threshold("above", 250),
             "ytd_sum",
-            "Exports stood at 300 (year to date) in 2015-02, above the 250 threshold.",
+            "Exports stood at 300 (year to date) in February 2015, above the 250 threshold.",
         ),
     ],
 )
@@ -244,7 +244,7 @@ def test_summary_sentences_for_bands_windows_and_new_transforms(
 
 def test_summary_uses_transform_parameters() -> None:
     sentence = _summary("M", "2015-01", [1000] * 3, Threshold("above", 2500), "rolling_sum", window=3)
-    assert sentence == "Exports stood at 3,000 (3-month sum) in 2015-03, above the 2,500 threshold."
+    assert sentence == "Exports stood at 3,000 (3-month sum) in March 2015, above the 2,500 threshold."
 
 
 def test_share_summary() -> None:
@@ -260,5 +260,5 @@ def test_share_summary() -> None:
         subjects={"china": "Exports to China"},
     )
     assert [f.summary for f in findings] == [
-        "Exports to China stood at 12.3% of the total in 2015-02, below the 15% threshold."
+        "Exports to China stood at 12.3% of the total in February 2015, below the 15% threshold."
     ]

@@ -22,7 +22,7 @@ VINTAGE = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
 SERIES = "rus-chn/import/total"
 LABELS = {"reporter": "RUS", "partner": "CHN", "flow": "import", "commodity": "TOTAL",
           "unit": "USD_M", "source": "rosstat"}
-FIRING_SUMMARY = ("Russia's imports from China fell 21.6% YoY in 2015-03, the 5th consecutive monthly "
+FIRING_SUMMARY = ("Russia's imports from China fell 21.6% YoY in March 2015, the 5th consecutive monthly "
                   "decline below -5%.")
 # The rule the payloads above come from, as notifiers learn it from the config.
 RULE = RuleInfo("yoy_consecutive_decline", "yoy_pct", MappingProxyType({}), "consecutive",
@@ -50,7 +50,7 @@ def payload(**kwargs: Any) -> Notification:
 
 
 def resolved(firing: Alert, period: str = "2015-09", summary: str | None = None) -> Notification:
-    text = summary or ("Russia's imports from China fell 2.1% YoY in 2015-09; "
+    text = summary or ("Russia's imports from China fell 2.1% YoY in September 2015; "
                        "yoy_consecutive_decline no longer holds.")
     return Notification.of(replace(firing, status=Status.RESOLVED, period=period, summary=text))
 

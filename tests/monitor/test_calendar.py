@@ -58,8 +58,9 @@ def test_late_data_fires_even_when_the_source_fails_and_resolves_when_it_arrives
     russia_china_csv.rename(russia_china_csv.with_suffix(".gone"))  # the publisher is down too
     assert [r.ok for r in app.run_once()] == [False]
     [line] = capsys.readouterr().out.splitlines()
-    assert line.startswith("[FIRING] late rus-chn/import/total (warning): ")
-    assert "2015-04" in line and "2015-05-20" in line
+    assert line == ("Russia's imports from China: new data overdue (latest March 2015) · warning · "
+                    "Russia's imports from China has no data for April 2015, due 2015-05-20; "
+                    "the newest is March 2015.")
     russia_china_csv.with_suffix(".gone").rename(russia_china_csv)
     clock[0] += timedelta(days=1)
     import shutil
@@ -67,7 +68,9 @@ def test_late_data_fires_even_when_the_source_fails_and_resolves_when_it_arrives
     shutil.copy(DEMO_CSV, russia_china_csv)
     truncate_csv(russia_china_csv, "2015-04")
     app.run_once()
-    assert capsys.readouterr().out.startswith("[RESOLVED] late rus-chn/import/total")
+    assert capsys.readouterr().out.splitlines() == [
+        "Resolved · Russia's imports from China: data up to date again (April 2015) · warning · "
+        "Russia's imports from China stood at 2,619.4 in April 2015; late no longer holds."]
     app.store.close()
 
 

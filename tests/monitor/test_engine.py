@@ -38,12 +38,12 @@ rules:
 """
 
 IMPORTS_FIRING = (
-    "[FIRING] decline rus-chn/import/total (warning): Russia's imports from China fell 21.6% YoY "
-    "in 2015-03, the 5th consecutive monthly decline below -5%."
+    "Russia's imports from China: 5th monthly fall in a row · warning · Russia's imports from China "
+    "fell 21.6% YoY in March 2015, the 5th consecutive monthly decline below -5%."
 )
 EXPORTS_FIRING = (
-    "[FIRING] decline rus-chn/export/total (warning): Russia's exports to China fell 35.5% YoY "
-    "in 2015-03, the 5th consecutive monthly decline below -5%."
+    "Russia's exports to China: 5th monthly fall in a row · warning · Russia's exports to China "
+    "fell 35.5% YoY in March 2015, the 5th consecutive monthly decline below -5%."
 )
 
 
@@ -106,8 +106,8 @@ def test_a_new_month_resolves_only_the_series_that_recovered(
     truncate_csv(russia_china_csv, "2015-06")  # exports YoY 2015-06: -1.3%, imports: -33.3%
     app.run_once()
     assert capsys.readouterr().out.splitlines() == [
-        "[RESOLVED] decline rus-chn/export/total (warning): Russia's exports to China fell 1.3% "
-        "YoY in 2015-06; decline no longer holds."
+        "Resolved · Russia's exports to China: back above -5% YoY · warning · Russia's exports to "
+        "China fell 1.3% YoY in June 2015; decline no longer holds."
     ]
     statuses = {a.series: a.status.value for a in app.book.alerts()}
     assert statuses == {"rus-chn/export/total": "resolved", "rus-chn/import/total": "firing"}
@@ -232,10 +232,12 @@ def test_a_parameterised_transform_reaches_the_detector_and_the_sentence(
     app.store.close()
     # 2015-01..03 (million USD): imports 2382.2, 3087.4, 3012.6 -> 2827.4; exports 2257.5.
     assert capsys.readouterr().out.splitlines() == [
-        "[FIRING] decline rus-chn/export/total (warning): Russia's exports to China stood at 2,257.5 "
-        "(3-month average) in 2015-03, below the 3,000 threshold.",
-        "[FIRING] decline rus-chn/import/total (warning): Russia's imports from China stood at 2,827.4 "
-        "(3-month average) in 2015-03, below the 3,000 threshold.",
+        "Russia's exports to China: US$ 2.3 bn (3-month average) in March 2015, below US$ 3.0 bn "
+        "(3-month average) · warning · Russia's exports to China stood at 2,257.5 (3-month average) "
+        "in March 2015, below the 3,000 threshold.",
+        "Russia's imports from China: US$ 2.8 bn (3-month average) in March 2015, below US$ 3.0 bn "
+        "(3-month average) · warning · Russia's imports from China stood at 2,827.4 (3-month average) "
+        "in March 2015, below the 3,000 threshold.",
     ]
 
 
@@ -257,8 +259,8 @@ def test_share_of_a_parent_series_loads_the_parent(
     app.store.close()
     # 2015-03: imports 3012.55243 of turnover 5421.95384 = 55.6%.
     assert capsys.readouterr().out.splitlines() == [
-        "[FIRING] decline rus-chn/import/total (warning): Russia's imports from China stood at 55.6% "
-        "of the total in 2015-03, above the 50% threshold."]
+        "Russia's imports from China: 55.6% of the total in March 2015, above 50% of the total · warning · "
+        "Russia's imports from China stood at 55.6% of the total in March 2015, above the 50% threshold."]
 
 
 def test_run_once_fetches_the_next_source_while_processing_this_one(config_path: Path) -> None:

@@ -51,8 +51,8 @@ def test_only_findings_and_active_alerts_are_evaluated(
     [second] = app.run_once()
     assert (second.changed_series, second.evaluations, second.transitions) == (2, 2, 2)
     assert capsys.readouterr().out.splitlines() == [
-        "[RESOLVED] decline rus-chn/export/total (warning): Russia's exports to China fell 1.3% "
-        "YoY in 2015-06; decline no longer holds."]
+        "Resolved · Russia's exports to China: back above -5% YoY · warning · Russia's exports to "
+        "China fell 1.3% YoY in June 2015; decline no longer holds."]
     assert app.book.active_series() == {"decline": {"rus-chn/import/total"}}
     shutil.copy(DEMO_CSV, russia_china_csv)
     truncate_csv(russia_china_csv, "2015-07")

@@ -145,9 +145,9 @@ def test_removing_a_rule_resolves_its_alerts_saying_why(
     write(render())
     assert app.reload()[0]
     assert capsys.readouterr().out.splitlines() == [
-        "[RESOLVED] decline rus-chn/import/total (warning): Rule decline was removed from the config; "
-        "this alert no longer applies (last: Russia's imports from China fell 21.6% YoY in 2015-03, "
-        "the 5th consecutive monthly decline below -5%.)"]
+        "Resolved · Russia's imports from China: decline resolved · warning · Rule decline was removed "
+        "from the config; this alert no longer applies (last: Russia's imports from China fell 21.6% "
+        "YoY in March 2015, the 5th consecutive monthly decline below -5%.)"]
     assert {(a.rule, a.status.value) for a in app.book.alerts()} == {
         ("decline", "resolved"), ("sharp_fall", "firing")}
 

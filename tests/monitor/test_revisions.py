@@ -47,15 +47,16 @@ def test_a_revision_fires_a_revision_alert_and_explains_the_resolution(
     app = App(load_config(write_config(CONFIG)))
     app.run_once()
     assert capsys.readouterr().out.splitlines() == [
-        "[FIRING] sharp_fall rus-chn/import/total (warning): Russia's imports from China fell 21.6% YoY "
-        "in 2015-03, below the -20% threshold."]
+        "Russia's imports from China: down 21.6% YoY in March 2015 · warning · Russia's imports from "
+        "China fell 21.6% YoY in March 2015, below the -20% threshold."]
     revise(russia_china_csv, "2015-03", 2, 3200.0)  # -16.7% YoY: no longer below -20%
     app.run_once()
     assert capsys.readouterr().out.splitlines() == [
-        "[RESOLVED] sharp_fall rus-chn/import/total (warning): After a revision (2015-03 from 3,012.6 "
-        "to 3,200), Russia's imports from China fell 16.7% YoY in 2015-03; sharp_fall no longer holds.",
-        "[FIRING] revised rus-chn/import/total (info): Russia's imports from China: March 2015 was "
-        "revised from -21.6% to -16.7% YoY.",
+        "Resolved · Russia's imports from China: back above -20% YoY · warning · After a revision "
+        "(March 2015 from 3,012.6 to 3,200), Russia's imports from China fell 16.7% YoY in March 2015; "
+        "sharp_fall no longer holds.",
+        "Russia's imports from China: March 2015 revised up · info · Russia's imports from China: "
+        "March 2015 was revised from -21.6% to -16.7% YoY.",
     ]
     history = app.store.vintages("rus-chn/import/total")
     march = history[history["period"] == "2015-03"]["value"].tolist()

@@ -45,7 +45,7 @@ def test_json_events_carry_what_a_receiver_would_get(rc_config: Path,
     assert (first["rule"], first["series"], first["period"], first["status"]) == (
         "sharp", "rus-chn/import/total", "2014-12", "firing")
     assert round(first["value"], 1) == -20.3 and first["threshold"] == -20.0
-    assert first["summary"].startswith("Russia's imports from China fell 20.3% YoY in 2014-12")
+    assert first["summary"].startswith("Russia's imports from China fell 20.3% YoY in December 2014")
 
 
 def test_table_output_summarises_each_rule(rc_config: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -89,28 +89,31 @@ CASES: dict[str, Callable[[pd.Series], dict[str, Any]]] = {
     "threshold_firing": lambda h: firing(payload(rule="yoy_sharp_fall", since="2015-01", period="2015-01",
                                                  value=-43.9, reference=-20.0, severity="critical",
                                                  summary="Russia's imports from China fell 43.9% YoY in "
-                                                         "2015-01, below -20%."), THRESHOLD, h),
+                                                         "January 2015, below -20%."), THRESHOLD, h),
     "threshold_level_firing": lambda h: firing(payload(rule="level_floor", since="2015-01", period="2015-01",
                                                        value=2390.4, reference=2500.0,
                                                        summary="Russia's imports from China stood at "
-                                                               "2,390.4 in 2015-01, below 2,500."), LEVEL, h),
+                                                               "2,390.4 in January 2015, below 2,500."),
+                                          LEVEL, h),
     "robust_z_firing": lambda h: firing(payload(rule="unusual_month", since="2015-01", period="2015-01",
                                                 value=-42.6, reference=1.2, severity="info",
                                                 summary="Russia's imports from China fell 42.6% MoM in "
-                                                        "2015-01, unusual for the series (z = -4.1)."),
+                                                        "January 2015, unusual for the series (z = -4.1)."),
                                         ROBUST, h),
     "changepoint_firing": lambda h: firing(payload(rule="level_break", since="2014-12", period="2015-03",
                                                    value=2816.0, reference=4420.0, event_period="2014-12",
                                                    summary="Russia's imports from China shifted from about "
-                                                           "4,420 to about 2,816 from 2014-12."), BREAK, h),
+                                                           "4,420 to about 2,816 from December 2014."),
+                                           BREAK, h),
     "staleness_firing": lambda h: firing(payload(rule="late", since="2015-03", period="2015-03",
                                                  value=3012.6, reference=None,
                                                  summary="Russia's imports from China has no data for "
-                                                         "2015-04, due 2015-06-20; the newest is 2015-03."),
+                                                         "April 2015, due 2015-06-20; the newest is "
+                                                         "March 2015."),
                                          LATE, h),
     "staleness_resolved": lambda h: firing(Notification.of(alert(
         rule="late", status=Status.RESOLVED, period="2015-04", since="2015-04", value=None, reference=None,
-        summary="Russia's imports from China: 2015-04 arrived; late no longer holds.")), LATE, h),
+        summary="Russia's imports from China: April 2015 arrived; late no longer holds.")), LATE, h),
     "revision_firing": lambda h: firing(payload(rule="revised", since="2015-03", period="2015-03",
                                                 value=2950.0, reference=3012.6, severity="info",
                                                 summary="Russia's imports from China: March 2015 was "
@@ -119,7 +122,7 @@ CASES: dict[str, Callable[[pd.Series], dict[str, Any]]] = {
     "hs_heading_euro_firing": lambda h: firing(payload(
         rule="yoy_consecutive_decline", series="chn-rus/export/8703", labels={**EXPORTS, "unit": "EUR"},
         period="2025-08", since="2025-08", value=-16.4, reference=-5.0,
-        summary="China's exports to Russia of HS 8703 fell 16.4% YoY in 2025-08."), RULE, h),
+        summary="China's exports to Russia of HS 8703 fell 16.4% YoY in August 2025."), RULE, h),
     "escaped_data_firing": lambda h: firing(payload(
         series="x&y/<!channel>", labels={"reporter": "RUS", "flow": "import", "source": "<!here> & co",
         "unit": "<@U0ADMIN>"}, summary="Imports <!channel> fell; see <http://evil.example|click>"), RULE, h),

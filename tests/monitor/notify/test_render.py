@@ -72,8 +72,15 @@ def test_format_number(value: object, shown: str) -> None:
     assert format_number(value) == shown
 
 
-def test_console_line_is_unchanged() -> None:
-    assert console_line(payload()) == f"[FIRING] yoy_consecutive_decline {SERIES} (warning): {FIRING_SUMMARY}"
+def test_console_line_reads_like_the_slack_header_then_severity_and_sentence() -> None:
+    assert console_line(payload(), RULE) == f"{FIRING_HEADLINE} · warning · {FIRING_SUMMARY}"
+    assert console_line(payload().reminding("console"), RULE) == (
+        f"{FIRING_HEADLINE} (still firing) · warning · {FIRING_SUMMARY}")
+    assert console_line(resolved(alert()), RULE) == (
+        "Resolved · Russia's imports from China: back above -5% YoY · warning · Russia's imports from "
+        "China fell 2.1% YoY in September 2015; yoy_consecutive_decline no longer holds.")
+    assert console_line(payload(summary="Two\nlines", severity="critical")) == (
+        "Russia's imports from China: yoy_consecutive_decline in March 2015 · critical · Two lines")
 
 
 def test_a_firing_message_has_header_sentence_fields_and_context() -> None:
