@@ -117,9 +117,11 @@ def run_daemon(command: str, wanted: int, tmp_path: Path) -> list[str]:
 
 
 def series_of(line: str) -> str:
-    """The series a notification line names ([FIRING] rule SERIES ...), else the line."""
-    parts = line.split()
-    return parts[2] if len(parts) > 2 and parts[0].startswith("[") else line
+    """Whose trade a notification line tells of ("Russia's imports from China: ... · critical
+    · ..."; "Resolved · " first for a resolution), else the line."""
+    if " · " not in line:
+        return line
+    return line.removeprefix("Resolved · ").split(":")[0]
 
 
 def check_daemon(block: Block, shown: list[str], output: list[str]) -> None:

@@ -62,14 +62,14 @@ def _write(tmp_path: Path, mirror_unit: str) -> Path:
 
 def test_a_widening_gap_fires(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["once", "--config", str(_write(tmp_path, "USD_M")), "--log-level", "error"]) == 0
-    fired = [line for line in capsys.readouterr().out.splitlines() if line.startswith("[FIRING]")]
-    assert len(fired) == 1 and fired[0].startswith("[FIRING] gap_widens chn-rus/export/total")
-    assert "2021-03" in fired[0]  # 5% to 25% in a year: 20 points
+    fired = [line for line in capsys.readouterr().out.splitlines() if " · " in line]
+    assert len(fired) == 1 and fired[0].startswith("China's exports to Russia")
+    assert "March 2021" in fired[0]  # 5% to 25% in a year: 20 points
 
 
 def test_a_gap_between_units_refuses_to_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["once", "--config", str(_write(tmp_path, "EUR")), "--log-level", "error"]) == 0
     captured = capsys.readouterr()
-    assert "[FIRING]" not in captured.out
+    assert " · " not in captured.out
     assert ("rule gap_widens refuses to start: series chn-rus/export/total has unit USD_M but its mirror "
             "rus-chn/import/total has unit EUR") in captured.err
