@@ -40,11 +40,12 @@ def test_demo_config_loads() -> None:
     assert rosstat.poll_schedule == Schedule(every=timedelta(seconds=5))
     assert rosstat.schedule == Schedule(every=timedelta(hours=1))
     assert eurostat.value_column == "value_eur"
-    assert eurostat.include == {"reporter": ["EU27", "DEU"]}
+    assert eurostat.include["reporter"][:2] == ["EU27", "AUT"] and len(eurostat.include["reporter"]) == 28
     assert eurostat.label_columns == {"reporter": "reporter", "partner": "partner",
                                       "flow": "flow"}
-    assert [r.name for r in config.rules] == ["yoy_consecutive_decline", "yoy_sharp_fall"]
-    decline, sharp = config.rules
+    assert [r.name for r in config.rules] == ["yoy_consecutive_decline", "yoy_sharp_fall",
+                                              "eu_exports_sharp_fall"]
+    decline, sharp, _ = config.rules
     assert decline.detector == {"kind": "consecutive", "direction": "below",
                                 "threshold": -5.0, "count": 5}
     assert decline.transform.kind == "yoy_pct"
@@ -422,7 +423,7 @@ def run_check(config: Path) -> subprocess.CompletedProcess[str]:
 def test_cli_check_accepts_the_demo() -> None:
     result = run_check(DEMO)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == f"{DEMO}: ok (2 sources, 2 rules, 1 receivers)\n"
+    assert result.stdout == f"{DEMO}: ok (2 sources, 3 rules, 1 receivers)\n"
 
 
 def test_cli_check_rejects_a_bad_config(tmp_path: Path) -> None:
