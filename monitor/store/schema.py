@@ -114,3 +114,15 @@ seen_requests = sa.Table(
 )
 sa.Index("seen_requests_by_time", seen_requests.c.seen_at)
 REVISION_0002_TABLES = ("acknowledgements", "seen_requests")
+# Revision 0003: what an alert's messages said along its rule's hierarchy, as computed when it
+# was evaluated: a parent's contributors (`drivers`, JSON) and a child's watched parent. Kept
+# so that a revision arriving later does not change what the alert is shown to have said.
+alert_drivers = sa.Table(
+    "alert_drivers", metadata,
+    sa.Column("fingerprint", sa.String, primary_key=True),
+    sa.Column("episode", sa.Integer, nullable=False),
+    sa.Column("period", sa.String, nullable=False),
+    sa.Column("parent", sa.String),
+    sa.Column("drivers", sa.Text),
+)
+REVISION_0003_TABLES = ("alert_drivers",)

@@ -50,5 +50,5 @@ def test_a_schema_newer_than_this_tradewatch_stops_with_exit_2(
     engine.dispose()
     assert main([*command.split(), "--config", config]) == 2
     err = capsys.readouterr().err
-    assert "has schema revision 9999, newer than this tradewatch knows (its newest is 0002)" in err
+    assert "has schema revision 9999, newer than this tradewatch knows (its newest is 0003)" in err
     assert "invalid config" not in err

@@ -4,6 +4,7 @@ in place with its data, an older layout still converts, a newer schema is refuse
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,7 @@ def revision(url: str) -> str | None:
 
 def test_a_new_store_is_at_the_newest_revision(store_url: Callable[..., str]) -> None:
     Store(store_url()).close()
-    assert revision(store_url()) == versions.head() == "0002"
+    assert revision(store_url()) == versions.head() == "0003"
 
 
 def test_a_store_written_before_revisions_is_stamped_and_keeps_its_data(
@@ -81,7 +82,44 @@ def test_a_store_at_revision_0001_gains_the_interaction_tables(store_url: Callab
         conn.execute(sa.text("UPDATE alembic_version SET version_num = '0001'"))
     engine.dispose()
     reopened = Store(store_url())
-    assert reopened._database.schema_revisions == ("0001", "0002")
+    assert reopened._database.schema_revisions == ("0001", "0003")
     assert reopened.claim_request("r1", V1) and not reopened.claim_request("r1", V1)
     assert reopened.panel(["a"], "M")["a"].tolist() == [1.0]
+    reopened.close()
+
+
+def test_a_store_at_revision_0002_gains_the_alert_drivers_table(store_url: Callable[..., str]) -> None:
+    """What an alert said along its hierarchy (0003) is kept from then on; alerts stored before
+    have none and keep their rows."""
+    from datetime import UTC, datetime
+    from types import MappingProxyType
+
+    from detectors.contributions import Contributor, Drivers
+    from monitor.alerts.lifecycle import Alert, Status
+    from monitor.alerts.persist import AlertRows, load_alerts
+
+    now = datetime(2025, 1, 1, tzinfo=UTC)
+    plain = Alert(fingerprint="f1", rule="r", series="a", labels=MappingProxyType({"reporter": "EU27"}),
+                  severity="info", status=Status.FIRING, episode=1, period="2015-01", since_period="2015-01",
+                  value=1.0, reference=2.0, summary="s", active_at=now, fired_at=now, resolved_at=None,
+                  updated_at=now)
+    store = Store(store_url())
+    AlertRows(store).commit([plain], [], [], now)
+    store.close()
+    engine = sa.create_engine(store_url())
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE alert_drivers"))
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0002'"))
+    engine.dispose()
+    reopened = Store(store_url())
+    assert reopened._database.schema_revisions == ("0002", "0003")
+    assert load_alerts(reopened)["f1"].drivers is None
+    drivers = Drivers("reporter", "2015-01", "2014-01", -3.0,
+                      (Contributor("b", {"reporter": "DEU"}, -3.0, -50.0, 100.0),), 0, 0.0)
+    rows = AlertRows(reopened)
+    rows.load()
+    rows.commit([replace(plain, drivers=drivers, parent=None)], [], [], now)
+    assert load_alerts(reopened)["f1"].drivers == drivers
+    rows.commit([replace(plain, drivers=None)], [], [], now)  # no longer along a hierarchy: row gone
+    assert load_alerts(reopened)["f1"].drivers is None
     reopened.close()
