@@ -16,6 +16,7 @@ from detectors import validate
 from detectors.base import Cell, Scan
 from detectors.errors import DetectorConfigError
 from detectors.findings import Finding, FindingKind
+from detectors.guards import Materiality
 from detectors.lazy import lazy
 from detectors.panel import check_panel
 from detectors.transforms import apply_transform, bound_phrase, transform_label, value_kind
@@ -66,9 +67,14 @@ class Revision:
         severity: str,
         subjects: Mapping[str, str] | None = None,
         transform_params: Mapping[str, Any] | None = None,
+        materiality: Materiality | None = None,
     ) -> list[Finding]:
         """One finding per series: its largest revision beyond the threshold (an event keyed
-        by the revised period). `before` and `after` are panels of the same series."""
+        by the revised period). `before` and `after` are panels of the same series.
+        `materiality` (the rule's guards): `min_level` holds the series' trailing mean level at
+        the revised period to it, `min_change` the largest revision of the series' level (in
+        its unit) between the two vintages, so a revision of a small flow, or a small revision,
+        is not a finding."""
         check_panel(before)
         check_panel(after)
         params = dict(transform_params or {})
@@ -78,6 +84,9 @@ class Revision:
         a, b = old.to_numpy(dtype=float), new.to_numpy(dtype=float)
         moved = np.abs(b - a)
         moved = np.where(np.isfinite(moved), moved, -1.0)  # a figure that (dis)appeared is not a revision
+        if materiality is not None and materiality.active:
+            levels_then = before.reindex(index).reindex(columns=after.columns).to_numpy(dtype=float)
+            moved = _guarded(moved, levels_then, after.reindex(index).to_numpy(dtype=float), materiality)
         findings = []
         label = transform_label(transform, index.freq, **params)
         for j, series in enumerate(after.columns.tolist()):
@@ -96,6 +105,18 @@ class Revision:
                                     or period, kind="event", severity=severity, value=float(b[i, j]),
                                     reference=float(a[i, j]), details=details, summary=sentence))
         return findings
+
+
+def _guarded(moved: np.ndarray, before: np.ndarray, after: np.ndarray,
+             materiality: Materiality) -> np.ndarray:
+    """`moved` with the cells the guards remove set to -1 (never a revision)."""
+    ok = materiality.level_ok(after)
+    if materiality.min_change is not None:
+        with np.errstate(invalid="ignore"):
+            size = np.nanmax(np.where(np.isfinite(after - before), np.abs(after - before), 0.0), axis=0,
+                             initial=0.0)
+        ok &= (size >= materiality.min_change)[np.newaxis, :]
+    return np.where(ok, moved, -1.0)
 
 
 def _figure(x: float, transform: str) -> str:

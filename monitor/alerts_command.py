@@ -1,5 +1,5 @@
 """`tradewatch alerts`: the alerts in the store as a table with a header, JSON or CSV, each
-marked silenced or inhibited as the notification pipeline would decide it now, so the
+marked silenced, inhibited or folded as the notification pipeline would decide it now, so the
 listing answers "why was I not told?" without reading the logs."""
 
 from __future__ import annotations
@@ -8,17 +8,13 @@ import csv
 import json
 import math
 import sys
-from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from monitor.failures import existing_store_url
 
 if TYPE_CHECKING:
-    from detectors.contributions import Drivers
-    from monitor.alerts.lifecycle import Alert
     from monitor.config import LoadedConfig
-    from monitor.store import Store
 
 COLUMNS = ("status", "muted", "rule", "series", "severity", "period", "since", "value", "labels")
 
@@ -42,11 +38,14 @@ def list_alerts(loaded: LoadedConfig, fmt: str, include_resolved: bool, now: dat
 
 def alert_rows(loaded: LoadedConfig, include_resolved: bool, now: datetime) -> list[dict[str, Any]]:
     """One plain mapping per alert, sorted by rule and series, `muted` saying why it is not
-    notified now: "silenced", "inhibited" or ""."""
+    notified now: "silenced", "inhibited", "folded" (said in its parent's message along the
+    rule's hierarchy) or "". Contributors are those stored with the alert when it was
+    evaluated (what its messages said), never recomputed from today's figures."""
     from monitor.alerts.lifecycle import Status
-    from monitor.alerts.notification import drivers_json
+    from monitor.alerts.notification import Notification, drivers_json
     from monitor.alerts.persist import load_alerts
-    from monitor.notify.inhibit import Decision, decide
+    from monitor.notify.inhibit import Decision, decide, firing_keys, folded
+    from monitor.notify.routing import route
     from monitor.store import Store
     from monitor.store.silences import SilenceStore
 
@@ -54,17 +53,20 @@ def alert_rows(loaded: LoadedConfig, include_resolved: bool, now: datetime) -> l
     try:
         alerts = sorted(load_alerts(store).values(), key=lambda a: (a.rule, a.series))
         silences = SilenceStore(store).active(now)
-        drivers = alert_drivers(loaded, store, [a for a in alerts if a.status is not Status.RESOLVED
-                                                or include_resolved])
     finally:
         store.close()
     firing = [a for a in alerts if a.status is Status.FIRING]
-    rules = loaded.config.notify.inhibit_rules
+    parents = firing_keys(firing)
+    tree = loaded.config.notify
+    rules = tree.inhibit_rules
     rows = []
     for a in alerts:
         if a.status is Status.RESOLVED and not include_resolved:
             continue
         decision = decide(a.labels, a.fingerprint, silences, rules, firing, now)
+        if (decision is Decision.SEND and a.parent is not None and folded(Notification.of(a), parents)
+                and any(d.fold_children for d in route(tree.route, a.labels))):
+            decision = Decision.FOLDED
         rows.append({
             "status": a.status.value,
             "muted": "" if decision is Decision.SEND else decision.value,
@@ -72,36 +74,10 @@ def alert_rows(loaded: LoadedConfig, include_resolved: bool, now: datetime) -> l
             "since": a.since_period, "since_time": (a.fired_at or a.active_at).isoformat(),
             "value": a.value if math.isfinite(a.value) else None,
             "labels": dict(sorted(a.labels.items())), "summary": a.summary,
-            **({} if a.fingerprint not in drivers else drivers_json(drivers[a.fingerprint])),
+            **({} if a.drivers is None else drivers_json(a.drivers)),
+            **({} if a.parent is None else {"parent": a.parent}),
         })
     return rows
-
-
-def alert_drivers(loaded: LoadedConfig, store: Store, alerts: Sequence[Alert]) -> dict[str, Drivers]:
-    """fingerprint -> the contributors of each alert whose rule drills into a hierarchy,
-    read from the store at the alert's period."""
-    import pandas as pd
-
-    from monitor.drill import Drilled
-    from monitor.hierarchy import trees
-    from monitor.periods import pandas_freq
-
-    rules = {r.name: r for r in loaded.config.rules if r.drill is not None}
-    wanted = [a for a in alerts if a.rule in rules]
-    if not wanted:
-        return {}
-    nested = trees(loaded.config.hierarchies)
-    infos = store.series()
-    out: dict[str, Drivers] = {}
-    for name, rule in rules.items():
-        mine = [a for a in wanted if a.rule == name and a.series in infos]
-        if not mine or rule.drill is None or rule.drill.along not in nested:
-            continue
-        drilled = Drilled.of(rule, nested[rule.drill.along], infos.values())
-        periods = {a.series: pd.Period(a.period, freq=pandas_freq(infos[a.series].frequency)) for a in mine}
-        found = drilled.drivers(periods, infos, store.panel, rule.drill.top)
-        out |= {a.fingerprint: found[a.series] for a in mine if a.series in found}
-    return out
 
 
 def _cell(row: dict[str, Any], column: str) -> str:

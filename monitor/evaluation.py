@@ -250,7 +250,8 @@ def evaluate_revisions(rule: CompiledRule, panel: pd.DataFrame, infos: Mapping[s
         detector = cast(RevisionDetector, rule.detector)  # registered with Needs.PREVIOUS
         findings = {f.series: f for f in detector.find(
             before, panel, rule=config.name, transform=config.transform.kind, severity=config.severity,
-            subjects=subjects, transform_params=config.transform.params())}
+            subjects=subjects, transform_params=config.transform.params(),
+            materiality=rule.materiality(panel.index.freq))}
     wanted = panel if watch is None else panel[sorted(set(findings) | (set(watch) & set(panel.columns)))]
     return [series_evaluation(rule, sid, period, findings.get(sid), float(panel.at[period, sid]),
                               subjects[sid], infos[sid])

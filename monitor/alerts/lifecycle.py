@@ -57,7 +57,8 @@ class Alert:
     resolved_at: datetime | None
     updated_at: datetime
     event_period: str | None = None  # for event alerts (change points): the break's period
-    # Along the rule's hierarchy (not stored: recomputed from the store when listed):
+    # Along the rule's hierarchy: the contributors computed when the alert fired (kept in the
+    # store's alert_drivers, so a later revision does not rewrite what its message said):
     drivers: Drivers | None = field(default=None, compare=False)  # a parent's contributors
     parent: str | None = field(default=None, compare=False)  # a child's watched parent series
 
@@ -140,9 +141,17 @@ def step(previous: Alert | None, evaluation: Evaluation, now: datetime) -> Alert
         fired_at=(base.fired_at if base and base.fired_at else (now if status is Status.FIRING else None)),
         resolved_at=None,
         updated_at=now,
-        drivers=evaluation.drivers,
+        drivers=_drivers(base, evaluation),
         parent=evaluation.parent,
     )
+
+
+def _drivers(previous: Alert | None, evaluation: Evaluation) -> Drivers | None:
+    """A firing alert keeps the contributors it fired with (what its message said), whatever
+    a later evaluation of the episode (a revision, the next release) computes."""
+    if previous is not None and previous.status is Status.FIRING and previous.drivers is not None:
+        return previous.drivers
+    return evaluation.drivers
 
 
 def _step_event(previous: Alert | None, evaluation: Evaluation, finding: Finding,
@@ -157,7 +166,7 @@ def _step_event(previous: Alert | None, evaluation: Evaluation, finding: Finding
         return replace(previous, period=str(finding.period), event_period=brk, value=finding.value,
                        reference=finding.reference, summary=finding.summary,
                        labels=MappingProxyType(dict(evaluation.labels)), updated_at=now,
-                       drivers=evaluation.drivers, parent=evaluation.parent)
+                       drivers=_drivers(previous, evaluation), parent=evaluation.parent)
     return Alert(
         fingerprint=fingerprint(evaluation.rule, evaluation.series),
         rule=evaluation.rule,

@@ -4,6 +4,8 @@ changes with the notifications they cause.
 The alert rows and their outbox rows are written in one write transaction of the store, so
 a notification exists exactly when the change that caused it does. Rows go in batches,
 through the driver: a first evaluation of a large watch list changes tens of thousands.
+What an alert said along its rule's hierarchy (a parent's contributors, a child's parent) goes
+in `alert_drivers` in the same transaction, as it was computed when the alert was evaluated.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
@@ -18,18 +21,25 @@ from typing import Any
 import sqlalchemy as sa
 
 from monitor.alerts.lifecycle import Alert, Status
-from monitor.alerts.notification import Notification
+from monitor.alerts.notification import Notification, drivers_from_json, drivers_json
 from monitor.store import Store
 from monitor.store.outbox import OutboxRow, enqueue
-from monitor.store.schema import alerts
-from monitor.store.sql import replace_rows, utc
+from monitor.store.schema import alert_drivers, alerts
+from monitor.store.sql import delete_rows, replace_rows, utc
 
 
 def load_alerts(store: Store) -> dict[str, Alert]:
-    """Every stored alert by fingerprint."""
+    """Every stored alert by fingerprint, with what it said along its rule's hierarchy."""
     with store.read() as conn:
         rows = conn.execute(sa.select(alerts)).mappings().all()
-    return {r["fingerprint"]: alert_from_row(dict(r)) for r in rows}
+        drilled = conn.execute(sa.select(alert_drivers)).mappings().all()
+    found = {r["fingerprint"]: alert_from_row(dict(r)) for r in rows}
+    for d in drilled:
+        alert = found.get(d["fingerprint"])
+        if alert is not None and alert.episode == d["episode"]:
+            found[alert.fingerprint] = replace(alert, parent=d["parent"], drivers=(
+                None if d["drivers"] is None else drivers_from_json(json.loads(d["drivers"]))))
+    return found
 
 
 class AlertRows:
@@ -39,9 +49,12 @@ class AlertRows:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._labels_text: dict[str, tuple[Mapping[str, str], str]] = {}  # fingerprint -> labels, JSON
+        self._drilled: set[str] = set()  # fingerprints with a row in alert_drivers
 
     def load(self) -> dict[str, Alert]:
-        return load_alerts(self._store)
+        found = load_alerts(self._store)
+        self._drilled = {fp for fp, a in found.items() if a.drivers is not None or a.parent is not None}
+        return found
 
     def commit(
         self,
@@ -52,12 +65,23 @@ class AlertRows:
     ) -> None:
         """Alert states and the notifications they cause, in one transaction."""
         latest = {alert.fingerprint: alert for alert in upserts}  # the last state wins
+        drilled = [a for a in latest.values() if a.drivers is not None or a.parent is not None]
+        # rows only for alerts along a hierarchy; the others' old rows (if any) removed
+        kept = {a.fingerprint for a in drilled}
+        stale = [fp for fp in [*deletes, *latest] if fp in self._drilled and fp not in kept]
         with self._store.write() as conn:
             replace_rows(conn, alerts, alerts.c.fingerprint, deletes, (self.row(a) for a in latest.values()))
+            if stale:
+                delete_rows(conn, alert_drivers.c.fingerprint, stale)
+            if drilled:
+                replace_rows(conn, alert_drivers, alert_drivers.c.fingerprint, (),
+                             (drivers_row(a) for a in drilled))
             enqueue(conn, [OutboxRow(n.fingerprint, n.episode, n.status.value, n.to_json())
                            for n in notifications], now)
         for fp in deletes:
             self._labels_text.pop(fp, None)
+        self._drilled.difference_update(stale)
+        self._drilled.update(kept)
 
     def row(self, alert: Alert) -> tuple[Any, ...]:
         """An alert as a row of `alerts`, in column order."""
@@ -69,6 +93,12 @@ class AlertRows:
                 alert.episode, alert.period, alert.since_period, _finite(alert.value),
                 _finite(alert.reference), alert.summary, alert.active_at, alert.fired_at, alert.resolved_at,
                 alert.updated_at, alert.event_period)
+
+
+def drivers_row(alert: Alert) -> tuple[Any, ...]:
+    """What an alert said along its rule's hierarchy, as a row of `alert_drivers`."""
+    text = None if alert.drivers is None else json.dumps(drivers_json(alert.drivers), sort_keys=True)
+    return (alert.fingerprint, alert.episode, alert.period, alert.parent, text)
 
 
 def alert_from_row(row: Mapping[str, Any]) -> Alert:

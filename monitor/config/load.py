@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ValidationError
 
+from monitor.config.mirrors import mirror_problems
 from monitor.config.model import Config
 from monitor.config.templates import LINK_TEMPLATES, template_problem
 from monitor.config.yamlfile import (
@@ -76,6 +77,9 @@ def validate_data(located: LoadedYaml) -> Config:
         config = Config.model_validate(located.data)
     except ValidationError as exc:
         problems += problems_from_validation(exc, located, suggest=_suggest_key)
+    if config is not None and not problems:
+        problems += [ConfigProblem(located.file, located.line_of(loc), dotted(loc), message)
+                     for loc, message in mirror_problems(config)]
     if problems or config is None:
         raise ConfigError(sorted(problems, key=lambda p: (p.line or 0, p.path)))
     if not config.sources:  # an empty file validates; a daemon that watches nothing is a mistake

@@ -130,6 +130,10 @@ class Route(Strict):
     # A child's alert goes into its parent's message when both fire on one release for one
     # rule (a rule's `drill`); false sends the child's own message as well. Inherited.
     fold_children: bool | None = None
+    # How long a child's firing alert waits for a parent not yet published for its period (a
+    # parent from another source, polled later): folded if the parent fires meanwhile, sent
+    # alone after. Inherited; 1d when unset anywhere.
+    fold_wait: Duration | None = None
     continue_: bool = Field(default=False, alias="continue")
     routes: list[Route] = Field(default_factory=list)
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from detectors import TRANSFORMS, DetectorConfigError, build_detector, check_transform
 from monitor.config.base import MAX_COUNT, NAME_PATTERN, Strict
@@ -55,7 +55,8 @@ class Rule(Strict):
     """A selector, a transform, a detector and what the alert carries. `min_level` and
     `min_change` are materiality guards in the series' unit (detectors/guards.py): a period
     whose trailing 12-period mean level, or whose absolute change against the comparison
-    period, falls short is not a finding. `drill` names the hierarchy (config `hierarchies`)
+    period, falls short is not a finding (for `revision` rules, `min_change` is the size of the
+    revision of the level, between the two vintages). `drill` names the hierarchy (config `hierarchies`)
     its alerts on a parent break down along."""
 
     name: str = Field(pattern=NAME_PATTERN)
@@ -84,6 +85,17 @@ class Rule(Strict):
             build_detector(str(kind), params)
         except DetectorConfigError as exc:
             raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("min_change")
+    @classmethod
+    def _change_applies(cls, value: float | None, info: ValidationInfo) -> float | None:
+        """A guard the rule's kind cannot honour is refused, never ignored."""
+        detector = info.data.get("detector") or {}
+        if value is not None and detector.get("kind") == "staleness":
+            raise ValueError("min_change cannot apply to a staleness rule: it flags data that did not "
+                             "arrive, so there is no change to measure (min_level, the level before "
+                             "the data stopped, does apply)")
         return value
 
     @property

@@ -38,7 +38,8 @@ def _one(c: Contributor, label: str, unit: str | None, first: bool) -> str:
     name = child_name(label, c.labels.get(label, c.series))
     parts = [percent(c.pct)] if c.pct is not None else []
     if c.share is not None:
-        parts.append(f"{c.share:.0f}% of the change" if first else f"{c.share:.0f}%")
+        share = f"{c.share:.0f}".replace("-0", "0") if abs(c.share) < 0.5 else f"{c.share:.0f}"
+        parts.append(f"{share}% of the change" if first else f"{share}%")
     detail = f" ({', '.join(parts)})" if parts else ""
     return f"{name} {signed_amount(c.change, unit)}{detail}"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar, Protocol, cast
@@ -16,8 +16,9 @@ from monitor.config import Notify
 from monitor.notify.alertmanager import AlertmanagerNotifier, system_clock
 from monitor.notify.chart import HistoryFn
 from monitor.notify.console import ConsoleNotifier
+from monitor.notify.folding import Fold, Folding, published
 from monitor.notify.grouping import GroupClock, delivered, delivery_keys, last_heard
-from monitor.notify.inhibit import Decision, decide, firing_keys, folded
+from monitor.notify.inhibit import Decision, decide, firing_keys
 from monitor.notify.outage import DeliveryLog
 from monitor.notify.retry import Deferred, Refused
 from monitor.notify.routing import Destination, repeats, route
@@ -127,10 +128,10 @@ class Dispatcher:
                 return DrainResult(0, 0, self._store.outbox_depth()[0])
             at = now()
             firing = list(self._firing())
-            parents = firing_keys(firing)
             self._enqueue_reminders(firing, at)
             entries = self._store.pending_outbox()
             notifications = {entry.id: Notification.from_json(entry.payload) for entry in entries}
+            folding = self._folding(firing, notifications.values())
             # an acknowledgement lasts until its episode resolves: the resolution is told
             self._silences.end_acknowledgements(
                 [(e.fingerprint, e.episode) for e in entries if notifications[e.id].resolved], at)
@@ -138,6 +139,7 @@ class Dispatcher:
             routes = {entry.id: self._destinations(notifications[entry.id]) for entry in entries}
             handled: dict[int, set[str]] = {entry.id: set(entry.delivered_to) for entry in entries}
             groups: dict[tuple[str, tuple[str, ...]], list[_Item]] = {}
+            waiting: set[int] = set()
             for entry in entries:
                 notification = notifications[entry.id]
                 labels = notification.labels
@@ -146,9 +148,13 @@ class Dispatcher:
                         continue  # parked: refused for good, until a reload retries it
                     decision = decide(labels, entry.fingerprint, silences, self._notify.inhibit_rules,
                                       firing, at)
-                    if (decision is Decision.SEND and destination.fold_children
-                            and folded(notification, parents)):
-                        decision = Decision.FOLDED
+                    if decision is Decision.SEND:
+                        fold = folding.decide(notification, entry.created_at, destination, key, at)
+                        if fold is Fold.HOLD:
+                            waiting.add(entry.id)  # for its parent: kept for a later drain
+                            continue
+                        if fold is Fold.FOLD:
+                            decision = Decision.FOLDED
                     if decision is not Decision.SEND:
                         self._store.record_delivery(entry.id, key, at, None, decision.value)
                         self._hook(destination.receiver, notification, decision.value)
@@ -157,7 +163,6 @@ class Dispatcher:
                     group = (destination.node, destination.group_key(labels))
                     groups.setdefault(group, []).append(_Item(entry, notification, destination, key))
             sent = failed = 0
-            waiting: set[int] = set()
             for group, items in groups.items():
                 oldest = min(item.entry.created_at for item in items)
                 if at - oldest < items[0].destination.group_wait or not self._groups.due(group, at):
@@ -173,6 +178,16 @@ class Dispatcher:
             self._log.flush()
         pending, _ = self._store.outbox_depth()
         return DrainResult(sent, failed, pending)
+
+    def _folding(self, firing: Sequence[Alert], notifications: Iterable[Notification]) -> Folding:
+        """What folding along the hierarchy needs from the store for this drain: the
+        parents' figures for the children's periods, how resolved children's firing
+        notifications were handled (monitor/notify/folding.py)."""
+        parents, episodes = Folding.wanted(notifications)
+        infos = self._store.series({sid for sid, _ in parents}) if parents else {}
+        decided = published(parents, infos, self._store.panel) if parents else frozenset()
+        outcomes = self._store.firing_outcomes(sorted(episodes)) if episodes else {}
+        return Folding.of(firing_keys(firing), decided, outcomes)
 
     def _destinations(self, notification: Notification) -> list[tuple[Destination, str]]:
         """Every route node the notification reaches, with its delivery key."""

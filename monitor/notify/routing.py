@@ -13,6 +13,7 @@ from monitor.config import Route
 from monitor.matchers import matches_all
 
 DEFAULT_GROUP_WAIT = timedelta(0)
+DEFAULT_FOLD_WAIT = timedelta(days=1)  # see monitor/notify/folding.py
 DEFAULT_DIGEST_OVER = 5
 GROUP_BY_ALL = "..."
 
@@ -32,6 +33,7 @@ class Destination:
     group_by_all: bool = False
     path: tuple[int, ...] = ()
     fold_children: bool = True  # a child's alert said in its parent's message (see inhibit.folded)
+    fold_wait: timedelta = DEFAULT_FOLD_WAIT  # a child waits this long for a parent not yet published
 
     @property
     def node(self) -> str:
@@ -99,6 +101,7 @@ def _inherit(node: Route, parent: Destination, path: tuple[int, ...]) -> Destina
         repeat_interval=node.repeat_interval if node.repeat_interval is not None else parent.repeat_interval,
         digest_over=node.digest_over or parent.digest_over,
         fold_children=node.fold_children if node.fold_children is not None else parent.fold_children,
+        fold_wait=node.fold_wait if node.fold_wait is not None else parent.fold_wait,
     )
 
 

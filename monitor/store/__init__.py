@@ -147,6 +147,10 @@ class Store:
         """receiver -> when it last got any notification of this alert episode."""
         return _outbox.last_sent(self._database, fingerprint, episode)
 
+    def firing_outcomes(self, episodes: Sequence[tuple[str, int]]) -> dict[tuple[str, int], dict[str, str]]:
+        """(fingerprint, episode) -> receiver -> how its firing notification was handled."""
+        return _outbox.firing_outcomes(self._database, episodes)
+
     def mark_done_many(self, outbox_ids: Sequence[int], now: datetime) -> None:
         _outbox.mark_done_many(self._database, outbox_ids, now)
 

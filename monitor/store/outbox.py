@@ -185,6 +185,24 @@ def last_sent(database: Database, fingerprint: str, episode: int) -> dict[str, d
         return {receiver: utc(at) or at for receiver, at in conn.execute(query)}
 
 
+def firing_outcomes(database: Database,
+                    episodes: Sequence[tuple[str, int]]) -> dict[tuple[str, int], dict[str, str]]:
+    """(fingerprint, episode) -> receiver -> how its firing notification was handled (sent,
+    silenced, inhibited, folded...), for the episodes asked about."""
+    wanted = set(episodes)
+    out: dict[tuple[str, int], dict[str, str]] = {}
+    o, d = outbox.c, deliveries.c
+    with database.read() as conn:
+        for chunk in chunks(sorted({fp for fp, _ in wanted}), 500):
+            query = (sa.select(o.fingerprint, o.episode, d.receiver, d.outcome)
+                     .join(outbox, deliveries.c.outbox_id == outbox.c.id)
+                     .where(o.fingerprint.in_(chunk), o.status == "firing", d.sent_at.is_not(None)))
+            for r in conn.execute(query):
+                if (r.fingerprint, r.episode) in wanted:
+                    out.setdefault((r.fingerprint, r.episode), {})[r.receiver] = str(r.outcome or "sent")
+    return out
+
+
 def mark_done_many(database: Database, outbox_ids: Sequence[int], now: datetime) -> None:
     with database.write() as conn:
         for chunk in chunks(list(outbox_ids), 500):

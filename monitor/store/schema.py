@@ -123,3 +123,15 @@ lease = sa.Table(
     sa.Column("expires_at", sa.Float, nullable=False),  # unix seconds by the database's clock
     sa.Column("renewed_at", sa.Float, nullable=False),
 )
+# Revision 0004: what an alert's messages said along its rule's hierarchy, as computed when it
+# was evaluated: a parent's contributors (`drivers`, JSON) and a child's watched parent. Kept
+# so that a revision arriving later does not change what the alert is shown to have said.
+alert_drivers = sa.Table(
+    "alert_drivers", metadata,
+    sa.Column("fingerprint", sa.String, primary_key=True),
+    sa.Column("episode", sa.Integer, nullable=False),
+    sa.Column("period", sa.String, nullable=False),
+    sa.Column("parent", sa.String),
+    sa.Column("drivers", sa.Text),
+)
+REVISION_0004_TABLES = ("alert_drivers",)

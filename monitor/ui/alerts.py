@@ -1,6 +1,6 @@
 """The alerts page: the alert book's alerts grouped as the routing tree groups them (one group
 per route node and `group_by` labels, an alert reaching two nodes shown in both, as in
-Alertmanager's own page), filtered by matchers, with status, silenced and inhibited marks,
+Alertmanager's own page), filtered by matchers, with status, silenced, inhibited and folded marks,
 the finding's sentence and a link to the series."""
 
 from __future__ import annotations
@@ -105,10 +105,11 @@ def render_alerts(alerts: Sequence[Alert], tree: Route, marks: Marks, query: Ale
     parts = [_form(query)]
     total_rows = sum(len(g.alerts) for g in groups)
     counts = {m: sum(1 for g in groups for _, k in g.alerts if k is m)
-              for m in (Mark.SILENCED, Mark.INHIBITED)}
+              for m in (Mark.SILENCED, Mark.INHIBITED, Mark.FOLDED)}
     parts.append(f'<p class="summary" role="status">{len(chosen)} alert{"s" * (len(chosen) != 1)} in '
                  f'{len(groups)} group{"s" * (len(groups) != 1)}; {counts[Mark.SILENCED]} silenced, '
-                 f'{counts[Mark.INHIBITED]} inhibited.</p>')
+                 f'{counts[Mark.INHIBITED]} inhibited, {counts[Mark.FOLDED]} folded into their '
+                 'parent\'s message.</p>')
     if not groups:
         parts.append('<p>No alerts match.</p>')
     for n, group in enumerate(groups):

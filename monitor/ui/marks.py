@@ -1,10 +1,12 @@
-"""Silenced and inhibited marks for many alerts at once.
+"""Silenced, inhibited and folded marks for many alerts at once.
 
 The page answers for every alert what `notify.inhibit.decide` would answer for it now, but
 `inhibitors` compares each alert with every firing alert; over 20,000 alerts that is 400
 million comparisons. Here each inhibit rule's source alerts are indexed once by their
 `equal` labels, so an alert is one dictionary look-up per rule. The semantics are
-`inhibitors`' (tests/monitor/ui/test_marks.py compares the two)."""
+`inhibitors`' (tests/monitor/ui/test_marks.py compares the two). A child's alert whose
+parent fires for the same rule on the same release is folded (said in the parent's message)
+where a route it reaches folds children, as `notify.inhibit.folded` decides it."""
 
 from __future__ import annotations
 
@@ -14,8 +16,11 @@ from datetime import datetime
 from enum import StrEnum
 
 from monitor.alerts.lifecycle import Alert, Status
-from monitor.config import InhibitRule
+from monitor.alerts.notification import Notification
+from monitor.config import InhibitRule, Route
 from monitor.matchers import Matcher, matches_all, parse_matcher
+from monitor.notify.inhibit import firing_keys, folded
+from monitor.notify.routing import route
 from monitor.store.silences import Silence
 
 
@@ -25,6 +30,7 @@ class Mark(StrEnum):
     NONE = ""
     SILENCED = "silenced"
     INHIBITED = "inhibited"
+    FOLDED = "folded"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +45,9 @@ class Marks:
     """Built once per page from the active silences, the inhibit rules and the firing alerts."""
 
     def __init__(self, silences: Sequence[Silence], rules: Sequence[InhibitRule],
-                 firing: Sequence[Alert], now: datetime) -> None:
+                 firing: Sequence[Alert], now: datetime, tree: Route | None = None) -> None:
+        self._tree = tree  # the routing tree, for `fold_children`; None: every route folds
+        self._parents = firing_keys(firing)
         self._silences = [s.parsed() for s in silences if s.state(now) == "active"]
         self._rules: list[_Rule] = []
         for rule in rules:
@@ -68,10 +76,17 @@ class Marks:
                 return True
         return False
 
+    def folded(self, alert: Alert) -> bool:
+        if alert.parent is None or not folded(Notification.of(alert), self._parents):
+            return False
+        return self._tree is None or any(d.fold_children for d in route(self._tree, alert.labels))
+
     def mark(self, alert: Alert) -> Mark:
-        """Silenced beats inhibited, as in `decide`."""
+        """Silenced beats inhibited beats folded, as in the dispatcher."""
         if self.silenced(alert.labels):
             return Mark.SILENCED
         if self.inhibited(alert.labels, alert.fingerprint):
             return Mark.INHIBITED
+        if self.folded(alert):
+            return Mark.FOLDED
         return Mark.NONE

@@ -48,14 +48,16 @@ class Parameter:
 
 
 def parameters(rule: Rule) -> list[Parameter]:
-    """Every tunable value of a rule: the detector's and the transform's parameters, `for`
-    and `keep_firing_for`, each with its `--set` path."""
+    """Every tunable value of a rule: the detector's and the transform's parameters, `for`,
+    `keep_firing_for` and the materiality guards (`null` when off), each with its `--set` path."""
     base = f"rules.{rule.name}"
     out = [Parameter(f"{base}.detector.{k}", _text(v)) for k, v in rule.detector.items() if k != "kind"]
     out += [Parameter(f"{base}.transform.{k}", _text(v)) for k, v in rule.transform.params().items()
             if not isinstance(v, dict)]
     out += [Parameter(f"{base}.for", str(rule.for_)),
-            Parameter(f"{base}.keep_firing_for", str(rule.keep_firing_for))]
+            Parameter(f"{base}.keep_firing_for", str(rule.keep_firing_for)),
+            Parameter(f"{base}.min_level", _text(rule.min_level)),  # null: no guard
+            Parameter(f"{base}.min_change", _text(rule.min_change))]
     return out
 
 

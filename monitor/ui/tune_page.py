@@ -10,7 +10,14 @@ from collections.abc import Mapping, Sequence
 
 from monitor.backtest.charts import firing_spans
 from monitor.backtest.replay import sort_events
-from monitor.backtest.report import EVENT_HEADERS, SCORE_HEADERS, SUMMARY_HEADERS, event_cells, summary_cells
+from monitor.backtest.report import (
+    EVENT_HEADERS,
+    GUARD_HEADERS,
+    SCORE_HEADERS,
+    SUMMARY_HEADERS,
+    event_cells,
+    summary_cells,
+)
 from monitor.config import LoadedConfig, Rule
 from monitor.ui.page import e, message, table
 from monitor.ui.svg import Panel, chart
@@ -73,8 +80,9 @@ def render_result(result: TuneResult, loaded: LoadedConfig, request: TuneRequest
     scored = result.scored
     paths = (tuple(dict.fromkeys(a.path for row in result.rows for a in row.assignments))
              if len(result.rows) > 1 else ())
-    headers = paths + SUMMARY_HEADERS + (SCORE_HEADERS if scored else ())
-    rows = [tuple(a.text for a in row.assignments) * bool(paths) + summary_cells(row.summary, scored)
+    guarded = any(row.summary.removed for row in result.rows)  # as the command shows it
+    headers = paths + SUMMARY_HEADERS + (GUARD_HEADERS if guarded else ()) + (SCORE_HEADERS if scored else ())
+    rows = [tuple(a.text for a in row.assignments) * bool(paths) + summary_cells(row.summary, scored, guarded)
             for row in result.rows]
     parts = [f'<p class="summary" role="status">Backtest of {e(result.rule)} in {result.seconds:.2f} s; '
              f"data: {e(result.data)}.</p>",

@@ -46,3 +46,20 @@ def test_parameters_are_checked_and_scan_is_refused() -> None:
         build_detector("revision", {"threshold": -1})
     with pytest.raises(TypeError, match="compares two vintages"):
         Revision().scan(panels()[0])
+
+
+@pytest.mark.parametrize(("min_level", "min_change", "found"), [
+    (None, None, ["a", "b"]),
+    (60.0, None, ["a"]),  # b's level (50) is below: its revision is not a finding
+    (None, 1.0, ["a"]),  # b's level moved by 0.2, a's by 24
+    (None, 25.0, []),  # nor a's
+    (120.0, None, []),  # a's trailing mean in March 2015 is 107.5
+])
+def test_guards_hold_revisions_of_small_flows_and_small_revisions(
+        min_level: float | None, min_change: float | None, found: list[str]) -> None:
+    from detectors.guards import Materiality
+
+    before, after = panels()
+    findings = Revision(threshold=0.1).find(before, after, rule="rev", transform="level", severity="info",
+                                            materiality=Materiality(min_level, min_change))
+    assert [f.series for f in findings] == found

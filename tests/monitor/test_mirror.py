@@ -73,3 +73,50 @@ def test_a_gap_between_units_refuses_to_run(tmp_path: Path, capsys: pytest.Captu
     assert " · " not in captured.out
     assert ("rule gap_widens refuses to start: series chn-rus/export/total has unit USD_M but its mirror "
             "rus-chn/import/total has unit EUR") in captured.err
+
+
+TWO_SOURCES = """
+sources:
+  - name: gacc
+    kind: file
+    path: china.csv
+    frequency: M
+    period_column: period
+    labels: {{reporter: CN, partner: RU, commodity: TOTAL, unit: USD_M}}
+    columns: {{exports_to_russia: {{flow: X}}}}
+  - name: fcs
+    kind: file
+    path: russia.csv
+    frequency: M
+    period_column: period
+    value_column: value
+    label_columns: {{flow: flow}}
+    labels: {{reporter: RUS, partner: CHN, commodity: TOTAL{russia_unit}}}
+rules:
+  - name: gap_widens
+    transform: {{kind: mirror_gap, mirror: {mirror}, change: 12}}
+    detector: {{kind: threshold, direction: above, threshold: 10.0}}
+"""
+
+
+@pytest.mark.parametrize("mirror", ["{chn-rus/export/total: rus-chn/import/total}", "rus-chn/import/total"])
+def test_check_refuses_a_mirror_gap_between_units_the_config_names(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], mirror: str) -> None:
+    path = tmp_path / "tradewatch.yaml"
+    path.write_text(TWO_SOURCES.format(russia_unit=", unit: EUR_M", mirror=mirror))
+    assert main(["check", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert (f"{path}:20: rules[0].transform.mirror: rule gap_widens: series chn-rus/export/total has unit "
+            "USD_M (source gacc) but its mirror rus-chn/import/total has unit EUR_M (source fcs); a mirror "
+            "gap compares figures in one unit (convert one side at the source)") in err
+    assert "Traceback" not in err
+
+
+def test_units_known_only_from_data_are_left_to_the_evaluation(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "tradewatch.yaml"
+    for russia_unit in ("", ", unit: USD_M"):  # unknown until the data says; or the same unit
+        path.write_text(TWO_SOURCES.format(russia_unit=russia_unit,
+                                           mirror="{chn-rus/export/total: rus-chn/import/total}"))
+        assert main(["check", "--config", str(path)]) == 0, capsys.readouterr().err
+    assert main(["check", "--config", str(_write(tmp_path, "EUR"))]) == 0  # units from label columns

@@ -12,7 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from detectors import DETECTORS
-from monitor.config import Replay, Schedule, load_config
+from monitor.config import ConfigError, Replay, Schedule, load_config
 from tests.monitor.config.support import DEMO, ROOT, SOURCE, errors, write
 
 # --- the shipped demo -------------------------------------------------------------------------
@@ -40,11 +40,12 @@ def test_demo_config_loads() -> None:
     assert rosstat.poll_schedule == Schedule(every=timedelta(seconds=5))
     assert rosstat.schedule == Schedule(every=timedelta(hours=1))
     assert eurostat.value_column == "value_eur"
-    assert eurostat.include == {"reporter": ["EU27", "DEU"]}
+    assert eurostat.include["reporter"][:2] == ["EU27", "AUT"] and len(eurostat.include["reporter"]) == 28
     assert eurostat.label_columns == {"reporter": "reporter", "partner": "partner",
                                       "flow": "flow"}
-    assert [r.name for r in config.rules] == ["yoy_consecutive_decline", "yoy_sharp_fall"]
-    decline, sharp = config.rules
+    assert [r.name for r in config.rules] == ["yoy_consecutive_decline", "yoy_sharp_fall",
+                                              "eu_exports_sharp_fall"]
+    decline, sharp, _ = config.rules
     assert decline.detector == {"kind": "consecutive", "direction": "below",
                                 "threshold": -5.0, "count": 5}
     assert decline.transform.kind == "yoy_pct"
@@ -422,7 +423,7 @@ def run_check(config: Path) -> subprocess.CompletedProcess[str]:
 def test_cli_check_accepts_the_demo() -> None:
     result = run_check(DEMO)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == f"{DEMO}: ok (2 sources, 2 rules, 1 receivers)\n"
+    assert result.stdout == f"{DEMO}: ok (2 sources, 3 rules, 1 receivers)\n"
 
 
 def test_cli_check_rejects_a_bad_config(tmp_path: Path) -> None:
@@ -439,3 +440,16 @@ def test_cli_check_rejects_a_bad_config(tmp_path: Path) -> None:
         f"{path}:2: rules[0].detector: Field required\n"
         f"{path}:3: rules[0].detectr: unknown key 'detectr' (did you mean 'detector'?)\n"
     )
+
+
+def test_a_guard_a_rule_kind_cannot_honour_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("sources: [{name: a, kind: file, path: a.csv, value_column: v}]\nrules:\n"
+                    "  - name: late\n    detector: {kind: staleness, lag: 1, day: 20}\n"
+                    "    min_level: 5\n    min_change: 1\n")
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert "c.yaml:6: rules[0].min_change: min_change cannot apply" in str(raised.value)
+    assert "min_change cannot apply to a staleness rule" in str(raised.value)
+    path.write_text(path.read_text().replace("    min_change: 1\n", ""))
+    assert load_config(path).config.rules[0].min_level == 5

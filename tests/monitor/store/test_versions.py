@@ -4,6 +4,7 @@ in place with its data, an older layout still converts, a newer schema is refuse
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -26,20 +27,22 @@ def revision(url: str) -> str | None:
 
 def test_a_new_store_is_at_the_newest_revision(store_url: Callable[..., str]) -> None:
     Store(store_url()).close()
-    assert revision(store_url()) == versions.head() == "0003"
+    assert revision(store_url()) == versions.head() == "0004"
 
 
 def test_a_store_at_the_first_revision_gains_the_lease_table(store_url: Callable[..., str]) -> None:
-    """A store written by the release before replicas: every table but the lease, at 0002."""
+    """A store written by the release before replicas: every table but the lease and the alert
+    drivers, at 0002."""
     engine = sa.create_engine(store_url())
-    metadata.create_all(engine, tables=[t for t in metadata.sorted_tables if t.name != "lease"])
+    later = ("lease", "alert_drivers")
+    metadata.create_all(engine, tables=[t for t in metadata.sorted_tables if t.name not in later])
     with engine.begin() as conn:
         conn.execute(sa.text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)"))
         conn.execute(sa.text("INSERT INTO alembic_version VALUES ('0002')"))
         assert not sa.inspect(conn).has_table("lease")
     engine.dispose()
     Store(store_url()).close()
-    assert revision(store_url()) == "0003"
+    assert revision(store_url()) == "0004"
     engine = sa.create_engine(store_url())
     with engine.connect() as conn:
         assert sa.inspect(conn).has_table("lease")
@@ -87,19 +90,56 @@ def test_a_schema_newer_than_this_tradewatch_is_refused(store_url: Callable[...,
 
 
 def test_a_store_at_revision_0001_gains_the_interaction_tables(store_url: Callable[..., str]) -> None:
-    """Acknowledgements and seen requests (0002), then the lease (0003), are added to a store at
-    0001, its rows kept."""
+    """Acknowledgements and seen requests (0002), the lease (0003) and the alert drivers (0004)
+    are added to a store at 0001, its rows kept."""
     store = Store(store_url())
     store.ingest(frame([("a", "2015-01", 1.0)]), V1, "M")
     store.close()
     engine = sa.create_engine(store_url())
     with engine.begin() as conn:
-        for name in ("acknowledgements", "seen_requests", "lease"):
+        for name in ("acknowledgements", "seen_requests", "lease", "alert_drivers"):
             conn.execute(sa.text(f"DROP TABLE {name}"))
         conn.execute(sa.text("UPDATE alembic_version SET version_num = '0001'"))
     engine.dispose()
     reopened = Store(store_url())
-    assert reopened._database.schema_revisions == ("0001", "0002", "0003")
+    assert reopened._database.schema_revisions == ("0001", "0004")  # (before, after)
     assert reopened.claim_request("r1", V1) and not reopened.claim_request("r1", V1)
     assert reopened.panel(["a"], "M")["a"].tolist() == [1.0]
+    reopened.close()
+
+
+def test_a_store_at_revision_0003_gains_the_alert_drivers_table(store_url: Callable[..., str]) -> None:
+    """What an alert said along its hierarchy (0004) is kept from then on; alerts stored before
+    have none and keep their rows."""
+    from datetime import UTC, datetime
+    from types import MappingProxyType
+
+    from detectors.contributions import Contributor, Drivers
+    from monitor.alerts.lifecycle import Alert, Status
+    from monitor.alerts.persist import AlertRows, load_alerts
+
+    now = datetime(2025, 1, 1, tzinfo=UTC)
+    plain = Alert(fingerprint="f1", rule="r", series="a", labels=MappingProxyType({"reporter": "EU27"}),
+                  severity="info", status=Status.FIRING, episode=1, period="2015-01", since_period="2015-01",
+                  value=1.0, reference=2.0, summary="s", active_at=now, fired_at=now, resolved_at=None,
+                  updated_at=now)
+    store = Store(store_url())
+    AlertRows(store).commit([plain], [], [], now)
+    store.close()
+    engine = sa.create_engine(store_url())
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE alert_drivers"))
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0003'"))
+    engine.dispose()
+    reopened = Store(store_url())
+    assert reopened._database.schema_revisions == ("0003", "0004")
+    assert load_alerts(reopened)["f1"].drivers is None
+    drivers = Drivers("reporter", "2015-01", "2014-01", -3.0,
+                      (Contributor("b", {"reporter": "DEU"}, -3.0, -50.0, 100.0),), 0, 0.0)
+    rows = AlertRows(reopened)
+    rows.load()
+    rows.commit([replace(plain, drivers=drivers, parent=None)], [], [], now)
+    assert load_alerts(reopened)["f1"].drivers == drivers
+    rows.commit([replace(plain, drivers=None)], [], [], now)  # no longer along a hierarchy: row gone
+    assert load_alerts(reopened)["f1"].drivers is None
     reopened.close()

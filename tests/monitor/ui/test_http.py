@@ -3,13 +3,16 @@ the API's credentials are refused and change nothing."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import pytest
 
 from monitor.app import App
+from monitor.cli import main
 from monitor.config import load_config
 from monitor.store.silences import SilenceStore
 from tests.monitor.ui.conftest import CONFIG, TOKEN, Daemon
@@ -90,3 +93,35 @@ def test_tune_scores_an_events_file_and_names_its_bad_line(daemon: Daemon) -> No
                      data={**form, "events": "series,period\nrus-chn/import/total,someday\n"})
     assert bad.status_code == 400 and "known.csv:2: need a series id and a period" in bad.text
     assert "tradewatch-tune-" not in bad.text  # the server's temp path never shows
+
+
+def _summary_row(html: str) -> dict[str, str]:
+    import re
+
+    table = html[html.index("<caption>Summary</caption>"):]
+    table = table[:table.index("</table>")]
+    headers = re.findall(r'<th scope="col">(.*?)</th>', table)
+    cells = re.findall(r"<td>(.*?)</td>", table[table.index("<tbody>"):])
+    return dict(zip(headers, cells[:len(headers)], strict=True))
+
+
+def test_tune_offers_the_guards_and_shows_what_they_removed_as_the_command_does(
+        daemon: Daemon, capsys: pytest.CaptureFixture[str]) -> None:
+    form = httpx.get(f"{daemon.url}/ui/tune", params={"rule": "sharp_fall"}, timeout=120).text
+    for path in ("rules.sharp_fall.min_level", "rules.sharp_fall.min_change"):
+        assert f">{path}</label>" in form and f'name="{path}" value="null"' in form
+    plain = _summary_row(httpx.post(f"{daemon.url}/ui/tune/run", data={"rule": "sharp_fall"},
+                                    timeout=120).text)
+    assert "removed by guards" not in plain and int(plain["alerts"]) > 0
+    guard = "rules.sharp_fall.min_level=1e9"  # no Russia-China flow is that large: every alert removed
+    page = httpx.post(f"{daemon.url}/ui/tune/run", timeout=120,
+                      data={"rule": "sharp_fall", "rules.sharp_fall.min_level": "1e9"})
+    assert page.status_code == 200, page.text
+    shown = _summary_row(page.text)
+    capsys.readouterr()
+    assert main(["backtest", "--config", str(daemon.config), "--rule", "sharp_fall", f"--set={guard}",
+                 "--format", "json"]) == 0
+    [cli] = json.loads(capsys.readouterr().out)
+    assert cli["removed_by_guards"] == {"min_level": int(plain["alerts"])}
+    assert shown["removed by guards"] == f"min_level {cli['removed_by_guards']['min_level']}"
+    assert int(shown["alerts"]) == cli["alerts"] == 0

@@ -46,3 +46,25 @@ def test_marks_equal_decide(seed: int) -> None:
     for alert in alerts:
         want = expected[decide(alert.labels, alert.fingerprint, silences, rules, firing, NOW)]
         assert marks.mark(alert) is want, alert.labels
+
+
+def test_a_child_firing_with_its_parent_is_marked_folded_unless_its_route_sends_children() -> None:
+    from dataclasses import replace
+
+    from monitor.config import Route
+    from monitor.ui.alerts import AlertsQuery, render_alerts
+
+    rng = random.Random(1)
+    parent = replace(_alert(1, rng), status=Status.FIRING, rule="a",
+                     labels={"alertname": "a", "series": "s1"})
+    child = replace(_alert(2, rng), status=Status.FIRING, rule="a", parent="s1",
+                    labels={"alertname": "a", "series": "s2"})
+    elsewhere = replace(child, fingerprint="f3", series="s3", period="2024-02")  # another release
+    firing = [parent, child, elsewhere]
+    marks = Marks([], [], firing, NOW, Route(receiver="desk"))
+    assert [marks.mark(a) for a in firing] == [Mark.NONE, Mark.FOLDED, Mark.NONE]
+    sends = Route(receiver="desk", fold_children=False)
+    assert Marks([], [], firing, NOW, sends).mark(child) is Mark.NONE
+    page = render_alerts(firing, Route(receiver="desk"), marks, AlertsQuery())
+    assert page.count('<span class="badge folded">folded</span>') == 1
+    assert "0 silenced, 0 inhibited, 1 folded into their parent's message." in page

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from monitor.store.schema import REVISION_0002_TABLES, metadata
+from monitor.store.schema import REVISION_0002_TABLES, REVISION_0004_TABLES, metadata
 
 revision = "0001"
 down_revision: str | None = None
@@ -21,7 +21,7 @@ branch_labels = None
 depends_on = None
 
 
-LATER = (*REVISION_0002_TABLES, "lease")
+LATER = (*REVISION_0002_TABLES, "lease", *REVISION_0004_TABLES)
 
 
 def tables() -> list[sa.Table]:
