@@ -13,7 +13,7 @@ from typing import Any
 from detectors.contributions import Contributor, Drivers
 from monitor.alerts.notification import Notification
 from monitor.labels import country_name
-from monitor.notify.wording import amount, percent
+from monitor.notify.wording import amount, percent, period_name
 
 MAX_LINE = 1500  # the sentence, cut before a Slack section's 3,000 characters with room to spare
 COUNTRY_LABELS = ("reporter", "partner")
@@ -63,7 +63,7 @@ def _listing(drivers: Drivers, unit: str | None) -> str:
     if drivers.missing:
         names = ", ".join(child_name(label, m.value) for m in drivers.missing)
         text += f"; no figures for {names}"
-    return text + f" (change from {drivers.compared_with} to {drivers.period})."
+    return text + f" (change from {period_name(drivers.compared_with)} to {period_name(drivers.period)})."
 
 
 def drivers_blocks(payload: Notification, escape: Any) -> list[dict[str, Any]]:

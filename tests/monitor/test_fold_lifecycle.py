@@ -92,7 +92,7 @@ def _who_drove(text: str) -> str:
 
 
 DRIVEN_FIRST = ("Driven by Germany -€ 30.0 m (-60%, 71% of the change), France -€ 12.0 m (-40%, 29%), "
-                "Italy € 0 (0%, 0%) (change from 2021-03 to 2022-03).")
+                "Italy € 0 (0%, 0%) (change from March 2021 to March 2022).")
 
 
 def test_contributors_stay_as_sent_and_a_folded_child_resolves_quietly(

@@ -32,7 +32,7 @@ def test_ranked_by_share_with_the_rest_and_the_missing() -> None:
     line = render.console_line(p)
     # 114 of 221 is 51.6%; 114 of the parent's 906 (856 from children, 50 unexplained) is 13%
     assert "Driven by HS 8407 -US$ 114 (-51.6%, 13% of the change), HS 8406 -US$ 112 (-51.4%, 12%)" in line
-    assert "; 5 others -US$ 520; no figures for HS 8499 (change from 2024-08 to 2025-08)." in line
+    assert "; 5 others -US$ 520; no figures for HS 8499 (change from August 2024 to August 2025)." in line
 
 
 def test_the_webhook_carries_contributors_and_the_outbox_keeps_them() -> None:
