@@ -58,6 +58,7 @@ def _specimen(metrics: Metrics) -> None:
     metrics.rule_evaluated("rule", 1, 0.1)
     metrics.delivery("receiver", "rule", "sent")
     metrics.delivery("receiver", "rule", "retried")
+    metrics.watch_lease(lambda: True, lambda: 1)
 
 
 def families() -> list[FamilyDoc]:

@@ -11,9 +11,8 @@ def test_schema_names_itself_and_every_section() -> None:
     schema = config_json_schema()
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["title"] == "tradewatch config"
-    assert sorted(schema["properties"]) == ["detection", "hierarchies", "http", "metrics", "notify", "rules",
-                                            "sources",
-                                            "store"]
+    assert sorted(schema["properties"]) == ["detection", "ha", "hierarchies", "http", "metrics", "notify",
+                                            "rules", "sources", "store"]
 
 
 def test_keys_as_written() -> None:
