@@ -3,7 +3,9 @@ same data, over real HTTP on loopback.
 
     PYTHONPATH=. python bench/ui.py [--repeat 5] [--alerts 20000] [--series 100000]
 
-1. Tune: a threshold changed on the demo config (its whole history in a fresh store),
+1. Tune: a threshold changed on the demo config (its whole history in a fresh store), for
+   the page's first rule (two sources whose histories were stored at different times, so
+   values of one become visible after their period) and for a guarded rule,
    POST /ui/tune/run, against the same run in-process (Tuner.run) and against the command
    `tradewatch backtest --set ... --format json` (a cold process). Target: under 1 s.
 2. Alerts: GET /ui/ over 20,000 alerts (first 500 rows; and ?limit=0, every row), grouped
@@ -47,7 +49,8 @@ from monitor.ui import Ui  # noqa: E402
 from monitor.ui.tune import TuneRequest  # noqa: E402
 
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
-PATH = "rules.yoy_sharp_fall.detector.threshold"
+# The page's first rule (two sources in one group) and the rule with materiality guards.
+RULES = ("yoy_consecutive_decline", "yoy_sharp_fall")
 COUNTRIES = [f"C{k:02d}" for k in range(60)]
 
 
@@ -76,23 +79,24 @@ def bench_tune(folder: Path, repeat: int) -> None:
     app.run_once()
     url = app.start().removesuffix("/metrics")
     values = iter(f"-{10 + k % 20}" for k in range(10_000))
+    ui = Ui(app.store, app.book, lambda: app.runtime.loaded, lambda: NOW)
+    print("Tune: a rule's threshold changed, demo config (whole history)")
     try:
-        httpx.post(f"{url}/ui/tune/run", data={"rule": "yoy_sharp_fall", PATH: "-12"}, timeout=120)  # warm
-        page = median(lambda: httpx.post(f"{url}/ui/tune/run", timeout=120,
-                                         data={"rule": "yoy_sharp_fall", PATH: next(values)}), repeat)
-        ui = Ui(app.store, app.book, lambda: app.runtime.loaded, lambda: NOW)
-        ui.tuner.run(TuneRequest("yoy_sharp_fall", values={PATH: "-12"}))
-        inproc = median(lambda: ui.tuner.run(TuneRequest("yoy_sharp_fall", values={PATH: next(values)})),
-                        repeat)
-        argv = [sys.executable, "-m", "monitor", "backtest", "--config", str(config), "--set", f"{PATH}=-15",
-                "--format", "json"]
-        cli = median(lambda: subprocess.run(argv, check=True, capture_output=True, cwd=ROOT),
-                     max(1, repeat // 2))
+        for rule in RULES:
+            path = f"rules.{rule}.detector.threshold"
+            httpx.post(f"{url}/ui/tune/run", data={"rule": rule, path: "-12"}, timeout=120)  # warm
+            page = median(lambda: httpx.post(f"{url}/ui/tune/run", timeout=120,
+                                             data={"rule": rule, path: next(values)}), repeat)
+            ui.tuner.run(TuneRequest(rule, values={path: "-12"}))
+            inproc = median(lambda: ui.tuner.run(TuneRequest(rule, values={path: next(values)})), repeat)
+            argv = [sys.executable, "-m", "monitor", "backtest", "--config", str(config), "--rule", rule,
+                    "--set", f"{path}=-15", "--format", "json"]
+            cli = median(lambda: subprocess.run(argv, check=True, capture_output=True, cwd=ROOT),
+                         max(1, repeat // 2))
+            line(f"POST /ui/tune/run ({rule})", page, "tradewatch backtest --set (process)", cli, 1.0)
+            line(f"POST /ui/tune/run ({rule})", page, "Tuner.run in-process", inproc)
     finally:
         app.stop()
-    print("Tune: yoy_sharp_fall's threshold changed, demo config (whole history)")
-    line("POST /ui/tune/run", page, "tradewatch backtest --set (process)", cli, 1.0)
-    line("POST /ui/tune/run", page, "Tuner.run in-process", inproc)
 
 
 class Book:

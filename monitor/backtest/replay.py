@@ -9,7 +9,11 @@ Two ways to get each step's evaluations, with the same result:
 - one pass: `detectors.evaluate(scope="all")` over the final panel gives every period's
   flag and `held_for` at once. Equal to the per-step result only when the flag at a period
   depends on nothing after it (the detector declares `causal = True` and the transform is
-  one of CAUSAL_TRANSFORMS) and nothing was revised or published late (Timeline.simple).
+  one of CAUSAL_TRANSFORMS), nothing was revised, and each series' values became visible
+  in period order (Timeline.in_order): then a series evaluated at a step sees exactly its
+  final values up to its newest visible period. A history stored late (a second source's
+  back years, first ingested after the first source's releases) still qualifies; a
+  revision or a gap filled later does not.
 """
 
 from __future__ import annotations
@@ -119,7 +123,7 @@ def replay_rule(rule: CompiledRule, history: History, window: Window, tree: Rout
     levels: dict[str, pd.Series] = {}
     values: dict[str, pd.Series] = {}
     for frequency, timeline in active:
-        fast = path != "slow" and (path == "fast" or is_causal(rule)) and timeline.simple
+        fast = path != "slow" and (path == "fast" or is_causal(rule)) and timeline.in_order
         paths.append("fast" if fast else "per-step")
         steps = _fast_steps if fast else _per_step
 
@@ -261,11 +265,17 @@ def _fast_steps(rule: CompiledRule, timeline: Timeline,
     positions = np.arange(len(panel)).reshape(-1, 1)
     newest = np.maximum.accumulate(np.where(valid, positions, -1), axis=0)
     for k, cells in timeline.changes():
-        row = timeline.first_row + k - offset
+        # A changed series' newest visible row: the last row that became visible now (in
+        # order, nothing visible before it lies after it), its newest value at or before.
+        changed, where = np.unique(timeline.cols[cells], return_inverse=True)
+        top = np.full(len(changed), -1, dtype=np.int64)
+        np.maximum.at(top, where, timeline.rows[cells] - offset)
         evaluations = []
         values: dict[str, float] = {}
-        for col in np.unique(timeline.cols[cells]).tolist():
-            at = int(newest[row, col])
+        for col, row in zip(changed.tolist(), top.tolist(), strict=True):
+            at = int(newest[row, col]) if row >= 0 else -1
+            if at < 0:
+                continue  # nothing but gaps so far: per step, the series has no newest period
             sid = timeline.names[col]
             period = panel.index[at]
             values[sid] = float(transformed[at, col])

@@ -98,8 +98,26 @@ class Timeline:
         """Every value is visible exactly from the step of its period and never revised, so
         the panel at step k is the final panel cut at period k (what the fast path needs)."""
         period_step = np.maximum(self.rows - self.first_row, 0)
-        single = len(np.unique(self.rows * len(self.names) + self.cols)) == len(self.rows)
-        return single and bool(np.all(self.visible_from == period_step))
+        return self.single_versions and bool(np.all(self.visible_from == period_step))
+
+    @property
+    def in_order(self) -> bool:
+        """Every value has one version, and each series' values become visible in period
+        order (a late release may bring several periods at once). Then, at any step, a
+        series' visible values are its final values up to its newest visible period, so a
+        causal rule's flag there can be read from one pass over the final panel (what the
+        fast path needs; weaker than `simple`, which also requires no late release)."""
+        if not self.single_versions:
+            return False
+        order = np.lexsort((self.rows, self.cols))
+        cols, shown = self.cols[order], self.visible_from[order]
+        same = cols[1:] == cols[:-1]
+        return bool(np.all(shown[1:][same] >= shown[:-1][same]))
+
+    @property
+    def single_versions(self) -> bool:
+        """No cell has more than one version (nothing revised)."""
+        return len(np.unique(self.rows * len(self.names) + self.cols)) == len(self.rows)
 
     def panel(self) -> np.ndarray:
         """The values visible at the last step (rows x columns, NaN where nothing is)."""
