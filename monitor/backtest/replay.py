@@ -241,9 +241,13 @@ def _per_step(rule: CompiledRule, timeline: Timeline,
 def _newest_value(rule: CompiledRule, panel: pd.DataFrame) -> ValueAt:
     """The transformed value at a series' newest period, computed only when asked."""
 
+    transform = rule.config.transform
+
     def value_at(series: str) -> float:
         column = panel[series]
-        values = apply_transform(rule.config.transform.kind, panel[[series]])[series]
+        # A transform of one series reads that column alone; `share` and `mirror_gap` read others.
+        source = panel[[series]] if transform.kind in CAUSAL_TRANSFORMS else panel
+        values = apply_transform(transform.kind, source, **transform.params())[series]
         return float(values.loc[column.last_valid_index()])
 
     return value_at
@@ -258,9 +262,9 @@ def _fast_steps(rule: CompiledRule, timeline: Timeline,
     subjects = {sid: subject({**infos[sid].labels, "series": sid}) for sid in timeline.names}
     findings = {(f.series, f.period): f for f in evaluate(
         panel, rule=config.name, transform=config.transform.kind, detector=rule.detector,
-        severity=config.severity, subjects=subjects, scope="all",
+        severity=config.severity, subjects=subjects, scope="all", transform_params=config.transform.params(),
         materiality=rule.materiality(panel.index.freq))}
-    transformed = apply_transform(config.transform.kind, panel).to_numpy(dtype=float)
+    transformed = apply_transform(config.transform.kind, panel, **config.transform.params()).to_numpy(dtype=float)
     valid = ~np.isnan(panel.to_numpy(dtype=float))
     positions = np.arange(len(panel)).reshape(-1, 1)
     newest = np.maximum.accumulate(np.where(valid, positions, -1), axis=0)
@@ -295,7 +299,7 @@ def _views(rule: CompiledRule, timeline: Timeline,
            frequency: str) -> tuple[list[Span], dict[str, pd.Series], dict[str, pd.Series]]:
     """Per series: the periods it was run over, and its final values over the window."""
     panel = _final_panel(timeline)
-    transformed = apply_transform(rule.config.transform.kind, panel)
+    transformed = apply_transform(rule.config.transform.kind, panel, **rule.config.transform.params())
     steps = timeline.periods
     spans, levels, values = [], {}, {}
     for sid in timeline.names:

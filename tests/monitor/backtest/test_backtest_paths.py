@@ -1,6 +1,7 @@
 """When the one-pass path may replace evaluating every step: a history stored late (the
 demo's second source, ingested after the first source's releases) qualifies and gives the
-same events; a gap filled by a later release does not."""
+same events; a gap filled by a later release does not; a transform's parameters reach both
+paths alike."""
 
 from __future__ import annotations
 
@@ -104,3 +105,30 @@ def test_a_gap_filled_later_rules_the_one_pass_path_out(write_config: Callable[[
     run = replay_rule(rule, history, Window(), tree, "fast")
     assert run.paths == ("per-step",)
     assert run.events == replay_rule(rule, history, Window(), tree, "slow").events == ()
+
+
+ROLLING = """
+  - name: low_mean
+    transform: {kind: rolling_mean, window: 2}
+    detector: {kind: threshold, direction: below, threshold: 3000}
+"""
+
+
+def test_a_transforms_parameters_reach_the_one_pass_path(rc_config: Path) -> None:
+    """A two-month mean, not the default twelve: both paths see the rule as configured."""
+    text = rc_config.read_text().replace("rules:\n", "rules:\n" + ROLLING.lstrip("\n"), 1)
+    rc_config.write_text(text)
+    loaded = load_config(rc_config)
+    history = load_history(loaded, "auto", FETCHED_AT)
+    rule = Runtime.build(loaded).rules[0]
+    assert rule.name == "low_mean"
+    tree = loaded.config.notify.route
+    fast = replay_rule(rule, history, Window(), tree)
+    slow = replay_rule(rule, history, Window(), tree, path="slow")
+    assert fast.paths == ("fast",)
+    assert len(slow.events) > 5
+    assert fast.events == slow.events
+    series = fast.events[0].series
+    level = fast.levels[series]
+    expected = level.rolling(2).mean()
+    assert fast.values[series].dropna().round(9).equals(expected.dropna().round(9))
