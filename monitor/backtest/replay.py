@@ -30,7 +30,7 @@ import pandas as pd
 from detectors import apply_transform, evaluate
 from monitor.alerts.lifecycle import Alert, Evaluation, Status, Transition, fingerprint, step, transition
 from monitor.backtest.history import NO_VINTAGE, History
-from monitor.backtest.timeline import Timeline, Window, build_timeline
+from monitor.backtest.timeline import Timeline, Timelines, Window
 from monitor.config import Route
 from monitor.evaluation import evaluate_panel, series_evaluation
 from monitor.labels import subject
@@ -104,16 +104,19 @@ class RuleRun:
 
 
 def replay_rule(rule: CompiledRule, history: History, window: Window, tree: Route,
-                path: PathChoice = "auto", progress: Progress | None = None, account: bool = True) -> RuleRun:
+                path: PathChoice = "auto", progress: Progress | None = None, account: bool = True,
+                built: Timelines | None = None) -> RuleRun:
     """Replay one rule over every series it selects, group by group (one frequency each);
-    with `account`, also what each of its materiality guards removed."""
+    with `account`, also what each of its materiality guards removed. `built` keeps the
+    history's timelines for the next replay of the same data."""
+    if built is None or built.history is not history:
+        built = Timelines(history)
     groups: dict[str, list[str]] = {}
     for sid in sorted(history.infos):
         info = history.infos[sid]
         if rule.config.matches(info.labels):
             groups.setdefault(info.frequency, []).append(sid)
-    timelines = [(frequency, build_timeline(history.of(ids), ids, frequency, window))
-                 for frequency, ids in sorted(groups.items())]
+    timelines = [(frequency, built.of(ids, frequency, window)) for frequency, ids in sorted(groups.items())]
     active = [(f, t) for f, t in timelines if t is not None]
     total = sum(t.steps for _, t in active) or 1
     done = 0
@@ -137,7 +140,7 @@ def replay_rule(rule: CompiledRule, history: History, window: Window, tree: Rout
         spans += group_spans
         levels.update(group_levels)
         values.update(group_values)
-    removed = guard_effect(rule, history, window, tree, path, events) if account else {}
+    removed = guard_effect(rule, history, window, tree, path, events, built) if account else {}
     if progress is not None:
         progress(1.0)
     return RuleRun(rule.name, tuple(events), tuple(spans), tuple(paths), levels, values, removed)
@@ -148,7 +151,7 @@ def firing_count(events: Sequence[Event]) -> int:
 
 
 def guard_effect(rule: CompiledRule, history: History, window: Window, tree: Route, path: PathChoice,
-                 events: Sequence[Event]) -> dict[str, int]:
+                 events: Sequence[Event], built: Timelines | None = None) -> dict[str, int]:
     """Alerts each guard of the rule removed: the rule replayed with that guard off (the
     others kept) against the rule as configured; with both guards, `all` against neither."""
     config = rule.config
@@ -161,7 +164,7 @@ def guard_effect(rule: CompiledRule, history: History, window: Window, tree: Rou
     removed = {}
     for name, update in offs:
         loose = replace(rule, config=config.model_copy(update=update))
-        run = replay_rule(loose, history, window, tree, path, account=False)
+        run = replay_rule(loose, history, window, tree, path, account=False, built=built)
         removed[name] = firing_count(run.events) - kept
     return removed
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from monitor.backtest.history import NO_VINTAGE
+from monitor.backtest.history import NO_VINTAGE, History
 from monitor.periods import pandas_freq, read_period
 
 
@@ -185,3 +185,18 @@ def _as_of(rows: np.ndarray, vintages: np.ndarray, length: int) -> np.ndarray:
     has = first != np.iinfo(np.int64).max
     release[has] = first[has]
     return np.maximum.accumulate(release)
+
+
+class Timelines:
+    """The timelines of one history, each group and window built once: a rule replayed again
+    (its guards off, another threshold on the Tune page) reuses them; they are read-only."""
+
+    def __init__(self, history: History) -> None:
+        self.history = history
+        self._built: dict[tuple[str, tuple[str, ...], Window], Timeline | None] = {}
+
+    def of(self, ids: Sequence[str], frequency: str, window: Window) -> Timeline | None:
+        key = (frequency, tuple(ids), window)
+        if key not in self._built:
+            self._built[key] = build_timeline(self.history.of(ids), ids, frequency, window)
+        return self._built[key]
