@@ -8,64 +8,19 @@ import json
 import os
 import subprocess
 import sys
-from html.parser import HTMLParser
 from typing import Any
 
 import httpx
 
 from tests.conftest import DEMO_CSV, REPO, truncate_csv
-from tests.monitor.ui.conftest import Daemon
+from tests.monitor.ui.conftest import Daemon, tables
 
 THRESHOLD = "rules.sharp_fall.detector.threshold"
 
 
-class Tables(HTMLParser):
-    """Each table's caption and its rows of cell texts (header row first)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tables: dict[str, list[list[str]]] = {}
-        self._caption: str | None = None
-        self._rows: list[list[str]] = []
-        self._cell: list[str] | None = None
-        self._in_caption = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "table":
-            self._caption, self._rows = "", []
-        elif tag == "caption":
-            self._in_caption = True
-        elif tag == "tr":
-            self._rows.append([])
-        elif tag in ("td", "th"):
-            self._cell = []
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "caption":
-            self._in_caption = False
-        elif tag in ("td", "th") and self._cell is not None:
-            self._rows[-1].append("".join(self._cell).strip())
-            self._cell = None
-        elif tag == "table" and self._caption is not None:
-            self.tables[self._caption] = self._rows
-            self._caption = None
-
-    def handle_data(self, data: str) -> None:
-        if self._in_caption and self._caption is not None:
-            self._caption += data
-        elif self._cell is not None:
-            self._cell.append(data)
-
-
-def tables(text: str) -> dict[str, list[list[str]]]:
-    parser = Tables()
-    parser.feed(text)
-    return parser.tables
-
-
 def cli_sweep(daemon: Daemon, values: str) -> list[dict[str, Any]]:
-    argv = [sys.executable, "-m", "monitor", "backtest", "--config", str(daemon.config), "--rule", "sharp_fall",
-            f"--set={THRESHOLD}={values}", "--format", "json"]
+    argv = [sys.executable, "-m", "monitor", "backtest", "--config", str(daemon.config),
+            "--rule", "sharp_fall", f"--set={THRESHOLD}={values}", "--format", "json"]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300, check=True)
     rows: list[dict[str, Any]] = json.loads(done.stdout)
