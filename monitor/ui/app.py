@@ -113,7 +113,7 @@ class Ui:
         if path == "/ui/silences/preview":
             return _html(200, silences_page.preview(self._book.alerts(), query.get("matchers", "")))
         if path == "/ui/series":
-            found = series_page.render_search(self._store, query.get("q", ""))
+            found = series_page.render_search(self._store, query.get("q", ""), query)
             return _html(200, layout("Series", "/ui/series", found))
         if path.startswith("/ui/series/"):
             series_id = str(unquote(path.removeprefix("/ui/series/")))

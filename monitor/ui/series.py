@@ -18,6 +18,7 @@ from monitor.config import Rule
 from monitor.matchers import MatcherError, matches_all, parse_matchers
 from monitor.store import SeriesInfo, Store
 from monitor.ui.page import e, href, labels_html, message, series_href, table
+from monitor.ui.paging import Pager
 from monitor.ui.svg import Panel, chart
 
 SEARCH_LIMIT = 200
@@ -35,7 +36,8 @@ def search(infos: Mapping[str, SeriesInfo], text: str) -> list[SeriesInfo]:
     return found
 
 
-def render_search(store: Store, text: str) -> str:
+def render_search(store: Store, text: str, paging: Mapping[str, str] | None = None) -> str:
+    """The search form and one page of the series found (`page`, `per`: see Pager.of)."""
     form = ('<form class="filters" method="get" action="/ui/series" role="search">'
             '<label for="q">Labels (matchers)</label>'
             f'<input id="q" name="q" value="{e(text)}" placeholder=\'partner="CHN", flow="import"\' '
@@ -46,7 +48,8 @@ def render_search(store: Store, text: str) -> str:
         found = search(store.series(), text)
     except MatcherError as exc:
         return form + message(f"Invalid matcher: {exc}")
-    shown = found[:SEARCH_LIMIT]
+    pager = Pager.of(paging or {}, len(found), SEARCH_LIMIT)
+    shown = found[pager.start:pager.stop]
     latest = store.latest_snapshot([i.id for i in shown]) if shown else pd.DataFrame()
     newest = {str(r.series): (str(r.period), float(r.value)) for r in latest.itertuples(index=False)}
     rows = []
@@ -54,11 +57,12 @@ def render_search(store: Store, text: str) -> str:
         period, value = newest.get(info.id, ("-", math.nan))
         rows.append((f'<a href="{e(series_href(info.id))}">{e(info.id)}</a>', e(info.frequency),
                      labels_html(info.labels), e(period), e(_value(value))))
-    note = (f'<p class="summary" role="status">{len(found)} series match'
-            + (f"; the first {SEARCH_LIMIT} are shown, narrow the search for the rest"
-               if len(found) > SEARCH_LIMIT else "") + ".</p>")
+    note = f'<p class="summary" role="status">{len(found):,} series match.</p>'
+    nav = pager.nav(lambda more: href("/ui/series", q=text, **more), "Pages of series")
+    if pager.pages > 1:
+        note += f'<p class="small">{e(pager.status("series"))}</p>{nav}'
     return form + note + (table("Series", ("series", "frequency", "labels", "newest period", "value"), rows,
-                                raw=True) if rows else "")
+                                raw=True) if rows else "") + nav
 
 
 def _value(value: float) -> str:
