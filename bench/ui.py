@@ -85,13 +85,14 @@ def bench_tune(folder: Path, repeat: int) -> None:
         for rule in RULES:
             path = f"rules.{rule}.detector.threshold"
             httpx.post(f"{url}/ui/tune/run", data={"rule": rule, path: "-12"}, timeout=120)  # warm
-            page = median(lambda: httpx.post(f"{url}/ui/tune/run", timeout=120,
-                                             data={"rule": rule, path: next(values)}), repeat)
+            page = median(lambda rule=rule, path=path: httpx.post(
+                f"{url}/ui/tune/run", timeout=120, data={"rule": rule, path: next(values)}), repeat)
             ui.tuner.run(TuneRequest(rule, values={path: "-12"}))
-            inproc = median(lambda: ui.tuner.run(TuneRequest(rule, values={path: next(values)})), repeat)
+            inproc = median(lambda rule=rule, path=path: ui.tuner.run(
+                TuneRequest(rule, values={path: next(values)})), repeat)
             argv = [sys.executable, "-m", "monitor", "backtest", "--config", str(config), "--rule", rule,
                     "--set", f"{path}=-15", "--format", "json"]
-            cli = median(lambda: subprocess.run(argv, check=True, capture_output=True, cwd=ROOT),
+            cli = median(lambda argv=argv: subprocess.run(argv, check=True, capture_output=True, cwd=ROOT),
                          max(1, repeat // 2))
             line(f"POST /ui/tune/run ({rule})", page, "tradewatch backtest --set (process)", cli, 1.0)
             line(f"POST /ui/tune/run ({rule})", page, "Tuner.run in-process", inproc)

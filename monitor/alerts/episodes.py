@@ -27,7 +27,8 @@ class Episode:
     current: bool  # the alert book's latest episode of this alert
 
 
-def episode_history(store: Store, rules: Sequence[str], series: str, alerts: Iterable[Alert]) -> list[Episode]:
+def episode_history(store: Store, rules: Sequence[str], series: str,
+                    alerts: Iterable[Alert]) -> list[Episode]:
     """The episodes of each rule's alert on one series, oldest first per rule. `alerts` is
     the alert book's current state (fresher than the store's notifications)."""
     names = {fingerprint(rule, series): rule for rule in rules}
@@ -40,8 +41,8 @@ def episode_history(store: Store, rules: Sequence[str], series: str, alerts: Ite
             rows.setdefault((fp, alert.episode), {})
     out = []
     for (fp, number), by_status in sorted(rows.items(), key=lambda item: (names[item[0][0]], item[0][1])):
-        alert = current.get(fp)
-        latest = alert if alert is not None and alert.episode == number else None
+        book = current.get(fp)
+        latest = book if book is not None and book.episode == number else None
         out.append(_episode(names[fp], series, number, by_status, latest))
     return out
 

@@ -147,9 +147,8 @@ class _Context:
 
     def replay(self, loaded: LoadedConfig, offset: float = 0.0, share: float = 1.0) -> list[RuleRun]:
         from monitor.backtest.replay import PathChoice, replay_rule
-        from monitor.runtime import Runtime
-
         from monitor.backtest.timeline import Timelines
+        from monitor.runtime import Runtime
 
         history = self.history(loaded)
         built = self.timelines.setdefault(id(history), Timelines(history))

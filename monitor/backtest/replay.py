@@ -263,11 +263,12 @@ def _fast_steps(rule: CompiledRule, timeline: Timeline,
     panel = _final_panel(timeline)
     offset = len(timeline.index) - len(panel)
     subjects = {sid: subject({**infos[sid].labels, "series": sid}) for sid in timeline.names}
+    params = config.transform.params()
     findings = {(f.series, f.period): f for f in evaluate(
         panel, rule=config.name, transform=config.transform.kind, detector=rule.detector,
-        severity=config.severity, subjects=subjects, scope="all", transform_params=config.transform.params(),
+        severity=config.severity, subjects=subjects, scope="all", transform_params=params,
         materiality=rule.materiality(panel.index.freq))}
-    transformed = apply_transform(config.transform.kind, panel, **config.transform.params()).to_numpy(dtype=float)
+    transformed = apply_transform(config.transform.kind, panel, **params).to_numpy(dtype=float)
     valid = ~np.isnan(panel.to_numpy(dtype=float))
     positions = np.arange(len(panel)).reshape(-1, 1)
     newest = np.maximum.accumulate(np.where(valid, positions, -1), axis=0)

@@ -45,7 +45,8 @@ class AlertsQuery:
         return cls(query.get("filter", "").strip(), status if status in STATUS_CHOICES else "active", paging)
 
     def link(self, paging: Mapping[str, str]) -> str:
-        return href("/ui/", filter=self.filter, status=self.status if self.status != "active" else "", **paging)
+        status = self.status if self.status != "active" else ""
+        return href("/ui/", filter=self.filter, status=status, **paging)
 
 
 def group_alerts(alerts: Sequence[Alert], tree: Route, marks: Marks) -> list[Group]:

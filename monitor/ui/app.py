@@ -36,8 +36,8 @@ HEADERS = [("Content-Security-Policy", "default-src 'self'; img-src 'self' data:
             "script-src 'self'; frame-ancestors 'none'; form-action 'self'"),
            ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin")]
 ASSETS = {"ui.css": "text/css; charset=utf-8", "ui.js": "text/javascript; charset=utf-8"}
-_REASONS = {200: "OK", 302: "Found", 303: "See Other", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
-            404: "Not Found",
+_REASONS = {200: "OK", 302: "Found", 303: "See Other", 400: "Bad Request", 401: "Unauthorized",
+            403: "Forbidden", 404: "Not Found",
             405: "Method Not Allowed", 413: "Content Too Large", 500: "Internal Server Error"}
 Response = tuple[int, str, bytes]
 

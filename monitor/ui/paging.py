@@ -55,7 +55,8 @@ class Pager:
         each link naming the rows it shows; nothing when everything fits on one page."""
         if self.pages <= 1:
             return ""
-        shown = sorted({1, self.pages, *range(max(1, self.page - AROUND), min(self.pages, self.page + AROUND) + 1)})
+        near = range(max(1, self.page - AROUND), min(self.pages, self.page + AROUND) + 1)
+        shown = sorted({1, self.pages, *near})
         items = []
         if self.page > 1:
             items.append(self._link(link, self.page - 1, "Previous"))

@@ -79,7 +79,8 @@ def render_silences(silences: Sequence[Silence], alerts: Sequence[Alert], now: d
         'aria-describedby="duration-help">'
         '<p id="duration-help" class="hint">e.g. 30m, 2h, 7d</p>'
         '<label for="author">Author</label>'
-        f'<input id="author" name="author" required autocomplete="name" value="{e(entered.get("author", ""))}">'
+        '<input id="author" name="author" required autocomplete="name" '
+        f'value="{e(entered.get("author", ""))}">'
         '<label for="comment">Comment</label>'
         f'<textarea id="comment" name="comment" rows="2" required>{e(entered.get("comment", ""))}</textarea>'
         + _token_field("silence-token") +

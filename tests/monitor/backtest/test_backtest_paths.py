@@ -38,7 +38,8 @@ def demo_stored(tmp_path: Path) -> Path:
     try:
         for n, source in enumerate(loaded.config.sources):
             fetched = build_source(source, loaded).fetch()
-            store.ingest(fetched.frame, datetime(2025, 1, 1, tzinfo=UTC) + timedelta(hours=n), source.frequency)
+            vintage = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(hours=n)
+            store.ingest(fetched.frame, vintage, source.frequency)
     finally:
         store.close()
     return config

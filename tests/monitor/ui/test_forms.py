@@ -47,7 +47,7 @@ def test_a_form_post_creates_and_expires_with_the_token_field_behind_basic_auth(
         guarded: Daemon, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     silences = SilenceStore(guarded.app.store)
-    with httpx.Client(base_url=guarded.url, auth=(USER, PASSWORD), follow_redirects=False, timeout=60) as client:
+    with httpx.Client(base_url=guarded.url, auth=(USER, PASSWORD), timeout=60) as client:
         assert client.post("/ui/silences", data=FORM, auth=None).status_code == 401  # basic auth first
         for typed in ({}, {"token": "typed-guess-77"}, {"token": f"Bearer {TOKEN}"}, {"token": TOKEN[:-1]}):
             refused = client.post("/ui/silences", data={**FORM, **typed})

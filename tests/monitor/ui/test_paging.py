@@ -23,7 +23,8 @@ SERIES = re.compile(r'<a href="/ui/series/(s\d{5})">')
 @pytest.mark.parametrize(("total", "per", "page", "expected"), [
     (0, 500, 1, (1, 0, 0)), (1, 500, 1, (1, 0, 1)), (500, 500, 1, (1, 0, 500)), (501, 500, 2, (2, 500, 501)),
     (1234, 100, 13, (13, 1200, 1234)), (1234, 0, 1, (1, 0, 1234))])
-def test_a_pager_slices_every_row_once(total: int, per: int, page: int, expected: tuple[int, int, int]) -> None:
+def test_a_pager_slices_every_row_once(total: int, per: int, page: int,
+                                       expected: tuple[int, int, int]) -> None:
     pager = Pager(total, per, page)
     assert (pager.pages, pager.start, pager.stop) == expected
 
@@ -32,8 +33,8 @@ def alerts(n: int) -> list[Alert]:
     out = []
     for k in range(n):
         labels = {"alertname": f"rule_{k % 3}", "series": f"s{k:05d}", "severity": "warning"}
-        out.append(Alert(f"{k:016x}", labels["alertname"], labels["series"], labels, "warning", Status.FIRING, 1,
-                         "2024-05", "2024-05", -25.0, -20.0, "fell", NOW, NOW, None, NOW))
+        out.append(Alert(f"{k:016x}", labels["alertname"], labels["series"], labels, "warning", Status.FIRING,
+                         1, "2024-05", "2024-05", -25.0, -20.0, "fell", NOW, NOW, None, NOW))
     return out
 
 
