@@ -8,7 +8,7 @@ same data, over real HTTP on loopback.
    values of one become visible after their period) and for a guarded rule,
    POST /ui/tune/run, against the same run in-process (Tuner.run) and against the command
    `tradewatch backtest --set ... --format json` (a cold process). Target: under 1 s.
-2. Alerts: GET /ui/ over 20,000 alerts (page 1 and page 20 of 500 rows; ?per=0, every row), grouped
+2. Alerts: GET /ui/ over 20,000 alerts (page 1 and page 20 of 500 rows; ?limit=0, every row), grouped
    by the routing tree with silence and inhibition marks, against GET /api/v1/alerts.
    Target: under 2 s.
 3. Series search: GET /ui/series?q=... over 100,000 stored series, against GET
@@ -172,16 +172,16 @@ def bench_alerts(folder: Path, n: int, repeat: int) -> None:
         api = median(lambda: get("/api/v1/alerts"), repeat)
         page = median(lambda: get("/ui/"), repeat)
         middle = median(lambda: get("/ui/?page=20"), repeat)
-        every = median(lambda: get("/ui/?per=0"), repeat)
+        every = median(lambda: get("/ui/?limit=0"), repeat)
         filtered = median(lambda: get('/ui/?filter=partner%3D~%22C0.*%22'), repeat)
-        size = len(get("/ui/?per=0").content)
+        size = len(get("/ui/?limit=0").content)
     finally:
         server.stop()
         store.close()
     print(f"Alerts page: {n:,} alerts, two route nodes, 5 silences, 1 inhibit rule")
     line("GET /ui/ (page 1, 500 rows)", page, "GET /api/v1/alerts", api, 2.0)
     line("GET /ui/?page=20 (rows 9,501-10,000)", middle, "GET /api/v1/alerts", api, 2.0)
-    line(f"GET /ui/?per=0 (every row, {size / 1e6:.1f} MB)", every, "GET /api/v1/alerts", api, 2.0)
+    line(f"GET /ui/?limit=0 (every row, {size / 1e6:.1f} MB)", every, "GET /api/v1/alerts", api, 2.0)
     line("GET /ui/?filter=partner=~C0.*", filtered, "GET /api/v1/alerts", api, 2.0)
 
 
