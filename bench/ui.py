@@ -3,10 +3,12 @@ same data, over real HTTP on loopback.
 
     PYTHONPATH=. python bench/ui.py [--repeat 5] [--alerts 20000] [--series 100000]
 
-1. Tune: a threshold changed on the demo config (its whole history in a fresh store),
+1. Tune: a threshold changed on the demo config (its whole history in a fresh store), for
+   the page's first rule (two sources whose histories were stored at different times, so
+   values of one become visible after their period) and for a guarded rule,
    POST /ui/tune/run, against the same run in-process (Tuner.run) and against the command
    `tradewatch backtest --set ... --format json` (a cold process). Target: under 1 s.
-2. Alerts: GET /ui/ over 20,000 alerts (first 500 rows; and ?limit=0, every row), grouped
+2. Alerts: GET /ui/ over 20,000 alerts (page 1 and page 20 of 500 rows; ?limit=0, every row), grouped
    by the routing tree with silence and inhibition marks, against GET /api/v1/alerts.
    Target: under 2 s.
 3. Series search: GET /ui/series?q=... over 100,000 stored series, against GET
@@ -47,7 +49,8 @@ from monitor.ui import Ui  # noqa: E402
 from monitor.ui.tune import TuneRequest  # noqa: E402
 
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
-PATH = "rules.yoy_sharp_fall.detector.threshold"
+# The page's first rule (two sources in one group) and the rule with materiality guards.
+RULES = ("yoy_consecutive_decline", "yoy_sharp_fall")
 COUNTRIES = [f"C{k:02d}" for k in range(60)]
 
 
@@ -76,23 +79,25 @@ def bench_tune(folder: Path, repeat: int) -> None:
     app.run_once()
     url = app.start().removesuffix("/metrics")
     values = iter(f"-{10 + k % 20}" for k in range(10_000))
+    ui = Ui(app.store, app.book, lambda: app.runtime.loaded, lambda: NOW)
+    print("Tune: a rule's threshold changed, demo config (whole history)")
     try:
-        httpx.post(f"{url}/ui/tune/run", data={"rule": "yoy_sharp_fall", PATH: "-12"}, timeout=120)  # warm
-        page = median(lambda: httpx.post(f"{url}/ui/tune/run", timeout=120,
-                                         data={"rule": "yoy_sharp_fall", PATH: next(values)}), repeat)
-        ui = Ui(app.store, app.book, lambda: app.runtime.loaded, lambda: NOW)
-        ui.tuner.run(TuneRequest("yoy_sharp_fall", values={PATH: "-12"}))
-        inproc = median(lambda: ui.tuner.run(TuneRequest("yoy_sharp_fall", values={PATH: next(values)})),
-                        repeat)
-        argv = [sys.executable, "-m", "monitor", "backtest", "--config", str(config), "--set", f"{PATH}=-15",
-                "--format", "json"]
-        cli = median(lambda: subprocess.run(argv, check=True, capture_output=True, cwd=ROOT),
-                     max(1, repeat // 2))
+        for rule in RULES:
+            path = f"rules.{rule}.detector.threshold"
+            httpx.post(f"{url}/ui/tune/run", data={"rule": rule, path: "-12"}, timeout=120)  # warm
+            page = median(lambda rule=rule, path=path: httpx.post(
+                f"{url}/ui/tune/run", timeout=120, data={"rule": rule, path: next(values)}), repeat)
+            ui.tuner.run(TuneRequest(rule, values={path: "-12"}))
+            inproc = median(lambda rule=rule, path=path: ui.tuner.run(
+                TuneRequest(rule, values={path: next(values)})), repeat)
+            argv = [sys.executable, "-m", "monitor", "backtest", "--config", str(config), "--rule", rule,
+                    "--set", f"{path}=-15", "--format", "json"]
+            cli = median(lambda argv=argv: subprocess.run(argv, check=True, capture_output=True, cwd=ROOT),
+                         max(1, repeat // 2))
+            line(f"POST /ui/tune/run ({rule})", page, "tradewatch backtest --set (process)", cli, 1.0)
+            line(f"POST /ui/tune/run ({rule})", page, "Tuner.run in-process", inproc)
     finally:
         app.stop()
-    print("Tune: yoy_sharp_fall's threshold changed, demo config (whole history)")
-    line("POST /ui/tune/run", page, "tradewatch backtest --set (process)", cli, 1.0)
-    line("POST /ui/tune/run", page, "Tuner.run in-process", inproc)
 
 
 class Book:
@@ -166,6 +171,7 @@ def bench_alerts(folder: Path, n: int, repeat: int) -> None:
         get = lambda path: httpx.get(url + path, timeout=120)  # noqa: E731
         api = median(lambda: get("/api/v1/alerts"), repeat)
         page = median(lambda: get("/ui/"), repeat)
+        middle = median(lambda: get("/ui/?page=20"), repeat)
         every = median(lambda: get("/ui/?limit=0"), repeat)
         filtered = median(lambda: get('/ui/?filter=partner%3D~%22C0.*%22'), repeat)
         size = len(get("/ui/?limit=0").content)
@@ -173,7 +179,8 @@ def bench_alerts(folder: Path, n: int, repeat: int) -> None:
         server.stop()
         store.close()
     print(f"Alerts page: {n:,} alerts, two route nodes, 5 silences, 1 inhibit rule")
-    line("GET /ui/ (first 500 rows)", page, "GET /api/v1/alerts", api, 2.0)
+    line("GET /ui/ (page 1, 500 rows)", page, "GET /api/v1/alerts", api, 2.0)
+    line("GET /ui/?page=20 (rows 9,501-10,000)", middle, "GET /api/v1/alerts", api, 2.0)
     line(f"GET /ui/?limit=0 (every row, {size / 1e6:.1f} MB)", every, "GET /api/v1/alerts", api, 2.0)
     line("GET /ui/?filter=partner=~C0.*", filtered, "GET /api/v1/alerts", api, 2.0)
 
@@ -203,13 +210,15 @@ def bench_series(folder: Path, n: int, repeat: int) -> None:
         narrow = median(lambda: get('/ui/series?q=reporter%3D%22C07%22%2C+flow%3D%22import%22'), repeat)
         regex = median(lambda: get('/ui/series?q=series%3D~%22C1.*-C2.*%22'), repeat)
         every = median(lambda: get("/ui/series"), repeat)
+        later = median(lambda: get("/ui/series?page=300"), repeat)
     finally:
         server.stop()
         store.close()
     print(f"Series search: {n:,} series (stored in {built:.1f} s)")
     line('GET /ui/series?q=reporter="C07",flow="import"', narrow, "GET /api/v1/series", api, 2.0)
     line('GET /ui/series?q=series=~"C1.*-C2.*"', regex, "GET /api/v1/series", api, 2.0)
-    line("GET /ui/series (no filter, first 200)", every, "GET /api/v1/series", api, 2.0)
+    line("GET /ui/series (no filter, page 1 of 200 rows)", every, "GET /api/v1/series", api, 2.0)
+    line("GET /ui/series?page=300 (no filter)", later, "GET /api/v1/series", api, 2.0)
 
 
 def main() -> None:

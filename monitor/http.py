@@ -38,6 +38,8 @@ class _QuietHandler(WSGIRequestHandler):
 Probe = Callable[[], tuple[bool, str]]
 # For /ui/: None when the request carries the API's credentials, else the refusal (code, body).
 UI_DENIED = "tradewatch.denied"
+# For /ui/ forms posted without script: the same verdict for a token typed into the form.
+UI_CHECK = "tradewatch.check"
 
 
 def build_app(metrics_app: Callable[..., Iterable[bytes]], healthy: Probe, ready: Probe,
@@ -61,6 +63,7 @@ def build_app(metrics_app: Callable[..., Iterable[bytes]], healthy: Probe, ready
             return _json(start_response, code, body)
         if ui is not None and (path == "/ui" or path.startswith("/ui/")):
             environ[UI_DENIED] = _authorize(environ, api_token)
+            environ[UI_CHECK] = lambda typed: _verdict(f"Bearer {typed}", api_token)
             return ui(environ, start_response)
         if path == "/-/reload":
             if environ.get("REQUEST_METHOD") != "POST":
@@ -138,10 +141,14 @@ def _read_json(environ: dict[str, Any]) -> Any:
 
 def _authorize(environ: dict[str, Any], token: str | None) -> tuple[int, Any] | None:
     """None when allowed, else the error response; constant-time comparison."""
+    return _verdict(environ.get("HTTP_AUTHORIZATION", ""), token)
+
+
+def _verdict(given: str, token: str | None) -> tuple[int, Any] | None:
+    """An Authorization value against the API token: None when it is the bearer token."""
     if not token:
         return 403, {"status": "error",
                      "error": "state-changing endpoints are disabled: set TRADEWATCH_API_TOKEN"}
-    given = environ.get("HTTP_AUTHORIZATION", "")
     if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
         return 401, {"status": "error", "error": "missing or wrong bearer token"}
     return None

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from monitor.backtest.history import History
     from monitor.backtest.replay import RuleRun
+    from monitor.backtest.timeline import Timelines
     from monitor.config import LoadedConfig
 
 DEFAULT_CONFIG = "config/tradewatch.yaml"
@@ -130,6 +131,7 @@ class _Context:
         self.tolerance = tolerance
         self.fetched_at = datetime.now(UTC)
         self.histories: dict[str, History] = {}
+        self.timelines: dict[int, Timelines] = {}  # per history: a sweep builds each group once
         self.detail = ""  # what the bar says it is on: the sweep combination
         self.bar = ProgressBar("backtest", ProgressBar.wanted(sys.stderr, args.format))
 
@@ -145,9 +147,11 @@ class _Context:
 
     def replay(self, loaded: LoadedConfig, offset: float = 0.0, share: float = 1.0) -> list[RuleRun]:
         from monitor.backtest.replay import PathChoice, replay_rule
+        from monitor.backtest.timeline import Timelines
         from monitor.runtime import Runtime
 
         history = self.history(loaded)
+        built = self.timelines.setdefault(id(history), Timelines(history))
         rules = [r for r in Runtime.build(loaded).rules if r.name in self.names]
         path: PathChoice = "slow" if self.args.per_step else "auto"
         runs = []
@@ -157,7 +161,7 @@ class _Context:
 
             try:
                 runs.append(replay_rule(rule, history, self.window, loaded.config.notify.route, path,
-                                        progress))
+                                        progress, built=built))
             except Exception as exc:  # a detector bug: say which rule, keep the exit code honest
                 raise _RuleFailed(f"rule {rule.name} failed: {type(exc).__name__}: {exc}") from exc
         return runs

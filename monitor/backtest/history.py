@@ -153,6 +153,25 @@ def read_store(url: str) -> tuple[dict[str, SeriesInfo], pd.DataFrame]:
     return infos, frame.astype({"series": str, "period": str, "value": float})
 
 
+def store_mark(url: str) -> tuple[object, ...]:
+    """A cheap fingerprint of the store's data (rows are only ever added: their count and
+    the newest vintage change with every ingest), so a cached history is read again as soon
+    as the daemon stores a release. Empty for a store that is not there or cannot be read."""
+    engine = _read_only_engine(url)
+    if engine is None:
+        return ()
+    try:
+        with engine.connect() as conn:
+            observations = sa.table("observations", sa.column("vintage"))
+            row = conn.execute(sa.select(sa.func.count(), sa.func.max(observations.c.vintage))).one()
+            series = conn.execute(sa.select(sa.func.count()).select_from(series_table)).scalar_one()
+    except sa.exc.SQLAlchemyError:
+        return ()
+    finally:
+        engine.dispose()
+    return (series, row[0], str(row[1]))
+
+
 def _read_only_engine(url: str) -> sa.Engine | None:
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() != "sqlite":

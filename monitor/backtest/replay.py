@@ -9,7 +9,11 @@ Two ways to get each step's evaluations, with the same result:
 - one pass: `detectors.evaluate(scope="all")` over the final panel gives every period's
   flag and `held_for` at once. Equal to the per-step result only when the flag at a period
   depends on nothing after it (the detector declares `causal = True` and the transform is
-  one of CAUSAL_TRANSFORMS) and nothing was revised or published late (Timeline.simple).
+  one of CAUSAL_TRANSFORMS), nothing was revised, and each series' values became visible
+  in period order (Timeline.in_order): then a series evaluated at a step sees exactly its
+  final values up to its newest visible period. A history stored late (a second source's
+  back years, first ingested after the first source's releases) still qualifies; a
+  revision or a gap filled later does not.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import pandas as pd
 from detectors import apply_transform, evaluate
 from monitor.alerts.lifecycle import Alert, Evaluation, Status, Transition, fingerprint, step, transition
 from monitor.backtest.history import NO_VINTAGE, History
-from monitor.backtest.timeline import Timeline, Window, build_timeline
+from monitor.backtest.timeline import Timeline, Timelines, Window
 from monitor.config import Route
 from monitor.evaluation import evaluate_panel, series_evaluation
 from monitor.labels import subject
@@ -100,16 +104,19 @@ class RuleRun:
 
 
 def replay_rule(rule: CompiledRule, history: History, window: Window, tree: Route,
-                path: PathChoice = "auto", progress: Progress | None = None, account: bool = True) -> RuleRun:
+                path: PathChoice = "auto", progress: Progress | None = None, account: bool = True,
+                built: Timelines | None = None) -> RuleRun:
     """Replay one rule over every series it selects, group by group (one frequency each);
-    with `account`, also what each of its materiality guards removed."""
+    with `account`, also what each of its materiality guards removed. `built` keeps the
+    history's timelines for the next replay of the same data."""
+    if built is None or built.history is not history:
+        built = Timelines(history)
     groups: dict[str, list[str]] = {}
     for sid in sorted(history.infos):
         info = history.infos[sid]
         if rule.config.matches(info.labels):
             groups.setdefault(info.frequency, []).append(sid)
-    timelines = [(frequency, build_timeline(history.of(ids), ids, frequency, window))
-                 for frequency, ids in sorted(groups.items())]
+    timelines = [(frequency, built.of(ids, frequency, window)) for frequency, ids in sorted(groups.items())]
     active = [(f, t) for f, t in timelines if t is not None]
     total = sum(t.steps for _, t in active) or 1
     done = 0
@@ -119,7 +126,7 @@ def replay_rule(rule: CompiledRule, history: History, window: Window, tree: Rout
     levels: dict[str, pd.Series] = {}
     values: dict[str, pd.Series] = {}
     for frequency, timeline in active:
-        fast = path != "slow" and (path == "fast" or is_causal(rule)) and timeline.simple
+        fast = path != "slow" and (path == "fast" or is_causal(rule)) and timeline.in_order
         paths.append("fast" if fast else "per-step")
         steps = _fast_steps if fast else _per_step
 
@@ -133,7 +140,7 @@ def replay_rule(rule: CompiledRule, history: History, window: Window, tree: Rout
         spans += group_spans
         levels.update(group_levels)
         values.update(group_values)
-    removed = guard_effect(rule, history, window, tree, path, events) if account else {}
+    removed = guard_effect(rule, history, window, tree, path, events, built) if account else {}
     if progress is not None:
         progress(1.0)
     return RuleRun(rule.name, tuple(events), tuple(spans), tuple(paths), levels, values, removed)
@@ -144,7 +151,7 @@ def firing_count(events: Sequence[Event]) -> int:
 
 
 def guard_effect(rule: CompiledRule, history: History, window: Window, tree: Route, path: PathChoice,
-                 events: Sequence[Event]) -> dict[str, int]:
+                 events: Sequence[Event], built: Timelines | None = None) -> dict[str, int]:
     """Alerts each guard of the rule removed: the rule replayed with that guard off (the
     others kept) against the rule as configured; with both guards, `all` against neither."""
     config = rule.config
@@ -157,7 +164,7 @@ def guard_effect(rule: CompiledRule, history: History, window: Window, tree: Rou
     removed = {}
     for name, update in offs:
         loose = replace(rule, config=config.model_copy(update=update))
-        run = replay_rule(loose, history, window, tree, path, account=False)
+        run = replay_rule(loose, history, window, tree, path, account=False, built=built)
         removed[name] = firing_count(run.events) - kept
     return removed
 
@@ -237,9 +244,13 @@ def _per_step(rule: CompiledRule, timeline: Timeline,
 def _newest_value(rule: CompiledRule, panel: pd.DataFrame) -> ValueAt:
     """The transformed value at a series' newest period, computed only when asked."""
 
+    transform = rule.config.transform
+
     def value_at(series: str) -> float:
         column = panel[series]
-        values = apply_transform(rule.config.transform.kind, panel[[series]])[series]
+        # A transform of one series reads that column alone; `share` and `mirror_gap` read others.
+        source = panel[[series]] if transform.kind in CAUSAL_TRANSFORMS else panel
+        values = apply_transform(transform.kind, source, **transform.params())[series]
         return float(values.loc[column.last_valid_index()])
 
     return value_at
@@ -252,20 +263,27 @@ def _fast_steps(rule: CompiledRule, timeline: Timeline,
     panel = _final_panel(timeline)
     offset = len(timeline.index) - len(panel)
     subjects = {sid: subject({**infos[sid].labels, "series": sid}) for sid in timeline.names}
+    params = config.transform.params()
     findings = {(f.series, f.period): f for f in evaluate(
         panel, rule=config.name, transform=config.transform.kind, detector=rule.detector,
-        severity=config.severity, subjects=subjects, scope="all",
+        severity=config.severity, subjects=subjects, scope="all", transform_params=params,
         materiality=rule.materiality(panel.index.freq))}
-    transformed = apply_transform(config.transform.kind, panel).to_numpy(dtype=float)
+    transformed = apply_transform(config.transform.kind, panel, **params).to_numpy(dtype=float)
     valid = ~np.isnan(panel.to_numpy(dtype=float))
     positions = np.arange(len(panel)).reshape(-1, 1)
     newest = np.maximum.accumulate(np.where(valid, positions, -1), axis=0)
     for k, cells in timeline.changes():
-        row = timeline.first_row + k - offset
+        # A changed series' newest visible row: the last row that became visible now (in
+        # order, nothing visible before it lies after it), its newest value at or before.
+        changed, where = np.unique(timeline.cols[cells], return_inverse=True)
+        top = np.full(len(changed), -1, dtype=np.int64)
+        np.maximum.at(top, where, timeline.rows[cells] - offset)
         evaluations = []
         values: dict[str, float] = {}
-        for col in np.unique(timeline.cols[cells]).tolist():
-            at = int(newest[row, col])
+        for col, row in zip(changed.tolist(), top.tolist(), strict=True):
+            at = int(newest[row, col]) if row >= 0 else -1
+            if at < 0:
+                continue  # nothing but gaps so far: per step, the series has no newest period
             sid = timeline.names[col]
             period = panel.index[at]
             values[sid] = float(transformed[at, col])
@@ -285,7 +303,7 @@ def _views(rule: CompiledRule, timeline: Timeline,
            frequency: str) -> tuple[list[Span], dict[str, pd.Series], dict[str, pd.Series]]:
     """Per series: the periods it was run over, and its final values over the window."""
     panel = _final_panel(timeline)
-    transformed = apply_transform(rule.config.transform.kind, panel)
+    transformed = apply_transform(rule.config.transform.kind, panel, **rule.config.transform.params())
     steps = timeline.periods
     spans, levels, values = [], {}, {}
     for sid in timeline.names:

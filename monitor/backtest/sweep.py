@@ -87,9 +87,11 @@ def _split(raw: str) -> list[str]:
     return parts
 
 
-def variants(loaded: LoadedConfig, overrides: Sequence[Override]) -> list[Variant]:
-    """Every combination, each validated; the first bad one raises OverrideError."""
-    source = load_yaml(loaded.path)
+def variants(loaded: LoadedConfig, overrides: Sequence[Override],
+             source: LoadedYaml | None = None) -> list[Variant]:
+    """Every combination, each validated; the first bad one raises OverrideError. `source`
+    is the config file as read already (it is read here otherwise)."""
+    source = load_yaml(loaded.path) if source is None else source
     out = []
     for combo in itertools.product(*[[Assignment(o.path, v, t) for v, t in zip(o.values, o.texts,
                                                                                  strict=True)]

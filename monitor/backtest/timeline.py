@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from monitor.backtest.history import NO_VINTAGE
+from monitor.backtest.history import NO_VINTAGE, History
 from monitor.periods import pandas_freq, read_period
 
 
@@ -98,8 +98,26 @@ class Timeline:
         """Every value is visible exactly from the step of its period and never revised, so
         the panel at step k is the final panel cut at period k (what the fast path needs)."""
         period_step = np.maximum(self.rows - self.first_row, 0)
-        single = len(np.unique(self.rows * len(self.names) + self.cols)) == len(self.rows)
-        return single and bool(np.all(self.visible_from == period_step))
+        return self.single_versions and bool(np.all(self.visible_from == period_step))
+
+    @property
+    def in_order(self) -> bool:
+        """Every value has one version, and each series' values become visible in period
+        order (a late release may bring several periods at once). Then, at any step, a
+        series' visible values are its final values up to its newest visible period, so a
+        causal rule's flag there can be read from one pass over the final panel (what the
+        fast path needs; weaker than `simple`, which also requires no late release)."""
+        if not self.single_versions:
+            return False
+        order = np.lexsort((self.rows, self.cols))
+        cols, shown = self.cols[order], self.visible_from[order]
+        same = cols[1:] == cols[:-1]
+        return bool(np.all(shown[1:][same] >= shown[:-1][same]))
+
+    @property
+    def single_versions(self) -> bool:
+        """No cell has more than one version (nothing revised)."""
+        return len(np.unique(self.rows * len(self.names) + self.cols)) == len(self.rows)
 
     def panel(self) -> np.ndarray:
         """The values visible at the last step (rows x columns, NaN where nothing is)."""
@@ -167,3 +185,18 @@ def _as_of(rows: np.ndarray, vintages: np.ndarray, length: int) -> np.ndarray:
     has = first != np.iinfo(np.int64).max
     release[has] = first[has]
     return np.maximum.accumulate(release)
+
+
+class Timelines:
+    """The timelines of one history, each group and window built once: a rule replayed again
+    (its guards off, another threshold on the Tune page) reuses them; they are read-only."""
+
+    def __init__(self, history: History) -> None:
+        self.history = history
+        self._built: dict[tuple[str, tuple[str, ...], Window], Timeline | None] = {}
+
+    def of(self, ids: Sequence[str], frequency: str, window: Window) -> Timeline | None:
+        key = (frequency, tuple(ids), window)
+        if key not in self._built:
+            self._built[key] = build_timeline(self.history.of(ids), ids, frequency, window)
+        return self._built[key]

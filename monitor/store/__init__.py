@@ -32,13 +32,13 @@ from monitor.store.database import Database
 from monitor.store.frames import Incoming, prepare
 from monitor.store.ingest import IngestResult, Revision
 from monitor.store.lease import Fenced, Lease, LeaseView
-from monitor.store.outbox import OutboxEntry, OutboxRow, Parked
+from monitor.store.outbox import Notified, OutboxEntry, OutboxRow, Parked
 from monitor.store.receivers import ReceiverState
 from monitor.store.state import Memory, SeriesInfo
 
 __all__ = [
-    "Fenced", "Incoming", "IngestResult", "Lease", "LeaseView", "OutboxEntry", "OutboxRow", "Parked",
-    "ReceiverState", "Revision", "SeriesInfo", "Store",
+    "Fenced", "Incoming", "IngestResult", "Lease", "LeaseView", "Notified", "OutboxEntry", "OutboxRow",
+    "Parked", "ReceiverState", "Revision", "SeriesInfo", "Store",
 ]
 
 
@@ -160,6 +160,10 @@ class Store:
     def unpark(self) -> int:
         """Parked deliveries are retried from the next drain on (after a config reload)."""
         return _outbox.unpark(self._database)
+
+    def notified(self, fingerprints: Sequence[str]) -> list[Notified]:
+        """Firing and resolved notifications of these alerts, every episode, oldest first."""
+        return _outbox.notified(self._database, fingerprints)
 
     def outbox_depth(self) -> tuple[int, datetime | None]:
         """Undelivered notifications and the creation time of the oldest."""

@@ -53,6 +53,18 @@ class Parked:
 
 
 @dataclass(frozen=True, slots=True)
+class Notified:
+    """A firing or resolved notification once queued for an alert episode: what the store
+    remembers of past episodes (the alerts table keeps only each alert's latest)."""
+
+    fingerprint: str
+    episode: int
+    status: str
+    payload: Mapping[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class OutboxRow:
     """A notification to queue: the alert episode and status it is about, and what receivers
     are given."""
@@ -215,3 +227,19 @@ def depth(database: Database) -> tuple[int, datetime | None]:
         count, oldest = conn.execute(sa.select(sa.func.count(), sa.func.min(outbox.c.created_at))
                                      .where(outbox.c.done_at.is_(None))).one()
     return int(count), utc(oldest)
+
+
+def notified(database: Database, fingerprints: Sequence[str]) -> list[Notified]:
+    """Every firing and resolved notification of these alerts, every episode, oldest first.
+    Outbox rows are kept once delivered (`done_at` set, never deleted), so they are the
+    record of each episode's start and end."""
+    o = outbox.c
+    out: list[Notified] = []
+    with database.read() as conn:
+        for chunk in chunks(sorted(set(fingerprints)), 500):
+            query = (sa.select(o.fingerprint, o.episode, o.status, o.payload, o.created_at)
+                     .where(o.fingerprint.in_(chunk), o.seq == 0, o.status.in_(("firing", "resolved")))
+                     .order_by(o.id))
+            out += [Notified(r.fingerprint, int(r.episode), r.status, json.loads(r.payload),
+                             utc(r.created_at) or r.created_at) for r in conn.execute(query)]
+    return out

@@ -1,7 +1,7 @@
 """The alerts page: the alert book's alerts grouped as the routing tree groups them (one group
 per route node and `group_by` labels, an alert reaching two nodes shown in both, as in
 Alertmanager's own page), filtered by matchers, with status, silenced, inhibited and folded marks,
-the finding's sentence and a link to the series."""
+the finding's sentence and a link to the series; a page of rows at a time (`paging.Pager`)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from monitor.matchers import MatcherError, matches_all, parse_matchers
 from monitor.notify.routing import route
 from monitor.ui.marks import Mark, Marks
 from monitor.ui.page import e, href, labels_html, message, series_href
+from monitor.ui.paging import Pager
 
 STATUS_CHOICES: Mapping[str, tuple[Status, ...]] = {
     "active": (Status.PENDING, Status.FIRING), "firing": (Status.FIRING,),
@@ -35,17 +36,17 @@ class Group:
 class AlertsQuery:
     filter: str = ""
     status: str = "active"
-    limit: int = DEFAULT_LIMIT
+    paging: Mapping[str, str] = field(default_factory=dict)  # page, per (or limit): see Pager.of
 
     @classmethod
     def of(cls, query: Mapping[str, str]) -> AlertsQuery:
         status = query.get("status", "active")
-        try:
-            limit = int(query.get("limit", DEFAULT_LIMIT))
-        except ValueError:
-            limit = DEFAULT_LIMIT
-        return cls(query.get("filter", "").strip(), status if status in STATUS_CHOICES else "active",
-                   max(limit, 0))
+        paging = {k: query[k] for k in ("page", "per", "limit") if k in query}
+        return cls(query.get("filter", "").strip(), status if status in STATUS_CHOICES else "active", paging)
+
+    def link(self, paging: Mapping[str, str]) -> str:
+        status = self.status if self.status != "active" else ""
+        return href("/ui/", filter=self.filter, status=status, **paging)
 
 
 def group_alerts(alerts: Sequence[Alert], tree: Route, marks: Marks) -> list[Group]:
@@ -101,9 +102,9 @@ def render_alerts(alerts: Sequence[Alert], tree: Route, marks: Marks, query: Ale
     except MatcherError as exc:
         return _form(query) + message(f"Invalid filter: {exc}")
     groups = group_alerts(chosen, tree, marks)
-    shown = 0
     parts = [_form(query)]
     total_rows = sum(len(g.alerts) for g in groups)
+    pager = Pager.of(query.paging, total_rows, DEFAULT_LIMIT)
     counts = {m: sum(1 for g in groups for _, k in g.alerts if k is m)
               for m in (Mark.SILENCED, Mark.INHIBITED, Mark.FOLDED)}
     parts.append(f'<p class="summary" role="status">{len(chosen)} alert{"s" * (len(chosen) != 1)} in '
@@ -112,10 +113,18 @@ def render_alerts(alerts: Sequence[Alert], tree: Route, marks: Marks, query: Ale
                  'parent\'s message.</p>')
     if not groups:
         parts.append('<p>No alerts match.</p>')
+    nav = pager.nav(query.link, "Pages of alerts")
+    if pager.pages > 1:
+        every = query.link({"per": "0"})
+        parts.append(f'<p class="small">{e(pager.status("rows"))} '
+                     f'<a href="{e(every)}">All {total_rows:,} on one page</a>.</p>{nav}')
+    before = 0  # rows of the groups before this one
     for n, group in enumerate(groups):
-        room = len(group.alerts) if query.limit == 0 else max(query.limit - shown, 0)
-        rows = group.alerts[:room]
-        shown += len(rows)
+        first, before = before, before + len(group.alerts)
+        lo, hi = max(pager.start - first, 0), min(pager.stop - first, len(group.alerts))
+        if hi <= 0 or lo >= len(group.alerts):
+            continue  # the group is on another page
+        rows = group.alerts[lo:hi]
         named = ", ".join(f"{k}={v}" for k, v in group.labels.items()) or "(no group labels)"
         title = f"{group.receiver} · {named}"
         parts.append(f'<section class="group" aria-labelledby="g{n}"><h2 id="g{n}">{e(title)} '
@@ -128,11 +137,8 @@ def render_alerts(alerts: Sequence[Alert], tree: Route, marks: Marks, query: Ale
                          f'<table><caption class="visually-hidden">Alerts of {e(title)}</caption>'
                          f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
         if len(rows) < len(group.alerts):
-            hidden = len(group.alerts) - len(rows)
-            parts.append(f'<p class="small">{hidden} more in this group not shown.</p>')
+            parts.append(f'<p class="small">This group\'s rows {lo + 1:,}–{hi:,} of {len(group.alerts):,}; '
+                         "the rest are on the pages before or after.</p>")
         parts.append("</section>")
-    if shown < total_rows:
-        more = href("/ui/", filter=query.filter, status=query.status, limit="0")
-        parts.insert(2, f'<p>Showing {shown} of {total_rows} rows. Narrow the filter, or '
-                        f'<a href="{e(more)}">show all</a>.</p>')
+    parts.append(nav)
     return "".join(parts)

@@ -17,7 +17,7 @@ from monitor.alerts.book import AlertBook
 from monitor.alerts.lifecycle import Status
 from monitor.backtest.history import HistoryError
 from monitor.config import LoadedConfig
-from monitor.http import UI_DENIED
+from monitor.http import UI_CHECK, UI_DENIED
 from monitor.store import Store
 from monitor.store.silences import SilenceStore
 from monitor.ui import alerts as alerts_page
@@ -25,7 +25,7 @@ from monitor.ui import series as series_page
 from monitor.ui import silences as silences_page
 from monitor.ui import tune_page
 from monitor.ui.marks import Marks
-from monitor.ui.page import layout, message
+from monitor.ui.page import href, layout, message
 from monitor.ui.tune import TuneError, Tuner
 
 log = logging.getLogger(__name__)
@@ -36,8 +36,8 @@ HEADERS = [("Content-Security-Policy", "default-src 'self'; img-src 'self' data:
             "script-src 'self'; frame-ancestors 'none'; form-action 'self'"),
            ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin")]
 ASSETS = {"ui.css": "text/css; charset=utf-8", "ui.js": "text/javascript; charset=utf-8"}
-_REASONS = {200: "OK", 302: "Found", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
-            404: "Not Found",
+_REASONS = {200: "OK", 302: "Found", 303: "See Other", 400: "Bad Request", 401: "Unauthorized",
+            403: "Forbidden", 404: "Not Found",
             405: "Method Not Allowed", 413: "Content Too Large", 500: "Internal Server Error"}
 Response = tuple[int, str, bytes]
 
@@ -83,7 +83,7 @@ class Ui:
             failed = message("Internal error; the daemon's log has the details.")
             code, kind, body = _html(500, layout("Error", "", failed))
         headers = [("Content-Type", kind), ("Content-Length", str(len(body))), *HEADERS]
-        if code == 302:
+        if code in (302, 303):
             headers.append(("Location", body.decode()))
             body = b""
             headers[1] = ("Content-Length", "0")
@@ -113,7 +113,7 @@ class Ui:
         if path == "/ui/silences/preview":
             return _html(200, silences_page.preview(self._book.alerts(), query.get("matchers", "")))
         if path == "/ui/series":
-            found = series_page.render_search(self._store, query.get("q", ""))
+            found = series_page.render_search(self._store, query.get("q", ""), query)
             return _html(200, layout("Series", "/ui/series", found))
         if path.startswith("/ui/series/"):
             series_id = str(unquote(path.removeprefix("/ui/series/")))
@@ -135,13 +135,36 @@ class Ui:
             return self.tune_run(form)
         if path == "/ui/silences" or (path.startswith("/ui/silences/") and path.endswith("/expire")):
             denied = environ.get(UI_DENIED, (403, {"status": "error", "error": "changes are disabled"}))
-            if denied is not None:
-                return _json(*denied)
-            if path == "/ui/silences":
-                return _json(*silences_page.create(self._silences, form, self._clock()))
+            typed, check = form.pop("token", ""), environ.get(UI_CHECK)
+            if denied is not None and typed and check is not None:
+                denied = check(typed)  # the form's token field, judged as the bearer header is
+            expiry = path != "/ui/silences"
             silence_id = unquote(path.removeprefix("/ui/silences/").removesuffix("/expire"))
-            return _json(*silences_page.expire(self._silences, silence_id, self._clock()))
+            if denied is not None:
+                code, answer = denied
+            elif not expiry:
+                code, answer = silences_page.create(self._silences, form, self._clock())
+            else:
+                code, answer = silences_page.expire(self._silences, silence_id, self._clock())
+            if form.get("via") != silences_page.VIA_FORM:
+                return _json(code, answer)
+            return self._silences_answer(code, answer, form, expiry, silence_id)
         return _json(405, {"status": "error", "error": "method not allowed"})
+
+    def _silences_answer(self, code: int, answer: dict[str, Any], form: dict[str, str], expiry: bool,
+                         silence_id: str) -> Response:
+        """A form posted without script: to the page that says it was done (303), or the page
+        again with the refusal or the error beside the form, the values typed kept."""
+        if code == 200:
+            done = ("expired", silence_id) if expiry else ("created", answer["data"]["silenceID"])
+            return 303, "text/plain", href("/ui/silences", **dict([done])).encode()
+        error = str(answer.get("error", "refused"))
+        if code in (401, 403):
+            error = f"Refused ({code}): {error}. Enter the API token in the form's API token field."
+        now = self._clock()
+        body = silences_page.render_silences(self._silences.all(), self._book.alerts(), now, {},
+                                             {} if expiry else form, error[:1].upper() + error[1:], expiry)
+        return _html(code, layout("Silences", "/ui/silences", body))
 
     def alerts(self, query: dict[str, str]) -> str:
         loaded = self._loaded()

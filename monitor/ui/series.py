@@ -1,6 +1,7 @@
 """The series pages: a search over the stored series by label matchers, and one series' page
 with its history chart (the level and what each rule selecting it compares), revised periods
-marked, the alert book's episodes shaded and the rules' thresholds drawn."""
+marked, every alert episode the store recorded shaded (`monitor.alerts.episodes`) and the
+rules' thresholds drawn."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from urllib.parse import quote
 import pandas as pd
 
 from detectors import apply_transform
-from monitor.alerts.lifecycle import Alert, Status
+from monitor.alerts.episodes import Episode, episode_history
+from monitor.alerts.lifecycle import Alert
 from monitor.config import Rule
 from monitor.matchers import MatcherError, matches_all, parse_matchers
 from monitor.store import SeriesInfo, Store
 from monitor.ui.page import e, href, labels_html, message, series_href, table
+from monitor.ui.paging import Pager
 from monitor.ui.svg import Panel, chart
 
 SEARCH_LIMIT = 200
@@ -33,7 +36,8 @@ def search(infos: Mapping[str, SeriesInfo], text: str) -> list[SeriesInfo]:
     return found
 
 
-def render_search(store: Store, text: str) -> str:
+def render_search(store: Store, text: str, paging: Mapping[str, str] | None = None) -> str:
+    """The search form and one page of the series found (`page`, `per`: see Pager.of)."""
     form = ('<form class="filters" method="get" action="/ui/series" role="search">'
             '<label for="q">Labels (matchers)</label>'
             f'<input id="q" name="q" value="{e(text)}" placeholder=\'partner="CHN", flow="import"\' '
@@ -44,7 +48,8 @@ def render_search(store: Store, text: str) -> str:
         found = search(store.series(), text)
     except MatcherError as exc:
         return form + message(f"Invalid matcher: {exc}")
-    shown = found[:SEARCH_LIMIT]
+    pager = Pager.of(paging or {}, len(found), SEARCH_LIMIT)
+    shown = found[pager.start:pager.stop]
     latest = store.latest_snapshot([i.id for i in shown]) if shown else pd.DataFrame()
     newest = {str(r.series): (str(r.period), float(r.value)) for r in latest.itertuples(index=False)}
     rows = []
@@ -52,11 +57,12 @@ def render_search(store: Store, text: str) -> str:
         period, value = newest.get(info.id, ("-", math.nan))
         rows.append((f'<a href="{e(series_href(info.id))}">{e(info.id)}</a>', e(info.frequency),
                      labels_html(info.labels), e(period), e(_value(value))))
-    note = (f'<p class="summary" role="status">{len(found)} series match'
-            + (f"; the first {SEARCH_LIMIT} are shown, narrow the search for the rest"
-               if len(found) > SEARCH_LIMIT else "") + ".</p>")
+    note = f'<p class="summary" role="status">{len(found):,} series match.</p>'
+    nav = pager.nav(lambda more: href("/ui/series", q=text, **more), "Pages of series")
+    if pager.pages > 1:
+        note += f'<p class="small">{e(pager.status("series"))}</p>{nav}'
     return form + note + (table("Series", ("series", "frequency", "labels", "newest period", "value"), rows,
-                                raw=True) if rows else "")
+                                raw=True) if rows else "") + nav
 
 
 def _value(value: float) -> str:
@@ -65,18 +71,18 @@ def _value(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.2f}"
 
 
-def _episodes(alerts: Sequence[Alert], index: pd.PeriodIndex) -> list[tuple[int, int]]:
+def _spans(episodes: Sequence[Episode], index: pd.PeriodIndex) -> list[tuple[int, int]]:
+    """Chart positions of each episode: from its start to the period before it resolved (or
+    the last it fired at)."""
     spans = []
-    for alert in alerts:
-        if alert.status is Status.PENDING:
-            continue
+    for episode in episodes:
         try:
-            first = index.get_loc(pd.Period(alert.since_period, freq=index.freq))
-            last = index.get_loc(pd.Period(alert.period, freq=index.freq))
+            first = index.get_loc(pd.Period(episode.since, freq=index.freq))
+            last = index.get_loc(pd.Period(episode.until, freq=index.freq))
         except (KeyError, ValueError):
             continue
         if isinstance(first, int) and isinstance(last, int):
-            spans.append((first, last if alert.status is Status.FIRING else max(first, last - 1)))
+            spans.append((first, max(first, last - 1) if episode.resolved else last))
     return spans
 
 
@@ -98,6 +104,7 @@ def render_series(store: Store, series_id: str, rules: Sequence[Rule], alerts: S
              f"{e(periods[-1]) if periods else '-'}), frequency {e(info.frequency)}; "
              f"{len(revised)} period{'s' * (len(revised) != 1)} revised (marked ○ on the chart).</p>"]
     selecting = [r for r in rules if r.matches(info.labels)]
+    episodes = episode_history(store, [r.name for r in selecting], series_id, mine)
     frame = history.to_frame(series_id)
     choices: list[Rule | None] = [*selecting] or [None]
     for rule in choices:
@@ -106,7 +113,7 @@ def render_series(store: Store, series_id: str, rules: Sequence[Rule], alerts: S
         title = f"{series_id}: history"
         if rule is not None:
             title = f"{series_id}: {rule.name}"
-            spans = _episodes([a for a in mine if a.rule == rule.name], index)
+            spans = _spans([ep for ep in episodes if ep.rule == rule.name], index)
             if rule.transform.kind not in ("level", "share") and len(frame):
                 values = apply_transform(rule.transform.kind, frame, **rule.transform.params())[series_id]
                 thresholds = [(k, float(rule.detector[k])) for k in THRESHOLD_PARAMS
@@ -117,12 +124,14 @@ def render_series(store: Store, series_id: str, rules: Sequence[Rule], alerts: S
                 panels[0] = Panel("level", panels[0].values,
                                   [(k, float(rule.detector[k])) for k in THRESHOLD_PARAMS
                                    if isinstance(rule.detector.get(k), int | float)])
-        description = (f"{len(periods)} periods; {len(spans)} alert episode(s) shaded; "
+        description = (f"{len(periods)} periods; {len(spans)} alert episode(s) shaded, every one the "
+                       "store recorded; "
                        f"{len(marked)} revised period(s) marked")
         heading = f"Rule {rule.name}" if rule is not None else "History"
         parts.append(f"<section><h2>{e(heading)}</h2>"
                      + chart(title, periods, panels, spans, marked, description) + "</section>")
     parts.append(_alerts_table(mine))
+    parts.append(_episodes_table(episodes))
     if revised:
         rows = [(p, str(n)) for p, n in sorted(revised.items())]
         parts.append(table("Revisions", ("period", "revisions"), rows))
@@ -139,3 +148,14 @@ def _alerts_table(alerts: Sequence[Alert]) -> str:
              e(a.period), e(a.summary)) for a in alerts]
     headers = ("status", "rule", "since", "period", "what happened")
     return table("Alerts on this series", headers, rows, raw=True)
+
+
+def _episodes_table(episodes: Sequence[Episode]) -> str:
+    if not episodes:
+        return ""
+    rows = [(ep.rule, str(ep.episode), ep.since, ep.fired or "-",
+             ep.until if ep.resolved else "-", "firing" if not ep.resolved and ep.current else
+             "resolved" if ep.resolved else "fired") for ep in episodes]
+    headers = ("rule", "episode", "since", "fired at", "resolved at", "state")
+    return ('<p class="hint">Every episode the store recorded (its firing and resolved notifications), '
+            "oldest first; the chart shades each.</p>" + table("Alert episodes", headers, rows))

@@ -2,13 +2,17 @@
 author, comment) with a live preview of the alerts it would silence, and expiry.
 
 Silences are the store's (`SilenceStore`, the same rows the API and `tradewatch silence`
-use); the form's matchers are a comma list in the grammar of the alerts filter."""
+use); the form's matchers are a comma list in the grammar of the alerts filter. With script,
+the page posts with the token from its "API token" box and reads JSON; without, the forms
+post themselves (`via=form`) with the token typed into their own field, checked as the API
+checks its bearer token, and the answer is this page again (never showing the token)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from monitor.alerts.lifecycle import Alert, Status
 from monitor.config import parse_duration
@@ -23,10 +27,25 @@ def _when(at: datetime) -> str:
     return at.strftime("%Y-%m-%d %H:%M UTC")
 
 
+VIA_FORM = "form"  # the hidden `via` field of a form posted without script
+TOKEN_FIELD_HELP = "Needed for changes (TRADEWATCH_API_TOKEN); checked on the server, never shown back."
+
+
+def _token_field(name: str) -> str:
+    """The token for a form posted without script (the script hides it: the "API token" box
+    at the top serves then)."""
+    return (f'<div class="form-token"><label for="{name}">API token for this form</label>'
+            f'<input id="{name}" name="token" type="password" autocomplete="off" '
+            f'aria-describedby="{name}-help">'
+            f'<p id="{name}-help" class="hint">{e(TOKEN_FIELD_HELP)}</p></div>'
+            f'<input type="hidden" name="via" value="{VIA_FORM}">')
+
+
 def _silence_row(silence: Silence, now: datetime) -> tuple[str, ...]:
     state = silence.state(now)
     action = "" if state == "expired" else (
-        f'<button type="button" class="expire" data-id="{e(silence.id)}" '
+        f'<button type="submit" class="expire" data-id="{e(silence.id)}" form="expire-form" '
+        f'formaction="/ui/silences/{e(quote(silence.id, safe=""))}/expire" '
         f'aria-label="Expire silence {e(" ".join(silence.matchers))}">Expire</button>')
     return (f'<span class="badge {state}">{state}</span>', e(", ".join(silence.matchers)),
             e(_when(silence.starts_at)), e(_when(silence.ends_at)), e(silence.created_by),
@@ -34,13 +53,18 @@ def _silence_row(silence: Silence, now: datetime) -> tuple[str, ...]:
 
 
 def render_silences(silences: Sequence[Silence], alerts: Sequence[Alert], now: datetime,
-                    query: Mapping[str, str]) -> str:
-    prefill = query.get("matchers", "")
+                    query: Mapping[str, str], entered: Mapping[str, str] | None = None,
+                    failed: str = "", failed_expiry: bool = False) -> str:
+    """The page; `entered` refills the new-silence form after a refused post (never the
+    token), `failed` says why, beside the form it came from."""
+    entered = entered or {}
+    prefill = entered.get("matchers", query.get("matchers", ""))
     done = ""
     if query.get("created"):
         done = message(f"Silence {query['created']} created.", "ok")
     elif query.get("expired"):
         done = message(f"Silence {query['expired']} expired.", "ok")
+    create_error = message(failed) if failed and not failed_expiry else ""
     form = done + (
         '<section aria-labelledby="new-h"><h2 id="new-h">New silence</h2>'
         '<form id="silence-form" class="stack" method="post" action="/ui/silences">'
@@ -51,22 +75,33 @@ def render_silences(silences: Sequence[Silence], alerts: Sequence[Alert], now: d
         '<p id="matchers-help" class="hint">Comma-separated: name=value, name!=value, name=~regex, '
         'name!~regex (values may be in double quotes).</p>'
         '<label for="duration">Duration</label>'
-        '<input id="duration" name="duration" value="2h" required aria-describedby="duration-help">'
+        f'<input id="duration" name="duration" value="{e(entered.get("duration", "2h"))}" required '
+        'aria-describedby="duration-help">'
         '<p id="duration-help" class="hint">e.g. 30m, 2h, 7d</p>'
-        '<label for="author">Author</label><input id="author" name="author" required autocomplete="name">'
+        '<label for="author">Author</label>'
+        '<input id="author" name="author" required autocomplete="name" '
+        f'value="{e(entered.get("author", ""))}">'
         '<label for="comment">Comment</label>'
-        '<textarea id="comment" name="comment" rows="2" required></textarea>'
+        f'<textarea id="comment" name="comment" rows="2" required>{e(entered.get("comment", ""))}</textarea>'
+        + _token_field("silence-token") +
         '<button type="submit">Create silence</button>'
-        '<div id="silence-result" aria-live="polite"></div></form>'
+        f'<div id="silence-result" aria-live="polite">{create_error}</div></form>'
         '<h3 id="preview-h">Alerts it would silence</h3>'
         f'<div id="preview" role="region" aria-labelledby="preview-h" aria-live="polite">'
         f'{preview(alerts, prefill)}</div></section>')
-    rows = [_silence_row(s, now) for s in sorted(silences, key=lambda s: (s.state(now) == "expired",
-                                                                          s.ends_at), )]
-    listing = ('<section aria-labelledby="list-h"><h2 id="list-h">Silences</h2>'
+    ordered = sorted(silences, key=lambda s: (s.state(now) == "expired", s.ends_at))
+    rows = [_silence_row(s, now) for s in ordered]
+    expirable = any(s.state(now) != "expired" for s in ordered)
+    expire_error = message(failed) if failed and failed_expiry else ""
+    # Each Expire button submits this form to its own silence's address; Enter in the token
+    # field meets the disabled default button first and submits nothing.
+    expiry = ('<form id="expire-form" class="stack" method="post" action="/ui/silences/-/expire">'
+              '<button type="submit" disabled hidden aria-hidden="true" tabindex="-1"></button>'
+              f'{_token_field("expire-token")}</form>') if expirable else ""
+    listing = ('<section aria-labelledby="list-h"><h2 id="list-h">Silences</h2>' + expiry
                + (table("Silences", ("state", "matchers", "starts", "ends", "author", "comment", "id", ""),
                         rows, raw=True) if rows else "<p>No silences.</p>")
-               + '<div id="expire-result" aria-live="polite"></div></section>')
+               + f'<div id="expire-result" aria-live="polite">{expire_error}</div></section>')
     return form + listing
 
 

@@ -3,8 +3,11 @@
 config, the same history loader, `Runtime.build`, `replay_rule` and `summarise`), so the
 page and the command agree on every count. The config file is only read, never written.
 
-The history is read once and kept for `HISTORY_TTL` (a daemon adds a release at most every
-poll), so a change reruns only the replay. One run at a time: a backtest uses a core."""
+The history, and the timelines built from it for each group of series and window, are kept
+while the config's sources and the store's data (its fingerprint, `store_mark`) stay the same,
+at most `HISTORY_TTL` (what was fetched from sources is fetched again then); the config
+file's YAML is kept while the file is unchanged. A change then reruns only the replay. One
+run at a time: a backtest uses a core."""
 
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from monitor.backtest.history import History, HistoryError, load_history
+from monitor.backtest.history import History, HistoryError, load_history, store_mark
 from monitor.backtest.replay import RuleRun, replay_rule, sort_events
 from monitor.backtest.summary import (
     DEFAULT_TOLERANCE,
@@ -31,12 +34,12 @@ from monitor.backtest.summary import (
     summarise,
 )
 from monitor.backtest.sweep import Assignment, Override, OverrideError, apply, parse_override, variants
-from monitor.backtest.timeline import Window, WindowError
-from monitor.config import ConfigError, LoadedConfig, Rule, load_yaml
+from monitor.backtest.timeline import Timelines, Window, WindowError
+from monitor.config import ConfigError, LoadedConfig, LoadedYaml, Rule, load_yaml
 from monitor.runtime import Runtime
 from monitor.secrets import Masker
 
-HISTORY_TTL = 30.0  # seconds a loaded history serves further runs
+HISTORY_TTL = 30.0  # seconds a loaded history serves further runs (while the store's data is unchanged)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,22 +114,36 @@ class Tuner:
     def __init__(self, loaded: Callable[[], LoadedConfig]) -> None:
         self._loaded = loaded
         self._lock = threading.Lock()
-        self._history: tuple[str, float, History] | None = None
+        self._history: tuple[str, float, History, Timelines] | None = None
+        self._yaml: tuple[tuple[str, int, int], LoadedYaml] | None = None
 
     def loaded(self) -> LoadedConfig:
         return self._loaded()
 
     def history(self, loaded: LoadedConfig) -> History:
-        """Read as `tradewatch backtest --data auto` reads it, kept HISTORY_TTL seconds."""
+        """Read as `tradewatch backtest --data auto` reads it (see the module's docstring)."""
+        return self._data(loaded)[0]
+
+    def _data(self, loaded: LoadedConfig) -> tuple[History, Timelines]:
         import json
 
-        key = json.dumps([loaded.store_url, loaded.config.model_dump(mode="json")["sources"]], sort_keys=True)
+        key = json.dumps([loaded.store_url, loaded.config.model_dump(mode="json")["sources"],
+                          store_mark(loaded.store_url)], sort_keys=True)
         cached = self._history
         if cached is not None and cached[0] == key and time.monotonic() - cached[1] < HISTORY_TTL:
-            return cached[2]
+            return cached[2], cached[3]
         history = load_history(loaded, "auto", datetime.now(UTC))
-        self._history = (key, time.monotonic(), history)
-        return history
+        built = Timelines(history)
+        self._history = (key, time.monotonic(), history, built)
+        return history, built
+
+    def document(self, loaded: LoadedConfig) -> LoadedYaml:
+        """The config file's YAML, read again only when the file changed."""
+        stat = loaded.path.stat()
+        key = (str(loaded.path), stat.st_mtime_ns, stat.st_size)
+        if self._yaml is None or self._yaml[0] != key:
+            self._yaml = (key, load_yaml(loaded.path))
+        return self._yaml[1]
 
     def run(self, request: TuneRequest) -> TuneResult:
         """TuneError for bad input; HistoryError when the data cannot be read."""
@@ -139,7 +156,8 @@ class Tuner:
         try:
             window = Window(request.start or None, request.end or None)
             overrides = _overrides(rule, request.values)
-            combos = variants(loaded, overrides) if overrides else []
+            document = self.document(loaded)
+            combos = variants(loaded, overrides, document) if overrides else []
             known_events = _events(request) if request.events is not None else None
         except (OverrideError, WindowError, EventsFileError) as exc:
             raise TuneError(str(exc)) from None
@@ -149,18 +167,19 @@ class Tuner:
         if tolerance < 0:
             raise TuneError("the tolerance must be 0 or more periods")
         with self._lock:
-            history = self.history(loaded)
+            history, built = self._data(loaded)
             rows: list[TuneRow] = []
             runs: list[RuleRun] = []
             for assignments, variant in [(c.assignments, c.loaded) for c in combos] or [((), loaded)]:
                 compiled = [r for r in Runtime.build(variant).rules if r.name == rule.name]
                 tree = variant.config.notify.route
-                runs = [replay_rule(r, history, window, tree, "auto") for r in compiled]
+                runs = [replay_rule(r, history, window, tree, "auto", built=built) for r in compiled]
                 rows += [TuneRow(assignments, summarise(run, known_events, tolerance)) for run in runs]
         texts = tuple(f"{o.path}={','.join(o.texts)}" for o in overrides)
         first = combos[0].assignments if combos else ()
-        return TuneResult(rule.name, tuple(rows), tuple(runs), texts, rule_yaml(loaded, rule.name, first),
-                          known_events is not None, history.describe(), time.perf_counter() - started)
+        text = rule_yaml(loaded, rule.name, first, document)
+        return TuneResult(rule.name, tuple(rows), tuple(runs), texts, text, known_events is not None,
+                          history.describe(), time.perf_counter() - started)
 
 
 def _overrides(rule: Rule, values: Mapping[str, str]) -> list[Override]:
@@ -191,9 +210,10 @@ def _events(request: TuneRequest) -> list[KnownEvent]:
             raise EventsFileError(str(exc).replace(str(path), name)) from None
 
 
-def rule_yaml(loaded: LoadedConfig, name: str, assignments: Sequence[Assignment]) -> str:
+def rule_yaml(loaded: LoadedConfig, name: str, assignments: Sequence[Assignment],
+              document: LoadedYaml | None = None) -> str:
     """The rule as it would be written in the config with these values, secrets masked."""
-    data = copy.deepcopy(load_yaml(loaded.path).data)
+    data = copy.deepcopy((document or load_yaml(loaded.path)).data)
     for a in assignments:
         data = apply(data, a.path, a.value, f"{a.path}={a.text}")
     rules = data.get("rules") or [] if isinstance(data, dict) else []

@@ -3,9 +3,10 @@
 (function () {
   var KEY = "tradewatch-api-token";
   function token() { try { return sessionStorage.getItem(KEY) || ""; } catch (e) { return ""; } }
-  function headers() {
+  function headers(typed) {
     var h = { "Content-Type": "application/x-www-form-urlencoded" };
-    if (token()) { h.Authorization = "Bearer " + token(); }
+    var t = typed || token();
+    if (t) { h.Authorization = "Bearer " + t; }
     return h;
   }
   function say(where, text, kind) {
@@ -24,8 +25,17 @@
     }
     return text.charAt(0).toUpperCase() + text.slice(1);
   }
+  // A form's own token field (for posting without script) serves too when the box at the top is empty;
+  // it travels as the bearer header, never in the body.
+  function formData(form) {
+    var data = new URLSearchParams(new FormData(form));
+    var typed = data.get("token") || "";
+    data.delete("token");
+    data.delete("via");
+    return { body: data.toString(), token: typed };
+  }
   function post(url, data) {
-    return fetch(url, { method: "POST", headers: headers(), body: data, credentials: "same-origin" })
+    return fetch(url, { method: "POST", headers: headers(data.token), body: data.body, credentials: "same-origin" })
       .then(function (r) { return r.json().then(function (b) { return { status: r.status, body: b }; }); });
   }
 
@@ -67,6 +77,8 @@
     var input = document.getElementById("matchers");
     var preview = document.getElementById("preview");
     if (!form || !input || !preview) { return; }
+    // With script the "API token" box at the top serves every change: the forms' own token fields go.
+    document.querySelectorAll(".form-token").forEach(function (node) { node.hidden = true; });
     var timer = null, seq = 0;
     input.addEventListener("input", function () {
       clearTimeout(timer);
@@ -80,17 +92,20 @@
     var result = document.getElementById("silence-result");
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
-      post("/ui/silences", new URLSearchParams(new FormData(form)).toString()).then(function (r) {
+      post("/ui/silences", formData(form)).then(function (r) {
         if (r.status === 200) {
           window.location.assign("/ui/silences?created=" + encodeURIComponent(r.body.data.silenceID));
         } else { say(result, refusal(r.status, r.body)); }
       }, function () { say(result, "The daemon did not answer."); });
     });
     var expired = document.getElementById("expire-result");
+    var expiry = document.getElementById("expire-form");
     document.querySelectorAll("button.expire").forEach(function (button) {
-      button.addEventListener("click", function () {
+      button.addEventListener("click", function (ev) {
+        ev.preventDefault();
         var id = button.getAttribute("data-id");
-        post("/ui/silences/" + encodeURIComponent(id) + "/expire", "").then(function (r) {
+        var data = expiry ? formData(expiry) : { body: "", token: "" };
+        post("/ui/silences/" + encodeURIComponent(id) + "/expire", { body: "", token: data.token }).then(function (r) {
           if (r.status === 200) { window.location.assign("/ui/silences?expired=" + encodeURIComponent(id)); }
           else { say(expired, refusal(r.status, r.body)); }
         }, function () { say(expired, "The daemon did not answer."); });

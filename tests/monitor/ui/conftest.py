@@ -7,6 +7,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -79,3 +80,47 @@ def browser() -> Iterator[Any]:
         browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+class Tables(HTMLParser):
+    """Each table's caption and its rows of cell texts (header row first)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self._caption: str | None = None
+        self._rows: list[list[str]] = []
+        self._cell: list[str] | None = None
+        self._in_caption = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self._caption, self._rows = "", []
+        elif tag == "caption":
+            self._in_caption = True
+        elif tag == "tr":
+            self._rows.append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "caption":
+            self._in_caption = False
+        elif tag in ("td", "th") and self._cell is not None:
+            self._rows[-1].append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "table" and self._caption is not None:
+            self.tables[self._caption] = self._rows
+            self._caption = None
+
+    def handle_data(self, data: str) -> None:
+        if self._in_caption and self._caption is not None:
+            self._caption += data
+        elif self._cell is not None:
+            self._cell.append(data)
+
+
+def tables(text: str) -> dict[str, list[list[str]]]:
+    parser = Tables()
+    parser.feed(text)
+    return parser.tables
