@@ -67,8 +67,12 @@ def russia_china_csv(tmp_path: Path) -> Path:
     return target
 
 
-def truncate_csv(path: Path, last_period: str) -> None:
-    """Keep the header and the rows up to and including `last_period` (YYYY-MM)."""
-    lines = path.read_text().splitlines()
+def truncate_csv(path: Path, last_period: str, source: Path | None = None) -> None:
+    """Keep the header and the rows (of `source`, else of `path` itself) up to and including
+    `last_period` (YYYY-MM). Written to a temporary file and renamed over `path`, so a daemon
+    polling meanwhile reads the old file or the new one, never half of one."""
+    lines = (source or path).read_text().splitlines()
     kept = [lines[0]] + [line for line in lines[1:] if line.split(",")[0] <= last_period]
-    path.write_text("\n".join(kept) + "\n")
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text("\n".join(kept) + "\n")
+    os.replace(partial, path)

@@ -63,10 +63,8 @@ def test_late_data_fires_even_when_the_source_fails_and_resolves_when_it_arrives
                     "the newest is March 2015.")
     russia_china_csv.with_suffix(".gone").rename(russia_china_csv)
     clock[0] += timedelta(days=1)
-    import shutil
 
-    shutil.copy(DEMO_CSV, russia_china_csv)
-    truncate_csv(russia_china_csv, "2015-04")
+    truncate_csv(russia_china_csv, "2015-04", source=DEMO_CSV)
     app.run_once()
     assert capsys.readouterr().out.splitlines() == [
         "Resolved · Russia's imports from China: data up to date again (April 2015) · warning · "

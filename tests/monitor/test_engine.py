@@ -102,8 +102,7 @@ def test_a_new_month_resolves_only_the_series_that_recovered(
 ) -> None:
     app, _ = run_once(config_path)
     capsys.readouterr()
-    shutil.copy(DEMO_CSV, russia_china_csv)
-    truncate_csv(russia_china_csv, "2015-06")  # exports YoY 2015-06: -1.3%, imports: -33.3%
+    truncate_csv(russia_china_csv, "2015-06", source=DEMO_CSV)  # exports YoY 2015-06: -1.3%, imports: -33.3%
     app.run_once()
     assert capsys.readouterr().out.splitlines() == [
         "Resolved · Russia's exports to China: back above -5% YoY · warning · Russia's exports to "
@@ -457,8 +456,7 @@ def test_evaluations_of_a_rule_removed_before_they_reach_the_book_are_dropped(co
     result = engine.conclude(runtime, detected, clock)
     assert result.ok and result.transitions == 0 and app.book.alerts() == []
 
-    shutil.copy(DEMO_CSV, config_path.parent / "russia_china.csv")
-    truncate_csv(config_path.parent / "russia_china.csv", "2015-04")
+    truncate_csv(config_path.parent / "russia_china.csv", "2015-04", source=DEMO_CSV)
     again = engine.detect(runtime, engine.fetch(runtime, "rosstat", clock), clock)  # the rule is configured
     assert engine.conclude(runtime, again, clock).transitions == 2
     assert {a.rule for a in app.book.alerts()} == {"decline"}

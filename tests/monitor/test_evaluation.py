@@ -3,7 +3,6 @@ alert that may resolve. A quiet series costs no Evaluation, no step and no row."
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -45,8 +44,7 @@ def test_only_findings_and_active_alerts_are_evaluated(
     [first] = app.run_once()
     assert (first.changed_series, first.evaluations, first.transitions) == (2, 2, 2)  # `never`: none
     assert app.book.active_series() == {"decline": {"rus-chn/export/total", "rus-chn/import/total"}}
-    shutil.copy(DEMO_CSV, russia_china_csv)
-    truncate_csv(russia_china_csv, "2015-06")  # exports recover (-1.3% YoY), imports do not
+    truncate_csv(russia_china_csv, "2015-06", source=DEMO_CSV)  # exports recover (-1.3% YoY), imports do not
     capsys.readouterr()
     [second] = app.run_once()
     assert (second.changed_series, second.evaluations, second.transitions) == (2, 2, 2)
@@ -54,8 +52,7 @@ def test_only_findings_and_active_alerts_are_evaluated(
         "Resolved · Russia's exports to China: back above -5% YoY · warning · Russia's exports to "
         "China fell 1.3% YoY in June 2015; decline no longer holds."]
     assert app.book.active_series() == {"decline": {"rus-chn/import/total"}}
-    shutil.copy(DEMO_CSV, russia_china_csv)
-    truncate_csv(russia_china_csv, "2015-07")
+    truncate_csv(russia_china_csv, "2015-07", source=DEMO_CSV)
     [third] = app.run_once()
     assert third.evaluations == 1  # the resolved export alert is not evaluated again
     app.stop()

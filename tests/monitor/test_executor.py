@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib
 import math
 import pickle
-import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -205,8 +204,7 @@ def test_the_daemon_alerts_the_same_through_a_dask_cluster(
     distributed = pytest.importorskip("distributed")
     for name in ("local", "dask"):
         (tmp_path / name).mkdir()
-        shutil.copy(DEMO_CSV, tmp_path / name / "russia_china.csv")
-        truncate_csv(tmp_path / name / "russia_china.csv", "2015-03")
+        truncate_csv(tmp_path / name / "russia_china.csv", "2015-03", source=DEMO_CSV)
     local = alerts_of(write_config(CONFIG.format(detection=""), "local/tradewatch.yaml"))
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
                                   dashboard_address=None) as cluster:
@@ -222,8 +220,7 @@ def test_an_unreachable_cluster_falls_back_to_this_process(
     tmp_path: Path, write_config: Callable[..., Path], caplog: pytest.LogCaptureFixture
 ) -> None:
     pytest.importorskip("distributed")
-    shutil.copy(DEMO_CSV, tmp_path / "russia_china.csv")
-    truncate_csv(tmp_path / "russia_china.csv", "2015-03")
+    truncate_csv(tmp_path / "russia_china.csv", "2015-03", source=DEMO_CSV)
     detection = "detection: {executor: dask, address: 'tcp://127.0.0.1:9', timeout: 1s}"
     alerts = alerts_of(write_config(CONFIG.format(detection=detection)))
     assert [a[:3] for a in alerts] == [("decline", "rus-chn/export/total", "firing"),

@@ -6,7 +6,6 @@ replays, and a user outside the allow list."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -145,8 +144,7 @@ def test_every_button_silences_acknowledges_or_unsilences_and_says_who(
     assert "its resolution will be posted" in daemon.reply()
 
     # the alert resolves with the next month's data: the acknowledgement ends, the resolution is told
-    shutil.copy(DEMO_CSV, russia_china_csv)
-    truncate_csv(russia_china_csv, "2015-08")
+    truncate_csv(russia_china_csv, "2015-08", source=DEMO_CSV)
     daemon.app.run_source("rosstat")
     daemon.app.drain()
     assert silences.get(ack.id).state(datetime.now(UTC)) == "expired"  # type: ignore[union-attr]

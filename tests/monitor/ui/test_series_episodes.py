@@ -30,8 +30,7 @@ def test_every_recorded_episode_is_shaded_and_equals_the_backtest(
     url = app.start().removesuffix("/metrics")
     try:
         for month in [m for m in MONTHS if m > FIRST]:
-            russia_china_csv.write_text(DEMO_CSV.read_text())
-            truncate_csv(russia_china_csv, month)
+            truncate_csv(russia_china_csv, month, source=DEMO_CSV)
             app.run_once()
         pages = {sid: httpx.get(f"{url}/ui/series/{sid}", timeout=60).text
                  for sid in ("rus-chn/import/total", "rus-chn/export/total")}

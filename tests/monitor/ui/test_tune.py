@@ -52,8 +52,7 @@ def test_a_release_stored_by_the_daemon_reaches_the_next_run(daemon: Daemon) -> 
     before = httpx.post(f"{daemon.url}/ui/tune/run", data=form, timeout=120)
     assert "newest period 2015-03" in before.text
     csv = daemon.config.parent / "russia_china.csv"
-    csv.write_text(DEMO_CSV.read_text())
-    truncate_csv(csv, "2016-12")
+    truncate_csv(csv, "2016-12", source=DEMO_CSV)
     daemon.app.run_once()
     after = httpx.post(f"{daemon.url}/ui/tune/run", data=form, timeout=120)
     assert "newest period 2016-12" in after.text
