@@ -125,14 +125,19 @@ def _api_route(api: Api, route: str, environ: dict[str, Any], query: dict[str, s
 _MAX_BODY = 1 << 20
 
 
-def _read_json(environ: dict[str, Any]) -> Any:
+def read_body(environ: dict[str, Any], limit: int) -> bytes:
+    """The request's body, refused (ValueError) past `limit` bytes; b"" without one."""
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
-    if length > _MAX_BODY:
+    if length > limit:
         raise ValueError("request body too large")
-    raw = environ["wsgi.input"].read(length) if length else b""
+    return environ["wsgi.input"].read(length) if length else b""
+
+
+def _read_json(environ: dict[str, Any]) -> Any:
+    raw = read_body(environ, _MAX_BODY)
     try:
         return json.loads(raw or b"null")
     except json.JSONDecodeError as exc:

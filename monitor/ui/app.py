@@ -17,7 +17,7 @@ from monitor.alerts.book import AlertBook
 from monitor.alerts.lifecycle import Status
 from monitor.backtest.history import HistoryError
 from monitor.config import LoadedConfig
-from monitor.http import UI_CHECK, UI_DENIED
+from monitor.http import UI_CHECK, UI_DENIED, read_body
 from monitor.store import Store
 from monitor.store.silences import SilenceStore
 from monitor.ui import alerts as alerts_page
@@ -201,12 +201,9 @@ class Ui:
 
 def _form(environ: dict[str, Any]) -> dict[str, str]:
     try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > MAX_FORM:
-        raise _BadForm("request body too large")
-    raw = environ["wsgi.input"].read(length) if length else b""
+        raw = read_body(environ, MAX_FORM)
+    except ValueError as exc:
+        raise _BadForm(str(exc)) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

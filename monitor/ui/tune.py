@@ -25,11 +25,11 @@ import yaml
 
 from monitor.backtest.history import History, HistoryError, load_history, store_mark
 from monitor.backtest.replay import RuleRun, replay_rule, sort_events
+from monitor.backtest.report import SweepRow
 from monitor.backtest.summary import (
     DEFAULT_TOLERANCE,
     EventsFileError,
     KnownEvent,
-    Summary,
     read_known_events,
     summarise,
 )
@@ -82,15 +82,9 @@ class TuneRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class TuneRow:
-    assignments: tuple[Assignment, ...]
-    summary: Summary
-
-
-@dataclass(frozen=True, slots=True)
 class TuneResult:
     rule: str
-    rows: tuple[TuneRow, ...]
+    rows: tuple[SweepRow, ...]
     runs: tuple[RuleRun, ...]  # of the last combination, for events and charts
     overrides: tuple[str, ...]  # the --set arguments the same run takes on the command line
     yaml: str
@@ -168,13 +162,13 @@ class Tuner:
             raise TuneError("the tolerance must be 0 or more periods")
         with self._lock:
             history, built = self._data(loaded)
-            rows: list[TuneRow] = []
+            rows: list[SweepRow] = []
             runs: list[RuleRun] = []
             for assignments, variant in [(c.assignments, c.loaded) for c in combos] or [((), loaded)]:
                 compiled = [r for r in Runtime.build(variant).rules if r.name == rule.name]
                 tree = variant.config.notify.route
                 runs = [replay_rule(r, history, window, tree, "auto", built=built) for r in compiled]
-                rows += [TuneRow(assignments, summarise(run, known_events, tolerance)) for run in runs]
+                rows += [SweepRow(assignments, summarise(run, known_events, tolerance)) for run in runs]
         texts = tuple(f"{o.path}={','.join(o.texts)}" for o in overrides)
         first = combos[0].assignments if combos else ()
         text = rule_yaml(loaded, rule.name, first, document)
