@@ -31,6 +31,7 @@ from monitor.config import parse_duration  # noqa: E402
 from tests import ha_scenario  # noqa: E402
 from tests.fakes.slack_server import FakeSlack  # noqa: E402
 from tests.postgres import PostgresServer, _free_port, server_binaries  # noqa: E402
+from tests.test_chaos import exactly_once  # noqa: E402
 
 
 def quantile(values: list[float], q: float) -> float:
@@ -62,7 +63,7 @@ def main() -> int:
                 server.create_database(), work, slack, log, args.kills, args.takeover, random.Random(seed),
                 os.environ, progress=lambda line: print(f"{time.monotonic() - began:7.1f}s {line}",
                                                         flush=True))
-            counts = ha_scenario.exactly_once(slack, outcome.expected)
+            counts = exactly_once(slack, outcome.expected)
     finally:
         server.stop()
         shutil.rmtree(home, ignore_errors=True)

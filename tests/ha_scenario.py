@@ -21,8 +21,8 @@ from typing import Any, TextIO
 import httpx
 
 from tests.fakes.slack_server import FakeSlack
-from tests.test_chaos import MONTHS, PANEL, Expected, parents, resolutions, tag
-from tests.test_exactly_once import CHANNEL, RULE, Daemon, wait_until
+from tests.test_chaos import MONTHS, PANEL, Expected, parents, resolutions
+from tests.test_exactly_once import RULE, Daemon, wait_until
 
 CONFIG = """
 store: {{url: "{url}"}}
@@ -210,26 +210,3 @@ def run(store_url: str, workdir: Path, slack: FakeSlack, log: TextIO, kills: int
 def _started(started: list[Daemon], daemon: Daemon) -> Daemon:
     started.append(daemon)
     return daemon
-
-
-def exactly_once(slack: FakeSlack, expected: Expected) -> dict[str, int]:
-    """Every expected episode has one parent with one chart, every resolved one one reply and
-    its parent edited; nothing else was posted. Returns the counts."""
-    found = parents(slack)
-    replies = resolutions(slack)
-    missing, unexpected = sorted(expected.started - set(found)), sorted(set(found) - expected.started)
-    assert not missing and not unexpected, f"missing {missing}, unexpected {unexpected}"
-    for episode, messages in found.items():
-        assert len(messages) == 1, f"{len(messages)} parents for {episode}"
-        [parent] = messages
-        charts = slack.files_in_thread(CHANNEL, parent.ts)
-        assert [f.filename[-4:] for f in charts] == [".png"], f"{len(charts)} charts for {episode}"
-        header = str(slack.message(CHANNEL, parent.ts).blocks[0]["text"]["text"])
-        if episode in expected.resolved:
-            assert replies[episode] == 1, f"{replies[episode]} resolution replies for {episode}"
-            assert "Resolved" in header and parent.edits, f"{episode} not edited as resolved"
-        else:
-            assert replies[episode] == 0 and "Resolved" not in header, f"{episode} resolved in Slack"
-    assert all(tag(m) is not None for m in slack.parents(CHANNEL))
-    return {"episodes": len(expected.started), "resolved": len(expected.resolved),
-            "parents": sum(len(m) for m in found.values()), "replies": sum(replies.values())}

@@ -92,6 +92,29 @@ def resolutions(slack: FakeSlack) -> Counter[Episode]:
     return Counter(kind[1] for m in slack.with_metadata(CHANNEL, "tradewatch_resolution") if (kind := tag(m)))
 
 
+def exactly_once(slack: FakeSlack, expected: Expected, context: str = "") -> dict[str, int]:
+    """Every expected episode has one parent with one chart, every resolved one one reply and
+    its parent edited; nothing else was posted (`context` ends each failure). Returns the counts."""
+    found = parents(slack)
+    replies = resolutions(slack)
+    missing, unexpected = sorted(expected.started - set(found)), sorted(set(found) - expected.started)
+    assert not missing and not unexpected, f"missing {missing}, unexpected {unexpected}{context}"
+    for episode, messages in found.items():
+        assert len(messages) == 1, f"{len(messages)} parents for {episode}{context}"
+        [parent] = messages
+        charts = slack.files_in_thread(CHANNEL, parent.ts)
+        assert [f.filename[-4:] for f in charts] == [".png"], f"{len(charts)} charts for {episode}{context}"
+        header = str(slack.message(CHANNEL, parent.ts).blocks[0]["text"]["text"])
+        if episode in expected.resolved:
+            assert replies[episode] == 1, f"{replies[episode]} resolution replies for {episode}{context}"
+            assert "Resolved" in header and parent.edits, f"{episode} not edited as resolved{context}"
+        else:
+            assert replies[episode] == 0 and "Resolved" not in header, f"{episode} resolved in Slack{context}"
+    assert all(tag(m) is not None for m in slack.parents(CHANNEL))
+    return {"episodes": len(expected.started), "resolved": len(expected.resolved),
+            "parents": sum(len(m) for m in found.values()), "replies": sum(replies.values())}
+
+
 def settled(slack: FakeSlack, daemon: Daemon, expected: Expected) -> bool:
     return (expected.started <= set(parents(slack)) and expected.resolved <= set(resolutions(slack))
             and daemon.pending() == 0)
@@ -187,16 +210,5 @@ def test_random_kills_faults_and_an_outage_leave_one_message_of_each_kind(tmp_pa
                   "missing": len(expected.started - set(found)), "replies": sum(replies.values())}
         print(f"chaos seed={seed} kills={killed} while_delivering={delivering} "
               + " ".join(f"{k}={v}" for k, v in counts.items()))
-        assert set(found) == expected.started, f"seed {seed}"
-        for episode, messages in found.items():
-            assert len(messages) == 1, f"{len(messages)} parents for {episode} (seed {seed})"
-            [parent] = messages
-            charts = slack.files_in_thread(CHANNEL, parent.ts)
-            assert [f.filename[-4:] for f in charts] == [".png"], f"{len(charts)} charts, {episode}, {seed}"
-            header = str(slack.message(CHANNEL, parent.ts).blocks[0]["text"]["text"])
-            if episode in expected.resolved:
-                assert replies[episode] == 1, f"{replies[episode]} replies for {episode} (seed {seed})"
-                assert "Resolved" in header and parent.edits, f"{episode} not edited (seed {seed})"
-            else:
-                assert replies[episode] == 0 and "Resolved" not in header, f"{episode} (seed {seed})"
+        exactly_once(slack, expected, f" (seed {seed})")
         assert started[-1].process.returncode == 0

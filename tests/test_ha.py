@@ -18,6 +18,7 @@ import pytest
 
 from tests import ha_scenario
 from tests.fakes.slack_server import FakeSlack
+from tests.test_chaos import exactly_once
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres,
               pytest.mark.timeout(1800)]  # about 20 s a kill on a loaded 2-core machine
@@ -34,7 +35,7 @@ def test_sigkilled_active_replica_is_replaced_in_time_and_every_episode_is_poste
         try:
             outcome = ha_scenario.run(postgres_database(), tmp_path, slack, log, kills,
                                       f"{TAKEOVER_WITHIN:g}s", random.Random(seed), os.environ)
-            counts = ha_scenario.exactly_once(slack, outcome.expected)
+            counts = exactly_once(slack, outcome.expected)
         except AssertionError as exc:
             log.flush()
             tail = log_path.read_text()[-6000:]
