@@ -67,6 +67,21 @@ def russia_china_csv(tmp_path: Path) -> Path:
     return target
 
 
+# A daemon on a random loopback port polling Russia's imports from China (russia_china.csv)
+# hourly: the head of the configs that tests of the HTTP listener complete with their rules.
+IMPORTS_DAEMON = """
+store: {path: state.db}
+http: {listen: "127.0.0.1:0"}
+sources:
+  - name: rosstat
+    kind: file
+    path: russia_china.csv
+    labels: {reporter: RUS, partner: CHN, commodity: TOTAL, unit: USD_M}
+    columns: {ru_imports_from_cn_musd: {flow: import}}
+    schedule: {every: 1h}
+"""
+
+
 def truncate_csv(path: Path, last_period: str, source: Path | None = None) -> None:
     """Keep the header and the rows (of `source`, else of `path` itself) up to and including
     `last_period` (YYYY-MM). Written to a temporary file and renamed over `path`, so a daemon

@@ -11,19 +11,9 @@ import pytest
 
 from monitor.app import App
 from monitor.config import load_config
-from tests.conftest import truncate_csv
+from tests.conftest import IMPORTS_DAEMON, truncate_csv
 
-CONFIG = """
-store: {path: state.db}
-http: {listen: "127.0.0.1:0"}
-sources:
-  - name: rosstat
-    kind: file
-    path: russia_china.csv
-    labels: {reporter: RUS, partner: CHN, commodity: TOTAL, unit: USD_M}
-    columns: {ru_imports_from_cn_musd: {flow: import}}
-    schedule: {every: 1h}
-rules:
+CONFIG = IMPORTS_DAEMON + """rules:
   - name: sharp_fall
     transform: {kind: yoy_pct}
     detector: {kind: threshold, direction: below, threshold: -20}

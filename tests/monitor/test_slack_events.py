@@ -18,23 +18,13 @@ from monitor.app import App
 from monitor.config import load_config
 from monitor.notify.buttons import Action
 from monitor.store.silences import Silence, SilenceStore
-from tests.conftest import DEMO_CSV, truncate_csv
+from tests.conftest import DEMO_CSV, IMPORTS_DAEMON, truncate_csv
 from tests.fakes.slack_interactive import SignedRequest
 from tests.fakes.slack_server import FakeSlack, Message, iter_blocks_text
 
 CHANNEL = "C0TRADE0001"
 ANA, BOB = "U0ANA0001", "U0BOB0002"
-CONFIG = """
-store: {path: state.db}
-http: {listen: "127.0.0.1:0"}
-sources:
-  - name: rosstat
-    kind: file
-    path: russia_china.csv
-    labels: {reporter: RUS, partner: CHN, commodity: TOTAL, unit: USD_M}
-    columns: {ru_imports_from_cn_musd: {flow: import}}
-    schedule: {every: 1h}
-    release: {day: 20, lag: 1}
+CONFIG = IMPORTS_DAEMON + """    release: {day: 20, lag: 1}
 rules:
   - name: sharp_fall
     transform: {kind: yoy_pct}
