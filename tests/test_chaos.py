@@ -18,6 +18,7 @@ import random
 import signal
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -29,7 +30,10 @@ from tests.conftest import REPO
 from tests.fakes.slack_server import FakeSlack, Message
 from tests.test_exactly_once import CHANNEL, CONFIG, RULE, Daemon, wait_until
 
-pytestmark = pytest.mark.slow
+# About 150 s alone on 2 cores, 170 s with two more copies beside it. The test's own budget
+# ends first, so that a slow run fails with the months' timings and the daemon's log.
+BUDGET_SECONDS = 780
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(BUDGET_SECONDS + 120)]
 
 PANEL = REPO / "tests" / "fixtures" / "russia_fcs_exports_by_partner_monthly_2014_2016.csv"
 MONTHS = [f"2015-{m:02d}" for m in range(3, 13)] + [f"2016-{m:02d}" for m in range(1, 13)]
@@ -129,6 +133,12 @@ def test_random_kills_faults_and_an_outage_leave_one_message_of_each_kind(tmp_pa
     expected = Expected()
     started: list[Daemon] = []
     killed = delivering = 0
+    phases: list[str] = []  # how long each month took, in the failure message and the summary
+    budget_ends = time.monotonic() + BUDGET_SECONDS
+
+    def wait(predicate: Callable[[], bool], seconds: float, what: str) -> None:
+        wait_until(predicate, max(0.0, min(seconds, budget_ends - time.monotonic())), what)
+
     with FakeSlack(latency=0.02) as slack, log_path.open("a") as log:
         env = {**os.environ, "SLACK_BOT_TOKEN": slack.token, "SLACK_API_URL": slack.api_url}
 
@@ -151,6 +161,7 @@ def test_random_kills_faults_and_an_outage_leave_one_message_of_each_kind(tmp_pa
                 if index >= PLANNED and delivering >= kills:
                     break
                 used += 1
+                began, kills_before = time.monotonic(), killed
                 write_exports(csv, month)
                 expected.month(month)
                 quota = math.ceil((kills - delivering) / max(1, PLANNED - index))  # what earlier months owe
@@ -177,23 +188,26 @@ def test_random_kills_faults_and_an_outage_leave_one_message_of_each_kind(tmp_pa
                     if not busy:
                         break  # this month is delivered: the next one owes the rest
                 survivor = start()
-                wait_until(lambda d=survivor: settled(slack, d, expected), 120, f"{month} delivered")
+                wait(lambda d=survivor: settled(slack, d, expected), 120, f"{month} delivered")
                 survivor.end(signal.SIGKILL)
                 killed += 1
+                phases.append(f"{month}: {time.monotonic() - began:.0f}s, {killed - kills_before} kills")
             # an outage: Slack unreachable while a release arrives, then back
             outage_month = MONTHS[used]
+            began = time.monotonic()
             slack.down = True
             daemon = start()
             write_exports(csv, outage_month)
             expected.month(outage_month)
-            wait_until(lambda: (daemon.pending() or 0) > 0, 120, "the release queued during the outage")
+            wait(lambda: (daemon.pending() or 0) > 0, 120, "the release queued during the outage")
             time.sleep(8)
             slack.down = False
-            wait_until(lambda: settled(slack, daemon, expected), 120, "everything delivered after the outage")
+            wait(lambda: settled(slack, daemon, expected), 120, "everything delivered after the outage")
             daemon.end(signal.SIGTERM)
+            phases.append(f"outage {outage_month}: {time.monotonic() - began:.0f}s")
         except AssertionError as exc:
             log.flush()
-            raise AssertionError(f"{exc} (seed {seed}, {killed} kills); daemon log:\n"
+            raise AssertionError(f"{exc} (seed {seed}, {killed} kills; {'; '.join(phases)}); daemon log:\n"
                                  f"{log_path.read_text()[-6000:]}") from None
         finally:
             for daemon in started:
@@ -209,6 +223,6 @@ def test_random_kills_faults_and_an_outage_leave_one_message_of_each_kind(tmp_pa
                   "duplicates": sum(len(m) - 1 for m in found.values()),
                   "missing": len(expected.started - set(found)), "replies": sum(replies.values())}
         print(f"chaos seed={seed} kills={killed} while_delivering={delivering} "
-              + " ".join(f"{k}={v}" for k, v in counts.items()))
+              + " ".join(f"{k}={v}" for k, v in counts.items()) + "\n" + "\n".join(phases))
         exactly_once(slack, expected, f" (seed {seed})")
         assert started[-1].process.returncode == 0

@@ -531,3 +531,11 @@ def test_an_uploaded_files_name_and_title_are_cut_to_slacks_limits(fake: FakeSla
     assert len(chart.filename) == 255 and chart.filename.endswith(".png")
     assert chart.filename.startswith("chn-rus-export-84568456")
     assert chart.title is not None and len(chart.title) == 250 and chart.title.endswith(TRUNCATED)
+
+
+def test_a_server_error_on_the_upload_url_is_retried_not_parked(fake: FakeSlack, store: Store) -> None:
+    fake.fail_next(1, status=500, method="upload")
+    notifier(fake, store).send(payload())
+    [parent] = fake.parents(CHANNEL)
+    assert len(fake.files_in_thread(CHANNEL, parent.ts)) == 1
+    assert len(fake.calls("upload")) == 2
