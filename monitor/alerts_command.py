@@ -42,10 +42,9 @@ def alert_rows(loaded: LoadedConfig, include_resolved: bool, now: datetime) -> l
     rule's hierarchy) or "". Contributors are those stored with the alert when it was
     evaluated (what its messages said), never recomputed from today's figures."""
     from monitor.alerts.lifecycle import Status
-    from monitor.alerts.notification import Notification, drivers_json
+    from monitor.alerts.notification import drivers_json
     from monitor.alerts.persist import load_alerts
-    from monitor.notify.inhibit import Decision, decide, firing_keys, folded
-    from monitor.notify.routing import route
+    from monitor.notify.marks import Marks, muted
     from monitor.store import Store
     from monitor.store.silences import SilenceStore
 
@@ -56,20 +55,15 @@ def alert_rows(loaded: LoadedConfig, include_resolved: bool, now: datetime) -> l
     finally:
         store.close()
     firing = [a for a in alerts if a.status is Status.FIRING]
-    parents = firing_keys(firing)
-    tree = loaded.config.notify
-    rules = tree.inhibit_rules
+    notify = loaded.config.notify
+    marks = Marks(silences, notify.inhibit_rules, firing, now, notify.route)
     rows = []
     for a in alerts:
         if a.status is Status.RESOLVED and not include_resolved:
             continue
-        decision = decide(a.labels, a.fingerprint, silences, rules, firing, now)
-        if (decision is Decision.SEND and a.parent is not None and folded(Notification.of(a), parents)
-                and any(d.fold_children for d in route(tree.route, a.labels))):
-            decision = Decision.FOLDED
         rows.append({
             "status": a.status.value,
-            "muted": "" if decision is Decision.SEND else decision.value,
+            "muted": muted(marks.mark(a)),
             "rule": a.rule, "series": a.series, "severity": a.severity, "period": a.period,
             "since": a.since_period, "since_time": (a.fired_at or a.active_at).isoformat(),
             "value": a.value if math.isfinite(a.value) else None,

@@ -14,7 +14,10 @@ import pandas as pd
 
 from monitor.alerts.book import AlertBook
 from monitor.alerts.lifecycle import Alert, Status
+from monitor.alerts.notification import drivers_json
+from monitor.config import Notify
 from monitor.matchers import LABEL_NAME, Matcher, Op
+from monitor.notify.marks import Marks, muted
 from monitor.periods import pandas_freq, parse_period, read_period
 from monitor.store import Store
 from monitor.store.silences import SilenceError, SilenceStore
@@ -79,15 +82,21 @@ def _parse_time(value: Any, default: datetime | None) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def alert_json(alert: Alert) -> dict[str, Any]:
+def alert_json(alert: Alert, marks: Marks) -> dict[str, Any]:
+    """An alert as `tradewatch alerts --format json` has it: `muted` says why it is not
+    notified now ("silenced", "inhibited", "folded" or ""); a parent along its rule's
+    hierarchy carries the contributors it fired with, a child its `parent`."""
     return {
         "fingerprint": alert.fingerprint, "rule": alert.rule, "series": alert.series,
-        "labels": dict(alert.labels), "status": alert.status.value, "severity": alert.severity,
+        "labels": dict(alert.labels), "status": alert.status.value, "muted": muted(marks.mark(alert)),
+        "severity": alert.severity,
         "period": alert.period, "since": alert.since_period, "value": _number(alert.value),
         "threshold": _number(alert.reference), "summary": alert.summary,
         "active_at": alert.active_at.isoformat(),
         "fired_at": alert.fired_at.isoformat() if alert.fired_at else None,
         "resolved_at": alert.resolved_at.isoformat() if alert.resolved_at else None,
+        **({} if alert.drivers is None else drivers_json(alert.drivers)),
+        **({} if alert.parent is None else {"parent": alert.parent}),
     }
 
 
@@ -103,11 +112,13 @@ class Api:
     """Views of the store and the alert book, and silences; one method per route. The HTTP
     layer authorizes state changes before calling the methods that make them."""
 
-    def __init__(self, store: Store, book: AlertBook, clock: Callable[[], datetime]) -> None:
+    def __init__(self, store: Store, book: AlertBook, clock: Callable[[], datetime],
+                 notify: Callable[[], Notify] = Notify) -> None:
         self._store = store
         self._book = book
         self._silences = SilenceStore(store)
         self._clock = clock
+        self._notify = notify  # the running config's routes and inhibit rules, for `muted`
 
     def silences(self, query: Mapping[str, str]) -> tuple[int, Any]:
         now = self._clock()
@@ -154,8 +165,11 @@ class Api:
             alerts = [a for a in alerts if a.series == wanted_series]
         ids = sorted({a.series for a in alerts})
         frequencies = {i: info.frequency for i, info in self._store.series(ids).items()} if ids else {}
-        return 200, {"status": "success", "data": [_with_times(alert_json(a), frequencies.get(a.series))
-                                                   for a in alerts]}
+        now, notify = self._clock(), self._notify()
+        marks = Marks(self._silences.active(now), notify.inhibit_rules, self._book.alerts([Status.FIRING]),
+                      now, notify.route)
+        return 200, {"status": "success", "data": [
+            _with_times(alert_json(a, marks), frequencies.get(a.series)) for a in alerts]}
 
     def outbox(self, query: Mapping[str, str]) -> tuple[int, Any]:
         """Undelivered notifications: how many, the oldest, and the deliveries a receiver

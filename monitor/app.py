@@ -243,7 +243,7 @@ class App:
         """Serve HTTP, take the lease or stand by, and schedule every source (a standby's
         jobs skip until it is active); returns the metrics URL."""
         host, port = parse_listen(self._listen)
-        api = Api(self.store, self.book, self._clock)
+        api = Api(self.store, self.book, self._clock, lambda: self.runtime.loaded.config.notify)
         clicks = SlackActions(self.store, lambda: self.runtime.notifiers,
                               lambda: self.runtime.loaded.config.sources, self._clock)
         slack_events, self._socket_mode = from_env(self._services.env, clicks)

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from monitor.alerts.lifecycle import Alert, Status
 from monitor.config import Route
 from monitor.matchers import MatcherError, matches_all, parse_matchers
+from monitor.notify.inhibit import Decision
+from monitor.notify.marks import Marks
 from monitor.notify.routing import route
-from monitor.ui.marks import Mark, Marks
 from monitor.ui.page import e, href, labels_html, message, series_href
 from monitor.ui.paging import Pager
 
@@ -29,7 +30,7 @@ class Group:
     node: str
     receiver: str
     labels: Mapping[str, str]
-    alerts: list[tuple[Alert, Mark]] = field(default_factory=list)
+    alerts: list[tuple[Alert, Decision]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +72,9 @@ def select(alerts: Sequence[Alert], query: AlertsQuery) -> list[Alert]:
     return [a for a in alerts if a.status in statuses and matches_all(matchers, a.labels)]
 
 
-def _row(alert: Alert, mark: Mark) -> tuple[str, ...]:
+def _row(alert: Alert, mark: Decision) -> tuple[str, ...]:
     badges = f'<span class="badge {alert.status.value}">{alert.status.value}</span>'
-    if mark is not Mark.NONE:
+    if mark is not Decision.SEND:
         badges += f' <span class="badge {mark.value}">{mark.value}</span>'
     silence = href("/ui/silences", matchers=f'series="{alert.series}", alertname="{alert.rule}"')
     series = (f'<a href="{e(series_href(alert.series))}">{e(alert.series)}</a>'
@@ -106,10 +107,10 @@ def render_alerts(alerts: Sequence[Alert], tree: Route, marks: Marks, query: Ale
     total_rows = sum(len(g.alerts) for g in groups)
     pager = Pager.of(query.paging, total_rows, DEFAULT_LIMIT)
     counts = {m: sum(1 for g in groups for _, k in g.alerts if k is m)
-              for m in (Mark.SILENCED, Mark.INHIBITED, Mark.FOLDED)}
+              for m in (Decision.SILENCED, Decision.INHIBITED, Decision.FOLDED)}
     parts.append(f'<p class="summary" role="status">{len(chosen)} alert{"s" * (len(chosen) != 1)} in '
-                 f'{len(groups)} group{"s" * (len(groups) != 1)}; {counts[Mark.SILENCED]} silenced, '
-                 f'{counts[Mark.INHIBITED]} inhibited, {counts[Mark.FOLDED]} folded into their '
+                 f'{len(groups)} group{"s" * (len(groups) != 1)}; {counts[Decision.SILENCED]} silenced, '
+                 f'{counts[Decision.INHIBITED]} inhibited, {counts[Decision.FOLDED]} folded into their '
                  'parent\'s message.</p>')
     if not groups:
         parts.append('<p>No alerts match.</p>')

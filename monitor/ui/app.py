@@ -18,13 +18,13 @@ from monitor.alerts.lifecycle import Status
 from monitor.backtest.history import HistoryError
 from monitor.config import LoadedConfig
 from monitor.http import UI_CHECK, UI_DENIED, read_body
+from monitor.notify.marks import Marks
 from monitor.store import Store
 from monitor.store.silences import SilenceStore
 from monitor.ui import alerts as alerts_page
 from monitor.ui import series as series_page
 from monitor.ui import silences as silences_page
 from monitor.ui import tune_page
-from monitor.ui.marks import Marks
 from monitor.ui.page import href, layout, message
 from monitor.ui.tune import TuneError, Tuner
 

@@ -8,9 +8,12 @@ import csv
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 
+from monitor.app import App
 from monitor.cli import main
+from monitor.config import load_config
 
 DEMO = Path(__file__).resolve().parents[2] / "monitor" / "demo" / \
     "eurostat_comext_eu_exports_to_russia_monthly_2019_2024.csv"
@@ -121,3 +124,26 @@ def test_a_route_may_send_each_child_and_the_guard_keeps_small_members_quiet(
     # Malta (EUR 5,074 in March 2022) fell 99.7% but averages far below the guard's level
     assert "Malta's exports to Russia" not in fired and expected["MLT"] < 0
     assert "Driven by" not in fired["Germany's exports to Russia"]  # a member has no children
+
+
+def test_the_api_says_what_the_alerts_command_says(run: tuple[Path, str],
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """`/api/v1/alerts` on the daemon's listener (what Grafana reads) carries the same
+    contributors, `parent` and `muted` marks as `tradewatch alerts --format json`."""
+    path, _ = run
+    assert main(["alerts", "--config", str(path), "--format", "json"]) == 0
+    listed = {row["series"]: row for row in json.loads(capsys.readouterr().out)}
+    app = App(load_config(path))
+    base = app.start().removesuffix("/metrics")
+    try:
+        served = {row["series"]: row for row in httpx.get(f"{base}/api/v1/alerts").json()["data"]}
+    finally:
+        app.stop()
+    assert set(served) == set(listed)
+    keys = ("status", "muted", "period", "contributors", "contributors_summary", "parent")
+    for series, row in listed.items():
+        assert {k: served[series].get(k) for k in keys} == {k: row.get(k) for k in keys}, series
+    assert served["eu27-rus/export/total"]["muted"] == "" and served["deu-rus/export/total"] == {
+        **served["deu-rus/export/total"], "muted": "folded", "parent": "eu27-rus/export/total"}
+    assert [c["labels"]["reporter"] for c in served["eu27-rus/export/total"]["contributors"]] == [
+        "DEU", "NLD", "ITA", "POL", "FRA"]

@@ -11,8 +11,8 @@ import pytest
 
 from monitor.alerts.lifecycle import Alert, Status
 from monitor.config import Route
+from monitor.notify.marks import Marks
 from monitor.ui.alerts import AlertsQuery, render_alerts
-from monitor.ui.marks import Marks
 from monitor.ui.paging import Pager
 from tests.monitor.ui.conftest import Daemon
 

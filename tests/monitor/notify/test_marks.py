@@ -11,8 +11,8 @@ import pytest
 from monitor.alerts.lifecycle import Alert, Status
 from monitor.config import InhibitRule
 from monitor.notify.inhibit import Decision, decide
+from monitor.notify.marks import Marks
 from monitor.store.silences import Silence
-from monitor.ui.marks import Mark, Marks
 
 NOW = datetime(2024, 5, 1, tzinfo=UTC)
 VALUES = {"severity": ["critical", "warning"], "partner": ["CHN", "RUS", ""], "flow": ["import", "export"]}
@@ -41,10 +41,8 @@ def test_marks_equal_decide(seed: int) -> None:
                         NOW + timedelta(hours=rng.choice([-0.5, 1])), "me", "why", NOW) for k in range(2)]
     firing = [a for a in alerts if a.status is Status.FIRING]
     marks = Marks(silences, rules, firing, NOW)
-    expected = {Decision.SEND: Mark.NONE, Decision.SILENCED: Mark.SILENCED,
-                Decision.INHIBITED: Mark.INHIBITED}
     for alert in alerts:
-        want = expected[decide(alert.labels, alert.fingerprint, silences, rules, firing, NOW)]
+        want = decide(alert.labels, alert.fingerprint, silences, rules, firing, NOW)
         assert marks.mark(alert) is want, alert.labels
 
 
@@ -62,9 +60,9 @@ def test_a_child_firing_with_its_parent_is_marked_folded_unless_its_route_sends_
     elsewhere = replace(child, fingerprint="f3", series="s3", period="2024-02")  # another release
     firing = [parent, child, elsewhere]
     marks = Marks([], [], firing, NOW, Route(receiver="desk"))
-    assert [marks.mark(a) for a in firing] == [Mark.NONE, Mark.FOLDED, Mark.NONE]
+    assert [marks.mark(a) for a in firing] == [Decision.SEND, Decision.FOLDED, Decision.SEND]
     sends = Route(receiver="desk", fold_children=False)
-    assert Marks([], [], firing, NOW, sends).mark(child) is Mark.NONE
+    assert Marks([], [], firing, NOW, sends).mark(child) is Decision.SEND
     page = render_alerts(firing, Route(receiver="desk"), marks, AlertsQuery())
     assert page.count('<span class="badge folded">folded</span>') == 1
     assert "0 silenced, 0 inhibited, 1 folded into their parent's message." in page

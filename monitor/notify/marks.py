@@ -13,24 +13,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 from monitor.alerts.lifecycle import Alert, Status
 from monitor.alerts.notification import Notification
 from monitor.config import InhibitRule, Route
 from monitor.matchers import Matcher, matches_all, parse_matcher
-from monitor.notify.inhibit import firing_keys, folded
+from monitor.notify.inhibit import Decision, firing_keys, folded
 from monitor.notify.routing import route
 from monitor.store.silences import Silence
-
-
-class Mark(StrEnum):
-    """What would happen to a notification of the alert now."""
-
-    NONE = ""
-    SILENCED = "silenced"
-    INHIBITED = "inhibited"
-    FOLDED = "folded"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +71,18 @@ class Marks:
             return False
         return self._tree is None or any(d.fold_children for d in route(self._tree, alert.labels))
 
-    def mark(self, alert: Alert) -> Mark:
-        """Silenced beats inhibited beats folded, as in the dispatcher."""
+    def mark(self, alert: Alert) -> Decision:
+        """What would happen to a notification of the alert now: silenced beats inhibited beats
+        folded, as in the dispatcher."""
         if self.silenced(alert.labels):
-            return Mark.SILENCED
+            return Decision.SILENCED
         if self.inhibited(alert.labels, alert.fingerprint):
-            return Mark.INHIBITED
+            return Decision.INHIBITED
         if self.folded(alert):
-            return Mark.FOLDED
-        return Mark.NONE
+            return Decision.FOLDED
+        return Decision.SEND
+
+
+def muted(decision: Decision) -> str:
+    """The `muted` field of the listings: why the alert is not notified now, or ""."""
+    return "" if decision is Decision.SEND else decision.value
