@@ -69,6 +69,17 @@ def russia_china_csv(tmp_path: Path) -> Path:
 
 # A daemon on a random loopback port polling Russia's imports from China (russia_china.csv)
 # hourly: the head of the configs that tests of the HTTP listener complete with their rules.
+# Rosstat's Russia-China file (`russia_china_csv`) as the first item under `sources:`, both
+# flows; a test adds its own keys (schedule, replay, release) and sources after it.
+ROSSTAT_BOTH_FLOWS = """  - name: rosstat
+    kind: file
+    path: russia_china.csv
+    labels: {reporter: RUS, partner: CHN, commodity: TOTAL, unit: USD_M}
+    columns:
+      ru_exports_to_cn_musd: {flow: export}
+      ru_imports_from_cn_musd: {flow: import}
+"""
+
 IMPORTS_DAEMON = """
 store: {path: state.db}
 http: {listen: "127.0.0.1:0"}

@@ -22,32 +22,7 @@ import httpx
 
 from tests.fakes.slack_server import FakeSlack
 from tests.test_chaos import MONTHS, PANEL, Expected, parents, resolutions
-from tests.test_exactly_once import RULE, Daemon, wait_until
-
-CONFIG = """
-store: {{url: "{url}"}}
-ha: {{takeover_within: {takeover}}}
-sources:
-  - name: fcs
-    kind: file
-    path: {source}
-    value_column: value_musd
-    label_columns: {{reporter: reporter, partner: partner_iso2, flow: flow}}
-    labels: {{commodity: TOTAL, unit: USD_M}}
-    schedule: {{every: 1s}}
-rules:
-  - name: {rule}
-    transform: {{kind: yoy_pct}}
-    detector: {{kind: threshold, direction: below, threshold: -20}}
-    severity: critical
-notify:
-  receivers:
-    - name: desk
-      slack: {{channel: "#trade-alerts"}}
-  route:
-    receiver: desk
-    digest_over: 1000
-"""
+from tests.test_exactly_once import Daemon, daemon_config, wait_until
 
 
 class Publisher:
@@ -130,7 +105,8 @@ def run(store_url: str, workdir: Path, slack: FakeSlack, log: TextIO, kills: int
     the kills are published without kills, so the last takeover's deliveries are checked too."""
     publisher = Publisher()
     config = workdir / "tradewatch.yaml"
-    config.write_text(CONFIG.format(url=store_url, takeover=takeover, source=publisher.url, rule=RULE))
+    config.write_text(daemon_config(f'{{url: "{store_url}"}}', publisher.url, "1s",
+                                    head=f"ha: {{takeover_within: {takeover}}}\n"))
     env = {**env, "SLACK_BOT_TOKEN": slack.token, "SLACK_API_URL": slack.api_url}
     outcome = Outcome()
     started: list[Daemon] = []

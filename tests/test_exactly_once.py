@@ -37,16 +37,22 @@ pytestmark = pytest.mark.slow
 PANEL = REPO / "tests" / "fixtures" / "russia_fcs_trade_by_partner_monthly_2014_2015.csv"
 CHANNEL = "C0TRADE0001"
 RULE = "yoy_sharp_fall"
-CONFIG = f"""
-store: {{path: state/tradewatch.db}}
-sources:
+
+
+def daemon_config(store: str, source: str, every: str, head: str = "") -> str:
+    """Russia's exports by partner from `source` (a file or a URL) polled `every`, one rule,
+    Slack as the only receiver: the config of the kill tests here, in tests/test_chaos.py and
+    in the replicas' scenario (tests/ha_scenario.py), which puts its `ha:` in `head`."""
+    return f"""
+store: {store}
+{head}sources:
   - name: fcs
     kind: file
-    path: partners.csv
+    path: {source}
     value_column: value_musd
     label_columns: {{reporter: reporter, partner: partner_iso2, flow: flow}}
     labels: {{commodity: TOTAL, unit: USD_M}}
-    schedule: {{every: 2s}}   # a new month in the file is seen at once
+    schedule: {{every: {every}}}   # a new month is seen at once
 rules:
   - name: {RULE}
     transform: {{kind: yoy_pct}}
@@ -60,6 +66,9 @@ notify:
     receiver: desk
     digest_over: 1000   # one parent message per alert: many separate posts
 """
+
+
+CONFIG = daemon_config("{path: state/tradewatch.db}", "partners.csv", "2s")
 
 
 def write_exports(path: Path, last: str) -> None:

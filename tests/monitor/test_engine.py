@@ -13,19 +13,12 @@ from prometheus_client import generate_latest
 from monitor.app import App
 from monitor.config import load_config
 from monitor.store.schema import deliveries, outbox
-from tests.conftest import DEMO_CSV, truncate_csv
+from tests.conftest import DEMO_CSV, ROSSTAT_BOTH_FLOWS, truncate_csv
 
 CONFIG = """
 store: {path: state/tradewatch.db}
 sources:
-  - name: rosstat
-    kind: file
-    path: russia_china.csv
-    labels: {reporter: RUS, partner: CHN, commodity: TOTAL, unit: USD_M}
-    columns:
-      ru_exports_to_cn_musd: {flow: export}
-      ru_imports_from_cn_musd: {flow: import}
-  - name: broken
+""" + ROSSTAT_BOTH_FLOWS + """  - name: broken
     kind: file
     path: missing.csv
     value_column: value

@@ -10,19 +10,12 @@ import pytest
 
 from monitor.app import App
 from monitor.config import load_config
-from tests.conftest import DEMO_CSV, truncate_csv
+from tests.conftest import DEMO_CSV, ROSSTAT_BOTH_FLOWS, truncate_csv
 
 CONFIG = """
 store: {path: state.db}
 sources:
-  - name: rosstat
-    kind: file
-    path: russia_china.csv
-    labels: {reporter: RUS, partner: CHN, commodity: TOTAL, unit: USD_M}
-    columns:
-      ru_exports_to_cn_musd: {flow: export}
-      ru_imports_from_cn_musd: {flow: import}
-rules:
+""" + ROSSTAT_BOTH_FLOWS + """rules:
   - name: decline
     transform: {kind: yoy_pct}
     detector: {kind: consecutive, direction: below, threshold: -5, count: 5}

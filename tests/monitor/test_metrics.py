@@ -16,21 +16,14 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from monitor.app import App
 from monitor.config import load_config
-from tests.conftest import truncate_csv
+from tests.conftest import ROSSTAT_BOTH_FLOWS, truncate_csv
 
 OPENMETRICS = "application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.3"
 
 CONFIG = """
 store: {path: state/tradewatch.db}
 sources:
-  - name: rosstat
-    kind: file
-    path: russia_china.csv
-    labels: {reporter: RUS, partner: CHN, commodity: TOTAL, unit: USD_M}
-    columns:
-      ru_exports_to_cn_musd: {flow: export}
-      ru_imports_from_cn_musd: {flow: import}
-    schedule: {every: 1h}
+""" + ROSSTAT_BOTH_FLOWS + """    schedule: {every: 1h}
     release: {day: 20, lag: 1, timezone: Europe/Moscow}
   - name: eurostat
     kind: file

@@ -9,17 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import ROSSTAT_BOTH_FLOWS
+
 RC_CONFIG = """
 store: {path: state/tradewatch.db}
 sources:
-  - name: rosstat
-    kind: file
-    path: russia_china.csv
-    labels: {reporter: RUS, partner: CHN, commodity: TOTAL, unit: USD_M}
-    columns:
-      ru_exports_to_cn_musd: {flow: export}
-      ru_imports_from_cn_musd: {flow: import}
-    replay: {start: 2010-01, every: 5s}   # a backtest reveals the data itself
+""" + ROSSTAT_BOTH_FLOWS + """    replay: {start: 2010-01, every: 5s}   # a backtest reveals the data itself
 rules:
   - name: decline
     transform: {kind: yoy_pct}
