@@ -123,6 +123,7 @@ class App:
         self._http: HttpServer | None = None
         self._scheduler: SourceScheduler | None = None
         self._socket_mode: SocketMode | None = None
+        self.clicks: SlackActions | None = None  # button clicks, once serving
         self._progress = _Progress(started_at=clock(), polled=set())
         self._progress_lock = threading.Lock()
         self._reload_lock = threading.Lock()
@@ -244,9 +245,9 @@ class App:
         jobs skip until it is active); returns the metrics URL."""
         host, port = parse_listen(self._listen)
         api = Api(self.store, self.book, self._clock, lambda: self.runtime.loaded.config.notify)
-        clicks = SlackActions(self.store, lambda: self.runtime.notifiers,
-                              lambda: self.runtime.loaded.config.sources, self._clock)
-        slack_events, self._socket_mode = from_env(self._services.env, clicks)
+        self.clicks = SlackActions(self.store, lambda: self.runtime.notifiers,
+                                   lambda: self.runtime.loaded.config.sources, self._clock)
+        slack_events, self._socket_mode = from_env(self._services.env, self.clicks)
         ui = Ui(self.store, self.book, lambda: self.runtime.loaded, self._clock)
         app = build_app(self.metrics_endpoint(), self.healthy, self.ready, api, reload=self.reload,
                         api_token=self._api_token, leader=self.leader, slack_events=slack_events, ui=ui)
@@ -310,6 +311,8 @@ class App:
             self._http.stop()
         if self._socket_mode is not None:
             self._socket_mode.stop()
+        if self.clicks is not None:
+            self.clicks.close()
         self.engine.close()
         self.store.close()
 

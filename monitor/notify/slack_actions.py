@@ -2,7 +2,8 @@
 to /slack/events whose signature was checked, or a Socket Mode envelope).
 
 A click is acted on once: its id (from the click itself, so a replayed request and a
-redelivered envelope have the same) is claimed in the store first. "Silence 30 days",
+redelivered envelope have the same) is claimed in the store in the transaction that writes
+its silence. "Silence 30 days",
 "Silence until next release" and "Acknowledge" create a silence whose matchers are the
 alert's labels, each exactly (author: the Slack user, comment "from Slack: ..."); "Unsilence"
 expires the silence its button names. The parent message is then edited to say who did what
@@ -20,6 +21,8 @@ import json
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -36,6 +39,7 @@ from monitor.notify.render import escape_mrkdwn
 from monitor.notify.slack import SlackDeliveryError
 from monitor.notify.slack_state import SlackThreads
 from monitor.store import Store
+from monitor.store.requests import Replayed
 from monitor.store.silences import SilenceError, SilenceStore
 
 log = logging.getLogger(__name__)
@@ -111,7 +115,13 @@ def when(at: datetime) -> str:
 
 class SlackActions:
     """The one handler of button clicks. `notifiers` and `sources` are read at each click, so
-    a config reload applies (a receiver's new allow list, a source's calendar)."""
+    a config reload applies (a receiver's new allow list, a source's calendar).
+
+    `handle` does the store's part at once: the click's claim and its silence commit in one
+    transaction, so a click is acted on exactly once even if the process dies right after.
+    What goes to Slack (the parent's edit, the thread reply, an ephemeral answer) is queued on
+    a worker thread of its own, so the request is answered within Slack's 3 seconds even when
+    Slack is slow to take the edit or asks for a retry."""
 
     def __init__(self, store: Store, notifiers: Callable[[], Mapping[str, object]],
                  sources: Callable[[], Sequence[SourceConfig]], clock: Callable[[], datetime],
@@ -122,43 +132,75 @@ class SlackActions:
         self._sources = sources
         self._clock = clock
         self._answer = answer
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="slack-click")
+        self._queued: Future[None] | None = None
 
     def handle(self, payload: Mapping[str, Any]) -> Outcome:
         click = read_click(payload)
         if click is None:
             return Outcome.IGNORED
         now = self._clock()
-        if not self._store.claim_request(click.request_id, now):
-            log.info("slack click replayed, ignored action=%s", click.action.value)
-            return Outcome.REPLAYED
+        if self._store.seen_request(click.request_id):
+            return self._replayed(click)
         notifier = self._notifiers().get(click.target.receiver)
         if not isinstance(notifier, SlackThreads):
-            self._tell(click, "This alert's receiver is no longer configured; nothing was changed.")
-            return Outcome.IGNORED
+            return self._refuse(click, now, Outcome.IGNORED,
+                                "This alert's receiver is no longer configured; nothing was changed.")
         if not notifier.allows(click.user):
             log.info("slack click refused receiver=%s user=%s action=%s", notifier.name, click.user,
                      click.action.value)
-            self._tell(click, f"You are not allowed to silence or acknowledge alerts of {notifier.name}; "
-                              "nothing was changed.")
-            return Outcome.NOT_ALLOWED
+            return self._refuse(click, now, Outcome.NOT_ALLOWED, "You are not allowed to silence or "
+                                f"acknowledge alerts of {notifier.name}; nothing was changed.")
         try:
             if click.action is Action.UNSILENCE:
                 return self._unsilence(click, notifier, now)
             return self._silence(click, notifier, now)
+        except Replayed:
+            return self._replayed(click)
         except SilenceError as exc:
-            self._tell(click, f"Nothing was changed: {exc}.")
-            return Outcome.FAILED
-        except SlackDeliveryError as exc:
-            log.warning("slack click acted on but the message was not updated: %s", exc)
-            self._tell(click, "Done, but the message could not be updated; see tradewatch's log.")
-            return Outcome.DONE
+            return self._refuse(click, now, Outcome.FAILED, f"Nothing was changed: {exc}.")
+
+    def settle(self, timeout: float = 30.0) -> bool:
+        """Wait until what was queued for Slack has been sent (or has failed); False on timeout."""
+        queued = self._queued
+        if queued is None:
+            return True
+        try:
+            queued.result(timeout)
+        except FutureTimeout:
+            return False
+        return True
+
+    def close(self) -> None:
+        """Send what is queued, then stop the worker."""
+        self._worker.shutdown(wait=True)
+
+    def _later(self, work: Callable[[], None]) -> None:
+        def run() -> None:
+            try:
+                work()
+            except Exception:  # a bug must not stop the clicks that follow
+                log.exception("slack click follow-up failed")
+
+        self._queued = self._worker.submit(run)
+
+    def _replayed(self, click: Click) -> Outcome:
+        log.info("slack click replayed, ignored action=%s", click.action.value)
+        return Outcome.REPLAYED
+
+    def _refuse(self, click: Click, now: datetime, outcome: Outcome, text: str) -> Outcome:
+        """A click that changes nothing: claimed, so that a replay is not answered twice."""
+        if not self._store.claim_request(click.request_id, now):
+            return self._replayed(click)
+        self._later(lambda: self._tell(click, text))
+        return outcome
 
     def _silence(self, click: Click, notifier: SlackThreads, now: datetime) -> Outcome:
         target = click.target
         parent = notifier.firing_parent(target.fingerprint, target.episode)
         if parent is None:
-            self._tell(click, "This alert is no longer firing here; nothing was silenced.")
-            return Outcome.IGNORED
+            return self._refuse(click, now, Outcome.IGNORED,
+                                "This alert is no longer firing here; nothing was silenced.")
         matchers = [str(Matcher(name, "=", value)) for name, value in sorted(parent.labels.items())]
         episode: tuple[str, int] | None = None
         if click.action is Action.SILENCE_30_DAYS:
@@ -170,31 +212,48 @@ class SlackActions:
             ends, what, why = now + ACKNOWLEDGE_AT_MOST, "Acknowledged", "until it resolves"
             episode = (target.fingerprint, target.episode)
         silence = self._silences.add(matchers, now, ends, self._author(click), f"from Slack: {what.lower()} "
-                                     f"({why})", now, acknowledges=episode)
+                                     f"({why})", now, acknowledges=episode, request_id=click.request_id)
         who = self._mention(click)
         if episode is not None:
             note = (f":eyes: *Acknowledged* by {who}: quiet until it resolves (at the latest "
                     f"{when(ends)}); its resolution will be posted.")
         else:
             note = f":no_bell: *Silenced* by {who} until {when(ends)} ({escape_mrkdwn(why)})."
-        reply = f"{note} Silence `{silence.id}`."
         log.info("slack click receiver=%s user=%s action=%s silence=%s until=%s", notifier.name, click.user,
                  click.action.value, silence.id, ends.isoformat())
-        if not notifier.acted(target.fingerprint, target.episode, note, reply, silence.id):
-            self._tell(click, f"{what}, but the message could not be found to update it.")
+        self._later(lambda: self._say(click, notifier, note, f"{note} Silence `{silence.id}`.", silence.id,
+                                      f"{what}, but the message could not be found to update it."))
         return Outcome.DONE
 
     def _unsilence(self, click: Click, notifier: SlackThreads, now: datetime) -> Outcome:
         target = click.target
         silence = self._silences.get(target.silence or "")
+        expired = False
         if silence is not None and silence.state(now) != "expired":
-            self._silences.expire(silence.id, now)
+            try:
+                self._silences.expire(silence.id, now, request_id=click.request_id)
+                expired = True
+            except SilenceError:  # expired meanwhile, perhaps by a copy of this click
+                pass
+        if not expired and not self._store.claim_request(click.request_id, now):
+            return self._replayed(click)
         note = f":bell: *Unsilenced* by {self._mention(click)} on {when(now)}."
         log.info("slack click receiver=%s user=%s action=%s silence=%s", notifier.name, click.user,
                  click.action.value, target.silence)
-        if not notifier.acted(target.fingerprint, target.episode, note, note, None):
-            self._tell(click, "Unsilenced; the alert is no longer firing here.")
+        self._later(lambda: self._say(click, notifier, note, note, None,
+                                      "Unsilenced; the alert is no longer firing here."))
         return Outcome.DONE
+
+    def _say(self, click: Click, notifier: SlackThreads, note: str, reply: str, silence: str | None,
+             not_found: str) -> None:
+        """The parent edited and the thread told; the user told when that could not be done."""
+        target = click.target
+        try:
+            if not notifier.acted(target.fingerprint, target.episode, note, reply, silence):
+                self._tell(click, not_found)
+        except SlackDeliveryError as exc:
+            log.warning("slack click acted on but the message was not updated: %s", exc)
+            self._tell(click, "Done, but the message could not be updated; see tradewatch's log.")
 
     def _tell(self, click: Click, text: str) -> None:
         if click.response_url:

@@ -181,3 +181,6 @@ class Store:
     def claim_request(self, request_id: str, now: datetime) -> bool:
         """True the first time an interactive request's id is seen, False for a replay."""
         return _requests.claim(self._database, request_id, now)
+
+    def seen_request(self, request_id: str) -> bool:
+        return _requests.seen(self._database, request_id)

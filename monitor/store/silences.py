@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from monitor.matchers import Matcher, matches_all, parse_matcher
+from monitor.store.requests import record as record_request
 from monitor.store.schema import acknowledgements, silences
 from monitor.store.sql import utc as _utc
 
@@ -82,9 +83,11 @@ class SilenceStore:
         self._engine = store.engine
 
     def add(self, matchers: Sequence[str], starts_at: datetime, ends_at: datetime, created_by: str,
-            comment: str, now: datetime, acknowledges: tuple[str, int] | None = None) -> Silence:
+            comment: str, now: datetime, acknowledges: tuple[str, int] | None = None,
+            request_id: str | None = None) -> Silence:
         """A new silence; with `acknowledges` (fingerprint, episode), an acknowledgement of that
-        episode, written in the same transaction."""
+        episode, and with `request_id` the claim of the click that asked for it (Replayed when
+        it was claimed before), each written in the same transaction."""
         if not matchers:
             raise SilenceError("a silence needs at least one matcher, e.g. series=rus-chn/import/total")
         try:
@@ -102,6 +105,8 @@ class SilenceStore:
         silence = Silence(str(uuid.uuid4()), tuple(str(m) for m in parsed), starts_at, ends_at,
                           created_by.strip(), comment.strip(), now)
         with self._engine.begin() as conn:
+            if request_id is not None:
+                record_request(conn, request_id, now)
             conn.execute(silences.insert().values(
                 id=silence.id, matchers=json.dumps(list(silence.matchers)), starts_at=starts_at,
                 ends_at=ends_at, created_by=silence.created_by, comment=silence.comment,
@@ -162,8 +167,9 @@ class SilenceStore:
             gone = conn.execute(silences.delete().where(silences.c.ends_at < now - retention))
             return int(gone.rowcount or 0)
 
-    def expire(self, silence_id: str, now: datetime) -> Silence:
-        """End a silence now (a pending one never starts)."""
+    def expire(self, silence_id: str, now: datetime, request_id: str | None = None) -> Silence:
+        """End a silence now (a pending one never starts); with `request_id`, claimed in the
+        same transaction as `add` does."""
         silence = self.get(silence_id)
         if silence is None:
             raise SilenceError(f"no silence with id {silence_id!r}")
@@ -171,6 +177,8 @@ class SilenceStore:
             raise SilenceError(f"silence {silence_id} has already expired")
         starts = min(silence.starts_at, now)  # a pending silence collapses to [now, now)
         with self._engine.begin() as conn:
+            if request_id is not None:
+                record_request(conn, request_id, now)
             conn.execute(silences.update().where(silences.c.id == silence_id).values(
                 starts_at=starts, ends_at=now, updated_at=now))
         expired = self.get(silence_id)

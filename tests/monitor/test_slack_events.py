@@ -60,10 +60,17 @@ class Daemon:
                 for e in b["elements"] if e["action_id"].startswith("tradewatch_")]
 
     def click(self, action: Action, user: str = ANA) -> int:
-        return self.slack.click(self.events, CHANNEL, self.parent().ts, action.value, user=user)[0]
+        status = self.slack.click(self.events, CHANNEL, self.parent().ts, action.value, user=user)[0]
+        self.settle()
+        return status
+
+    def settle(self) -> None:
+        """Wait for what the daemon queued for Slack after answering the click."""
+        assert self.app.clicks is not None and self.app.clicks.settle(), "Slack's part never finished"
 
     def changes(self) -> tuple[int, int, int, list[Silence]]:
         """What a refused request must leave alone."""
+        self.settle()
         parent = self.parent()
         return (len(self.slack.updates), len(self.slack.replies(CHANNEL, parent.ts)),
                 len(self.slack.calls("chat.postMessage")), self.silences.all())
@@ -202,3 +209,20 @@ def test_socket_mode_routes_interactive_envelopes_through_the_same_handler(daemo
     assert "not allowed" in slack.responses[0]["text"] and len(slack.updates) == 1
     # no signing secret: the HTTP endpoint does not exist
     assert slack.click(daemon.events, CHANNEL, daemon.parent().ts, Action.UNSILENCE.value)[0] == 404
+
+
+def test_a_click_is_answered_at_once_while_slack_is_slow_to_take_the_edit(daemon: Daemon) -> None:
+    """Slack wants an answer within 3 seconds. The silence is made before the answer; the
+    parent's edit, held back by Slack for 5 s here, follows."""
+    slack = daemon.slack
+    parent = daemon.parent()
+    holding = slack.hold_responses(5.0, method="chat.update")
+    began = time.monotonic()
+    status, _ = slack.click(daemon.events, CHANNEL, parent.ts, Action.SILENCE_30_DAYS.value)
+    answered = time.monotonic() - began
+    assert status == 200 and answered < 3.0, f"answered after {answered:.2f}s"
+    assert len(daemon.silences.all()) == 1  # made before the answer
+    assert holding.wait(10), "the edit never reached Slack"
+    slack.release()
+    daemon.settle()
+    assert daemon.buttons() == [Action.UNSILENCE.value] and f"*Silenced* by <@{ANA}>" in daemon.reply()
