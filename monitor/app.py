@@ -19,31 +19,25 @@ from prometheus_client import CollectorRegistry
 
 from monitor.alerts.book import AlertBook
 from monitor.alerts.lifecycle import Status
-from monitor.api import Api
 from monitor.config import (
     ConfigError,
     ConfigProblem,
     LoadedConfig,
     load_config,
-    parse_listen,
     read_capped,
 )
 from monitor.config.web import WebConfig
 from monitor.engine import CycleResult, Engine, Fetched
 from monitor.exposition import metrics_app
 from monitor.health import health_window, leadership, liveness, readiness
-from monitor.http import HttpServer, build_app
+from monitor.listener import Listener, Probes
 from monitor.metrics import Metrics, SeriesExport, StateCollector, build_registry
 from monitor.notify.outage import DeliveryLog
 from monitor.notify.pipeline import Dispatcher
-from monitor.notify.slack_actions import SlackActions
 from monitor.replica import Replica, ReplicaStatus
 from monitor.runtime import NotifierServices, Runtime
 from monitor.scheduler import SourceScheduler, SourceTiming, in_release_window, source_timings
-from monitor.slack_events import SocketMode, from_env
 from monitor.store import Store
-from monitor.ui import Ui
-from monitor.websecurity import scheme, serve
 
 log = logging.getLogger(__name__)
 
@@ -120,10 +114,8 @@ class App:
         self._delivery_log = DeliveryLog()
         self.engine = Engine(self.store, self.book, self._dispatcher, observer=self.metrics)
         self._listen = listen or loaded.config.http.listen
-        self._http: HttpServer | None = None
         self._scheduler: SourceScheduler | None = None
-        self._socket_mode: SocketMode | None = None
-        self.clicks: SlackActions | None = None  # button clicks, once serving
+        self.listener: Listener | None = None  # once started
         self._progress = _Progress(started_at=clock(), polled=set())
         self._progress_lock = threading.Lock()
         self._reload_lock = threading.Lock()
@@ -243,18 +235,11 @@ class App:
     def start(self) -> str:
         """Serve HTTP, take the lease or stand by, and schedule every source (a standby's
         jobs skip until it is active); returns the metrics URL."""
-        host, port = parse_listen(self._listen)
-        api = Api(self.store, self.book, self._clock, lambda: self.runtime.loaded.config.notify)
-        self.clicks = SlackActions(self.store, lambda: self.runtime.notifiers,
-                                   lambda: self.runtime.loaded.config.sources, self._clock)
-        slack_events, self._socket_mode = from_env(self._services.env, self.clicks)
-        ui = Ui(self.store, self.book, lambda: self.runtime.loaded, self._clock)
-        app = build_app(self.metrics_endpoint(), self.healthy, self.ready, api, reload=self.reload,
-                        api_token=self._api_token, leader=self.leader, slack_events=slack_events, ui=ui)
-        self._http = serve(host, port, app, self._web, self._api_token)
-        self._http.start()
-        if self._socket_mode is not None:
-            self._socket_mode.start()
+        probes = Probes(self.healthy, self.ready, self.leader, self.reload)
+        self.listener = Listener(self._listen, self.store, self.book, lambda: self.runtime, self._clock,
+                                 self.metrics_endpoint(), probes, self._services.env, self._api_token,
+                                 self._web)
+        url = self.listener.start()
         scheduler = SourceScheduler()
         now = self._clock()
         for source in self.runtime.loaded.config.sources:
@@ -271,9 +256,7 @@ class App:
         if self.replica is None:
             self.hold_lease()
         scheduler.start()
-        bound_host, bound_port = self._http.address
-        shown = f"[{bound_host}]" if ":" in bound_host else bound_host
-        return f"{scheme(self._web)}://{shown}:{bound_port}/metrics"
+        return url
 
     def _safe_run(self, name: str) -> None:
         if not self.acting():
@@ -307,12 +290,8 @@ class App:
             self._scheduler.shutdown()
         if self.replica is not None:
             self.replica.stop()  # the lease given up: a standby takes over at its next try
-        if self._http is not None:
-            self._http.stop()
-        if self._socket_mode is not None:
-            self._socket_mode.stop()
-        if self.clicks is not None:
-            self.clicks.close()
+        if self.listener is not None:
+            self.listener.stop()
         self.engine.close()
         self.store.close()
 

@@ -22,6 +22,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
               "monitor.detect", "monitor.backtest", "monitor.logs", "monitor.failures",
               "monitor.detect_input", "monitor.cli_parser", "monitor.alerts_command",
               "monitor.check_command", "monitor.slack_events", "monitor.websecurity", "monitor.health",
+              "monitor.listener",
               "monitor.ui")),
     ("engine", ("monitor.engine", "monitor.runtime", "monitor.evaluation", "monitor.executor",
                 "monitor.scheduler", "monitor.drill", "monitor.replica")),

@@ -153,8 +153,8 @@ def test_removing_a_rule_resolves_its_alerts_saying_why(
 
 
 def test_post_reload_needs_the_bearer_token(app: App, setup: tuple[Path, Callable[[str], Path]]) -> None:
-    assert app._http is not None
-    host, port = app._http.address
+    assert app.listener is not None
+    host, port = app.listener.http.address
     url = f"http://{host}:{port}/-/reload"
     assert httpx.post(url).status_code == 401
     assert httpx.post(url, headers={"Authorization": "Bearer wrong"}).status_code == 401

@@ -66,7 +66,8 @@ class Daemon:
 
     def settle(self) -> None:
         """Wait for what the daemon queued for Slack after answering the click."""
-        assert self.app.clicks is not None and self.app.clicks.settle(), "Slack's part never finished"
+        assert self.app.listener is not None
+        assert self.app.listener.clicks.settle(), "Slack's part never finished"
 
     def changes(self) -> tuple[int, int, int, list[Silence]]:
         """What a refused request must leave alone."""
