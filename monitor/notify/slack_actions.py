@@ -20,6 +20,7 @@ import http.client
 import json
 import logging
 import re
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -134,6 +135,7 @@ class SlackActions:
         self._answer = answer
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="slack-click")
         self._queued: Future[None] | None = None
+        self._queue_lock = threading.Lock()
 
     def handle(self, payload: Mapping[str, Any]) -> Outcome:
         click = read_click(payload)
@@ -182,7 +184,8 @@ class SlackActions:
             except Exception:  # a bug must not stop the clicks that follow
                 log.exception("slack click follow-up failed")
 
-        self._queued = self._worker.submit(run)
+        with self._queue_lock:  # the last one queued is the last one done: one worker, in order
+            self._queued = self._worker.submit(run)
 
     def _replayed(self, click: Click) -> Outcome:
         log.info("slack click replayed, ignored action=%s", click.action.value)
