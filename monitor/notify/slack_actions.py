@@ -3,14 +3,13 @@ to /slack/events whose signature was checked, or a Socket Mode envelope).
 
 A click is acted on once: its id (from the click itself, so a replayed request and a
 redelivered envelope have the same) is claimed in the store in the transaction that writes
-its silence. "Silence 30 days",
-"Silence until next release" and "Acknowledge" create a silence whose matchers are the
-alert's labels, each exactly (author: the Slack user, comment "from Slack: ..."); "Unsilence"
-expires the silence its button names. The parent message is then edited to say who did what
-until when, and the same goes into its thread. An acknowledgement lasts until the alert's
-episode resolves (the resolution is still posted), at most `ACKNOWLEDGE_AT_MOST`.
-A user outside the receiver's `allowed_users` gets an ephemeral "not allowed" through the
-click's `response_url`, and nothing changes.
+its silence. "Silence 30 days", "Silence until next release" and "Acknowledge" create a
+silence whose matchers are the alert's labels, each exactly (author: the Slack user,
+comment "from Slack: ..."); "Unsilence" expires the silence its button names. The parent
+message is then edited to say who did what until when, and the same goes into its thread.
+An acknowledgement lasts until the alert's episode resolves (the resolution is still
+posted), at most `ACKNOWLEDGE_AT_MOST`. A user outside the receiver's `allowed_users` gets an
+ephemeral "not allowed" through the click's `response_url`, and nothing changes.
 """
 
 from __future__ import annotations
