@@ -28,10 +28,12 @@ import numpy as np
 import pandas as pd
 
 from detectors import apply_transform, evaluate
+from detectors.contributions import DEFAULT_TOP, Drivers
 from monitor.alerts.lifecycle import Alert, Evaluation, Status, Transition, fingerprint, step, transition
 from monitor.backtest.history import NO_VINTAGE, History
 from monitor.backtest.timeline import Timeline, Timelines, Window
 from monitor.config import Route
+from monitor.drill import Drilled
 from monitor.evaluation import evaluate_panel, series_evaluation
 from monitor.labels import subject
 from monitor.notify.routing import route
@@ -70,6 +72,7 @@ class Event:
     episode: int
     notify: bool
     summary: str
+    drivers: Drivers | None = None  # a firing parent's contributors along the rule's `drill`
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +137,8 @@ def replay_rule(rule: CompiledRule, history: History, window: Window, tree: Rout
             if progress is not None:
                 progress((before + k + 1) / total)
 
-        events += _lifecycle(rule, timeline, history.infos, tree, steps, report)
+        events += _with_drivers(rule, timeline, history.infos,
+                                _lifecycle(rule, timeline, history.infos, tree, steps, report))
         done += timeline.steps
         group_spans, group_levels, group_values = _views(rule, timeline, frequency)
         spans += group_spans
@@ -196,6 +200,28 @@ def _lifecycle(rule: CompiledRule, timeline: Timeline, infos: Mapping[str, Serie
                 events.append(_event(change, tree, value_at, timeline.index.freq))
         report(k)
     return events
+
+
+def _with_drivers(rule: CompiledRule, timeline: Timeline, infos: Mapping[str, SeriesInfo],
+                  events: list[Event]) -> list[Event]:
+    """Firing events on parents told their contributors, as the daemon tells them, from the
+    figures as they stand at the window's end (one breakdown per period alerted on)."""
+    firing = [e for e in events if e.status == "firing"]
+    if rule.tree is None or not firing:
+        return events
+    panel = _final_panel(timeline)
+    nested = Drilled.of(rule.config, rule.tree, [infos[sid] for sid in timeline.names])
+    top = rule.config.drill.top if rule.config.drill is not None else DEFAULT_TOP
+
+    def panel_of(ids: Sequence[str], _frequency: str) -> pd.DataFrame:
+        return panel[[sid for sid in ids if sid in panel.columns]]
+
+    found: dict[tuple[str, pd.Period], Drivers] = {}
+    for period in sorted({e.period for e in firing}):
+        parents = {e.series: period for e in firing if e.period == period}
+        found.update({(sid, period): d for sid, d in nested.drivers(parents, infos, panel_of, top).items()})
+    return [replace(e, drivers=found.get((e.series, e.period))) if e.status == "firing" else e
+            for e in events]
 
 
 def _status_changed(change: Transition) -> bool:

@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from monitor.alerts.notification import drivers_json
 from monitor.backtest.charts import chart_name, draw
 from monitor.backtest.replay import Event, RuleRun, finite
 from monitor.backtest.summary import Summary
 from monitor.backtest.sweep import Assignment
 from monitor.backtest.timeline import format_period
+from monitor.notify.contributors import drivers_text
 
 Format = Literal["table", "json", "md", "html"]
 FORMATS: tuple[Format, ...] = ("table", "json", "md", "html")
@@ -108,7 +110,15 @@ def event_json(event: Event) -> dict[str, Any]:
         "episode": event.episode,
         "notify": event.notify,
         "summary": event.summary,
+        **({} if event.drivers is None else drivers_json(event.drivers)),
     }
+
+
+def driver_lines(events: Sequence[Event]) -> list[str]:
+    """"March 2022, eu27-rus/export/total: Driven by Germany ..." for each firing event on a
+    parent along its rule's `drill`, in the daemon's wording."""
+    return [f"{format_period(e.period)}, {e.series}: {drivers_text(e.drivers, e.labels.get('unit'))}"
+            for e in events if e.drivers is not None]
 
 
 def summary_json(summary: Summary) -> dict[str, Any]:
@@ -189,6 +199,7 @@ def backtest_blocks(result: Backtest, charts: Mapping[tuple[str, str], str] | No
             blocks.append(Para("No alerts in the window."))
             continue
         blocks.append(Table(EVENT_HEADERS, tuple(event_cells(e) for e in events)))
+        blocks += [Para(line) for line in driver_lines(events)]
         for series in dict.fromkeys(e.series for e in events):
             if charts and (run.rule, series) in charts:
                 blocks.append(Image(charts[(run.rule, series)], f"{run.rule} on {series}"))

@@ -49,7 +49,12 @@ def drivers_sentence(payload: Notification) -> str | None:
     drivers = payload.drivers
     if drivers is None or payload.resolved:
         return None
-    text = "Driven by " + _listing(drivers, payload.labels.get("unit"))
+    return drivers_text(drivers, payload.labels.get("unit"))
+
+
+def drivers_text(drivers: Drivers, unit: str | None) -> str:
+    """"Driven by ..." for a parent's contributors, amounts in `unit` (the backtest's too)."""
+    text = "Driven by " + _listing(drivers, unit)
     return text if len(text) <= MAX_LINE else text[: MAX_LINE - 1] + "…"
 
 

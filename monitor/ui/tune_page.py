@@ -15,6 +15,7 @@ from monitor.backtest.report import (
     GUARD_HEADERS,
     SCORE_HEADERS,
     SUMMARY_HEADERS,
+    driver_lines,
     event_cells,
     summary_cells,
 )
@@ -99,6 +100,10 @@ def render_result(result: TuneResult, loaded: LoadedConfig, request: TuneRequest
     parts.append(f"<h2>Events ({len(events)})</h2>")
     if events:
         parts.append(table("Events", EVENT_HEADERS, [event_cells(ev) for ev in events[:EVENT_LIMIT]]))
+        drivers = driver_lines(events[:EVENT_LIMIT])
+        if drivers:
+            parts.append('<h3>Who drove them</h3><ul class="drivers">'
+                         + "".join(f"<li>{e(line)}</li>" for line in drivers) + "</ul>")
         if len(events) > EVENT_LIMIT:
             rest = len(events) - EVENT_LIMIT
             parts.append(f"<p>and {rest} more (the command's --out writes them all).</p>")

@@ -147,3 +147,41 @@ def test_the_api_says_what_the_alerts_command_says(run: tuple[Path, str],
         **served["deu-rus/export/total"], "muted": "folded", "parent": "eu27-rus/export/total"}
     assert [c["labels"]["reporter"] for c in served["eu27-rus/export/total"]["contributors"]] == [
         "DEU", "NLD", "ITA", "POL", "FRA"]
+
+
+def test_the_backtest_names_who_drove_the_eu27_fall(run: tuple[Path, str],
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """`tradewatch backtest` gives a parent's firing event the contributors the daemon gave
+    its alert (the same figures: nothing was revised), in JSON and in the report's words."""
+    path, _ = run
+    assert main(["alerts", "--config", str(path), "--format", "json"]) == 0
+    listed = {row["series"]: row for row in json.loads(capsys.readouterr().out)}
+    window = ["--from", "2022-01", "--to", "2022-06", "--data", "fetch"]
+    assert main(["backtest", "--config", str(path), *window, "--format", "json"]) == 0
+    events = json.loads(capsys.readouterr().out)
+    with_drivers = [(e["series"], e["period"]) for e in events if "contributors" in e]
+    assert with_drivers == [("eu27-rus/export/total", "2022-03")]  # the one parent, when it fired
+    [eu] = [e for e in events if "contributors" in e]
+    daemon = listed["eu27-rus/export/total"]
+    assert (eu["contributors"], eu["contributors_summary"]) == (
+        daemon["contributors"], daemon["contributors_summary"])
+    assert all("contributors" not in e for e in events if e["status"] == "resolved")
+    assert main(["backtest", "--config", str(path), *window, "--format", "md"]) == 0
+    [line] = [x for x in capsys.readouterr().out.splitlines() if "Driven by" in x]
+    assert line.startswith("2022-03, eu27-rus/export/total: Driven by Germany -€ 1.5 bn (-60%, "
+                           "36% of the change), the Netherlands")
+
+
+def test_the_tune_page_names_who_drove_the_eu27_fall(run: tuple[Path, str]) -> None:
+    path, _ = run
+    app = App(load_config(path))
+    base = app.start().removesuffix("/metrics")
+    try:
+        form = {"rule": "yoy_sharp_fall", "from": "2022-01", "to": "2022-06"}
+        answer = httpx.post(f"{base}/ui/tune/run", data=form, timeout=120)
+    finally:
+        app.stop()
+    assert answer.status_code == 200
+    assert "<h3>Who drove them</h3>" in answer.text
+    assert ("<li>2022-03, eu27-rus/export/total: Driven by Germany -€ 1.5 bn (-60%, 36% of the change), "
+            "the Netherlands") in answer.text
