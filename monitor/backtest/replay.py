@@ -28,12 +28,12 @@ import numpy as np
 import pandas as pd
 
 from detectors import apply_transform, evaluate
-from detectors.contributions import DEFAULT_TOP, Drivers
 from monitor.alerts.lifecycle import Alert, Evaluation, Status, Transition, fingerprint, step, transition
+from monitor.backtest.drill import along_hierarchy
+from monitor.backtest.events import Event
 from monitor.backtest.history import NO_VINTAGE, History
-from monitor.backtest.timeline import Timeline, Timelines, Window
+from monitor.backtest.timeline import Timeline, Timelines, Window, final_panel
 from monitor.config import Route
-from monitor.drill import Drilled
 from monitor.evaluation import evaluate_panel, series_evaluation
 from monitor.labels import subject
 from monitor.notify.routing import route
@@ -53,26 +53,6 @@ def is_causal(rule: CompiledRule) -> bool:
     """Whether a flag at period t depends only on data up to t (as the registry declares)."""
     return rule.registered.causal and (
         rule.config.transform.kind in CAUSAL_TRANSFORMS)
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """A transition to firing or resolved, and who the routing tree would have told."""
-
-    rule: str
-    series: str
-    labels: Mapping[str, str]
-    period: pd.Period
-    status: str
-    value: float
-    threshold: float
-    receivers: tuple[str, ...]
-    severity: str
-    since: pd.Period
-    episode: int
-    notify: bool
-    summary: str
-    drivers: Drivers | None = None  # a firing parent's contributors along the rule's `drill`
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +117,8 @@ def replay_rule(rule: CompiledRule, history: History, window: Window, tree: Rout
             if progress is not None:
                 progress((before + k + 1) / total)
 
-        events += _with_drivers(rule, timeline, history.infos,
-                                _lifecycle(rule, timeline, history.infos, tree, steps, report))
+        events += along_hierarchy(rule, tree, timeline, history.infos,
+                                  _lifecycle(rule, timeline, history.infos, tree, steps, report))
         done += timeline.steps
         group_spans, group_levels, group_values = _views(rule, timeline, frequency)
         spans += group_spans
@@ -200,28 +180,6 @@ def _lifecycle(rule: CompiledRule, timeline: Timeline, infos: Mapping[str, Serie
                 events.append(_event(change, tree, value_at, timeline.index.freq))
         report(k)
     return events
-
-
-def _with_drivers(rule: CompiledRule, timeline: Timeline, infos: Mapping[str, SeriesInfo],
-                  events: list[Event]) -> list[Event]:
-    """Firing events on parents told their contributors, as the daemon tells them, from the
-    figures as they stand at the window's end (one breakdown per period alerted on)."""
-    firing = [e for e in events if e.status == "firing"]
-    if rule.tree is None or not firing:
-        return events
-    panel = _final_panel(timeline)
-    nested = Drilled.of(rule.config, rule.tree, [infos[sid] for sid in timeline.names])
-    top = rule.config.drill.top if rule.config.drill is not None else DEFAULT_TOP
-
-    def panel_of(ids: Sequence[str], _frequency: str) -> pd.DataFrame:
-        return panel[[sid for sid in ids if sid in panel.columns]]
-
-    found: dict[tuple[str, pd.Period], Drivers] = {}
-    for period in sorted({e.period for e in firing}):
-        parents = {e.series: period for e in firing if e.period == period}
-        found.update({(sid, period): d for sid, d in nested.drivers(parents, infos, panel_of, top).items()})
-    return [replace(e, drivers=found.get((e.series, e.period))) if e.status == "firing" else e
-            for e in events]
 
 
 def _status_changed(change: Transition) -> bool:
@@ -286,7 +244,7 @@ def _fast_steps(rule: CompiledRule, timeline: Timeline,
                 infos: Mapping[str, SeriesInfo]) -> Iterator[tuple[int, list[Evaluation], ValueAt]]:
     """One detector pass over the final panel; each step reads its series' newest cells."""
     config = rule.config
-    panel = _final_panel(timeline)
+    panel = final_panel(timeline)
     offset = len(timeline.index) - len(panel)
     subjects = {sid: subject({**infos[sid].labels, "series": sid}) for sid in timeline.names}
     params = config.transform.params()
@@ -318,17 +276,10 @@ def _fast_steps(rule: CompiledRule, timeline: Timeline,
         yield k, evaluations, values.__getitem__
 
 
-def _final_panel(timeline: Timeline) -> pd.DataFrame:
-    final = timeline.panel()
-    filled = np.flatnonzero(~np.isnan(final).all(axis=1))
-    lo = int(filled[0]) if len(filled) else 0
-    return pd.DataFrame(final[lo:], index=timeline.index[lo:], columns=list(timeline.names))
-
-
 def _views(rule: CompiledRule, timeline: Timeline,
            frequency: str) -> tuple[list[Span], dict[str, pd.Series], dict[str, pd.Series]]:
     """Per series: the periods it was run over, and its final values over the window."""
-    panel = _final_panel(timeline)
+    panel = final_panel(timeline)
     transformed = apply_transform(rule.config.transform.kind, panel, **rule.config.transform.params())
     steps = timeline.periods
     spans, levels, values = [], {}, {}

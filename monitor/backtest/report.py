@@ -111,6 +111,7 @@ def event_json(event: Event) -> dict[str, Any]:
         "notify": event.notify,
         "summary": event.summary,
         **({} if event.drivers is None else drivers_json(event.drivers)),
+        **({} if event.folded_into is None else {"folded_into": event.folded_into}),
     }
 
 
@@ -173,7 +174,14 @@ def event_cells(event: Event) -> tuple[str, ...]:
     """An event row as every format shows it."""
     return (format_period(event.period), event.status, event.series, _value(event.value),
             f"{event.threshold:g}" if math.isfinite(event.threshold) else "-",
-            ", ".join(event.receivers) or ("-" if event.notify else "(quiet)"))
+            _receivers(event))
+
+
+def _receivers(event: Event) -> str:
+    """Who would have heard: "(folded)" when it was said in the parent's message."""
+    if event.folded_into is not None:
+        return "(folded)"
+    return ", ".join(event.receivers) or ("-" if event.notify else "(quiet)")
 
 
 def _intro(config: str, window: str, data: str, tolerance: int | None) -> list[Block]:

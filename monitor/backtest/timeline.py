@@ -200,3 +200,11 @@ class Timelines:
         if key not in self._built:
             self._built[key] = build_timeline(self.history.of(ids), ids, frequency, window)
         return self._built[key]
+
+
+def final_panel(timeline: Timeline) -> pd.DataFrame:
+    """Every series' values as they stand at the timeline's end, from its first filled period."""
+    final = timeline.panel()
+    filled = np.flatnonzero(~np.isnan(final).all(axis=1))
+    lo = int(filled[0]) if len(filled) else 0
+    return pd.DataFrame(final[lo:], index=timeline.index[lo:], columns=list(timeline.names))

@@ -152,7 +152,8 @@ def test_the_api_says_what_the_alerts_command_says(run: tuple[Path, str],
 def test_the_backtest_names_who_drove_the_eu27_fall(run: tuple[Path, str],
                                                     capsys: pytest.CaptureFixture[str]) -> None:
     """`tradewatch backtest` gives a parent's firing event the contributors the daemon gave
-    its alert (the same figures: nothing was revised), in JSON and in the report's words."""
+    its alert (the same figures: nothing was revised), in JSON and in the report's words, and
+    marks folded the children's events the daemon said in the parent's message."""
     path, _ = run
     assert main(["alerts", "--config", str(path), "--format", "json"]) == 0
     listed = {row["series"]: row for row in json.loads(capsys.readouterr().out)}
@@ -166,6 +167,15 @@ def test_the_backtest_names_who_drove_the_eu27_fall(run: tuple[Path, str],
     assert (eu["contributors"], eu["contributors_summary"]) == (
         daemon["contributors"], daemon["contributors_summary"])
     assert all("contributors" not in e for e in events if e["status"] == "resolved")
+    # the children the daemon (first run on March 2022) folded into the EU27's message are
+    # those the backtest marks folded, but Slovakia: from January, the backtest sees it fire
+    # in February, alone, before the EU27 did
+    folded = {e["series"] for e in events if e["period"] == "2022-03" and e.get("folded_into")}
+    daemon_folded = {s for s, row in listed.items() if row["muted"] == "folded"}
+    assert folded == daemon_folded - {"svk-rus/export/total"} and len(folded) == 13
+    assert {e["folded_into"] for e in events if e.get("folded_into")} == {"eu27-rus/export/total"}
+    [slovakia] = [e for e in events if e["period"] == "2022-02"]
+    assert "folded_into" not in slovakia and slovakia["receivers"] == ["console"]
     assert main(["backtest", "--config", str(path), *window, "--format", "md"]) == 0
     [line] = [x for x in capsys.readouterr().out.splitlines() if "Driven by" in x]
     assert line.startswith("2022-03, eu27-rus/export/total: Driven by Germany -€ 1.5 bn (-60%, "
