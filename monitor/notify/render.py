@@ -70,6 +70,13 @@ def escape_mrkdwn(text: object) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# Slack's reference for files.getUploadURLExternal and files.completeUploadExternal gives no
+# length for a file's name or title; these are the usual file-system limit (255) and a title
+# a little under it, so that a series id of any length still uploads.
+MAX_FILENAME = 255
+MAX_TITLE = 250
+
+
 def truncate(text: str, limit: int, marker: str = TRUNCATED) -> str:
     """At most `limit` characters, ending with `marker` when cut; never splits an entity."""
     if len(text) <= limit:
@@ -79,6 +86,15 @@ def truncate(text: str, limit: int, marker: str = TRUNCATED) -> str:
     if amp != -1 and ";" not in head[amp:]:
         head = head[:amp]
     return head + marker
+
+
+def upload_filename(name: str) -> str:
+    """`name` cut to MAX_FILENAME characters, its extension kept (Slack previews by it)."""
+    if len(name) <= MAX_FILENAME:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    suffix = dot + extension if stem and len(extension) < 16 else ""
+    return name[:MAX_FILENAME - len(suffix)] + suffix
 
 
 def format_number(value: Any) -> str:

@@ -73,11 +73,6 @@ DEFAULT_API_URL = "https://slack.com/api/"
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
 _TRANSIENT = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 _MAX_PAGES = 200
-# Slack's reference for files.getUploadURLExternal and files.completeUploadExternal gives no
-# length for a file's name or title; these are the usual file-system limit (255) and a title
-# a little under it, so that a series id of any length still uploads.
-MAX_FILENAME = 255
-MAX_TITLE = 250
 
 T = TypeVar("T")
 
@@ -214,9 +209,9 @@ class _WebApi:
 
     def upload_once(self, state: ReceiverState, filename: str, maybe_sent: bool, **upload: Any) -> None:
         """A file in `state`'s thread (chart, CSV), unless an earlier attempt shared it there."""
-        filename = upload_filename(filename)
+        filename = render.upload_filename(filename)
         if isinstance(upload.get("title"), str):
-            upload["title"] = render.truncate(upload["title"], MAX_TITLE)
+            upload["title"] = render.truncate(upload["title"], render.MAX_TITLE)
 
         def find() -> str | None:
             shared = any(shares_file(m, filename) for m in self._thread(state.channel, state.ts))
@@ -392,11 +387,3 @@ class SlackWebhookNotifier:
             raise SlackDeliveryError(f"slack webhook {self.name}: {exc}; giving up for this drain, "
                                      "the notification stays in the outbox") from None
 
-
-def upload_filename(name: str) -> str:
-    """`name` cut to MAX_FILENAME characters, its extension kept (Slack previews by it)."""
-    if len(name) <= MAX_FILENAME:
-        return name
-    stem, dot, extension = name.rpartition(".")
-    suffix = dot + extension if stem and len(extension) < 16 else ""
-    return name[:MAX_FILENAME - len(suffix)] + suffix
