@@ -141,7 +141,7 @@ class App:
         return Dispatcher(self.store, runtime.loaded.config.notify, runtime.notifiers,
                           on_delivery=self.metrics.delivery,
                           firing=lambda: self.book.alerts([Status.FIRING]), delivery_log=self._delivery_log,
-                          acting=self.acting)
+                          acting=self.acting, detections=self.engine.detections)
 
     # -- cycles -------------------------------------------------------------------------
     def run_source(self, name: str, fetched: Fetched | None = None) -> CycleResult:

@@ -98,6 +98,9 @@ class Engine:
         self._unsure: set[str] = set()  # sources whose stored values may never have been evaluated
         self._pending: dict[int, tuple[frozenset[str], threading.Event]] = {}  # detected, not yet booked
         self._pending_lock = threading.Lock()
+        self._starting = 0  # detections under way (their figures may be stored already)
+        self._in_flight: set[int] = set()  # detections done, not yet concluded or released
+        self._generation = 0  # detections begun or ended so far
         self._executor: Executor | None = None
         self._executor_config: DetectionConfig | None = None
 
@@ -163,10 +166,21 @@ class Engine:
         update the alerts of one source on another thread while the next is detected. Every
         detection must be concluded or released."""
         with self._lock:
-            detected = self._detect(runtime, fetched, now)
-            series = frozenset(e.series for evaluations, _ in detected.steps for e in evaluations)
-            if series:
+            with self._pending_lock:
+                self._starting += 1
+                self._generation += 1
+            try:
+                detected = self._detect(runtime, fetched, now)
+            except BaseException:
                 with self._pending_lock:
+                    self._starting -= 1
+                    self._generation += 1
+                raise
+            series = frozenset(e.series for evaluations, _ in detected.steps for e in evaluations)
+            with self._pending_lock:  # in flight throughout: under way, then detected
+                self._starting -= 1
+                self._in_flight.add(id(detected))
+                if series:
                     self._pending[id(detected)] = (series, threading.Event())
             return detected
 
@@ -182,8 +196,19 @@ class Engine:
         """Detections waiting for this one's alerts may go on (it was concluded, or dropped)."""
         with self._pending_lock:
             held = self._pending.pop(id(detected), None)
+            if id(detected) in self._in_flight:
+                self._in_flight.discard(id(detected))
+                self._generation += 1
         if held is not None:
             held[1].set()
+
+    def detections(self) -> tuple[int, int]:
+        """(detections begun or ended so far, detections in flight). A drain that reads the
+        same pair with none in flight before and after it reads the store and the alert book
+        saw no figure stored whose alerts were not booked yet: a parent's figure it sees is
+        decided (firing or not). Folding along a hierarchy waits otherwise."""
+        with self._pending_lock:
+            return self._generation, self._starting + len(self._in_flight)
 
     def _settle(self, series: Collection[str]) -> None:
         """Wait until the alerts of earlier detections that share these series are booked."""

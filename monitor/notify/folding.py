@@ -9,7 +9,10 @@ a watched parent).
   national customs) is held, as Alertmanager holds a group for `group_wait`, until the
   parent's figure arrives or the route's `fold_wait` has passed since the child fired
   (default a day): folded if the parent fires meanwhile, sent alone otherwise. A parent
-  whose figure is in the store is decided: firing (fold) or not (send).
+  whose figure is in the store is decided: firing (fold) or not (send), unless a poll was
+  under way while the drain read the alerts and the figures (`Engine.detections`): it may
+  have stored the parent's figure and not yet booked its alert, so the child waits for a
+  drain that reads a settled store.
 - A child that was never announced alone is not resolved alone: the resolution of an episode
   whose firing notification was folded for a destination is folded there too; while that
   firing notification is held, so is its resolution.

@@ -110,8 +110,10 @@ class Dispatcher:
                  on_delivery: DeliveryHook | None = None,
                  firing: Callable[[], Sequence[Alert]] | None = None,
                  delivery_log: DeliveryLog | None = None,
-                 acting: Callable[[], bool] | None = None) -> None:
+                 acting: Callable[[], bool] | None = None,
+                 detections: Callable[[], tuple[int, int]] | None = None) -> None:
         self._store = store
+        self._detections = detections or (lambda: (0, 0))  # Engine.detections
         self._acting = acting or (lambda: True)  # False once another replica may have the lease
         self._log = delivery_log or DeliveryLog()
         self._notify = notify
@@ -127,11 +129,12 @@ class Dispatcher:
             if not self._acting():
                 return DrainResult(0, 0, self._store.outbox_depth()[0])
             at = now()
+            detections = self._detections()  # before the alert book and the store are read
             firing = list(self._firing())
             self._enqueue_reminders(firing, at)
             entries = self._store.pending_outbox()
             notifications = {entry.id: Notification.from_json(entry.payload) for entry in entries}
-            folding = self._folding(firing, notifications.values())
+            folding = self._folding(firing, notifications.values(), detections)
             # an acknowledgement lasts until its episode resolves: the resolution is told
             self._silences.end_acknowledgements(
                 [(e.fingerprint, e.episode) for e in entries if notifications[e.id].resolved], at)
@@ -179,13 +182,18 @@ class Dispatcher:
         pending, _ = self._store.outbox_depth()
         return DrainResult(sent, failed, pending)
 
-    def _folding(self, firing: Sequence[Alert], notifications: Iterable[Notification]) -> Folding:
+    def _folding(self, firing: Sequence[Alert], notifications: Iterable[Notification],
+                 detections: tuple[int, int]) -> Folding:
         """What folding along the hierarchy needs from the store for this drain: the
         parents' figures for the children's periods, how resolved children's firing
-        notifications were handled (monitor/notify/folding.py)."""
+        notifications were handled (monitor/notify/folding.py). A parent's figure counts as
+        decided only when no detection was in flight while the alerts and figures were read:
+        one under way may have stored the parent's figure and not yet booked its alert."""
         parents, episodes = Folding.wanted(notifications)
         infos = self._store.series({sid for sid, _ in parents}) if parents else {}
         decided = published(parents, infos, self._store.panel) if parents else frozenset()
+        if decided and not (detections[1] == 0 and self._detections() == detections):
+            decided = frozenset()  # undecided for now: held, and decided by a later drain
         outcomes = self._store.firing_outcomes(sorted(episodes)) if episodes else {}
         return Folding.of(firing_keys(firing), decided, outcomes)
 

@@ -6,12 +6,16 @@ marking folded children."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
+from monitor.alerts.lifecycle import Status
+from monitor.app import App
 from monitor.cli import main
+from monitor.config import load_config
 from tests.fakes.slack_server import FakeSlack
 
 CHANNEL = "C0TRADE0001"
@@ -158,3 +162,31 @@ def test_a_route_without_a_wait_sends_children_of_an_unpublished_parent_at_once(
     _once(path)
     said = _said(slack)
     assert len(said) == 2 and sum("Germany" in text for _, text in said) == 1
+
+
+def test_a_parent_detected_but_not_yet_booked_holds_its_children(
+        tmp_path: Path, store_url: Callable[..., str], slack: FakeSlack) -> None:
+    """Two sources polled at once: the EU's figure for March is stored (its detection ran)
+    but its alert is not booked yet when the members' drain runs. The children wait, then
+    fold into the EU's message once its alert is booked: never sent alone."""
+    path = _config(tmp_path, store_url(), {"eu": _rows(["EU27"], MONTHS[:-1], MARCH),
+                                           "members": _rows(["DEU", "FRA", "ITA"], MONTHS[:-1], MARCH)})
+    _once(path)  # up to February: nothing falls
+    (tmp_path / "eu.csv").write_text(_rows(["EU27"], MONTHS, MARCH))
+    (tmp_path / "members.csv").write_text(_rows(["DEU", "FRA", "ITA"], MONTHS, MARCH))
+    app = App(load_config(path), env=os.environ)
+    try:
+        runtime, engine, clock = app.runtime, app.engine, app._clock
+        parent = engine.detect(runtime, engine.fetch(runtime, "eu", clock), clock)
+        assert app.store.newest_period("eu") == "2022-03" and engine.detections()[1] == 1
+        app.run_source("members")  # Germany and France fire; their drain runs now
+        assert _said(slack) == []  # held: the EU's figure is in, its alert not yet
+        engine.conclude(runtime, parent, clock)
+        [(thread, text)] = _said(slack)  # the EU's message; the members' March was not in yet
+        assert thread is None and text.startswith("The EU's exports to Russia") and "Driven by" in text
+        firing = {a.series for a in app.book.alerts([Status.FIRING])}
+        assert firing == {"eu27-rus/export/total", "deu-rus/export/total", "fra-rus/export/total"}
+        assert app.store.outbox_depth()[0] == 0  # the children's notifications done: folded
+        assert engine.detections()[1] == 0
+    finally:
+        app.stop()
