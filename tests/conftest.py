@@ -67,29 +67,27 @@ def russia_china_csv(tmp_path: Path) -> Path:
     return target
 
 
-# A daemon on a random loopback port polling Russia's imports from China (russia_china.csv)
-# hourly: the head of the configs that tests of the HTTP listener complete with their rules.
 # Rosstat's Russia-China file (`russia_china_csv`) as the first item under `sources:`, both
-# flows; a test adds its own keys (schedule, replay, release) and sources after it.
-ROSSTAT_BOTH_FLOWS = """  - name: rosstat
+# flows or imports only; a test adds its own keys (schedule, replay, release) and sources after it.
+_ROSSTAT = """  - name: rosstat
     kind: file
     path: russia_china.csv
     labels: {reporter: RUS, partner: CHN, commodity: TOTAL, unit: USD_M}
-    columns:
+"""
+ROSSTAT_BOTH_FLOWS = _ROSSTAT + """    columns:
       ru_exports_to_cn_musd: {flow: export}
       ru_imports_from_cn_musd: {flow: import}
 """
+ROSSTAT_IMPORTS = _ROSSTAT + """    columns: {ru_imports_from_cn_musd: {flow: import}}
+"""
 
+# A daemon on a random loopback port polling Russia's imports from China (russia_china.csv)
+# hourly: the head of the configs that tests of the HTTP listener complete with their rules.
 IMPORTS_DAEMON = """
 store: {path: state.db}
 http: {listen: "127.0.0.1:0"}
 sources:
-  - name: rosstat
-    kind: file
-    path: russia_china.csv
-    labels: {reporter: RUS, partner: CHN, commodity: TOTAL, unit: USD_M}
-    columns: {ru_imports_from_cn_musd: {flow: import}}
-    schedule: {every: 1h}
+""" + ROSSTAT_IMPORTS + """    schedule: {every: 1h}
 """
 
 

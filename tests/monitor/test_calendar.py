@@ -11,17 +11,12 @@ import pytest
 from monitor.app import App
 from monitor.config import ReleaseCalendar, load_config
 from monitor.scheduler import in_release_window
-from tests.conftest import DEMO_CSV, truncate_csv
+from tests.conftest import DEMO_CSV, ROSSTAT_IMPORTS, truncate_csv
 
 CONFIG = """
 store: {path: state.db}
 sources:
-  - name: rosstat
-    kind: file
-    path: russia_china.csv
-    labels: {reporter: RUS, partner: CHN, commodity: TOTAL, unit: USD_M}
-    columns: {ru_imports_from_cn_musd: {flow: import}}
-    release: {day: 20, lag: 1}
+""" + ROSSTAT_IMPORTS + """    release: {day: 20, lag: 1}
 rules:
   - name: late
     detector: {kind: staleness, lag: 1, day: 20}

@@ -9,17 +9,12 @@ import pytest
 
 from monitor.app import App
 from monitor.config import load_config
-from tests.conftest import truncate_csv
+from tests.conftest import ROSSTAT_IMPORTS, truncate_csv
 
 CONFIG = """
 store: {path: state.db}
 sources:
-  - name: rosstat
-    kind: file
-    path: russia_china.csv
-    labels: {reporter: RUS, partner: CHN, commodity: TOTAL, unit: USD_M}
-    columns: {ru_imports_from_cn_musd: {flow: import}}
-rules:
+""" + ROSSTAT_IMPORTS + """rules:
   - name: sharp_fall
     transform: {kind: yoy_pct}
     detector: {kind: threshold, direction: below, threshold: -20}

@@ -4,9 +4,6 @@ episode; anything that is not a tradewatch button is left alone."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,14 +18,6 @@ from tests.fakes.payloads import payload
 from tests.fakes.slack_server import FakeSlack, block_errors
 
 CHANNEL = "C0TRADE0001"
-
-
-@pytest.fixture
-def store(template: Path, tmp_path: Path) -> Iterator[Store]:
-    shutil.copy(template, tmp_path / "tw.db")
-    opened = Store(f"sqlite:///{tmp_path / 'tw.db'}")
-    yield opened
-    opened.close()
 
 
 def buttons(blocks: list[dict[str, Any]]) -> list[tuple[str, str]]:

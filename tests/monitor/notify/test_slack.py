@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import random
-import shutil
 import time
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,14 +43,6 @@ CHANNEL = "C0TRADE0001"
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 DESK = {"receivers": [{"name": "policy-desk", "slack": {"channel": "#trade-alerts"}}],
         "route": {"receiver": "policy-desk"}}
-
-
-@pytest.fixture
-def store(template: Path, tmp_path: Path) -> Iterator[Store]:
-    shutil.copy(template, tmp_path / "tw.db")
-    opened = Store(f"sqlite:///{tmp_path / 'tw.db'}")
-    yield opened
-    opened.close()
 
 
 def notifier(fake: FakeSlack, store: Store | None, **kwargs: Any) -> SlackNotifier:

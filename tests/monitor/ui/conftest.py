@@ -16,21 +16,14 @@ import pytest
 
 from monitor.app import App
 from monitor.config import load_config
-from tests.conftest import require_binary, truncate_csv
+from tests.conftest import ROSSTAT_BOTH_FLOWS, require_binary, truncate_csv
 
 TOKEN = "ui-test-token-0123456789"
 CONFIG = """
 store: {path: state.db}
 http: {listen: "127.0.0.1:0"}
 sources:
-  - name: rosstat
-    kind: file
-    path: russia_china.csv
-    labels: {reporter: RUS, partner: CHN, commodity: TOTAL, unit: USD_M}
-    columns:
-      ru_imports_from_cn_musd: {flow: import}
-      ru_exports_to_cn_musd: {flow: export}
-    schedule: {every: 1h}
+""" + ROSSTAT_BOTH_FLOWS + """    schedule: {every: 1h}
 rules:
   - name: sharp_fall
     transform: {kind: yoy_pct}
