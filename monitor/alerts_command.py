@@ -55,8 +55,7 @@ def alert_rows(loaded: LoadedConfig, include_resolved: bool, now: datetime) -> l
     finally:
         store.close()
     firing = [a for a in alerts if a.status is Status.FIRING]
-    notify = loaded.config.notify
-    marks = Marks(silences, notify.inhibit_rules, firing, now, notify.route)
+    marks = Marks.of(loaded.config.notify, silences, firing, now)
     rows = []
     for a in alerts:
         if a.status is Status.RESOLVED and not include_resolved:

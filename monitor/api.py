@@ -165,9 +165,8 @@ class Api:
             alerts = [a for a in alerts if a.series == wanted_series]
         ids = sorted({a.series for a in alerts})
         frequencies = {i: info.frequency for i, info in self._store.series(ids).items()} if ids else {}
-        now, notify = self._clock(), self._notify()
-        marks = Marks(self._silences.active(now), notify.inhibit_rules, self._book.alerts([Status.FIRING]),
-                      now, notify.route)
+        now = self._clock()
+        marks = Marks.of(self._notify(), self._silences.active(now), self._book.alerts([Status.FIRING]), now)
         return 200, {"status": "success", "data": [
             _with_times(alert_json(a, marks), frequencies.get(a.series)) for a in alerts]}
 

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from monitor.alerts.lifecycle import Alert, Status
 from monitor.alerts.notification import Notification
-from monitor.config import InhibitRule, Route
+from monitor.config import InhibitRule, Notify, Route
 from monitor.matchers import Matcher, matches_all, parse_matcher
 from monitor.notify.inhibit import Decision, firing_keys, folded
 from monitor.notify.routing import route
@@ -49,6 +49,11 @@ class Marks:
                     index.setdefault(tuple(alert.labels.get(n, "") for n in equal), []).append(alert)
             self._rules.append(_Rule(tuple(parse_matcher(m) for m in rule.target_matchers), sources,
                                      equal, {k: tuple(v) for k, v in index.items()}))
+
+    @classmethod
+    def of(cls, notify: Notify, silences: Sequence[Silence], firing: Sequence[Alert], now: datetime) -> Marks:
+        """The marks under a config's inhibit rules and routing tree."""
+        return cls(silences, notify.inhibit_rules, firing, now, notify.route)
 
     def silenced(self, labels: Mapping[str, str]) -> bool:
         return any(matches_all(matchers, labels) for matchers in self._silences)

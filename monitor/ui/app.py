@@ -171,8 +171,7 @@ class Ui:
         now = self._clock()
         every = self._book.alerts()
         firing = [a for a in every if a.status is Status.FIRING]
-        marks = Marks(self._silences.active(now), loaded.config.notify.inhibit_rules, firing, now,
-                      loaded.config.notify.route)
+        marks = Marks.of(loaded.config.notify, self._silences.active(now), firing, now)
         return alerts_page.render_alerts(every, loaded.config.notify.route, marks,
                                          alerts_page.AlertsQuery.of(query))
 
